@@ -1,0 +1,70 @@
+"""atlas-coord: crisis-response coordination for the special intervention units of the ATLAS network."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Any = None):
+    """Build the Flask app.
+
+    ``config`` is a :class:`atlas_coord.config.Settings`, a dict of overrides merged over the
+    TOML file and environment (tests pass a dict), or None to read ``ATLAS_CONFIG`` and ``ATLAS_*``.
+    """
+    from flask import Flask
+    from flask_wtf.csrf import CSRFProtect
+
+    from .config import Settings, load_settings
+    from .db import Database
+
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        ATLAS_SETTINGS=settings,
+        SECRET_KEY=settings.server.secret_key,
+        MAX_CONTENT_LENGTH=settings.server.max_body_bytes,
+        SESSION_COOKIE_NAME="atlas_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.server.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.server.session_lifetime_minutes),
+        # CSRF is checked by the API layer for cookie sessions only (bearer clients carry no cookie).
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_SORT_KEYS=False,
+        TESTING=settings.testing,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    CSRFProtect(app)
+
+    database = Database(settings.database.url, pool_size=settings.database.pool_size)
+    app.extensions["atlas_db"] = database
+
+    from .api import init_api
+
+    init_api(app)
+    _init_optional_layers(app)
+    return app
+
+
+def _init_optional_layers(app) -> None:
+    """The live layer and the console register themselves when present."""
+    import importlib
+
+    for module_name, function in (
+        ("atlas_coord.realtime", "init_realtime"),
+        ("atlas_coord.web", "init_web"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        init = getattr(module, function, None)
+        if init is not None:
+            init(app)

@@ -1,0 +1,53 @@
+# atlas-coord: `make run` serves the console on http://127.0.0.1:5000; `make test` runs the suite.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+HOST   ?= 127.0.0.1
+export ATLAS_CONFIG ?=
+
+.PHONY: run test bench lint venv assets clean serve-only
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+assets: static/vendor/.complete
+
+static/vendor/.complete: package.json package-lock.json scripts/vendor_assets.py
+	$(PYTHON) scripts/vendor_assets.py
+	@touch $@
+
+instance/secret_key:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
+	@chmod 600 $@
+
+instance/demo_password:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import secrets; print("demo-" + secrets.token_urlsafe(9))' > $@
+	@chmod 600 $@
+
+# Embedded default: SQLite in instance/, one process, no other service.
+run: venv assets instance/secret_key instance/demo_password
+	@ATLAS_SECRET_KEY=$${ATLAS_SECRET_KEY:-$$(cat instance/secret_key)} $(BIN)/atlas-coord db upgrade
+	@ATLAS_SECRET_KEY=$${ATLAS_SECRET_KEY:-$$(cat instance/secret_key)} \
+	  ATLAS_DEMO_PASSWORD=$${ATLAS_DEMO_PASSWORD:-$$(cat instance/demo_password)} $(BIN)/atlas-coord seed --demo
+	@ATLAS_SECRET_KEY=$${ATLAS_SECRET_KEY:-$$(cat instance/secret_key)} \
+	  $(BIN)/atlas-coord serve --host $(HOST) --port $(PORT)
+
+test: venv assets
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python -m benchmarks
+
+lint: venv
+	$(BIN)/ruff check atlas_coord tests benchmarks migrations
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

@@ -1,0 +1,142 @@
+"""REST API v1: one blueprint per resource, one transaction per request, events after commit."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, g, request
+from flask_wtf.csrf import CSRFError, validate_csrf
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from atlas_coord.services import accounts
+from atlas_coord.services.errors import ServiceError
+
+from .core import error_json, error_response, handle_service_error
+
+log = logging.getLogger(__name__)
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def db_session():
+    """The request's session, opened on first use and committed once when the view succeeds."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["atlas_db"].session_factory()
+    return g.db_session
+
+
+def _load_actor() -> None:
+    """Bearer token first (API clients), then the session cookie (the console)."""
+    g.actor = None
+    g.auth_via = None
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+        found = accounts.user_for_token(db_session(), token) if token else None
+        if found is None:
+            return
+        user, token_row = found
+        g.actor = accounts.actor_for(db_session(), user)
+        g.api_token = token_row
+        g.auth_via = "token"
+        return
+    from flask import session
+
+    user_id = session.get("user_id")
+    if user_id is None:
+        return
+    user = db_session().get(accounts.User, user_id)
+    if user is None or not user.is_active or session.get("pw") != user.password_hash[-16:]:
+        session.clear()
+        return
+    g.actor = accounts.actor_for(db_session(), user)
+    g.auth_via = "session"
+
+
+def _check_csrf() -> None:
+    """Cookie sessions must echo the CSRF token on every change; bearer clients carry no cookie."""
+    if g.auth_via != "session" or request.method not in UNSAFE_METHODS:
+        return
+    validate_csrf(request.headers.get("X-CSRF-Token", ""))
+
+
+def init_api(app: Flask) -> None:
+    from . import auth, directory, system
+
+    for module in (system, auth, directory):
+        app.register_blueprint(module.bp)
+    for name in app.config.get("ATLAS_EXTRA_BLUEPRINTS", ()):
+        module = __import__(name, fromlist=["bp"])
+        app.register_blueprint(module.bp)
+
+    @app.before_request
+    def _authenticate():
+        if request.path.startswith("/static/"):
+            return None
+        try:
+            _load_actor()
+            _check_csrf()
+        except CSRFError as exc:
+            return error_response(403, "csrf", f"missing or invalid X-CSRF-Token header: {exc.description}", {"X-CSRF-Token": "required"})
+        except OperationalError:
+            return _database_unavailable()
+        return None
+
+    @app.after_request
+    def _finish_transaction(response):
+        session = g.pop("db_session", None)
+        if session is None:
+            return response
+        try:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        except IntegrityError as exc:
+            session.rollback()
+            log.info("integrity conflict at commit: %r", exc.orig)
+            return error_json(409, "conflict", "the change conflicts with data written at the same time; reload and retry")
+        except OperationalError:
+            session.rollback()
+            return _database_unavailable_response()
+        finally:
+            session.close()
+        return response
+
+    @app.teardown_request
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        return handle_service_error(exc)
+
+    @app.errorhandler(OperationalError)
+    def _db_down(exc):
+        log.warning("database unavailable: %s", exc)
+        return _database_unavailable()
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if exc.code == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            return error_response(413, "too_large", f"the body is larger than {limit} bytes", {"body": "too large"})
+        return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal", "an internal error occurred; it has been logged")
+
+
+def _database_unavailable_response():
+    response = error_json(503, "database_unavailable", "the database is unreachable; retry shortly")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def _database_unavailable():
+    return _database_unavailable_response()

@@ -1,0 +1,97 @@
+"""Sign-in for the console (session cookie + CSRF) and bearer tokens for API clients."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, g, session
+from flask_wtf.csrf import generate_csrf
+
+from atlas_coord.schemas import LoginBody
+from atlas_coord.services import accounts
+
+from . import db_session
+from .core import current_actor, endpoint
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
+
+TOKEN_RESPONSE = {
+    "type": "object",
+    "required": ["token"],
+    "properties": {"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}},
+}
+
+
+def _settings():
+    return current_app.config["ATLAS_SETTINGS"]
+
+
+def _check_password(body: LoginBody):
+    auth = _settings().auth
+    return accounts.authenticate(
+        db_session(),
+        body.username,
+        body.password,
+        max_failures=auth.login_max_failures,
+        lockout=timedelta(minutes=auth.lockout_minutes),
+    )
+
+
+def _commit_failed_attempt():
+    """Failed attempts must count even though the request ends in 401."""
+    db_session().commit()
+
+
+@endpoint(bp, "/token", "POST", body=LoginBody, auth=False, summary="Exchange a user name and password for a bearer token", response=TOKEN_RESPONSE)
+def create_token(body: LoginBody):
+    """Use the token as ``Authorization: Bearer <token>``. A bad login gets 401."""
+    try:
+        user = _check_password(body)
+    except accounts.Unauthenticated:
+        _commit_failed_attempt()
+        raise
+    token, row = accounts.issue_token(
+        db_session(), user, lifetime=timedelta(hours=_settings().auth.token_lifetime_hours)
+    )
+    return {"token": token, "expires_at": row.expires_at.isoformat()}
+
+
+@endpoint(bp, "/token", "DELETE", summary="Revoke the bearer token used for this call", status=200)
+def revoke_token():
+    """Revoked tokens are refused from then on."""
+    token_row = getattr(g, "api_token", None)
+    if token_row is None:
+        raise accounts.Invalid("this call was not made with a bearer token", fields={"Authorization": "bearer token required"})
+    accounts.revoke_token(db_session(), db_session().merge(token_row))
+    return {"revoked": True}
+
+
+@endpoint(bp, "/login", "POST", body=LoginBody, auth=False, summary="Sign in to the console (session cookie)")
+def login(body: LoginBody):
+    """Sets the session cookie and returns the CSRF token that every change must echo in X-CSRF-Token."""
+    try:
+        user = _check_password(body)
+    except accounts.Unauthenticated:
+        _commit_failed_attempt()
+        raise
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user.id
+    # Changing the password ends every session that was opened with the old one.
+    session["pw"] = user.password_hash[-16:]
+    return {"user": accounts.user_view(user), "csrf_token": generate_csrf()}
+
+
+@endpoint(bp, "/logout", "POST", summary="Sign out of the console")
+def logout():
+    """Ends the cookie session."""
+    session.clear()
+    return {"signed_out": True}
+
+
+@endpoint(bp, "/me", summary="Who am I: the user, roles and a CSRF token")
+def me():
+    """The console calls this on load."""
+    actor = current_actor()
+    user = accounts.get_user(db_session(), actor.user_id)
+    return {"user": accounts.user_view(user), "csrf_token": generate_csrf(), "auth": g.auth_via}

@@ -1,0 +1,145 @@
+"""The edge's machinery: one decorator validates input with pydantic, checks sign-in, and
+registers the operation in the OpenAPI document generated from the same schemas."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+
+from atlas_coord.policy import Actor
+from atlas_coord.services.errors import ServiceError, Unauthenticated
+
+
+@dataclass
+class Operation:
+    path: str
+    method: str
+    summary: str
+    tags: list[str]
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    auth: bool
+    status: int
+    response: dict[str, Any] | None
+    description: str = ""
+    errors: tuple[int, ...] = ()
+
+
+@dataclass
+class Registry:
+    operations: list[Operation] = field(default_factory=list)
+
+
+REGISTRY = Registry()
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None, **extra: Any):
+    body: dict[str, Any] = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    body["error"].update({k: v for k, v in extra.items() if v is not None})
+    return jsonify(body), status
+
+
+def error_json(status: int, code: str, message: str, fields: dict[str, str] | None = None):
+    """The same error body as :func:`error_response`, as a ready Response (for after_request hooks)."""
+    response, _ = error_response(status, code, message, fields)
+    response.status_code = status
+    return response
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def validation_error(exc: ValidationError, *, prefix: str = ""):
+    fields: dict[str, str] = {}
+    for item in exc.errors():
+        loc = item["loc"]
+        # pydantic puts the failing model validator's errors at the model root.
+        name = _field_name(loc) if loc else (prefix or "body")
+        fields.setdefault(name, item["msg"].removeprefix("Value error, "))
+    first = next(iter(fields.items()))
+    return error_response(422, "validation_error", f"{first[0]}: {first[1]}", fields)
+
+
+def current_actor() -> Actor:
+    actor = getattr(g, "actor", None)
+    if actor is None:
+        raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
+    return actor
+
+
+def endpoint(
+    bp: Blueprint,
+    rule: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    auth: bool = True,
+    status: int = 200,
+    response: dict[str, Any] | None = None,
+    errors: tuple[int, ...] = (),
+) -> Callable:
+    """Register a JSON endpoint. The view receives ``body=`` and/or ``query=`` as validated models."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(**path_args: Any):
+            kwargs: dict[str, Any] = dict(path_args)
+            if auth:
+                current_actor()
+            if query is not None:
+                raw = {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
+                try:
+                    kwargs["query"] = query.model_validate(raw)
+                except ValidationError as exc:
+                    return validation_error(exc)
+            if body is not None:
+                payload = request.get_json(silent=True)
+                if not request.is_json:
+                    return error_response(415, "unsupported_media_type", "send the body as application/json", {"body": "expected JSON"})
+                if not isinstance(payload, dict):
+                    return error_response(400, "bad_json", "the body must be a JSON object", {"body": "not a JSON object"})
+                try:
+                    kwargs["body"] = body.model_validate(payload)
+                except ValidationError as exc:
+                    return validation_error(exc)
+            result = view(**kwargs)
+            if isinstance(result, tuple) or not isinstance(result, (dict, list)):
+                return result
+            return jsonify(result), status
+
+        openapi_path = rule
+        for converter in ("int:", "string:"):
+            openapi_path = openapi_path.replace("<" + converter, "<")
+        openapi_path = openapi_path.replace("<", "{").replace(">", "}")
+        REGISTRY.operations.append(
+            Operation(
+                path=(bp.url_prefix or "") + openapi_path,
+                method=method.lower(),
+                summary=summary,
+                description=(view.__doc__ or "").strip(),
+                tags=[bp.name],
+                body=body,
+                query=query,
+                auth=auth,
+                status=status,
+                response=response,
+                errors=errors,
+            )
+        )
+        bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
+        return wrapper
+
+    return decorator
+
+
+def handle_service_error(exc: ServiceError):
+    extra = dict(exc.extra)
+    return error_response(exc.status, exc.code, exc.message, exc.fields, **extra)

@@ -1,0 +1,163 @@
+"""Configuration: one TOML file (``ATLAS_CONFIG``) plus ``ATLAS_*`` environment overrides.
+
+Every key is declared here with its type and bounds; an unknown key or a bad value stops
+start-up with a message that names the key (pydantic does the naming).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """Raised when the configuration cannot be used; the message names the bad key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(5000, ge=1, le=65535)
+    secret_key: str = ""
+    max_body_bytes: int = Field(256 * 1024, ge=1024, le=64 * 1024 * 1024)
+    session_lifetime_minutes: int = Field(12 * 60, ge=5, le=7 * 24 * 60)
+    secure_cookies: bool = False
+    trust_proxy: bool = False
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///instance/atlas-coord.db"
+    pool_size: int = Field(5, ge=1, le=100)
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("only sqlite:/// and postgresql:// URLs are supported")
+        return value
+
+
+class RealtimeSettings(_Section):
+    async_mode: Literal["threading"] = "threading"
+    redis_url: str | None = None
+    event_retention_days: int = Field(30, ge=1, le=3650)
+    ping_interval_seconds: int = Field(20, ge=5, le=300)
+    allowed_origins: list[str] = Field(default_factory=list)
+
+
+class SchedulerSettings(_Section):
+    embedded: bool = True
+    interval_seconds: int = Field(30, ge=1, le=3600)
+
+
+class AuthSettings(_Section):
+    token_lifetime_hours: int = Field(24, ge=1, le=24 * 90)
+    login_max_failures: int = Field(5, ge=1, le=100)
+    lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+
+
+class TrainingSettings(_Section):
+    coverage_threshold_minutes: float = Field(240.0, gt=0, le=24 * 60)
+    critical_capabilities: dict[str, list[str]] = Field(default_factory=dict)
+    reminder_lead_hours: list[int] = Field(default_factory=lambda: [168, 24])
+
+
+class Settings(_Section):
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    realtime: RealtimeSettings = RealtimeSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    auth: AuthSettings = AuthSettings()
+    training: TrainingSettings = TrainingSettings()
+    # ETA model parameters; validated by domain.eta.EtaParams.from_mapping at start-up.
+    eta: dict[str, float] = Field(default_factory=dict)
+    testing: bool = False
+
+
+# Single keys that an environment variable may override (12-factor style).
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "ATLAS_SECRET_KEY": ("server", "secret_key"),
+    "ATLAS_DATABASE_URL": ("database", "url"),
+    "ATLAS_REDIS_URL": ("realtime", "redis_url"),
+    "ATLAS_PORT": ("server", "port"),
+    "ATLAS_HOST": ("server", "host"),
+}
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        lines.append(f"{key}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Read TOML (``path`` or ``$ATLAS_CONFIG``), apply ``ATLAS_*`` variables, then ``overrides``.
+
+    :raise ConfigError: naming the file or the key that is wrong.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {}
+    config_path = path or environ.get("ATLAS_CONFIG")
+    if config_path:
+        try:
+            raw = tomllib.loads(Path(config_path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"ATLAS_CONFIG: file not found: {config_path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        if environ.get(variable):
+            raw = _merge(raw, {section: {key: environ[variable]}})
+    if overrides:
+        raw = _merge(raw, overrides)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {_describe(exc)}") from exc
+    if not settings.server.secret_key:
+        if not (settings.testing or environ.get("ATLAS_DEV_INSECURE_KEY") == "1"):
+            raise ConfigError(
+                "server.secret_key: not set; put it in the config file or ATLAS_SECRET_KEY "
+                "(make run generates one in instance/secret_key)"
+            )
+        settings = settings.model_copy(
+            update={"server": settings.server.model_copy(update={"secret_key": secrets.token_hex(32)})}
+        )
+    _validate_eta(settings)
+    return settings
+
+
+def _validate_eta(settings: Settings) -> None:
+    try:
+        from atlas_coord.domain.eta import EtaParams
+    except ImportError:  # pragma: no cover - the ranking engine is part of the package
+        return
+    try:
+        EtaParams.from_mapping(settings.eta)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"eta: {exc}") from exc

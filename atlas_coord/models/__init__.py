@@ -1,0 +1,23 @@
+"""All models, imported here so that Alembic and ``Base.metadata`` see every table."""
+
+from .accounts import ApiToken, RoleGrant, User
+from .audit import AuditRecord, Event
+from .base import Base, utcnow
+from .directory import Authority, Capability, ReadinessChange, State, Unit, UnitCapability, UnitStation
+
+__all__ = [
+    "ApiToken",
+    "AuditRecord",
+    "Authority",
+    "Base",
+    "Capability",
+    "Event",
+    "ReadinessChange",
+    "RoleGrant",
+    "State",
+    "Unit",
+    "UnitCapability",
+    "UnitStation",
+    "User",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Use cases as plain functions: load, check policy, change, flush; audit and outbox in the same transaction."""

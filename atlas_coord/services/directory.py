@@ -1,0 +1,419 @@
+"""The directory use cases: states, authorities, capabilities, units and their readiness."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from atlas_coord.domain.lifecycle import ReadinessStatus
+from atlas_coord.models import (
+    Authority,
+    Capability,
+    ReadinessChange,
+    State,
+    Unit,
+    UnitCapability,
+    UnitStation,
+    utcnow,
+)
+from atlas_coord.policy import Action, Actor, can, granting
+from atlas_coord.schemas import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
+
+from . import audit, events
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+ILLUSTRATIVE_NOTE = "Illustrative public data, not an official ATLAS or GSC list."
+
+
+# ---------------------------------------------------------------- views
+
+def unit_view(unit: Unit) -> dict[str, Any]:
+    return {
+        "id": unit.id,
+        "key": unit.key,
+        "name": unit.name,
+        "local_name": unit.local_name,
+        "english_name": unit.english_name,
+        "state": unit.state_code,
+        "parent_agency": unit.parent_agency,
+        "base_city": unit.base_city,
+        "base": {"lat": unit.lat, "lon": unit.lon},
+        "stations": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in unit.stations],
+        "tier": unit.tier,
+        "personnel": unit.personnel,
+        "air_transport": unit.air_transport,
+        "languages": list(unit.languages or []),
+        "notice_to_move": {
+            "domestic_min": unit.notice_domestic_min,
+            "international_min": unit.notice_international_min,
+        },
+        "capabilities": [c.capability_code for c in unit.capabilities],
+        "capability_details": [
+            {"code": c.capability_code, "level": c.level, "quantity": c.quantity} for c in unit.capabilities
+        ],
+        "readiness": readiness_view(unit),
+        "version": unit.version,
+        "source_note": unit.source_note,
+    }
+
+
+def readiness_view(unit: Unit) -> dict[str, Any]:
+    return {
+        "status": unit.readiness_status,
+        "break_off_min": unit.readiness_break_off_min,
+        "personnel": unit.readiness_personnel,
+        "equipment": unit.readiness_equipment,
+        "transport": unit.readiness_transport,
+        "reason": unit.readiness_reason,
+        "changed_at": unit.readiness_changed_at.isoformat() if unit.readiness_changed_at else None,
+    }
+
+
+def state_view(state: State) -> dict[str, Any]:
+    return {
+        "code": state.code,
+        "name": state.name,
+        "membership": state.membership,
+        "timezone": state.timezone,
+        "critical_capabilities": list(state.critical_capabilities or []),
+    }
+
+
+def authority_view(authority: Authority) -> dict[str, Any]:
+    return {
+        "id": authority.id,
+        "state": authority.state_code,
+        "name": authority.name,
+        "kind": authority.kind,
+        "contact_channel": authority.contact_channel,
+        "may_request": authority.may_request,
+        "may_answer": authority.may_answer,
+    }
+
+
+def capability_view(capability: Capability) -> dict[str, Any]:
+    return {
+        "code": capability.code,
+        "family": capability.family,
+        "name": capability.name,
+        "description": capability.description,
+    }
+
+
+# ---------------------------------------------------------------- reads
+
+def list_states(session: Session) -> list[State]:
+    return list(session.scalars(sa.select(State).order_by(State.code)))
+
+
+def list_authorities(session: Session, state: str | None = None) -> list[Authority]:
+    query = sa.select(Authority).order_by(Authority.state_code, Authority.id)
+    if state:
+        query = query.where(Authority.state_code == state)
+    return list(session.scalars(query))
+
+
+def list_capabilities(session: Session) -> list[Capability]:
+    return list(session.scalars(sa.select(Capability).order_by(Capability.family, Capability.code)))
+
+
+def _unit_query():
+    return sa.select(Unit).options(selectinload(Unit.capabilities), selectinload(Unit.stations))
+
+
+def list_units(session: Session, filters: UnitFilter) -> tuple[list[Unit], int]:
+    """Units matching the filters, in a stable order (state, name, id), one page at a time.
+
+    :raise Invalid: an unknown state or capability code in the filter.
+    """
+    conditions = []
+    if filters.state:
+        if session.get(State, filters.state) is None:
+            raise Invalid(f"unknown state {filters.state!r}", fields={"state": "unknown state code"})
+        conditions.append(Unit.state_code == filters.state)
+    if filters.capability:
+        if session.get(Capability, filters.capability) is None:
+            raise Invalid(
+                f"unknown capability {filters.capability!r}", fields={"capability": "unknown capability code"}
+            )
+        conditions.append(
+            Unit.id.in_(sa.select(UnitCapability.unit_id).where(UnitCapability.capability_code == filters.capability))
+        )
+    if filters.readiness:
+        conditions.append(Unit.readiness_status == filters.readiness.value)
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        conditions.append(
+            sa.or_(
+                sa.func.lower(Unit.name).like(pattern),
+                sa.func.lower(Unit.local_name).like(pattern),
+                sa.func.lower(Unit.english_name).like(pattern),
+                sa.func.lower(Unit.parent_agency).like(pattern),
+                sa.func.lower(Unit.base_city).like(pattern),
+            )
+        )
+    total = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(*conditions)) or 0
+    query = (
+        _unit_query()
+        .where(*conditions)
+        .order_by(Unit.state_code, Unit.name, Unit.id)
+        .offset((filters.page - 1) * filters.per_page)
+        .limit(filters.per_page)
+    )
+    return list(session.scalars(query)), total
+
+
+def get_unit(session: Session, unit_id: int) -> Unit:
+    unit = session.scalar(_unit_query().where(Unit.id == unit_id))
+    if unit is None:
+        raise NotFound(f"unit {unit_id} not found", fields={"unit_id": "unknown unit"})
+    return unit
+
+
+def readiness_history(session: Session, unit_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    get_unit(session, unit_id)
+    rows = session.scalars(
+        sa.select(ReadinessChange)
+        .where(ReadinessChange.unit_id == unit_id)
+        .order_by(ReadinessChange.changed_at.desc(), ReadinessChange.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": row.id,
+            "previous_status": row.previous_status,
+            "status": row.status,
+            "break_off_min": row.break_off_min,
+            "personnel": row.personnel,
+            "equipment": row.equipment,
+            "transport": row.transport,
+            "reason": row.reason,
+            "source": row.source,
+            "changed_by_id": row.changed_by_id,
+            "changed_at": row.changed_at.isoformat(),
+        }
+        for row in rows
+    ]
+
+
+# ---------------------------------------------------------------- writes
+
+def _check_capabilities(session: Session, codes: list[str]) -> None:
+    known = set(session.scalars(sa.select(Capability.code).where(Capability.code.in_(codes))))
+    for index, code in enumerate(codes):
+        if code not in known:
+            raise Invalid(
+                f"unknown capability {code!r}", fields={f"capabilities.{index}.code": "unknown capability code"}
+            )
+    seen: set[str] = set()
+    for index, code in enumerate(codes):
+        if code in seen:
+            raise Invalid(f"capability {code!r} listed twice", fields={f"capabilities.{index}.code": "duplicate"})
+        seen.add(code)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:70] or "unit"
+
+
+def create_unit(session: Session, actor: Actor, data: UnitCreate) -> Unit:
+    """Add a unit to the directory (admin, or the state's own competent authority).
+
+    :raise Invalid: unknown state or capability, duplicate key.
+    :raise Forbidden: the actor may not add units for that state.
+    """
+    if session.get(State, data.state) is None:
+        raise Invalid(f"unknown state {data.state!r}", fields={"state": "unknown state code"})
+    grant = granting(actor, Action.UNIT_CREATE, state=data.state)
+    if grant is None:
+        raise Forbidden(f"you may not add units for {data.state}")
+    _check_capabilities(session, [c.code for c in data.capabilities])
+    key = data.key or f"{data.state.lower()}-{_slug(data.name)}"
+    if session.scalar(sa.select(Unit.id).where(Unit.key == key)) is not None:
+        raise Invalid(f"unit key {key!r} already exists", fields={"key": "already taken"})
+    unit = Unit(
+        key=key,
+        state_code=data.state,
+        name=data.name,
+        local_name=data.local_name or data.name,
+        english_name=data.english_name or data.name,
+        parent_agency=data.parent_agency,
+        base_city=data.base_city,
+        lat=data.base.lat,
+        lon=data.base.lon,
+        tier=data.tier,
+        personnel=data.personnel,
+        air_transport=data.air_transport,
+        languages=list(data.languages),
+        notice_domestic_min=data.notice_domestic_min,
+        notice_international_min=data.notice_international_min,
+        source_note=data.source_note,
+        readiness_status=ReadinessStatus("READY").value,
+        readiness_changed_at=utcnow(),
+        stations=[UnitStation(name=s.name, lat=s.lat, lon=s.lon) for s in data.stations],
+        capabilities=[
+            UnitCapability(capability_code=c.code, level=c.level.value, quantity=c.quantity) for c in data.capabilities
+        ],
+    )
+    session.add(unit)
+    session.flush()
+    view = unit_view(unit)
+    audit.record(session, actor, grant.label(), "unit.create", "unit", unit.id, after=view)
+    events.publish(session, "directory.unit_created", f"unit:{unit.id}", {"unit": view}, [events.ROOM_ALL])
+    return unit
+
+
+def update_unit(session: Session, actor: Actor, unit_id: int, data: UnitUpdate) -> Unit:
+    """Change a unit's directory entry; only the given fields change.
+
+    :raise NotFound: unknown unit.
+    :raise Forbidden: not the unit's state's authority nor an admin.
+    :raise Conflict: ``expected_version`` is stale.
+    """
+    unit = get_unit(session, unit_id)
+    grant = granting(actor, Action.UNIT_UPDATE, state=unit.state_code)
+    if grant is None:
+        raise Forbidden(f"you may not change units of {unit.state_code}")
+    if data.expected_version is not None and data.expected_version != unit.version:
+        raise Conflict(
+            f"unit {unit_id} changed since version {data.expected_version}",
+            current={"version": unit.version},
+        )
+    before = unit_view(unit)
+    changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
+    if "capabilities" in changes:
+        _check_capabilities(session, [c.code for c in data.capabilities or []])
+        unit.capabilities = [
+            UnitCapability(capability_code=c.code, level=c.level.value, quantity=c.quantity)
+            for c in data.capabilities or []
+        ]
+        session.flush()
+    if "stations" in changes:
+        unit.stations = [UnitStation(name=s.name, lat=s.lat, lon=s.lon) for s in data.stations or []]
+    if "base" in changes and data.base is not None:
+        unit.lat, unit.lon = data.base.lat, data.base.lon
+    for field in (
+        "name", "local_name", "english_name", "parent_agency", "base_city", "tier", "personnel",
+        "air_transport", "languages", "notice_domestic_min", "notice_international_min", "source_note",
+    ):
+        if field in changes and changes[field] is not None:
+            setattr(unit, field, changes[field])
+    _bump_version(session, unit, before["version"])
+    after = unit_view(unit)
+    audit.record(session, actor, grant.label(), "unit.update", "unit", unit.id, before=before, after=after)
+    events.publish(session, "directory.unit_updated", f"unit:{unit.id}", {"unit": after}, [events.ROOM_ALL])
+    return unit
+
+
+def _bump_version(session: Session, unit: Unit, seen_version: int) -> None:
+    """Compare-and-set on ``version``: a concurrent change of the same unit makes this one 409."""
+    session.flush()
+    result = session.execute(
+        sa.update(Unit).where(Unit.id == unit.id, Unit.version == seen_version).values(version=seen_version + 1)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"unit {unit.id} was changed by someone else; reload and retry")
+    session.refresh(unit)
+
+
+MANUAL_STATUSES = {"READY", "LIMITED", "TRAINING", "UNAVAILABLE"}
+
+
+def set_readiness(session: Session, actor: Actor, unit_id: int, data: ReadinessUpdate) -> Unit:
+    """The unit's commander reports readiness, with a reason; history keeps every change.
+
+    :raise Forbidden: not this unit's commander (or an admin).
+    :raise Invalid: COMMITTED is set by deployments, not by hand.
+    :raise Conflict: the unit is committed to a deployment, or ``expected_version`` is stale.
+    """
+    unit = get_unit(session, unit_id)
+    grant = granting(actor, Action.UNIT_READINESS, unit_id=unit.id, state=unit.state_code)
+    if grant is None:
+        raise Forbidden("only the unit's commander may change its readiness")
+    if data.status.value not in MANUAL_STATUSES:
+        raise Invalid(
+            "COMMITTED follows deployments and cannot be set by hand",
+            fields={"status": "one of READY, LIMITED, TRAINING, UNAVAILABLE"},
+        )
+    if unit.readiness_status == "COMMITTED":
+        raise Conflict(
+            "the unit is committed to a deployment; its readiness returns when the deployment ends",
+            current={"status": unit.readiness_status},
+        )
+    if data.expected_version is not None and data.expected_version != unit.version:
+        raise Conflict(f"unit {unit_id} changed since version {data.expected_version}", current={"version": unit.version})
+    return apply_readiness(
+        session,
+        unit,
+        status=data.status.value,
+        reason=data.reason,
+        source="commander",
+        actor=actor,
+        role=grant.label(),
+        break_off_min=data.break_off_min,
+        axes=(data.personnel.value, data.equipment.value, data.transport.value),
+    )
+
+
+def apply_readiness(
+    session: Session,
+    unit: Unit,
+    *,
+    status: str,
+    reason: str,
+    source: str,
+    actor: Actor | None,
+    role: str,
+    break_off_min: int | None = None,
+    axes: tuple[str, str, str] | None = None,
+    request_id: int | None = None,
+) -> Unit:
+    """Change readiness (used by commanders, deployments and trainings): history, audit, event."""
+    before = readiness_view(unit)
+    previous = unit.readiness_status
+    seen_version = unit.version
+    personnel, equipment, transport = axes or (
+        unit.readiness_personnel,
+        unit.readiness_equipment,
+        unit.readiness_transport,
+    )
+    unit.readiness_status = status
+    unit.readiness_break_off_min = break_off_min
+    unit.readiness_personnel, unit.readiness_equipment, unit.readiness_transport = personnel, equipment, transport
+    unit.readiness_reason = reason
+    unit.readiness_changed_at = utcnow()
+    session.add(
+        ReadinessChange(
+            unit_id=unit.id,
+            previous_status=previous,
+            status=status,
+            break_off_min=break_off_min,
+            personnel=personnel,
+            equipment=equipment,
+            transport=transport,
+            reason=reason,
+            source=source,
+            changed_by_id=actor.user_id if actor else None,
+            changed_at=unit.readiness_changed_at,
+        )
+    )
+    _bump_version(session, unit, seen_version)
+    after = readiness_view(unit)
+    audit.record(
+        session, actor, role, "unit.readiness", "unit", unit.id, before=before, after=after, request_id=request_id
+    )
+    events.publish(
+        session,
+        "readiness.changed",
+        f"unit:{unit.id}",
+        {"unit_id": unit.id, "state": unit.state_code, "name": unit.name, "readiness": after, "version": unit.version},
+        [events.ROOM_ALL],
+    )
+    return unit
+
+
+def can_read_directory(actor: Actor) -> bool:
+    return can(actor, Action.DIRECTORY_READ)
