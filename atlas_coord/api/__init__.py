@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, request
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError as CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -77,7 +78,7 @@ def init_api(app: Flask) -> None:
             _load_actor()
             _check_csrf()
         except CSRFError as exc:
-            return error_response(403, "csrf", f"missing or invalid X-CSRF-Token header: {exc.description}", {"X-CSRF-Token": "required"})
+            return error_response(403, "csrf", f"missing or invalid X-CSRF-Token header: {exc}", {"X-CSRF-Token": "required"})
         except OperationalError:
             return _database_unavailable()
         return None

@@ -1,0 +1,59 @@
+"""Configuration: TOML file, ATLAS_* overrides, and start-up refused with a message naming the bad key."""
+
+from __future__ import annotations
+
+import pytest
+
+from atlas_coord.config import ConfigError, load_settings
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_example_configuration_is_valid(monkeypatch):
+    settings = load_settings(path="config.example.toml", environ={"ATLAS_SECRET_KEY": "k" * 32})
+    assert settings.server.port == 5000
+    assert settings.database.url.startswith("sqlite:///")
+
+
+def test_environment_variables_override_single_keys(tmp_path):
+    path = write(tmp_path, '[server]\nsecret_key = "from-file"\nport = 6000\n')
+    settings = load_settings(
+        path=path,
+        environ={
+            "ATLAS_PORT": "5077",
+            "ATLAS_DATABASE_URL": "postgresql://postgres@127.0.0.1/atlas",
+            "ATLAS_REDIS_URL": "redis://127.0.0.1:6379/3",
+            "ATLAS_SECRET_KEY": "from-env",
+        },
+    )
+    assert settings.server.port == 5077
+    assert settings.server.secret_key == "from-env"
+    assert settings.database.url == "postgresql://postgres@127.0.0.1/atlas"
+    assert settings.realtime.redis_url == "redis://127.0.0.1:6379/3"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[server]\nprot = 5000\nsecret_key = "x"\n', "server.prot"),
+        ('[server]\nport = 70000\nsecret_key = "x"\n', "server.port"),
+        ('[server]\nport = "fast"\nsecret_key = "x"\n', "server.port"),
+        ('[server]\nsecret_key = "x"\n[database]\nurl = "mysql://db"\n', "database.url"),
+        ('[server]\nsecret_key = "x"\n[colour]\nsea = "blue"\n', "colour"),
+        ('[server]\nsecret_key = "x"\n[eta]\nwarp_factor = 9\n', "warp_factor"),
+        ("[server]\n", "server.secret_key"),
+    ],
+)
+def test_a_bad_key_or_value_stops_start_up_naming_it(tmp_path, text, named):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path=write(tmp_path, text), environ={})
+    assert named in str(caught.value)
+
+
+def test_a_missing_config_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(environ={"ATLAS_CONFIG": str(tmp_path / "nope.toml")})
