@@ -45,8 +45,14 @@ def create_app(config: Any = None):
     app.extensions["atlas_db"] = database
 
     from .api import init_api
+    from .security import init_security
 
+    if settings.server.trust_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     init_api(app)
+    init_security(app)
     _init_optional_layers(app)
     return app
 

@@ -71,3 +71,13 @@ def test_the_openapi_document_describes_the_validated_schemas(client):
     lat = document["components"]["schemas"]["Point"]["properties"]["lat"]
     assert lat["maximum"] == 90 and lat["minimum"] == -90
     assert "/api/v1/auth/token" in document["paths"]
+
+
+def test_every_response_carries_security_headers_and_a_csp_without_unsafe_inline(client):
+    response = client.get("/healthz")
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "default-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers
+    assert "Strict-Transport-Security" in client.get("/healthz", base_url="https://localhost").headers
