@@ -4,6 +4,7 @@ from .accounts import ApiToken, RoleGrant, User
 from .audit import AuditRecord, Event
 from .base import Base, utcnow
 from .directory import Authority, Capability, ReadinessChange, State, Unit, UnitCapability, UnitStation
+from .trainings import CalendarFeedToken, Training, TrainingAttendance, TrainingOccurrenceOverride, TrainingParticipant, TrainingReminder, TrainingRun
 
 __all__ = [
     "ApiToken",
@@ -20,4 +21,5 @@ __all__ = [
     "UnitStation",
     "User",
     "utcnow",
+    "CalendarFeedToken", "Training", "TrainingAttendance", "TrainingOccurrenceOverride", "TrainingParticipant", "TrainingReminder", "TrainingRun",
 ]
