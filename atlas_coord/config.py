@@ -51,6 +51,9 @@ class RealtimeSettings(_Section):
     event_retention_days: int = Field(30, ge=1, le=3650)
     ping_interval_seconds: int = Field(20, ge=5, le=300)
     allowed_origins: list[str] = Field(default_factory=list)
+    # Redis pub/sub channel shared by every server process and external emitter of one deployment;
+    # pub/sub ignores Redis database numbers, so two deployments on one Redis need two channels.
+    channel: str = Field("atlas-coord", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
 class SchedulerSettings(_Section):

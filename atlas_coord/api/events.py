@@ -1,0 +1,56 @@
+"""Catch-up over REST: the events after a seq, filtered by the same entitlement as the live rooms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from flask import Blueprint
+from pydantic import Field
+
+from atlas_coord.realtime import replay
+from atlas_coord.realtime.rooms import rooms_for
+from atlas_coord.schemas import Strict
+
+from . import db_session
+from .core import current_actor, endpoint
+
+bp = Blueprint("events", __name__, url_prefix="/api/v1")
+
+EVENT_PAGE = {
+    "type": "object",
+    "required": ["items", "total", "last_seq"],
+    "properties": {
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["seq", "type", "at", "subject", "data"],
+                "properties": {
+                    "seq": {"type": "integer"},
+                    "type": {"type": "string"},
+                    "at": {"type": "string", "format": "date-time"},
+                    "subject": {"type": "string"},
+                    "data": {"type": "object"},
+                },
+            },
+        },
+        "total": {"type": "integer", "description": "events visible to you after `after` (all pages)"},
+        "last_seq": {"type": "integer", "description": "pass as `after` for the next page, or to the live channel"},
+        "replay_truncated": {
+            "type": "object",
+            "description": "present when `after` is older than the retention period (or unknown): reload your state",
+        },
+    },
+}
+
+
+class EventsQuery(Strict):
+    after: Annotated[int, Field(ge=0, description="the last seq you have seen")] = 0
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100
+
+
+@endpoint(bp, "/events", query=EventsQuery, summary="Events after a seq, as the live channel would have sent them", response=EVENT_PAGE)
+def list_events(query: EventsQuery):
+    """In ``seq`` order; only the events addressed to a room you belong to (your state, your unit,
+    everyone; observers and admins see all). Page with ``after=last_seq`` until ``items`` is short."""
+    return replay.page(db_session(), rooms_for(current_actor()), after=query.after, limit=query.limit)
