@@ -62,9 +62,9 @@ def _check_csrf() -> None:
 
 
 def init_api(app: Flask) -> None:
-    from . import auth, directory, system
+    from . import auth, directory, events, system
 
-    for module in (system, auth, directory):
+    for module in (system, auth, directory, events):
         app.register_blueprint(module.bp)
     for name in app.config.get("ATLAS_EXTRA_BLUEPRINTS", ()):
         module = __import__(name, fromlist=["bp"])
