@@ -30,3 +30,86 @@ def unit_payload(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+# ---------------------------------------------------------------- trainings and exercises (issue 6)
+
+
+def training_payload(**overrides) -> dict:
+    """A valid POST /api/v1/trainings body: a one-day aircraft field exercise at Brussels Airport,
+    hosted by the given unit (``host_unit_id`` must be set by the caller or in ``overrides``)."""
+    body = {
+        "kind": "field_exercise",
+        "title": "Aircraft assault, Zaventem apron",
+        "host_unit_id": None,
+        "venue": {"name": "Brussels Airport, Zaventem", "lat": 50.9014, "lon": 4.4844},
+        "timezone": "Europe/Brussels",
+        "start_local": "2027-03-10T08:00",
+        "end_local": "2027-03-10T16:00",
+        "environments": ["ENV_AIRCRAFT"],
+        "capabilities": ["ACCESS_ROPE", "BREACH_MECH"],
+        "capacity": 4,
+        "funding_note": "ATLAS common challenge budget line (illustrative)",
+        "break_off_min": 90,
+    }
+    body.update(overrides)
+    return body
+
+
+def demo_actor(session, username: str):
+    """The policy Actor of a seeded demo user, for calling services directly."""
+    from atlas_coord.models import User
+    from atlas_coord.services.accounts import actor_for
+
+    user = session.scalar(sa.select(User).where(User.username == username))
+    assert user is not None, f"user {username} missing"
+    return actor_for(session, user)
+
+
+@contextlib.contextmanager
+def signed_in(database, username: str):
+    """One committed transaction acting as ``username``: ``with signed_in(db, "demo-ca-fr") as (s, actor)``."""
+    with database.transaction() as session:
+        yield session, actor_named(session, username)
+
+
+def raise_request(database, username: str = "demo-cc-be", **overrides) -> int:
+    """Raise (and by default submit) :func:`request_payload` through the service; returns its id."""
+    from atlas_coord.schemas_requests import RequestCreate
+    from atlas_coord.services import requests
+
+    with signed_in(database, username) as (session, actor):
+        return requests.raise_request(session, actor, RequestCreate.model_validate(request_payload(**overrides))).id
+
+
+def accept_with(database, request_id: int, state: str, *unit_keys: str) -> list[int]:
+    """``state``'s competent authority accepts, offering the units by key; returns the new deployment ids."""
+    from atlas_coord.models import Deployment
+    from atlas_coord.schemas_requests import AnswerAccept
+    from atlas_coord.services import requests
+
+    with signed_in(database, f"demo-ca-{state.lower()}") as (session, actor):
+        units = [unit_id(session, key) for key in unit_keys]
+        requests.accept(session, actor, request_id, state, AnswerAccept(units=units))
+        return list(session.scalars(
+            sa.select(Deployment.id).where(Deployment.request_id == request_id, Deployment.unit_id.in_(units))
+            .order_by(Deployment.id)
+        ))
+
+
+def deployment_steps(database, request_id: int, deployment_id: int, username: str, *steps: str) -> None:
+    """Run commander steps (accept, mobilise, depart, arrive, stand_down, return_home) in order."""
+    from atlas_coord import schemas_requests as sr
+    from atlas_coord.services import deployments
+
+    bodies = {
+        "accept": sr.DeploymentAccept(),
+        "mobilise": sr.DeploymentMobilise(),
+        "depart": sr.DeploymentDepart.model_validate({"eta": in_hours(3)}),
+        "arrive": sr.DeploymentArrive(on_scene_commander="Commissaire divisionnaire Peeters"),
+        "stand_down": sr.DeploymentStandDown(),
+        "return_home": sr.Empty(),
+    }
+    for step in steps:
+        with signed_in(database, username) as (session, actor):
+            getattr(deployments, step)(session, actor, request_id, deployment_id, bodies[step])

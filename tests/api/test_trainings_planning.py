@@ -1,0 +1,194 @@
+"""A planner schedules exercises; the planning rules keep the map from being emptied."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from atlas_coord.models import AuditRecord, Event, Training, TrainingParticipant
+from tests.factories import training_payload, unit_id
+
+
+def ids(database, *keys):
+    with database.transaction() as s:
+        return [unit_id(s, k) for k in keys]
+
+
+def count_trainings(database) -> int:
+    with database.transaction() as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(Training))
+
+
+def test_an_exercise_taking_belgiums_only_aircraft_unit_off_duty_is_blocked_naming_state_capability_window_and_figure(api, database):
+    """Belgium has one unit, the DSU. An aircraft field exercise hosted by it on 10 March 2027
+    (08:00-16:00 in Brussels, i.e. 07:00-15:00 UTC) would leave Belgium without any READY unit
+    for an aircraft hijack."""
+    (dsu,) = ids(database, "be-dsu")
+
+    response = api.post("/api/v1/trainings", "demo-planner", json=training_payload(host_unit_id=dsu))
+
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "training_conflict"
+    aircraft = next(c for c in error["conflicts"] if c["capability"] == "ENV_AIRCRAFT")
+    assert aircraft["kind"] == "readiness_guard"
+    assert aircraft["state"] == "BE"
+    assert (aircraft["window_start"], aircraft["window_end"]) == ("2027-03-10T07:00:00Z", "2027-03-10T15:00:00Z")
+    assert aircraft["figure"] == 0
+    assert aircraft["message"] == ("Belgium would have no READY unit with ENV_AIRCRAFT from 2027-03-10 07:00 "
+                                   "to 15:00 UTC (1 unit holds it; 0 left).")
+    assert "Belgium" in error["message"]
+    assert count_trainings(database) == 0
+
+
+def test_the_planner_overrides_with_a_reason_the_training_is_saved_and_the_override_audited(api, database):
+    (dsu,) = ids(database, "be-dsu")
+    reason = "Federal Police keeps a reinforced DSU standby team in Brussels that day"
+
+    response = api.post("/api/v1/trainings", "demo-planner",
+                        json=training_payload(host_unit_id=dsu, override_reason=reason))
+
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["override"]["reason"] == reason
+    assert {(c["state"], c["capability"]) for c in body["overridden_conflicts"]} >= {("BE", "ENV_AIRCRAFT")}
+    with database.transaction() as s:
+        record = s.scalar(sa.select(AuditRecord).where(AuditRecord.action == "training.override"))
+        assert record.actor_name == "demo-planner"
+        assert record.subject_id == str(body["id"])
+        assert record.after["reason"] == reason
+        assert any(c["capability"] == "ENV_AIRCRAFT" and c["state"] == "BE" for c in record.after["conflicts"])
+        assert s.scalar(sa.select(AuditRecord).where(AuditRecord.action == "training.create")) is not None
+        created = s.scalar(sa.select(Event).where(Event.type == "training.created"))
+        assert "all" in created.audience and f"unit:{dsu}" in created.audience
+
+
+def test_the_belgian_state_planner_may_override_belgian_conflicts_but_not_plan_in_the_netherlands(api, database):
+    dsu, dsi = ids(database, "be-dsu", "nl-dsi")
+    reason = "Federal Police keeps a reinforced DSU standby team in Brussels that day"
+
+    saved = api.post("/api/v1/trainings", "demo-planner-be", json=training_payload(host_unit_id=dsu, override_reason=reason))
+    elsewhere = api.post("/api/v1/trainings", "demo-planner-be",
+                         json=training_payload(host_unit_id=dsi, kind="workshop", title="NL workshop"))
+
+    assert saved.status_code == 201
+    assert elsewhere.status_code == 403
+
+
+def test_a_unit_commander_may_not_plan_and_may_not_override(api, database):
+    (gign,) = ids(database, "fr-gign")
+    response = api.post("/api/v1/trainings", "demo-cmd-fr", json=training_payload(host_unit_id=gign, kind="workshop"))
+    assert response.status_code == 403
+
+
+def test_a_plan_that_leaves_every_state_covered_is_saved_with_the_host_taking_part(api, database):
+    """France has two units with every critical capability; GIGN may train while RAID stays home."""
+    gign, dsi = ids(database, "fr-gign", "nl-dsi")
+
+    response = api.post("/api/v1/trainings", "demo-planner", json=training_payload(
+        host_unit_id=gign, title="Aircraft assault, Roissy", timezone="Europe/Paris",
+        venue={"name": "Paris-Charles de Gaulle", "lat": 49.0097, "lon": 2.5479}, invite_unit_ids=[dsi],
+        kind="table_top"))
+
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["units_off_duty"] is False  # a table-top keeps units on duty by default
+    assert body["start_utc"] == "2027-03-10T07:00:00Z"
+    assert [(p["unit_id"], p["role"], p["status"]) for p in body["participants"]] == [
+        (gign, "host", "accepted"), (dsi, "guest", "invited")]
+    assert body["overridden_conflicts"] == [] and body["override"] is None
+
+
+def test_the_dry_run_check_returns_the_conflicts_and_saves_nothing(api, database):
+    (dsu,) = ids(database, "be-dsu")
+
+    response = api.post("/api/v1/trainings/check", "demo-planner", json=training_payload(host_unit_id=dsu))
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["ok"] is False
+    assert ("BE", "ENV_AIRCRAFT") in {(c["state"], c["capability"]) for c in body["conflicts"]}
+    assert body["occurrences_checked"] == 1
+    assert count_trainings(database) == 0
+
+
+def test_a_unit_cannot_be_in_two_overlapping_trainings(api, database):
+    gign, raid = ids(database, "fr-gign", "fr-raid")
+    first = api.post("/api/v1/trainings", "demo-planner", json=training_payload(
+        host_unit_id=gign, kind="workshop", title="Negotiation workshop", invite_unit_ids=[raid],
+        timezone="Europe/Paris", start_local="2027-03-10T09:00", end_local="2027-03-10T12:00"))
+    assert first.status_code == 201
+
+    second = api.post("/api/v1/trainings", "demo-planner", json=training_payload(
+        host_unit_id=raid, kind="workshop", title="Rope access", timezone="Europe/Paris",
+        start_local="2027-03-10T11:00", end_local="2027-03-10T17:00"))
+
+    assert second.status_code == 409
+    (overlap,) = second.get_json()["error"]["conflicts"]
+    assert overlap["kind"] == "unit_overlap" and overlap["unit_id"] == raid and overlap["state"] == "FR"
+    assert (overlap["window_start"], overlap["window_end"], overlap["figure"]) == (
+        "2027-03-10T10:00:00Z", "2027-03-10T11:00:00Z", 60)
+    assert overlap["details"]["training_id"] == first.get_json()["id"]
+
+
+def test_a_deployed_unit_cannot_be_invited(api, database):
+    gign, cobra = ids(database, "fr-gign", "at-eko-cobra")
+    with database.transaction() as s:
+        s.execute(sa.text("UPDATE unit SET readiness_status = 'COMMITTED' WHERE id = :id"), {"id": cobra})
+
+    response = api.post("/api/v1/trainings", "demo-planner", json=training_payload(
+        host_unit_id=gign, kind="workshop", invite_unit_ids=[cobra], timezone="Europe/Paris"))
+
+    assert response.status_code == 409
+    (deployed,) = response.get_json()["error"]["conflicts"]
+    assert deployed["kind"] == "unit_deployed" and deployed["unit_id"] == cobra
+    assert "with no planned return" in deployed["message"]
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"rrule": "FREQ=HOURLY"}, "rrule"),
+    ({"rrule": "FREQ=MONTHLY;BYDAY=XX"}, "rrule"),
+    ({"end_local": "2027-03-10T07:00"}, "end_local"),
+    ({"end_local": "2027-04-10T07:00"}, "end_local"),
+    ({"timezone": "Europe/Atlantis"}, "timezone"),
+    ({"venue": {"name": "Nowhere", "lat": 91, "lon": 4.4}}, "venue.lat"),
+    ({"host_unit_id": 99999}, "host_unit_id"),
+    ({"invite_unit_ids": [99999]}, "invite_unit_ids.0"),
+    ({"capacity": 0}, "capacity"),
+    ({"capabilities": ["TELEPORT"]}, "capabilities.0"),
+    ({"start_local": "2027-03-10T08:00+01:00"}, "start_local"),
+    ({"rrule": "FREQ=MONTHLY;BYDAY=+3WE"}, "start_local"),  # 10 March 2027 is the 2nd Wednesday
+    ({"rrule": "FREQ=WEEKLY", "exdates": ["2027-03-11T08:00"]}, "exdates.0"),
+    ({"kind": "picnic"}, "kind"),
+    ({"colour": "blue"}, "colour"),
+])
+def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(api, database, change, field):
+    (gign,) = ids(database, "fr-gign")
+    body = training_payload(host_unit_id=gign, kind="workshop", timezone="Europe/Paris")
+    body.update(change)
+
+    response = api.post("/api/v1/trainings", "demo-planner", json=body)
+
+    assert 400 <= response.status_code < 500 and response.status_code != 409
+    assert field in response.get_json()["error"]["fields"], response.get_json()
+    assert count_trainings(database) == 0
+
+
+def test_align_start_moves_a_series_to_its_first_occurrence(api, database):
+    (gign,) = ids(database, "fr-gign")
+    response = api.post("/api/v1/trainings", "demo-planner", json=training_payload(
+        host_unit_id=gign, kind="workshop", timezone="Europe/Paris", rrule="FREQ=MONTHLY;BYDAY=+3WE",
+        align_start=True, start_local="2027-03-01T09:00", end_local="2027-03-01T12:00"))
+
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["start_local"], body["end_local"]) == ("2027-03-17T09:00", "2027-03-17T12:00")
+
+
+def test_nothing_is_saved_when_the_invited_units_do_not_exist_even_with_an_override(api, database):
+    (dsu,) = ids(database, "be-dsu")
+    response = api.post("/api/v1/trainings", "demo-planner", json=training_payload(
+        host_unit_id=dsu, invite_unit_ids=[dsu + 1000], override_reason="a long enough reason here"))
+    assert response.status_code == 422
+    with database.transaction() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(TrainingParticipant)) == 0
