@@ -303,32 +303,44 @@ def eta_minutes_many(
     """
     p = params
     d_km = np.asarray(distance_m, dtype=np.float64) / 1000.0
-    inf = np.inf
-    # road
+    # road, for every unit
     best = d_km * p.road_detour_factor
     best /= p.road_speed_kmh
     best *= 60.0
-    best[d_km > p.road_max_km] = inf
+    best[d_km > p.road_max_km] = np.inf
     mode = np.zeros(d_km.shape, dtype=np.int8)
-    # helicopter
-    heli_units = air_code == 1
-    if heli_units.any():
-        legs = np.maximum(1.0, np.ceil(d_km / p.helicopter_range_km))
-        overhead = p.helicopter_overhead_min + (legs - 1.0) * p.helicopter_refuel_min
-        travel = d_km * p.helicopter_routing_factor / p.helicopter_speed_kmh * 60.0
-        heli = p.helicopter_transfer_min + overhead + travel
-        heli[~heli_units | (d_km > p.helicopter_max_km)] = inf
-        better = heli < best
-        best = np.where(better, heli, best)
-        mode[better] = 1
-    fw_units = air_code == 2
-    if fw_units.any():
-        travel = d_km * p.fixed_wing_routing_factor / p.fixed_wing_speed_kmh * 60.0
+    # helicopter, on the helicopter units only (in-place steps keep the scalar operation order)
+    h = np.flatnonzero(air_code == 1)
+    if h.size:
+        dh = d_km[h]
+        heli = np.ceil(dh / p.helicopter_range_km)
+        np.maximum(heli, 1.0, out=heli)  # legs
+        heli -= 1.0
+        heli *= p.helicopter_refuel_min
+        heli += p.helicopter_overhead_min  # overhead
+        heli += p.helicopter_transfer_min  # transfer + overhead
+        travel = dh * p.helicopter_routing_factor
+        travel /= p.helicopter_speed_kmh
+        travel *= 60.0
+        heli += travel
+        heli[dh > p.helicopter_max_km] = np.inf
+        better = heli < best[h]
+        hb = h[better]
+        best[hb] = heli[better]
+        mode[hb] = 1
+    # fixed wing, on the fixed-wing units only
+    f = np.flatnonzero(air_code == 2)
+    if f.size:
+        df = d_km[f]
+        travel = df * p.fixed_wing_routing_factor
+        travel /= p.fixed_wing_speed_kmh
+        travel *= 60.0
         fw = (p.fixed_wing_transfer_min + p.fixed_wing_final_road_min) + p.fixed_wing_overhead_min + travel
-        fw[~fw_units | (d_km > p.fixed_wing_max_km)] = inf
-        better = fw < best
-        best = np.where(better, fw, best)
-        mode[better] = 2
+        fw[df > p.fixed_wing_max_km] = np.inf
+        better = fw < best[f]
+        fb = f[better]
+        best[fb] = fw[better]
+        mode[fb] = 2
     mode[np.isinf(best)] = -1
     total = fixed_min + best
     return total, mode

@@ -685,8 +685,12 @@ def _cover_arrays(query: MatchQuery, index: UnitIndex, pos: np.ndarray | None, w
         lut = np.array(
             [0.0, w.level_limited if r.min_level == 'limited' else w.level_below_min, w.level_full]
         )
-        credit = lut[level] * np.minimum(1.0, qty / r.quantity)
-        acc += weight * credit
+        ratio = qty / r.quantity
+        np.minimum(ratio, 1.0, out=ratio)
+        credit = np.take(lut, level)
+        credit *= ratio
+        credit *= weight
+        acc += credit
     return acc / total_w, held_any
 
 
