@@ -174,8 +174,10 @@ class Live:
 
         Replay is bounded by the sequencer's head; everything after the head is delivered live
         once the rooms are joined. Both happen under the sequencer's lock, so the client sees
-        one stream in ``seq`` order with no gap and no duplicate. The bulk of a long replay is
-        sent before taking the lock so that live delivery to others is not held up.
+        one stream in ``seq`` order with no gap and no duplicate. The head is first brought up
+        to date with the outbox (this process may not have heard of every commit yet, e.g. before
+        its Redis listener started). The bulk of a long replay is sent before taking the lock so
+        that live delivery to others is not held up.
         """
         conn = self.connections.get(sid)
         if conn is None:
@@ -185,14 +187,13 @@ class Live:
             with self.reading() as session:
                 outbox = replay.bounds(session)
                 truncated = replay.truncation(after, outbox)
-                if truncated is None:
-                    upto = self.sequencer.head
-                    if replay.count_visible(session, conn.rooms, after=after, upto=upto) > REPLAY_MAX:
-                        truncated = replay.TOO_MANY
+                if truncated is None and replay.count_visible(session, conn.rooms, after=after, upto=outbox.newest) > REPLAY_MAX:
+                    truncated = replay.TOO_MANY
             if truncated is None:
-                sent_upto, count = self._replay_to(conn, after, self.sequencer.head)
+                sent_upto, count = self._replay_to(conn, after, outbox.newest)
                 replayed += count
         with self.sequencer.lock:
+            self.sequencer.catch_up()
             head = self.sequencer.head
             if truncated is None and sent_upto is not None:
                 _, count = self._replay_to(conn, sent_upto, head)

@@ -186,9 +186,13 @@ def test_events_are_sent_only_after_commit(clients, database):
 
 def test_a_rolled_back_transaction_emits_nothing(clients, database):
     client = clients("demo-observer")
-    with pytest.raises(RuntimeError), database.transaction() as session:
-        events.publish(session, "test.doomed", "test", {}, [events.ROOM_ALL])
-        raise RuntimeError("the change fails after its event was written")
+    def failing_change():
+        with database.transaction() as session:
+            events.publish(session, "test.doomed", "test", {}, [events.ROOM_ALL])
+            raise RuntimeError("the change fails after its event was written")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
     last = sentinel(database)
     assert [e["type"] for e in events_until(client, last)] == ["test.sentinel"]
 

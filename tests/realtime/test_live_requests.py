@@ -1,0 +1,75 @@
+"""The live layer with the real requests service: need-to-know on the wire, presence, acknowledgement."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from atlas_coord.models import User
+from atlas_coord.services import accounts, events
+
+requests_service = pytest.importorskip("atlas_coord.services.requests")
+if not all(hasattr(requests_service, name) for name in ("raise_request", "get_request", "mark_seen")):
+    pytest.skip("the requests service is not complete yet", allow_module_level=True)
+
+
+def raise_request(database, username: str, addressees: list[str]) -> int:
+    from atlas_coord.schemas_requests import RequestCreate
+
+    now = datetime.now(UTC)
+    body = RequestCreate.model_validate(
+        {
+            "crisis": {
+                "type": "hostage_taking",
+                "site": {"lat": 50.85, "lon": 4.35},
+                "place_name": "Brussels",
+                "started_at": (now - timedelta(hours=1)).isoformat(),
+                "description": "Hostages held in an office building (exercise data)",
+                "classification": "RESTREINT UE",
+                "exercise": True,
+            },
+            "kinds": ["EXPERTISE"],
+            "operational_necessity": "Negotiators with Dutch and French are needed at once",
+            "needed_by": (now + timedelta(hours=6)).isoformat(),
+            "duration_hours": 24,
+            "addressees": addressees,
+            "answer_deadline": (now + timedelta(hours=2)).isoformat(),
+            "submit": True,
+        }
+    )
+    with database.transaction() as session:
+        user = session.scalar(sa.select(User).where(User.username == username))
+        request = requests_service.raise_request(session, accounts.actor_for(session, user), body)
+        return request.id
+
+
+def test_a_real_request_reaches_only_the_states_it_concerns(clients, database):
+    be, fr, de, observer = clients("demo-cc-be"), clients("demo-ca-fr"), clients("demo-ca-de"), clients("demo-observer")
+    request_id = raise_request(database, "demo-cc-be", ["FR"])
+    with database.transaction() as session:
+        last = events.publish(session, "test.sentinel", "test", {}, [events.ROOM_ALL]).seq
+
+    def request_events(client):
+        client.wait_for("event", predicate=lambda e: e["seq"] == last)
+        return [e["type"] for e in client.events() if e["subject"] == f"request:{request_id}"]
+
+    assert "request.submitted" in request_events(be)
+    assert "request.submitted" in request_events(fr)
+    assert "request.submitted" in request_events(observer)
+    assert request_events(de) == []
+    assert de.call("watch", {"request_id": request_id})["error"]["code"] == "not_found"
+
+    # The addressed authority watches, is counted, and acknowledges; the requester sees it.
+    assert be.call("watch", {"request_id": request_id})["ok"] is True
+    watching = fr.call("watch", {"request_id": request_id})["presence"]
+    assert watching["count"] == 2
+    acked = fr.call("ack", {"request_id": request_id})
+    assert acked["ok"] is True
+    assert acked["seen"][0]["state"] == "FR"
+    seen = be.wait_for("event", predicate=lambda e: e["type"] == "request.seen")
+    assert seen["data"]["state"] == "FR"
+    assert seen["data"]["seen_by"] == "demo-ca-fr"
+    # Only an addressed state's authority acknowledges.
+    assert de.call("ack", {"request_id": request_id})["error"]["code"] == "not_found"
