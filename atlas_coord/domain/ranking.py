@@ -537,6 +537,12 @@ class UnitIndex:
         self.air = np.array([AIR_CODES[u.air_transport] for u in units], dtype=np.int8)
         self.tier = np.array([_TIER_CODES.get(u.tier, 0) for u in units], dtype=np.int8)
 
+        self.unavailable_pos = np.flatnonzero(self.readiness == _UNAVAILABLE)
+        self.committed_pos = np.flatnonzero(self.readiness == _COMMITTED)
+        by_state = np.argsort(self.state, kind='stable')
+        cuts = np.cumsum(np.bincount(self.state, minlength=len(self.state_codes)))[:-1]
+        self.state_pos = dict(enumerate(np.split(by_state, cuts))) if n else {}
+
         # bases: home base then stations, grouped by unit
         counts = np.array([1 + len(u.stations) for u in units], dtype=np.int64)
         self.base_start = np.zeros(n + 1, dtype=np.int64)
@@ -628,22 +634,39 @@ class UnitIndex:
 
 
 class _Ctx:
-    """Per-query arrays shared by the ranking and the lazy exclusion messages."""
+    """Per-query values shared by the ranking and the lazy exclusion messages."""
 
     def __init__(self, query: MatchQuery, index: UnitIndex, params: EtaParams, weights: ScoreWeights):
         self.q, self.idx, self.p, self.w = query, index, params, weights
-        code = index.state_codes.get(query.requesting_state, -1)
-        self.domestic = index.state == code
-        notice = np.where(self.domestic, index.notice_dom, index.notice_intl)
-        training = index.readiness == _TRAINING
-        brk = np.where(np.isnan(index.break_off), params.training_break_off_default_min, index.break_off)
-        self.break_off = np.where(training, brk, 0.0)
-        self.notice = notice
-        self.fixed = notice + self.break_off
+        self.state_code = index.state_codes.get(query.requesting_state, -1)
         self.budget_min = (
             math.inf if query.needed_by is None else (query.needed_by - query.now).total_seconds() / 60.0
         )
         self.exact = np.full(index.n, np.nan)  # exact distances computed so far, by unit position
+
+    def fixed_many(self, pos: np.ndarray) -> np.ndarray:
+        """Notice to move + break-off minutes of the units at ``pos`` (same sum as the scalar ETA)."""
+        idx = self.idx
+        domestic = idx.state[pos] == self.state_code
+        notice = np.where(domestic, idx.notice_dom[pos], idx.notice_intl[pos])
+        brk = idx.break_off[pos]
+        brk = np.where(np.isnan(brk), self.p.training_break_off_default_min, brk)
+        brk[idx.readiness[pos] != _TRAINING] = 0.0
+        return notice + brk
+
+    def domestic(self, i: int) -> bool:
+        return int(self.idx.state[i]) == self.state_code
+
+    def notice(self, i: int) -> float:
+        idx = self.idx
+        return float(idx.notice_dom[i] if self.domestic(i) else idx.notice_intl[i])
+
+    def break_off(self, i: int) -> float:
+        idx = self.idx
+        if idx.readiness[i] != _TRAINING:
+            return 0.0
+        b = float(idx.break_off[i])
+        return self.p.training_break_off_default_min if math.isnan(b) else b
 
     def exact_distance(self, i: int) -> float:
         d = float(self.exact[i])
@@ -657,8 +680,8 @@ class _Ctx:
         return estimate_eta(
             distance_m,
             air_transport=u.air_transport,
-            notice_min=float(self.notice[i]),
-            break_off_min=float(self.break_off[i]),
+            notice_min=self.notice(i),
+            break_off_min=self.break_off(i),
             now=self.q.now,
             params=self.p,
         )
@@ -734,6 +757,14 @@ def _static_parts(ctx: _Ctx, pos: np.ndarray, cover: np.ndarray) -> tuple[np.nda
     return cap, ready, tier
 
 
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _reach_km(p: EtaParams) -> np.ndarray:
+    """Largest great-circle km any mode reaches, by air code (none, helicopter, fixed wing)."""
+    return np.array([p.road_max_km, max(p.road_max_km, p.helicopter_max_km), max(p.road_max_km, p.fixed_wing_max_km)])
+
+
 def _eta_part(w: ScoreWeights, eta_min: np.ndarray) -> np.ndarray:
     return (w.eta * w.eta_half_min) / (w.eta_half_min + eta_min)
 
@@ -758,39 +789,47 @@ def rank_units(
         raise ValueError(f"'limit' must be None or an integer >= 0, got {limit!r}")
     index = UnitIndex.build(units)
     ctx = _Ctx(query, index, params, weights)
-    q, n = query, index.n
-    reason = np.zeros(n, dtype=np.int8)
+    q = query
 
     # 1. masks, lowest precedence first so that higher ones overwrite
     cover_all, held_any = _cover_arrays(q, index, None, weights)
-    reason[~held_any] = _R_NOCAP
+    reason = np.logical_not(held_any).astype(np.int8)
+    reason *= _R_NOCAP
     if not q.include_requesting_state:
-        reason[ctx.domestic] = _R_STATE
-    committed = index.readiness == _COMMITTED
-    if q.request_id is None:
-        reason[committed] = _R_COMMITTED
-    else:
-        reason[committed & ~(index.has_committed_req & (index.committed_req == q.request_id))] = _R_COMMITTED
-    reason[index.readiness == _UNAVAILABLE] = _R_UNAVAILABLE
+        reason[index.state_pos.get(ctx.state_code, _EMPTY)] = _R_STATE
+    committed = index.committed_pos
+    if q.request_id is not None:
+        committed = committed[~(index.has_committed_req[committed]
+                                & (index.committed_req[committed] == q.request_id))]
+    reason[committed] = _R_COMMITTED
+    reason[index.unavailable_pos] = _R_UNAVAILABLE
     alive = np.flatnonzero(reason == 0)
 
-    # 2./3. distances: bounds for many, exact where needed
+    # 2./3. distances: bounds for many, exact where the bounds cannot decide
     m = alive.size
+    budget = ctx.budget_min
     exact_d = np.full(m, np.nan)
-    air, fixed = index.air[alive], ctx.fixed[alive]
+    air, fixed = index.air[alive], ctx.fixed_many(alive)
     small = limit is None or m <= max(limit, 64)
     if small:
         exact_d[:] = index.exact_distances(q.site_lat, q.site_lon, alive)
         eta_lo, _ = eta_minutes_many(exact_d, air, fixed, params)
         eta_hi = eta_lo
+        d_hi = exact_d
     else:
         hv = index.haversine_unit_m(q.site_lat, q.site_lon)[alive]
         d_lo, d_hi = exact_bounds_m(hv)
         eta_lo, _ = eta_minutes_many(d_lo, air, fixed, params)
-        eta_hi, _ = eta_minutes_many(d_hi, air, fixed, params)
-        unsure = np.isinf(eta_hi) & np.isfinite(eta_lo)
-        if math.isfinite(ctx.budget_min):
-            unsure |= (eta_lo <= ctx.budget_min) & (eta_hi > ctx.budget_min)
+        eta_hi = np.full(m, np.nan)  # filled only where needed
+        # reachable at d_lo but maybe not at d_hi (same comparisons as eta_minutes_many)
+        reach = np.take(_reach_km(params), air)
+        unsure = (d_lo / 1000.0 <= reach) & (d_hi / 1000.0 > reach)
+        if math.isfinite(budget):
+            maybe = np.flatnonzero((eta_lo <= budget) & ~unsure)
+            if maybe.size:
+                e, _ = eta_minutes_many(d_hi[maybe], air[maybe], fixed[maybe], params)
+                eta_hi[maybe] = e
+                unsure[maybe[e > budget]] = True
         k = np.flatnonzero(unsure)
         if k.size:
             exact_d[k] = index.exact_distances(q.site_lat, q.site_lon, alive[k])
@@ -800,24 +839,32 @@ def rank_units(
     known = ~np.isnan(exact_d)
     ctx.exact[alive[known]] = exact_d[known]
     out_of_range = np.isinf(eta_lo)
-    late = eta_lo > ctx.budget_min
+    late = eta_lo > budget
     reason[alive[late]] = _R_DEADLINE
     reason[alive[out_of_range]] = _R_RANGE
-    keep = ~(out_of_range | late)
-    cand, exact_d, eta_lo, eta_hi = alive[keep], exact_d[keep], eta_lo[keep], eta_hi[keep]
+    keep = np.flatnonzero(~(out_of_range | late))
+    cand = alive[keep]
+    exact_d, eta_lo, eta_hi, d_hi = exact_d[keep], eta_lo[keep], eta_hi[keep], d_hi[keep]
+    air, fixed = air[keep], fixed[keep]
     cover = cover_all[cand]
     cap, ready, tier = _static_parts(ctx, cand, cover)
 
-    # choose who needs an exact score
+    # choose who needs an exact score: whoever may beat the want-th best lower bound
     n_cand = cand.size
     want = n_cand if limit is None else min(limit, n_cand)
     if small or want == 0:
         sel = np.arange(n_cand) if want else np.zeros(0, dtype=np.int64)
     else:
-        score_lo = ((cap + _eta_part(weights, eta_hi)) + ready) + tier
         if want < n_cand:
             score_hi = ((cap + _eta_part(weights, eta_lo)) + ready) + tier
-            threshold = np.partition(score_lo, n_cand - want)[n_cand - want]
+            # lower bounds for a subset give a threshold no higher than the true one: still safe
+            sub_size = n_cand if math.isfinite(budget) else min(n_cand, 4 * want + 64)
+            sub = np.arange(n_cand) if sub_size == n_cand else np.argpartition(-score_hi, sub_size - 1)[:sub_size]
+            missing = sub[np.isnan(eta_hi[sub])]
+            if missing.size:
+                eta_hi[missing], _ = eta_minutes_many(d_hi[missing], air[missing], fixed[missing], params)
+            score_lo = ((cap[sub] + _eta_part(weights, eta_hi[sub])) + ready[sub]) + tier[sub]
+            threshold = np.partition(score_lo, sub_size - want)[sub_size - want]
             sel = np.flatnonzero(score_hi >= threshold)
         else:
             sel = np.arange(n_cand)
@@ -825,7 +872,7 @@ def rank_units(
         if todo.size:
             exact_d[todo] = index.exact_distances(q.site_lat, q.site_lon, cand[todo])
     d_sel = exact_d[sel]
-    eta_sel, _ = eta_minutes_many(d_sel, index.air[cand[sel]], ctx.fixed[cand[sel]], params)
+    eta_sel, _ = eta_minutes_many(d_sel, air[sel], fixed[sel], params)
     eta_part = _eta_part(weights, eta_sel)
     score = ((cap[sel] + eta_part) + ready[sel]) + tier[sel]
     order = np.lexsort((index.key_rank[cand[sel]], eta_sel, -score))[:want]
@@ -868,19 +915,19 @@ def _ranked(
     if code == _LIMITED:
         note = f'Limited readiness: ranked with a {-w.limited_penalty:g}-point penalty'
     elif code == _TRAINING:
-        note = f'In training, can break off within {format_minutes(float(ctx.break_off[i]))}'
+        note = f'In training, can break off within {format_minutes(ctx.break_off(i))}'
     elif code == _COMMITTED:
         note = 'Already committed to this request'
     else:
         note = 'Ready'
-    readiness = ReadinessEffect(u.readiness, code == _LIMITED, float(ctx.break_off[i]), parts['readiness'], note)
+    readiness = ReadinessEffect(u.readiness, code == _LIMITED, ctx.break_off(i), parts['readiness'], note)
 
     explanation = [_cover_sentence(fits)]
     eta_line = eta.summary()
     if station != (float(u.lat), float(u.lon)):
         eta_line += ' (from a secondary station)'
     explanation.append(eta_line)
-    scope = 'Domestic' if ctx.domestic[i] else 'International'
+    scope = 'Domestic' if ctx.domestic(i) else 'International'
     explanation.append(f'{scope} notice to move: {format_minutes(eta.mobilisation_min)}')
     explanation.append(note)
     if q.needed_by is not None and eta.arrival is not None:
