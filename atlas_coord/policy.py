@@ -32,6 +32,7 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"
     REQUEST_RAISE = "request.raise"
     REQUEST_ANSWER = "request.answer"
+    REQUEST_READ = "request.read"
     REQUEST_READ_ALL = "request.read_all"
     DEPLOYMENT_REPORT = "deployment.report"
     DEPLOYMENT_RECALL = "deployment.recall"
@@ -73,6 +74,12 @@ POLICY: dict[tuple[Role, Action], Scope] = {
     # The national crisis centre raises requests for its own state (Art. 3(1) via its authority).
     (R.CRISIS_CENTRE, A.REQUEST_RAISE): S.OWN_STATE,
     (R.CRISIS_CENTRE, A.MATCH_WHAT_IF): S.ANY,
+    # Need-to-know: a request is read by its requesting and addressed states' crisis centres and
+    # competent authorities, and by the commanders of the units offered or deployed (services
+    # pass the request's states and units as targets); anyone else cannot tell it exists.
+    (R.CRISIS_CENTRE, A.REQUEST_READ): S.OWN_STATE,
+    (R.COMPETENT_AUTHORITY, A.REQUEST_READ): S.OWN_STATE,
+    (R.UNIT_COMMANDER, A.REQUEST_READ): S.OWN_UNIT,
     # Only the unit's own commander sets its readiness and reports its deployments.
     (R.UNIT_COMMANDER, A.UNIT_READINESS): S.OWN_UNIT,
     (R.UNIT_COMMANDER, A.DEPLOYMENT_REPORT): S.OWN_UNIT,
