@@ -62,9 +62,9 @@ def _check_csrf() -> None:
 
 
 def init_api(app: Flask) -> None:
-    from . import auth, directory, events, system, trainings
+    from . import auth, directory, events, requests, system, trainings
 
-    for module in (system, auth, directory, events, trainings):
+    for module in (system, auth, directory, events, trainings, requests):
         app.register_blueprint(module.bp)
     for name in app.config.get("ATLAS_EXTRA_BLUEPRINTS", ()):
         module = __import__(name, fromlist=["bp"])
