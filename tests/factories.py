@@ -32,6 +32,63 @@ def unit_payload(**overrides) -> dict:
     return body
 
 
+# ---------------------------------------------------------------- assistance requests (issue 3)
+
+import contextlib  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+
+def in_hours(hours: float) -> str:
+    """An ISO 8601 UTC time ``hours`` from now (negative for the past)."""
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+def hijacked_aircraft(**overrides) -> dict:
+    """A crisis body: a hijacked aircraft at Brussels Airport (Zaventem), owned by Belgium."""
+    body = {
+        "type": "aircraft_hijacking",
+        "site": {"lat": 50.9014, "lon": 4.4844},
+        "place_name": "Brussels Airport, Zaventem",
+        "started_at": in_hours(-1),
+        "description": "An airliner on the apron with about 180 passengers; armed hijackers on board.",
+        "exercise": False,
+        "classification": "RESTREINT UE/EU RESTRICTED",
+    }
+    body.update(overrides)
+    return body
+
+
+def request_payload(**overrides) -> dict:
+    """A valid POST /api/v1/requests body: Belgium asks FR, DE, NL and AT for armed assistance."""
+    body = {
+        "crisis": hijacked_aircraft(),
+        "kinds": ["ACTION_ARMED", "EXPERTISE"],
+        "operational_necessity": "Simultaneous assault on an aircraft needs more aircraft-entry teams "
+                                 "and negotiators than the DSU can field alone.",
+        "requirements": [
+            {"code": "ENV_AIRCRAFT", "quantity": 2, "min_level": "full"},
+            {"code": "NEG", "quantity": 4, "min_level": "full"},
+        ],
+        "needed_by": in_hours(4),
+        "duration_hours": 48,
+        "addressees": ["FR", "DE", "NL", "AT"],
+        "answer_deadline": in_hours(1),
+        "submit": True,
+    }
+    body.update(overrides)
+    return body
+
+
+def actor_named(session, username: str):
+    """The policy Actor of a seeded (demo) user, for calling services directly."""
+    from atlas_coord.models import User
+    from atlas_coord.services.accounts import actor_for
+
+    user = session.scalar(sa.select(User).where(User.username == username))
+    assert user is not None, f"user {username} missing"
+    return actor_for(session, user)
+
+
 # ---------------------------------------------------------------- trainings and exercises (issue 6)
 
 
@@ -64,3 +121,52 @@ def demo_actor(session, username: str):
     user = session.scalar(sa.select(User).where(User.username == username))
     assert user is not None, f"user {username} missing"
     return actor_for(session, user)
+
+
+@contextlib.contextmanager
+def signed_in(database, username: str):
+    """One committed transaction acting as ``username``: ``with signed_in(db, "demo-ca-fr") as (s, actor)``."""
+    with database.transaction() as session:
+        yield session, actor_named(session, username)
+
+
+def raise_request(database, username: str = "demo-cc-be", **overrides) -> int:
+    """Raise (and by default submit) :func:`request_payload` through the service; returns its id."""
+    from atlas_coord.schemas_requests import RequestCreate
+    from atlas_coord.services import requests
+
+    with signed_in(database, username) as (session, actor):
+        return requests.raise_request(session, actor, RequestCreate.model_validate(request_payload(**overrides))).id
+
+
+def accept_with(database, request_id: int, state: str, *unit_keys: str) -> list[int]:
+    """``state``'s competent authority accepts, offering the units by key; returns the new deployment ids."""
+    from atlas_coord.models import Deployment
+    from atlas_coord.schemas_requests import AnswerAccept
+    from atlas_coord.services import requests
+
+    with signed_in(database, f"demo-ca-{state.lower()}") as (session, actor):
+        units = [unit_id(session, key) for key in unit_keys]
+        requests.accept(session, actor, request_id, state, AnswerAccept(units=units))
+        return list(session.scalars(
+            sa.select(Deployment.id).where(Deployment.request_id == request_id, Deployment.unit_id.in_(units))
+            .order_by(Deployment.id)
+        ))
+
+
+def deployment_steps(database, request_id: int, deployment_id: int, username: str, *steps: str) -> None:
+    """Run commander steps (accept, mobilise, depart, arrive, stand_down, return_home) in order."""
+    from atlas_coord import schemas_requests as sr
+    from atlas_coord.services import deployments
+
+    bodies = {
+        "accept": sr.DeploymentAccept(),
+        "mobilise": sr.DeploymentMobilise(),
+        "depart": sr.DeploymentDepart.model_validate({"eta": in_hours(3)}),
+        "arrive": sr.DeploymentArrive(on_scene_commander="Commissaire divisionnaire Peeters"),
+        "stand_down": sr.DeploymentStandDown(),
+        "return_home": sr.Empty(),
+    }
+    for step in steps:
+        with signed_in(database, username) as (session, actor):
+            getattr(deployments, step)(session, actor, request_id, deployment_id, bodies[step])
