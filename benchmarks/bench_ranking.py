@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import time
 import tracemalloc
@@ -223,10 +224,14 @@ def main(argv: list[str] | None = None) -> int:
 
     g10 = results.get(10000)
     g100 = results.get(100000)
+    try:
+        load = f'; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores'
+    except OSError:  # pragma: no cover - not on every platform
+        load = ''
     print('goals: '
           f'10k<=10ms {verdict(None if g10 is None else g10["median"] <= 10.0)}; '
           f'naive_ratio>=100x {verdict(None if g10 is None else g10["ratio"] >= 100.0)}; '
-          f'100k<=100ms {verdict(None if g100 is None else g100["median"] <= 100.0)}')
+          f'100k<=100ms {verdict(None if g100 is None else g100["median"] <= 100.0)}{load}')
     return 0
 
 

@@ -508,7 +508,7 @@ class RankingResult:
 class UnitIndex:
     """Columnar numpy arrays of a unit list, built once (:meth:`build`) and reused across queries.
 
-    Building costs a Python pass over the units (about 5 µs a unit); ranking then works on the
+    Building costs a Python pass over the units (about 10 µs a unit); ranking then works on the
     arrays. The index is immutable in practice: rebuild it when the directory changes.
     """
 

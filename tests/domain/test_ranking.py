@@ -229,6 +229,7 @@ def test_the_requesting_states_own_units_can_be_included():
 
 
 def test_a_committed_unit_without_a_request_id_is_committed_elsewhere():
+    """A unit already deployed somewhere is not offered to a request that has no id yet."""
     units = [unit(1, readiness='COMMITTED')]
     (e,) = rank_units(query(), units).excluded
     assert (e.reason, e.message) == ('committed_elsewhere', 'Committed to another request')
@@ -274,6 +275,7 @@ def test_limited_readiness_is_flagged_and_penalised():
 
 
 def test_score_parts_sum_to_the_score_and_ranks_follow_the_key():
+    """Lyon's board shows each score's breakdown; the parts add up and the order follows the key."""
     units = directory_units()
     reqs = (Requirement('NEG', 2, 'full', critical=True), Requirement('DIVE'), Requirement('EOD'))
     result = rank_units(query(45.76, 4.84, 'IT', reqs=reqs, kinds={'ACTION_ARMED'}), units)
@@ -295,11 +297,23 @@ def test_equipment_only_requests_ignore_the_tier():
 
 
 def test_faster_unit_wins_when_all_else_is_equal():
+    """Two identical units 33 km and 222 km away: the nearer one ranks first."""
     near = unit(1, lat=50.3, lon=10.0)
     far = unit(2, lat=52.0, lon=10.0)
     result = rank_units(query(), [far, near])
     assert [c.unit_id for c in result.candidates] == [1, 2]
     assert result.candidates[0].score > result.candidates[1].score
+
+
+def test_a_helicopter_further_away_arrives_first_and_ranks_first():
+    """Munich's SEK flies 150 km in under an hour; a convoy 120 km away needs almost two."""
+    convoy = unit(1, 'XA', *point_at(50.0, 10.0, 0, 120), air_transport='none')
+    heli = unit(2, 'XB', *point_at(50.0, 10.0, 180, 150), air_transport='helicopter')
+    first, second = rank_units(query(), [convoy, heli]).candidates
+    assert (first.unit_id, first.eta.mode) == (2, 'helicopter')
+    assert (second.unit_id, second.eta.mode) == (1, 'road')
+    assert first.distance_m > second.distance_m
+    assert first.eta.total_min < second.eta.total_min
 
 
 LEVEL_ORDER = {'limited': 1, 'full': 2}
@@ -444,6 +458,7 @@ def test_deadline_is_decided_on_the_exact_distance(side):
 
 
 def test_limited_result_counts_and_lazy_exclusions():
+    """The board shows the best five of 500 units; the counts still account for every unit."""
     units = random_units(500, seed=11)
     result = rank_units(query(reqs=[Requirement('DIVE')]), units, limit=5)
     assert len(result.candidates) == 5
@@ -465,6 +480,7 @@ def test_limited_result_counts_and_lazy_exclusions():
 
 
 def test_to_dict_is_json_ready_with_iso_datetimes():
+    """The API serialises the ranking for Amsterdam's maritime request as plain JSON."""
     units = directory_units()
     result = rank_units(query(52.37, 4.90, 'NL', reqs=[Requirement('ENV_MARITIME')],
                               needed_by=NOW + timedelta(hours=4)), units)
@@ -480,6 +496,7 @@ def test_to_dict_is_json_ready_with_iso_datetimes():
 
 
 def test_invalid_inputs_are_rejected_with_the_field_named():
+    """A mistyped site or a naive timestamp is refused with the field named, never ranked."""
     with pytest.raises(ValueError, match="'site_lat' must be within -90..90"):
         query(95.0, 10.0)
     with pytest.raises(ValueError, match="'site_lon' must be a finite number"):
@@ -503,6 +520,7 @@ def test_invalid_inputs_are_rejected_with_the_field_named():
 
 
 def test_times_in_other_zones_are_normalised_to_utc():
+    """A clock in local time is accepted and turned into UTC."""
     cet = datetime(2027, 3, 10, 9, 0, tzinfo=UTC).astimezone()
     q = query(now=cet)
     assert q.now.tzinfo is UTC
@@ -510,6 +528,7 @@ def test_times_in_other_zones_are_normalised_to_utc():
 
 
 def test_no_units_no_requirements():
+    """An empty directory ranks to nothing; a request naming no capability fits every unit."""
     result = rank_units(query(reqs=()), [])
     assert result.candidates == []
     assert len(result.excluded) == 0
