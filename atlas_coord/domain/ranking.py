@@ -79,6 +79,7 @@ from .geo import (
 )
 
 __all__ = [
+    'DEFAULT_LIMIT',
     'DEFAULT_WEIGHTS',
     'KINDS',
     'LEVELS',
@@ -99,6 +100,8 @@ __all__ = [
     'rank_units',
 ]
 
+#: A sensible ``limit`` for boards and APIs over large directories.
+DEFAULT_LIMIT = 50
 LEVELS = ('full', 'limited')
 READINESS = ('READY', 'LIMITED', 'TRAINING', 'COMMITTED', 'UNAVAILABLE')
 KINDS = frozenset({'EQUIPMENT', 'EXPERTISE', 'ACTION_ARMED', 'ACTION_UNARMED'})
@@ -780,8 +783,18 @@ def rank_units(
     """Rank ``units`` for ``query``: the best ``limit`` candidates in full, every exclusion lazily.
 
     ``units`` is a sequence of :class:`UnitSnapshot` or a prebuilt :class:`UnitIndex` (build it
-    once per directory version for large directories). ``limit=None`` returns every candidate.
-    The output does not depend on the order of ``units``.
+    once per directory version for large directories). ``limit=None`` returns every candidate and
+    computes every exact distance: fine for the directory, slow for 100,000 units, where the
+    service should pass a limit (e.g. :data:`DEFAULT_LIMIT`).
+
+    ``result.excluded`` holds every excluded unit but builds each :class:`ExcludedUnit` only when
+    read (see :class:`ExcludedUnits`); ``result.excluded_counts`` counts them by reason. Besides the
+    reasons of the request workflow, ``out_of_range`` marks a unit no transport mode reaches (no
+    road beyond :attr:`EtaParams.road_max_km` and no aircraft that far).
+
+    A COMMITTED unit is a candidate only when ``query.request_id`` is set and equals its
+    ``committed_request_id``; it then ranks as READY. The output does not depend on the order of
+    ``units``.
 
     :raise ValueError: on invalid ``limit``, duplicate unit ids or invalid units.
     """
