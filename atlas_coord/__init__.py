@@ -64,6 +64,7 @@ def _init_optional_layers(app) -> None:
     for module_name, function in (
         ("atlas_coord.realtime", "init_realtime"),
         ("atlas_coord.web", "init_web"),
+        ("atlas_coord.scheduler", "init_scheduler"),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -179,5 +179,26 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     )
 
 
+@main.command()
+@click.option("--interval", type=click.IntRange(1, 3600), default=None, help="seconds between runs (overrides scheduler.interval_seconds)")
+@click.option("--once", is_flag=True, help="run the due work once and exit")
+def scheduler(interval: int | None, once: bool) -> None:
+    """Run the scheduler as its own process: reminders, training starts and ends, answer deadlines.
+
+    Run it when ``scheduler.embedded`` is false (or ``serve --no-scheduler``); a second scheduler
+    started by mistake sends nothing twice.
+    """
+    import logging
+
+    from .scheduler.runner import run_standalone
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = _settings()
+    report = run_standalone(settings, interval_seconds=interval, once=once)
+    if report is not None:
+        click.echo(f"scheduler run: {report.summary() or 'nothing due'}")
+        if report.errors:
+            sys.exit(1)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

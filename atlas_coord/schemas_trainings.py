@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, NaiveDatetime, StringConstraints, field_validator
+from pydantic import BeforeValidator, Field, NaiveDatetime, StringConstraints, field_validator
 
 from atlas_coord.domain import recurrence
 from atlas_coord.models.trainings import TRAINING_KINDS
@@ -22,6 +22,16 @@ assert set(TrainingKind.__args__) == set(TRAINING_KINDS)  # one list of kinds
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=1000)]
 UnitId = Annotated[int, Field(ge=1)]
+
+
+def _day_or_instant(value):
+    """``2027-03-31`` is a whole (UTC) day; anything longer is an instant (naive means UTC)."""
+    if isinstance(value, str) and len(value.strip()) == 10:
+        return date.fromisoformat(value.strip())
+    return value
+
+
+DayOrInstant = Annotated[datetime | date, BeforeValidator(_day_or_instant)]
 
 
 class Venue(Strict):
@@ -178,8 +188,8 @@ class AttendanceRecord(Strict):
 class TrainingFilter(Page):
     """``from``/``to`` select trainings with an occurrence in ``[from, to)`` (dates are read as UTC days)."""
 
-    from_: datetime | date | None = Field(None, alias="from")
-    to: datetime | date | None = None
+    from_: DayOrInstant | None = Field(None, alias="from")
+    to: DayOrInstant | None = None
     unit: UnitId | None = Field(None, description="trainings the unit hosts or is invited to")
     state: StateCode | None = Field(None, description="trainings hosted by or involving units of the state")
     kind: TrainingKind | None = None
@@ -191,8 +201,8 @@ class TrainingFilter(Page):
 class OccurrenceWindow(Strict):
     """The window of occurrences shown with one training (default: the next 90 days)."""
 
-    from_: datetime | date | None = Field(None, alias="from")
-    to: datetime | date | None = None
+    from_: DayOrInstant | None = Field(None, alias="from")
+    to: DayOrInstant | None = None
 
     model_config = Strict.model_config | {"populate_by_name": True}
 

@@ -1505,7 +1505,9 @@ def sync_schedule(session: Session, settings, training: Training, *, now: dateti
         for (rid, lead), (due, start) in sorted(wanted_reminders.items())
     ])
 
-    wanted_runs = {rid: (o.start_utc, o.end_utc) for rid, o in by_rid.items() if o.end_utc > now}
+    # Existing rows follow their occurrence (a missed one is closed by the start step, with a
+    # note); new rows are made only for occurrences that have not ended.
+    wanted_runs = {rid: (o.start_utc, o.end_utc) for rid, o in by_rid.items()}
     for row in runs:
         want = wanted_runs.pop(row.recurrence_id, None)
         if row.started_at is None:
@@ -1521,7 +1523,7 @@ def sync_schedule(session: Session, settings, training: Training, *, now: dateti
                                 .values(end_utc=new_end))
     _insert_ignoring_duplicates(session, TrainingRun, [
         {"training_id": training.id, "recurrence_id": rid, "start_utc": s, "end_utc": e, "switched_units": [], "notes": []}
-        for rid, (s, e) in sorted(wanted_runs.items())
+        for rid, (s, e) in sorted(wanted_runs.items()) if e > now
     ])
     session.expire_all()
 

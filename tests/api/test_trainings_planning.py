@@ -60,7 +60,8 @@ def test_the_planner_overrides_with_a_reason_the_training_is_saved_and_the_overr
         assert any(c["capability"] == "ENV_AIRCRAFT" and c["state"] == "BE" for c in record.after["conflicts"])
         assert s.scalar(sa.select(AuditRecord).where(AuditRecord.action == "training.create")) is not None
         created = s.scalar(sa.select(Event).where(Event.type == "training.created"))
-        assert "all" in created.audience and f"unit:{dsu}" in created.audience
+        assert "all" in created.audience
+        assert f"unit:{dsu}" in created.audience
 
 
 def test_the_belgian_state_planner_may_override_belgian_conflicts_but_not_plan_in_the_netherlands(api, database):
@@ -96,7 +97,8 @@ def test_a_plan_that_leaves_every_state_covered_is_saved_with_the_host_taking_pa
     assert body["start_utc"] == "2027-03-10T07:00:00Z"
     assert [(p["unit_id"], p["role"], p["status"]) for p in body["participants"]] == [
         (gign, "host", "accepted"), (dsi, "guest", "invited")]
-    assert body["overridden_conflicts"] == [] and body["override"] is None
+    assert body["overridden_conflicts"] == []
+    assert body["override"] is None
 
 
 def test_the_dry_run_check_returns_the_conflicts_and_saves_nothing(api, database):
@@ -125,7 +127,9 @@ def test_a_unit_cannot_be_in_two_overlapping_trainings(api, database):
 
     assert second.status_code == 409
     (overlap,) = second.get_json()["error"]["conflicts"]
-    assert overlap["kind"] == "unit_overlap" and overlap["unit_id"] == raid and overlap["state"] == "FR"
+    assert overlap["kind"] == "unit_overlap"
+    assert overlap["unit_id"] == raid
+    assert overlap["state"] == "FR"
     assert (overlap["window_start"], overlap["window_end"], overlap["figure"]) == (
         "2027-03-10T10:00:00Z", "2027-03-10T11:00:00Z", 60)
     assert overlap["details"]["training_id"] == first.get_json()["id"]
@@ -141,7 +145,8 @@ def test_a_deployed_unit_cannot_be_invited(api, database):
 
     assert response.status_code == 409
     (deployed,) = response.get_json()["error"]["conflicts"]
-    assert deployed["kind"] == "unit_deployed" and deployed["unit_id"] == cobra
+    assert deployed["kind"] == "unit_deployed"
+    assert deployed["unit_id"] == cobra
     assert "with no planned return" in deployed["message"]
 
 
@@ -169,7 +174,8 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(api, datab
 
     response = api.post("/api/v1/trainings", "demo-planner", json=body)
 
-    assert 400 <= response.status_code < 500 and response.status_code != 409
+    assert 400 <= response.status_code < 500
+    assert response.status_code != 409
     assert field in response.get_json()["error"]["fields"], response.get_json()
     assert count_trainings(database) == 0
 

@@ -1,0 +1,184 @@
+"""The scheduler's one job, :func:`dispatch_due`: everything time-driven, worked off domain rows.
+
+Each tick, in order, each step in its own short transactions:
+
+1. materialise the reminder and run rows of trainings up to the horizon;
+2. end the training occurrences that are over (readiness back to the previous status);
+3. start those that begin (accepted units to TRAINING with the break-off time);
+4. send the reminders that are due (``training.reminder`` event + audit record);
+5. escalate request answers whose deadline passed (``services.requests.escalate_overdue_answers``,
+   when the requests layer provides it);
+6. apply the event retention (``realtime.purge_expired_events``, when the live layer provides it).
+
+Exactly once: a row is claimed with a compare-and-set update (``sent_at``/``started_at``/
+``ended_at`` from NULL) and its side effects (readiness changes, the outbox event, the audit
+record) are written in the *same* transaction. A scheduler killed after the claim rolls the
+claim back with everything else, so the next run does it again; a second scheduler started by
+mistake finds the row claimed and does nothing. Events reach clients from the outbox after the
+commit (the registered emitter, or the servers' catch-up).
+
+Test hook: ``ATLAS_SCHEDULER_TEST_PAUSE_AFTER_CLAIM=<seconds>`` sleeps after each claim, before
+the commit, so a test can kill the process mid-run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from atlas_coord.db import Database
+from atlas_coord.models import utcnow
+from atlas_coord.services import trainings
+
+log = logging.getLogger(__name__)
+
+PAUSE_ENV = "ATLAS_SCHEDULER_TEST_PAUSE_AFTER_CLAIM"
+
+
+def worker_id() -> str:
+    """Who claimed a row: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+@dataclass
+class DispatchReport:
+    """What one tick did; ``errors`` names the steps that failed (they are retried next tick)."""
+
+    synced: int = 0
+    reminders_sent: int = 0
+    reminders_skipped: int = 0
+    runs_started: int = 0
+    runs_ended: int = 0
+    escalations: int = 0
+    events_purged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in asdict(self).items() if v)
+
+
+def _pause_after_claim(kind: str, row_id: int) -> None:
+    log.info("claimed %s %s", kind, row_id)
+    seconds = float(os.environ.get(PAUSE_ENV) or 0)
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def sync_schedules(database: Database, settings, now: datetime) -> int:
+    with database.transaction() as session:
+        ids = trainings.trainings_to_sync(session, settings, now)
+    for training_id in ids:
+        with database.transaction() as session:
+            trainings.sync_one(session, settings, training_id, now)
+    return len(ids)
+
+
+def end_runs(database: Database, now: datetime, worker: str) -> int:
+    with database.transaction() as session:
+        ids = trainings.due_run_end_ids(session, now)
+    ended = 0
+    for run_id in ids:
+        with database.transaction() as session:
+            run = trainings.claim_run_end(session, run_id, now, worker)
+            if run is None:
+                continue
+            _pause_after_claim("run end", run_id)
+            trainings.end_run(session, run, now)
+            ended += 1
+    return ended
+
+
+def start_runs(database: Database, now: datetime, worker: str) -> int:
+    with database.transaction() as session:
+        ids = trainings.due_run_start_ids(session, now)
+    started = 0
+    for run_id in ids:
+        with database.transaction() as session:
+            run = trainings.claim_run_start(session, run_id, now, worker)
+            if run is None:
+                continue
+            _pause_after_claim("run start", run_id)
+            if trainings.start_run(session, run, now, worker)["started"]:
+                started += 1
+    return started
+
+
+def send_reminders(database: Database, now: datetime, worker: str) -> tuple[int, int]:
+    with database.transaction() as session:
+        ids = trainings.due_reminder_ids(session, now)
+    sent = skipped = 0
+    for reminder_id in ids:
+        with database.transaction() as session:
+            reminder = trainings.claim_reminder(session, reminder_id, now, worker)
+            if reminder is None:
+                log.info("reminder %s was already claimed by another scheduler", reminder_id)
+                continue
+            _pause_after_claim("reminder", reminder_id)
+            if trainings.deliver_reminder(session, reminder, now) == "sent":
+                sent += 1
+            else:
+                skipped += 1
+    return sent, skipped
+
+
+def optional_function(module_name: str, function: str) -> Callable | None:
+    """A function another layer may provide; None while it does not exist yet."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None
+        raise
+    return getattr(module, function, None)
+
+
+def escalate_overdue_answers(database: Database, now: datetime) -> int:
+    escalate = optional_function("atlas_coord.services.requests", "escalate_overdue_answers")
+    if escalate is None:
+        return 0
+    with database.transaction() as session:
+        result = escalate(session, now)
+    if isinstance(result, int):
+        return result
+    return len(result) if result is not None and hasattr(result, "__len__") else 0
+
+
+def purge_expired_events(database: Database, settings) -> int:
+    purge = optional_function("atlas_coord.realtime", "purge_expired_events")
+    if purge is None:
+        return 0
+    with database.transaction() as session:
+        return int(purge(session, settings) or 0)
+
+
+def dispatch_due(database: Database, settings, *, now: datetime | None = None, worker: str | None = None) -> DispatchReport:
+    """One tick of the scheduler; a failing step is logged and retried on the next tick."""
+    now = now or utcnow()
+    worker = worker or worker_id()
+    report = DispatchReport()
+
+    def step(name: str, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception:  # noqa: BLE001 - one failing step must not stop the others
+            log.exception("scheduler step %r failed; it is retried on the next run", name)
+            report.errors.append(name)
+
+    def reminders() -> None:
+        report.reminders_sent, report.reminders_skipped = send_reminders(database, now, worker)
+
+    step("sync", lambda: setattr(report, "synced", sync_schedules(database, settings, now)))
+    step("run ends", lambda: setattr(report, "runs_ended", end_runs(database, now, worker)))
+    step("run starts", lambda: setattr(report, "runs_started", start_runs(database, now, worker)))
+    step("reminders", reminders)
+    step("escalations", lambda: setattr(report, "escalations", escalate_overdue_answers(database, now)))
+    step("event purge", lambda: setattr(report, "events_purged", purge_expired_events(database, settings)))
+    if report.summary():
+        log.info("scheduler run at %s: %s", now.isoformat(timespec="seconds"), report.summary())
+    return report

@@ -1,0 +1,124 @@
+"""Running the one scheduler: a ``BlockingScheduler`` in its own process (``atlas-coord
+scheduler``), or a ``BackgroundScheduler`` inside the single server process (the embedded
+default). Either way it has one interval job, :func:`~atlas_coord.scheduler.jobs.dispatch_due`,
+and an in-memory job store: the work lives in domain rows, not in pickled jobs (APScheduler 3
+cannot share a job store between processes).
+
+Nothing starts at import. The embedded scheduler starts at most once per process and never in
+the Werkzeug reloader's watcher process; a second scheduler started by mistake (embedded and
+standalone at once) is harmless because every row is claimed with a compare-and-set update.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import signal
+import threading
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from atlas_coord.db import Database
+from atlas_coord.services import events
+
+from .jobs import DispatchReport, dispatch_due, optional_function
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "dispatch_due"
+_embedded_lock = threading.Lock()
+_embedded: BackgroundScheduler | None = None
+
+
+def add_dispatch_job(scheduler: BaseScheduler, database: Database, settings, interval_seconds: int) -> None:
+    """The one job: every ``interval_seconds``, first run at once; runs never overlap and
+    missed runs collapse into one."""
+    scheduler.add_job(
+        dispatch_due, "interval", seconds=interval_seconds, args=[database, settings], id=JOB_ID,
+        max_instances=1, coalesce=True, misfire_grace_time=max(interval_seconds, 30),
+        next_run_time=datetime.now(UTC), replace_existing=True,
+    )
+
+
+def is_reloader_watcher(app) -> bool:
+    """True in the Werkzeug reloader's watcher process, which must not run jobs (its child does)."""
+    return bool(app.debug) and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+
+
+def start_embedded(app) -> BackgroundScheduler | None:
+    """Start the scheduler in this server process (once per process); returns it, or None when
+    ``scheduler.embedded`` is off or this is the reloader's watcher process."""
+    global _embedded
+    settings = app.config["ATLAS_SETTINGS"]
+    if not settings.scheduler.embedded:
+        log.info("embedded scheduler disabled (scheduler.embedded = false); run `atlas-coord scheduler`")
+        return None
+    if is_reloader_watcher(app):
+        log.info("not starting the scheduler in the reloader's watcher process")
+        return None
+    with _embedded_lock:
+        if _embedded is not None:
+            return _embedded
+        scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
+        add_dispatch_job(scheduler, app.extensions["atlas_db"], settings, settings.scheduler.interval_seconds)
+        scheduler.start()
+        _embedded = scheduler
+        atexit.register(stop_embedded)
+        log.info("embedded scheduler started: dispatch every %ss", settings.scheduler.interval_seconds)
+        return scheduler
+
+
+def stop_embedded() -> None:
+    global _embedded
+    with _embedded_lock:
+        if _embedded is not None and _embedded.running:
+            _embedded.shutdown(wait=False)
+        _embedded = None
+
+
+def register_external_emitter(settings) -> bool:
+    """Send this process's committed events through Redis to every server's clients, when the
+    live layer and ``realtime.redis_url`` are there. Without them the servers pick the events
+    up from the outbox (catch-up)."""
+    redis_url = settings.realtime.redis_url
+    if not redis_url:
+        log.info("no realtime.redis_url: servers pick the scheduler's events up from the outbox")
+        return False
+    external_emitter = optional_function("atlas_coord.realtime", "external_emitter")
+    if external_emitter is None:
+        return False
+    channel = getattr(settings.realtime, "channel", None)
+    events.set_emitter(external_emitter(redis_url, channel) if channel else external_emitter(redis_url))
+    log.info("scheduler events go out through Redis")
+    return True
+
+
+def run_standalone(settings, *, interval_seconds: int | None = None, once: bool = False) -> DispatchReport | None:
+    """The ``atlas-coord scheduler`` process: dispatch every interval until SIGTERM/SIGINT
+    (or one run with ``once``)."""
+    database = Database(settings.database.url, pool_size=settings.database.pool_size)
+    register_external_emitter(settings)
+    try:
+        if once:
+            return dispatch_due(database, settings)
+        interval = interval_seconds or settings.scheduler.interval_seconds
+        scheduler = BlockingScheduler(timezone=UTC)
+        add_dispatch_job(scheduler, database, settings, interval)
+
+        def stop(signum, _frame):
+            log.info("scheduler stopping (signal %s)", signum)
+            scheduler.shutdown(wait=False)
+
+        signal.signal(signal.SIGTERM, stop)
+        log.info("scheduler running: dispatch every %ss (pid %s)", interval, os.getpid())
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            scheduler.start()
+        return None
+    finally:
+        events.set_emitter(None)
+        database.dispose()

@@ -1,0 +1,144 @@
+"""The planning rules as the training service applies them: only what a plan adds is reported,
+coverage of the capitals uses the ranking engine's ETA, and the configuration decides what is
+critical."""
+
+from __future__ import annotations
+
+import sys
+import types
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from atlas_coord.schemas_trainings import TrainingCreate
+from atlas_coord.services import trainings
+from atlas_coord.services.errors import Forbidden
+from tests.conftest import app_settings
+from tests.factories import demo_actor, training_payload, unit_id
+
+NOW = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
+
+
+def plan(database, settings, username="demo-planner", **overrides):
+    """Plan through the service; returns the saved training id, or raises what the service raises."""
+    with database.transaction() as s:
+        data = TrainingCreate.model_validate(training_payload(**overrides))
+        return trainings.create_training(s, demo_actor(s, username), settings, data, now=NOW).training.id
+
+
+def check(database, settings, **overrides):
+    with database.transaction() as s:
+        data = TrainingCreate.model_validate(training_payload(**overrides))
+        return trainings.check_plan(s, demo_actor(s, "demo-planner"), settings, data, now=NOW)
+
+
+def ids(database, *keys):
+    with database.transaction() as s:
+        return [unit_id(s, k) for k in keys]
+
+
+@pytest.fixture
+def settings(db_url):
+    return app_settings(db_url)
+
+
+def test_a_state_already_without_a_ready_unit_is_not_blamed_on_the_plan(database, settings):
+    """The DSU reports LIMITED (half its team on leave): Belgium has no READY unit anyway, so an
+    exercise with the DSU adds nothing to that and is not blocked by the readiness guard."""
+    (dsu,) = ids(database, "be-dsu")
+    with database.transaction() as s:
+        s.execute(sa.text("UPDATE unit SET readiness_status = 'LIMITED' WHERE id = :id"), {"id": dsu})
+
+    assessment = check(database, settings, host_unit_id=dsu)
+
+    assert [c for c in assessment.conflicts if c.kind == "readiness_guard"] == []
+
+
+def test_only_the_hours_a_second_exercise_adds_are_reported(database, settings):
+    """A morning exercise (08:00-12:00 Brussels) was saved with an override; an afternoon one
+    from 10:00 to 16:00 adds Belgium's gap from 12:00 to 16:00 only, and the DSU is double-booked
+    from 10:00 to 12:00."""
+    (dsu,) = ids(database, "be-dsu")
+    plan(database, settings, host_unit_id=dsu, end_local="2027-03-10T12:00",
+         override_reason="standby team in Brussels all morning")
+
+    assessment = check(database, settings, host_unit_id=dsu, title="Afternoon", start_local="2027-03-10T10:00")
+
+    aircraft = [c for c in assessment.conflicts if c.capability == "ENV_AIRCRAFT"]
+    assert [(c.window_start.hour, c.window_end.hour) for c in aircraft] == [(11, 15)]  # UTC
+    assert aircraft[0].message.startswith("Belgium would have no READY unit with ENV_AIRCRAFT from 2027-03-10 11:00")
+    (overlap,) = [c for c in assessment.conflicts if c.kind == "unit_overlap"]
+    assert (overlap.unit_id, overlap.figure) == (dsu, 120)
+
+
+def test_the_configured_critical_capabilities_replace_the_states_own(database, db_url):
+    (dsu,) = ids(database, "be-dsu")
+    settings = app_settings(db_url, training={"critical_capabilities": {"BE": ["K9"]}})
+
+    assessment = check(database, settings, host_unit_id=dsu)
+
+    assert {(c.state, c.capability) for c in assessment.conflicts if c.kind == "readiness_guard"} == {("BE", "K9")}
+
+
+def test_a_capital_out_of_reach_blocks_the_plan_and_only_a_network_planner_may_override(database, db_url):
+    """With a 45-minute threshold, Brussels has no other unit close enough while the DSU trains.
+    The Belgian planner may override Belgium's own gaps but not the network's coverage."""
+    (dsu,) = ids(database, "be-dsu")
+    settings = app_settings(db_url, training={"coverage_threshold_minutes": 45, "critical_capabilities": {"BE": []}})
+
+    assessment = check(database, settings, host_unit_id=dsu)
+
+    brussels = [c for c in assessment.conflicts if c.point == "Brussels"]
+    assert brussels
+    assert {c.kind for c in brussels} == {"coverage_threshold"}
+    aircraft = next(c for c in brussels if c.capability == "ENV_AIRCRAFT")
+    assert aircraft.figure == "no capable unit" or float(aircraft.figure) > 45
+    assert aircraft.details["threshold_min"] == 45
+    reason = "a reinforced standby team from the Federal Police is in Brussels"
+    with pytest.raises(Forbidden):
+        plan(database, settings, "demo-planner-be", host_unit_id=dsu, override_reason=reason)
+    assert plan(database, settings, "demo-planner", host_unit_id=dsu, override_reason=reason)
+
+
+def test_coverage_uses_the_ranking_services_eta_when_it_is_there(database, settings, monkeypatch):
+    """The matching service's contract: ``unit_snapshot(unit)`` and ``eta_minutes(snapshot, lat, lon, params)``.
+    A fake one says every unit but the DSU needs 300 minutes anywhere."""
+    (dsu,) = ids(database, "be-dsu")
+    calls = []
+    fake = types.ModuleType("atlas_coord.services.matching")
+    fake.unit_snapshot = lambda unit: {"id": unit.id, "key": unit.key}
+    fake.eta_minutes = lambda snapshot, lat, lon, params: calls.append(params) or (10.0 if snapshot["id"] == dsu else 300.0)
+    monkeypatch.setitem(sys.modules, "atlas_coord.services.matching", fake)
+    monkeypatch.setattr("atlas_coord.services.matching", fake, raising=False)
+
+    assessment = check(database, settings, host_unit_id=dsu)
+
+    brussels = next(c for c in assessment.conflicts if c.point == "Brussels" and c.capability == "ENV_AIRCRAFT")
+    assert brussels.figure == 300.0
+    assert "the first available unit with ENV_AIRCRAFT would need 300 min" in brussels.message
+    assert calls
+    assert type(calls[0]).__name__ == "EtaParams"
+    assert not any("ETA model directly" in w for w in assessment.warnings)
+
+
+def test_a_unit_on_deployment_is_busy_from_now_with_no_planned_end(database, settings):
+    gign, cobra = ids(database, "fr-gign", "at-eko-cobra")
+    with database.transaction() as s:
+        s.execute(sa.text("UPDATE unit SET readiness_status = 'COMMITTED' WHERE id = :id"), {"id": cobra})
+
+    assessment = check(database, settings, host_unit_id=gign, kind="workshop", timezone="Europe/Paris",
+                       invite_unit_ids=[cobra], rrule="FREQ=WEEKLY;COUNT=3")
+
+    (deployed,) = assessment.conflicts
+    assert (deployed.kind, deployed.unit_id) == ("unit_deployed", cobra)
+    assert deployed.details["occurrences_affected"] == 3
+    assert "with no planned return" in deployed.message
+
+
+def test_a_long_series_is_checked_up_to_the_cap_and_says_so(database, settings):
+    (gign,) = ids(database, "fr-gign")
+    assessment = check(database, settings, host_unit_id=gign, kind="workshop", timezone="Europe/Paris",
+                       rrule="FREQ=DAILY", start_local="2027-01-05T09:00", end_local="2027-01-05T10:00")
+    assert len(assessment.occurrences) == trainings.MAX_CHECKED_OCCURRENCES
+    assert any("only the first 500 occurrences" in w for w in assessment.warnings)
