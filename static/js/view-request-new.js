@@ -1,0 +1,368 @@
+/**
+ * Raise an assistance request (Art. 3(1)): the crisis and its site (picked on the map or typed),
+ * the kinds of assistance, the capabilities with quantity and minimum level, the addressed states
+ * (or all), when help is needed and for how long, the answer deadline and the operational
+ * necessity. POST /api/v1/requests; API errors are shown next to their fields.
+ */
+
+/* global L */
+
+import { ApiError, post } from "./api.js";
+import { createBasemap, siteMarker, candidateLine, unitMarker } from "./basemap.js";
+import { checkboxGroup, clearErrors, field, formErrors, h, replace, select, showErrors } from "./dom.js";
+import { whatIf } from "./matching.js";
+import * as store from "./store.js";
+import { fmt, fromLocalInput, toLocalInput, viewerZone } from "./time.js";
+import { ASSISTANCE_KINDS, CRISIS_TYPES, debounce } from "./util.js";
+
+export async function mount(container, { query, navigate }) {
+  if (!store.canRaise()) {
+    container.append(
+      h("section", { class: "panel" }, h("h1", {}, "Raise a request"), h("p", {}, "Your role does not raise assistance requests. Crisis centres and competent authorities do.")),
+    );
+    return {};
+  }
+  const now = new Date();
+  const hours = (n) => new Date(now.getTime() + n * 3600_000);
+  const myStates = store.isAdmin() ? store.states().map((s) => s.code) : store.raiseStates();
+  const defaultState = myStates[0];
+
+  // ---- controls
+  const requestingState = select(
+    myStates.map((c) => ({ value: c, label: `${c} · ${store.stateName(c)}` })),
+    { value: defaultState, name: "requesting_state" },
+  );
+  const crisisType = select(CRISIS_TYPES.map(([value, label]) => ({ value, label })), { value: "hostage_taking", name: "crisis_type" });
+  const placeName = h("input", { type: "text", name: "place_name", autocomplete: "off", required: true });
+  const lat = h("input", { type: "number", name: "lat", step: "any", min: "-90", max: "90", inputmode: "decimal", value: query.lat || "" });
+  const lon = h("input", { type: "number", name: "lon", step: "any", min: "-180", max: "180", inputmode: "decimal", value: query.lon || "" });
+  const startedAt = h("input", { type: "datetime-local", name: "started_at", value: toLocalInput(new Date(now.getTime() - 10 * 60_000)) });
+  const description = h("textarea", { name: "description", rows: "3" });
+  const exercise = h("input", { type: "checkbox", name: "exercise" });
+  const classification = h("input", { type: "text", name: "classification", value: "RESTREINT UE/EU RESTRICTED" });
+  const kinds = checkboxGroup({
+    legend: "Kinds of assistance (Art. 3(2))",
+    name: "kinds",
+    field: "kinds",
+    options: ASSISTANCE_KINDS.map(([value, label]) => ({ value, label })),
+    checked: ["ACTION_ARMED"],
+  });
+  const necessity = h("textarea", { name: "operational_necessity", rows: "3" });
+  const neededBy = h("input", { type: "datetime-local", name: "needed_by", value: toLocalInput(hours(4)) });
+  const duration = h("input", { type: "number", name: "duration_hours", min: "1", max: "2160", step: "1", value: "48" });
+  const deadline = h("input", { type: "datetime-local", name: "answer_deadline", value: toLocalInput(hours(1)) });
+  const addressAll = h("input", { type: "checkbox", name: "address_all" });
+  const neededHint = h("p", { class: "field__hint", "aria-live": "polite" });
+  const deadlineHint = h("p", { class: "field__hint", "aria-live": "polite" });
+
+  const reqRows = h("div", { class: "req-rows" });
+  const addReq = h("button", { type: "button", class: "btn btn--secondary btn--small" }, "Add a capability");
+  const capabilityOptions = store.capabilities().map((c) => ({ value: c.code, label: `${c.name} (${c.family})` }));
+  let reqCount = 0;
+  let preview = () => {}; // replaced by the debounced what-if preview below
+  function addRequirement(code = "", quantity = 1, level = "full") {
+    const i = reqRows.children.length;
+    reqCount += 1;
+    const capSel = select(capabilityOptions, { value: code, placeholder: "Choose a capability", name: `req-code-${reqCount}` });
+    const qty = h("input", { type: "number", min: "1", max: "1000", step: "1", value: String(quantity), name: `req-qty-${reqCount}` });
+    const lvl = select(
+      [
+        { value: "full", label: "Full" },
+        { value: "limited", label: "Limited or better" },
+      ],
+      { value: level, name: `req-level-${reqCount}` },
+    );
+    const remove = h("button", { type: "button", class: "btn btn--danger btn--small" }, "Remove");
+    const row = h(
+      "div",
+      { class: "req-row", dataset: { row: i } },
+      field({ label: "Capability", control: capSel, field: `requirements.${i}.code` }),
+      field({ label: "Quantity", control: qty, field: `requirements.${i}.quantity` }),
+      field({ label: "Minimum level", control: lvl, field: `requirements.${i}.min_level` }),
+      remove,
+    );
+    remove.setAttribute("aria-label", `Remove capability row ${i + 1}`);
+    remove.addEventListener("click", () => {
+      row.remove();
+      renumber();
+      preview();
+      addReq.focus();
+    });
+    for (const c of [capSel, qty, lvl]) c.addEventListener("change", () => preview());
+    reqRows.append(row);
+    return capSel;
+  }
+  function renumber() {
+    [...reqRows.children].forEach((row, i) => {
+      row.dataset.row = String(i);
+      const wrappers = row.querySelectorAll("[data-field]");
+      const names = ["code", "quantity", "min_level"];
+      wrappers.forEach((w, j) => {
+        w.dataset.field = `requirements.${i}.${names[j]}`;
+      });
+      row.querySelector("button").setAttribute("aria-label", `Remove capability row ${i + 1}`);
+    });
+  }
+  addReq.addEventListener("click", () => addRequirement().focus());
+  addRequirement("ENV_BUILDING", 1, "full");
+
+  const others = () => store.states().filter((s) => s.code !== requestingState.value);
+  const addressees = h("div");
+  let addresseeGroup = null;
+  function renderAddressees(checked = []) {
+    addresseeGroup = checkboxGroup({
+      legend: "Addressed states",
+      name: "addressees",
+      field: "addressees",
+      columns: true,
+      options: others().map((s) => ({ value: s.code, label: `${s.code} · ${s.name}`, title: s.timezone })),
+      checked,
+    });
+    replace(addressees, addresseeGroup.element);
+    addresseeGroup.element.disabled = addressAll.checked;
+  }
+  renderAddressees();
+  addressAll.addEventListener("change", () => {
+    addresseeGroup.element.disabled = addressAll.checked;
+  });
+  requestingState.addEventListener("change", () => {
+    renderAddressees(addresseeGroup.values());
+    updateHints();
+  });
+
+  // ---- hints: the same instants in the requesting state's zone
+  function updateHints() {
+    const zone = store.stateZone(requestingState.value);
+    const mine = viewerZone();
+    for (const [input, hint] of [
+      [neededBy, neededHint],
+      [deadline, deadlineHint],
+    ]) {
+      const iso = fromLocalInput(input.value);
+      if (!iso) {
+        hint.textContent = `Your time (${mine}).`;
+        continue;
+      }
+      hint.textContent =
+        zone && zone !== mine ? `Your time (${mine}); in ${requestingState.value}: ${fmt(iso, zone)}.` : `Your time (${mine}).`;
+    }
+  }
+  neededBy.addEventListener("input", updateHints);
+  deadline.addEventListener("input", updateHints);
+  updateHints();
+
+  // ---- the map: click to pick the site; candidate lines from the what-if ranking
+  const mapEl = h("div", { id: "request-map", class: "mini-map", role: "region", "aria-label": "Map: click to pick the crisis site", tabindex: "0" });
+  const previewBox = h("div", { class: "preview", "aria-live": "polite" });
+  const submitBtn = h("button", { type: "submit", class: "btn btn--primary", dataset: { submit: "true" } }, "Submit the request");
+  const draftBtn = h("button", { type: "submit", class: "btn btn--secondary", dataset: { submit: "false" } }, "Save as draft");
+
+  const form = h(
+    "form",
+    { class: "form", novalidate: true, "aria-labelledby": "new-title" },
+    formErrors(),
+    h(
+      "fieldset",
+      { class: "form__section" },
+      h("legend", {}, "The crisis"),
+      h(
+        "div",
+        { class: "grid-2" },
+        h(
+          "div",
+          { class: "form__grid" },
+          myStates.length > 1 ? field({ label: "Requesting state", control: requestingState, field: "requesting_state" }) : null,
+          field({ label: "Crisis type", control: crisisType, field: "crisis.type" }),
+          field({ label: "Place name", control: placeName, field: "crisis.place_name", hint: "e.g. Brussels Airport, Terminal A" }),
+          field({ label: "Latitude", control: lat, field: "crisis.site.lat", hint: "Decimal degrees, WGS84 (north positive)" }),
+          field({ label: "Longitude", control: lon, field: "crisis.site.lon", hint: "Decimal degrees, WGS84 (east positive)" }),
+          field({ label: "Started at", control: startedAt, field: "crisis.started_at" }),
+          field({ label: "Classification marking", control: classification, field: "crisis.classification" }),
+          field({ label: "This is an exercise", control: exercise, field: "crisis.exercise", inline: true }),
+          field({ label: "Description", control: description, field: "crisis.description", wide: true }),
+        ),
+        h("div", {}, mapEl, h("p", { class: "field__hint" }, "Click the map to place the crisis site; the coordinates fill in. Typing coordinates moves the marker.")),
+      ),
+    ),
+    h(
+      "fieldset",
+      { class: "form__section" },
+      h("legend", {}, "The assistance needed"),
+      kinds.element,
+      h("h3", { class: "form__subhead" }, "Capabilities"),
+      h("div", { dataset: { field: "requirements" } }, reqRows, h("p", { class: "field__error", hidden: true })),
+      h("p", {}, addReq),
+      field({ label: "Operational necessity (Art. 3(1))", control: necessity, field: "operational_necessity", wide: true, hint: "Why the state's own means do not suffice." }),
+      previewBox,
+    ),
+    h(
+      "fieldset",
+      { class: "form__section" },
+      h("legend", {}, "When, and who is asked"),
+      h(
+        "div",
+        { class: "form__grid" },
+        h("div", {}, field({ label: "Needed by", control: neededBy, field: "needed_by" }), neededHint),
+        field({ label: "Duration (hours)", control: duration, field: "duration_hours" }),
+        h("div", {}, field({ label: "Answer deadline", control: deadline, field: "answer_deadline" }), deadlineHint),
+      ),
+      field({ label: "Address every participating state", control: addressAll, field: "address_all", inline: true }),
+      addressees,
+    ),
+    h("div", { class: "form__actions" }, submitBtn, draftBtn, h("a", { href: "#/map", class: "btn btn--secondary" }, "Cancel")),
+  );
+
+  container.append(
+    h("div", { class: "page-head" }, h("h1", { id: "new-title" }, "Raise an assistance request"), h("span", { class: "muted" }, "Council Decision 2008/617/JHA, Art. 3(1)")),
+    form,
+  );
+
+  const map = createBasemap("request-map", { center: [50, 8], zoom: 4, onClick: (pos) => setSite(pos.lat, pos.lon, true) });
+  window.atlasRequestMap = map;
+  const lines = L.layerGroup().addTo(map);
+  const candidatesLayer = L.layerGroup().addTo(map);
+  let marker = null;
+  function setSite(la, lo, fromMap = false) {
+    if (!Number.isFinite(la) || !Number.isFinite(lo)) return;
+    if (fromMap) {
+      lat.value = (Math.round(la * 10000) / 10000).toString();
+      lon.value = (Math.round(lo * 10000) / 10000).toString();
+    }
+    if (marker) marker.remove();
+    marker = siteMarker(la, lo, placeName.value || "Crisis site").addTo(map);
+    mapEl.dataset.site = `${la},${lo}`;
+    preview();
+  }
+  for (const input of [lat, lon]) input.addEventListener("change", () => setSite(Number.parseFloat(lat.value), Number.parseFloat(lon.value)));
+  if (query.lat && query.lon) {
+    setSite(Number(query.lat), Number(query.lon));
+    map.setView([Number(query.lat), Number(query.lon)], 5);
+  }
+  setTimeout(() => map.invalidateSize(), 50);
+
+  function collect(submit) {
+    const requirements = [...reqRows.children].map((row) => {
+      const [code, qty, lvl] = row.querySelectorAll("select, input");
+      return { code: code.value, quantity: Number.parseInt(qty.value, 10) || qty.value, min_level: lvl.value };
+    });
+    const num = (v) => (v === "" ? null : Number(v));
+    const body = {
+      crisis: {
+        type: crisisType.value,
+        site: { lat: num(lat.value), lon: num(lon.value) },
+        place_name: placeName.value,
+        started_at: fromLocalInput(startedAt.value),
+        description: description.value,
+        exercise: exercise.checked,
+        classification: classification.value,
+      },
+      kinds: kinds.values(),
+      operational_necessity: necessity.value,
+      requirements,
+      needed_by: fromLocalInput(neededBy.value),
+      duration_hours: Number.parseInt(duration.value, 10) || null,
+      address_all: addressAll.checked,
+      addressees: addressAll.checked ? [] : addresseeGroup.values(),
+      answer_deadline: fromLocalInput(deadline.value),
+      submit,
+    };
+    if (myStates.length > 1 || store.isAdmin()) body.requesting_state = requestingState.value;
+    return body;
+  }
+
+  // ---- what-if preview of candidates (only when the server offers matching)
+  let whatIfAvailable = store.canWhatIf();
+  preview = debounce(async () => {
+    if (!whatIfAvailable) return;
+    const la = Number.parseFloat(lat.value);
+    const lo = Number.parseFloat(lon.value);
+    if (!Number.isFinite(la) || !Number.isFinite(lo)) return;
+    const body = collect(false);
+    let ranking;
+    try {
+      ranking = await whatIf({
+        site: { lat: la, lon: lo },
+        requirements: body.requirements.filter((r) => r.code),
+        kinds: body.kinds,
+        needed_by: body.needed_by,
+        requesting_state: requestingState.value,
+      });
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 404 || err.status === 405 || err.status === 403)) {
+        whatIfAvailable = false;
+        return;
+      }
+      replace(previewBox, h("p", { class: "muted" }, `Candidate preview unavailable: ${err.message}`));
+      return;
+    }
+    lines.clearLayers();
+    candidatesLayer.clearLayers();
+    const candidates = ranking?.candidates || [];
+    for (const c of candidates.slice(0, 8)) {
+      if (c.from_station) candidateLine(c.from_station, [la, lo]).addTo(lines);
+      const u = store.unit(c.unit_id);
+      if (u) unitMarker(u).addTo(candidatesLayer);
+    }
+    const suggested = [...new Set(candidates.slice(0, 8).map((c) => c.state))].filter((s) => s !== requestingState.value);
+    replace(
+      previewBox,
+      h("h3", {}, "Likely candidates (what-if ranking)"),
+      candidates.length
+        ? h(
+            "ol",
+            { class: "candidate-mini" },
+            candidates.slice(0, 5).map((c) => h("li", {}, `${c.name} (${c.state}) · ETA ${Math.round(c.eta?.total_min ?? 0)} min`)),
+          )
+        : h("p", { class: "muted" }, "No unit matches these needs."),
+      suggested.length
+        ? h(
+            "button",
+            {
+              type: "button",
+              class: "btn btn--secondary btn--small",
+              onClick: () => {
+                addressAll.checked = false;
+                renderAddressees([...new Set([...addresseeGroup.values(), ...suggested])]);
+              },
+            },
+            `Address the candidates' states (${suggested.join(", ")})`,
+          )
+        : null,
+    );
+  }, 400);
+  kinds.element.addEventListener("change", () => preview());
+  if (query.lat && query.lon) preview();
+
+  // ---- submit
+  let submitting = false;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (submitting) return;
+    const submit = (ev.submitter?.dataset.submit ?? "true") === "true";
+    clearErrors(form);
+    submitting = true;
+    submitBtn.disabled = true;
+    draftBtn.disabled = true;
+    try {
+      const created = await post("/api/v1/requests", collect(submit));
+      navigate(`/requests/${created.id}`);
+    } catch (err) {
+      if (err instanceof ApiError) showErrors(form, err);
+      else throw err;
+    } finally {
+      submitting = false;
+      submitBtn.disabled = false;
+      draftBtn.disabled = false;
+    }
+  });
+
+  setTimeout(() => (query.lat ? placeName : crisisType).focus(), 0);
+
+  return {
+    unmount() {
+      preview.cancel();
+      map.remove();
+      if (window.atlasRequestMap === map) delete window.atlasRequestMap;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/** The requests I may know of: raised by my state, addressed to it, or asking my unit. */
+
+import { ApiError, getAll } from "./api.js";
+import { badge, h, humanise, replace, select, field } from "./dom.js";
+import { eventRequestId } from "./live.js";
+import * as store from "./store.js";
+import { dualTime } from "./time.js";
+import { crisisLabel, debounce } from "./util.js";
+
+const STATUSES = ["", "DRAFT", "SUBMITTED", "PARTIALLY_MET", "MET", "CLOSED", "WITHDRAWN"];
+
+export async function mount(container, { query, navigate }) {
+  const statusSel = select(
+    STATUSES.map((s) => ({ value: s, label: s ? humanise(s) : "Any status" })),
+    { value: query.status || "" },
+  );
+  statusSel.addEventListener("change", () => navigate(`/requests${statusSel.value ? `?status=${statusSel.value}` : ""}`));
+  const tableSlot = h("div", { class: "table-wrap" });
+  container.append(
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Assistance requests"),
+      h("div", { class: "page-head__actions" }, store.canRaise() ? h("a", { href: "#/requests/new", class: "btn btn--primary" }, "Raise a request") : null),
+    ),
+    h("div", { class: "form__grid" }, field({ label: "Status", control: statusSel, field: "status" })),
+    tableSlot,
+  );
+  const highlight = new Set();
+
+  async function load() {
+    let items;
+    try {
+      items = await getAll(`/api/v1/requests${query.status ? `?status=${query.status}` : ""}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        replace(tableSlot, h("p", { class: "muted" }, "Requests are not available on this server."));
+        return;
+      }
+      throw err;
+    }
+    const mineToAnswer = new Set(store.answerStates());
+    replace(
+      tableSlot,
+      items.length
+        ? h(
+            "table",
+            { class: "data", dataset: { table: "requests" } },
+            h("caption", { class: "visually-hidden" }, "Requests, newest first"),
+            h(
+              "thead",
+              {},
+              h("tr", {}, ["Request", "Status", "From", "Addressed", "Addressed to you", "Needed by", "Answer deadline"].map((t) => h("th", { scope: "col" }, t))),
+            ),
+            h(
+              "tbody",
+              {},
+              items.map((r) => {
+                const zone = store.stateZone(r.requesting_state);
+                const mine = (r.addressed_states || []).filter((s) => mineToAnswer.has(s));
+                return h(
+                  "tr",
+                  { dataset: { requestId: r.id }, class: highlight.has(r.id) ? "is-highlight" : null },
+                  h(
+                    "td",
+                    {},
+                    h("a", { href: `#/requests/${r.id}` }, `#${r.id} ${crisisLabel(r.crisis_type)}, ${r.place_name}`),
+                    r.exercise ? h("span", { class: "tag tag--exercise" }, "Exercise") : null,
+                  ),
+                  h("td", {}, badge(r.status)),
+                  h("td", {}, r.requesting_state),
+                  h("td", {}, (r.addressed_states || []).join(", ") || "—"),
+                  h("td", {}, mine.length ? mine.join(", ") : "—"),
+                  h("td", {}, dualTime(r.needed_by, zone, { otherLabel: r.requesting_state, relativeToo: true })),
+                  h("td", {}, dualTime(r.answer_deadline, zone, { otherLabel: r.requesting_state, relativeToo: true })),
+                );
+              }),
+            ),
+          )
+        : h("p", { class: "muted" }, "No request."),
+    );
+  }
+
+  await load();
+  const reload = debounce(load, 150);
+  return {
+    onEvent(ev) {
+      const type = String(ev.type || "");
+      if (type.startsWith("request.") || type.startsWith("answer.") || type.startsWith("deployment.")) {
+        const rid = eventRequestId(ev);
+        if (rid) highlight.add(rid);
+        reload();
+      }
+    },
+    refresh: reload,
+    unmount: () => reload.cancel(),
+  };
+}
