@@ -53,6 +53,12 @@ export async function mount(container, { query, navigate }) {
     zoom: 4,
     onClick: (pos) => pick(pos),
   });
+  // Europe fills the map whatever the screen (laptop or wall display).
+  map.fitBounds([
+    [36, -11],
+    [66, 32],
+  ]);
+  const markerRadius = window.matchMedia("(min-width: 2200px)").matches ? 11 : 7;
   const unitLayer = L.layerGroup().addTo(map);
   const siteLayer = L.layerGroup().addTo(map);
   const lineLayer = L.layerGroup().addTo(map);
@@ -61,7 +67,10 @@ export async function mount(container, { query, navigate }) {
     mapEl.dataset.basemap = layer ? "loaded" : "failed";
   });
   window.atlasMap = map; // for tests and the browser console
-  setTimeout(() => map.invalidateSize(), 50);
+  setTimeout(() => {
+    map.invalidateSize();
+    if (!selectedId && !picked) map.fitBounds([[36, -11], [66, 32]]);
+  }, 50);
 
   // ---------------------------------------------------------------- units
 
@@ -74,6 +83,7 @@ export async function mount(container, { query, navigate }) {
       return;
     }
     const marker = unitMarker(u);
+    marker.setRadius(markerRadius);
     marker.on("click", () => showUnit(u.id));
     marker.on("add", () => {
       const el = marker.getElement();

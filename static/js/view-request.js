@@ -671,9 +671,15 @@ export async function mount(container, { params, setTitle }) {
 
   function renderPresence(summary) {
     if (!summary || summary.request_id !== id) return;
-    const roles = Object.entries(summary.roles || {}).map(([role, n]) => `${n} ${role}`);
+    const roles = Object.entries(summary.roles || {}).map(([label, n]) => `${n} ${grantLabel(label)}`);
     presenceEl.textContent = `Viewing now: ${summary.count} ${summary.count === 1 ? "person" : "people"}${roles.length ? ` (${roles.join(", ")})` : ""}`;
     presenceEl.dataset.count = String(summary.count);
+  }
+
+  function grantLabel(label) {
+    const [role, scope] = String(label).split(":");
+    const unitName = role === "unit_commander" && scope ? store.unitName(Number(scope)) : null;
+    return store.roleLabel({ role, state: unitName ? null : scope || null, unit_id: unitName ? Number(scope) : null });
   }
 
   async function render() {
