@@ -315,6 +315,11 @@ async function boot() {
     if (store.session.user) signedOut();
   });
   document.getElementById("signout").addEventListener("click", signOut);
+  // The skip link must not change the hash (the router lives there): move focus by hand.
+  document.querySelector(".skip-link")?.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    (viewEl.querySelector("h1") || viewEl).focus();
+  });
   window.addEventListener("hashchange", renderRoute);
   try {
     const me = await api.get("/api/v1/auth/me", { quietAuth: true });

@@ -195,12 +195,18 @@ export function createBasemap(elementId, { center = [50, 10], zoom = 4, onClick,
   }
 
   map.basemapLayer = null;
+  // The view may be left (map.remove()) before the land data arrives: then add nothing.
+  let removed = false;
+  map.on("unload", () => {
+    removed = true;
+  });
   map.basemapReady = fetch(dataUrl, { credentials: "same-origin" })
     .then((response) => {
       if (!response.ok) throw new Error(`${dataUrl}: HTTP ${response.status}`);
       return response.json();
     })
     .then((topology) => {
+      if (removed) return null;
       const collection = topojson.feature(topology, topology.objects.countries);
       collection.features = collection.features.map(unwrapFeature).filter(featureTouchesBox);
       const layer = L.geoJSON(collection, {
@@ -215,6 +221,7 @@ export function createBasemap(elementId, { center = [50, 10], zoom = 4, onClick,
       return layer;
     })
     .catch((error) => {
+      if (removed) return null;
       console.error("basemap: land data unavailable", error);
       container.classList.add("atlas-basemap--failed");
       const note = L.control({ position: "topright" });

@@ -692,8 +692,14 @@ export async function mount(container, { params, setTitle }) {
     body.dataset.status = request.status;
   }
 
+  // Reloads overlap (an action's own reload, and those its events trigger): only the latest
+  // one may render, so a slow, older answer never paints over a newer state.
+  let reloadTicket = 0;
   async function reload() {
-    request = await get(`/api/v1/requests/${id}`);
+    const ticket = ++reloadTicket;
+    const fresh = await get(`/api/v1/requests/${id}`);
+    if (ticket !== reloadTicket) return;
+    request = fresh;
     await render();
     // Drop kept nodes that are no longer shown (their keys carry versions).
     for (const key of [...kept.keys()]) if (!body.contains(kept.get(key))) kept.delete(key);

@@ -164,7 +164,23 @@ export async function mount(container, { params, query, navigate }) {
     h("section", { class: "form__section", "aria-labelledby": "check-title" }, h("h2", { id: "check-title" }, "Planning check"), checkSlot, overrideField),
     h("div", { class: "form__actions" }, save, saveAnyway, h("a", { href: editing ? `#/trainings/${editing.id}` : "#/trainings", class: "btn btn--secondary" }, "Cancel")),
   );
-  container.append(h("div", { class: "page-head" }, h("h1", { id: "tf-title" }, editing ? `Change “${editing.title}”` : "Plan a training or exercise"), h("span", { class: "muted" }, "Council Decision 2008/617/JHA, Art. 5")), form);
+  // A one-line summary of the check at the top; the details sit beside the save buttons.
+  const summary = h("button", { type: "button", class: "linkish check-summary", dataset: { checkSummary: "" }, hidden: true });
+  summary.addEventListener("click", () => {
+    checkSlot.scrollIntoView({ block: "center" });
+    checkSlot.querySelector("h3, p")?.setAttribute("tabindex", "-1");
+    checkSlot.querySelector("h3, p")?.focus();
+  });
+  container.append(
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", { id: "tf-title" }, editing ? `Change “${editing.title}”` : "Plan a training or exercise"),
+      h("span", { class: "muted" }, "Council Decision 2008/617/JHA, Art. 5"),
+      h("p", { class: "page-head__actions", role: "status" }, summary),
+    ),
+    form,
+  );
 
   // ---- defaults from the host unit
   function hostChanged(initial = false) {
@@ -259,6 +275,9 @@ export async function mount(container, { params, query, navigate }) {
     }
     lastConflicts = result.conflicts || [];
     checkSlot.dataset.check = result.ok ? "ok" : "conflicts";
+    summary.hidden = false;
+    summary.classList.toggle("check-summary--bad", !result.ok);
+    summary.textContent = result.ok ? "Planning check: no conflict" : `Planning check: ${lastConflicts.length} conflict${lastConflicts.length === 1 ? "" : "s"} (show)`;
     replace(
       checkSlot,
       result.ok

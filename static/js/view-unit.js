@@ -203,7 +203,9 @@ export async function mount(container, { params, setTitle }) {
 
   // Deployments of this unit: from the requests that ask it (visible to its commander).
   const cardCache = new Map(); // "deployment:version" -> card, so an open form survives unrelated updates
+  let deploymentsTicket = 0; // only the latest of overlapping refreshes may render
   async function renderDeployments() {
+    const ticket = ++deploymentsTicket;
     let summaries = [];
     try {
       summaries = await getAll("/api/v1/requests");
@@ -228,6 +230,7 @@ export async function mount(container, { params, setTitle }) {
         cards.push({ finished, card: cardCache.get(key) });
       }
     }
+    if (ticket !== deploymentsTicket) return;
     const shown = new Set(cards.map((c) => c.card));
     for (const [key, card] of [...cardCache]) if (!shown.has(card)) cardCache.delete(key);
     const open = cards.filter((c) => !c.finished);
@@ -247,9 +250,14 @@ export async function mount(container, { params, setTitle }) {
     renderHistory();
   }
 
+  let unitTicket = 0;
   async function reloadAll() {
-    unit = await store.refreshUnit(id);
-    renderAll();
+    const ticket = ++unitTicket;
+    const fresh = await store.refreshUnit(id);
+    if (ticket === unitTicket) {
+      unit = fresh;
+      renderAll();
+    }
     await renderDeployments();
   }
 
