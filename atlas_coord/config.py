@@ -54,6 +54,9 @@ class RealtimeSettings(_Section):
     # Redis pub/sub channel shared by every server process and external emitter of one deployment;
     # pub/sub ignores Redis database numbers, so two deployments on one Redis need two channels.
     channel: str = Field("atlas-coord", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # Write each live event straight to websocket-first clients' sockets (threading mode), rather
+    # than waking one writer thread per client; see atlas_coord/realtime/fanout.py.
+    direct_fanout: bool = True
 
 
 class SchedulerSettings(_Section):

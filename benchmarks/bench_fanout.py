@@ -20,16 +20,23 @@ What it does, per configuration:
    to everyone (no rooms, no sequencer), timed from just before the emit.
 
 Printed lines: ``fanout clients=1000 procs=1 p50_ms=... p99_ms=... max_ms=... lost=0 dup=0
-client_cpu_pct=... server_cpu_pct=...`` and the same with ``baseline`` first. ``client_cpu_pct``
-is this process's own CPU use during the measurement (100 = one core busy): if it nears 100,
-the client side is the bottleneck and the figures are upper bounds.
+client_cpu_pct=... server_cpu_pct=... server_cpu_ms_per_event=... load1=...`` and the same with
+``baseline`` first. ``client_cpu_pct`` is this process's own CPU use from each cause until every
+client has the event (100 = one core busy): near 100, the client side is the bottleneck and the
+latencies are upper bounds. ``server_cpu_ms_per_event`` (all server processes) is the cost of one
+event, REST request included, and is the figure least disturbed by other load on the machine;
+``load1`` is the machine's load average, since a busy machine inflates every latency.
+
+The client process uses uvloop when it is installed (a dev dependency) and freezes its garbage
+collector's view of the connected clients, so that the clients are as little of a bottleneck as
+one process allows.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import gc
 import os
 import resource
 import secrets
@@ -193,13 +200,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def line(kind: str, clients: int, procs: int, latencies: list[float], lost: int, dup: int, client_cpu: float, server_cpu: float, n: int) -> str:
+def line(kind: str, clients: int, procs: int, latencies: list[float], lost: int, dup: int, cpu: dict[str, float], n: int) -> str:
     ms = [v * 1000 for v in latencies]
+    if not ms:
+        return f"{kind} clients={clients} procs={procs} events={n} lost={lost} dup={dup} (nothing received)"
     return (
         f"{kind} clients={clients} procs={procs} events={n} p50_ms={statistics.median(ms):.0f} "
         f"p99_ms={percentile(ms, 99):.0f} max_ms={max(ms):.0f} lost={lost} dup={dup} "
-        f"client_cpu_pct={client_cpu:.0f} server_cpu_pct={server_cpu:.0f}"
-    ) if ms else f"{kind} clients={clients} procs={procs} events={n} lost={lost} dup={dup} (nothing received)"
+        f"client_cpu_pct={cpu['client_pct']:.0f} server_cpu_pct={cpu['server_pct']:.0f} "
+        f"server_cpu_ms_per_event={cpu['server_ms_per_event']:.0f} load1={os.getloadavg()[0]:.1f}"
+    )
 
 
 async def run_config(servers, clients: int, events: int) -> list[str]:
@@ -220,22 +230,31 @@ async def run_config(servers, clients: int, events: int) -> list[str]:
         started = time.monotonic()
         receivers = await connect_clients(urls, tokens, clients)
         print(f"  connected {clients} clients to {len(urls)} process(es) in {time.monotonic() - started:.1f}s", flush=True)
-        await asyncio.sleep(1.0)
+        # The clients' long-lived objects leave the collector's view, so that a full collection
+        # does not pause the client process in the middle of a burst.
+        gc.collect()
+        gc.freeze()
+        await asyncio.sleep(0.5)
 
         async def measure(kind: str, cause) -> str:
             pids = [server.process.pid for server in servers]
-            cpu0, wall0, server0 = own_cpu_seconds(), time.monotonic(), sum(cpu_seconds_of(p) for p in pids)
-            keys = []
+            keys, burst_cpu, burst_wall, server_cpu = [], 0.0, 0.0, 0.0
             for i in range(events):
+                cpu0, wall0, server0 = own_cpu_seconds(), time.monotonic(), sum(cpu_seconds_of(p) for p in pids)
                 key = await cause(i)
                 keys.append(key)
                 await wait_until(receivers, key, WAIT_PER_EVENT_S)
+                burst_cpu += own_cpu_seconds() - cpu0
+                burst_wall += time.monotonic() - wall0
+                server_cpu += sum(cpu_seconds_of(p) for p in pids) - server0
                 await asyncio.sleep(0.2)
-            wall = time.monotonic() - wall0
-            client_cpu = (own_cpu_seconds() - cpu0) / wall * 100
-            server_cpu = (sum(cpu_seconds_of(p) for p in pids) - server0) / wall * 100
             latencies, lost, dup = summarise(receivers, keys)
-            return line(kind, clients, len(servers), latencies, lost, dup, client_cpu, server_cpu, events)
+            cpu = {
+                "client_pct": burst_cpu / burst_wall * 100,
+                "server_pct": server_cpu / burst_wall * 100,
+                "server_ms_per_event": server_cpu / events * 1000,
+            }
+            return line(kind, clients, len(servers), latencies, lost, dup, cpu, events)
 
         statuses = ["LIMITED", "READY"]
 
@@ -308,6 +327,15 @@ class Server:
         self.log.close()
 
 
+def run(coroutine):
+    """uvloop when installed (a faster client loop, so that the clients are less of a bottleneck)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
 def redis_available() -> bool:
     try:
         import redis
@@ -336,7 +364,20 @@ def main(argv: list[str]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="atlas-bench-"))
     try:
         url = prepare_database(workdir)
-        print(f"fan-out benchmark: async_mode=threading, {os.cpu_count()} CPUs, clients {client_counts}, processes {proc_counts}", flush=True)
+        try:
+            import uvloop  # noqa: F401
+
+            loop_name = "uvloop"
+        except ImportError:
+            loop_name = "asyncio"
+        load1 = os.getloadavg()[0]
+        print(
+            f"fan-out benchmark: async_mode=threading, {os.cpu_count()} CPUs, clients {client_counts}, "
+            f"processes {proc_counts}, client loop {loop_name}, load average {load1:.1f}",
+            flush=True,
+        )
+        if load1 > (os.cpu_count() or 1):
+            print("  note: the machine is busy with other work; latencies will be inflated and noisy", flush=True)
         for procs in proc_counts:
             for clients in client_counts:
                 channel = f"atlas-bench-{uuid.uuid4().hex[:8]}"
@@ -349,7 +390,7 @@ def main(argv: list[str]) -> int:
                 try:
                     for server in servers:
                         server.wait()
-                    for result in asyncio.run(run_config(servers, clients, args.events)):
+                    for result in run(run_config(servers, clients, args.events)):
                         print(result, flush=True)
                 finally:
                     for server in servers:

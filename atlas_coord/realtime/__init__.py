@@ -55,7 +55,7 @@ def init_realtime(app) -> None:
     (Redis or in-memory) client manager with the live sequencer, handlers, and the emitter."""
     from atlas_coord.extensions import socketio
 
-    from . import handlers
+    from . import fanout, handlers
     from .live import Live
 
     settings = app.config["ATLAS_SETTINGS"]
@@ -78,6 +78,8 @@ def init_realtime(app) -> None:
         ping_timeout=realtime.ping_interval_seconds,
     )
     live.server = socketio.server
+    if realtime.direct_fanout:
+        fanout.enable(socketio.server)
     handlers.register(socketio)
     app.extensions["atlas_realtime"] = live
     events.set_emitter(live.emit_committed)

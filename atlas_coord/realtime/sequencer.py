@@ -24,6 +24,8 @@ from typing import Any
 
 import socketio
 
+from .fanout import emit_direct
+
 log = logging.getLogger(__name__)
 
 LIVE_EVENT = "event"
@@ -136,7 +138,7 @@ class OrderedManager(socketio.Manager):
         super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs)
 
     def deliver(self, envelope: Envelope, rooms: list[str]) -> None:
-        socketio.Manager.emit(self, LIVE_EVENT, envelope, "/", room=rooms)
+        _deliver_locally(self, envelope, rooms)
 
 
 class OrderedRedisManager(socketio.RedisManager):
@@ -162,7 +164,15 @@ class OrderedRedisManager(socketio.RedisManager):
         super()._handle_emit(message)
 
     def deliver(self, envelope: Envelope, rooms: list[str]) -> None:
-        socketio.Manager.emit(self, LIVE_EVENT, envelope, "/", room=rooms)
+        _deliver_locally(self, envelope, rooms)
+
+
+def _deliver_locally(manager, envelope: Envelope, rooms: list[str]) -> None:
+    """One live event to this process's clients in ``rooms``, each client once."""
+    if getattr(manager.server, "atlas_direct_fanout", False):
+        emit_direct(manager.server, LIVE_EVENT, envelope, rooms)
+    else:
+        socketio.Manager.emit(manager, LIVE_EVENT, envelope, "/", room=rooms)
 
 
 def _room_list(room: Any) -> list[str]:

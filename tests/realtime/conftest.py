@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import Api
 from tests.factories import unit_id
 
 from .servers import LiveClient, ThreadServer
@@ -48,6 +49,12 @@ def clients(live_server, api):
     yield open_client
     for client in opened:
         client.close()
+
+
+@pytest.fixture
+def api_for():
+    """Signed-in API clients for an app a test built itself."""
+    return Api
 
 
 @pytest.fixture
