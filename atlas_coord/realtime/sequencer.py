@@ -150,6 +150,19 @@ class OrderedRedisManager(socketio.RedisManager):
 
     sequencer: Sequencer | None = None
 
+    def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
+        if kwargs.get("ignore_queue") or callback is not None or not _is_live(event, namespace, data):
+            return super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs)
+        # The stock manager's message, published before the local fan-out rather than after it,
+        # so that the other processes' clients do not wait for this process's.
+        message = {
+            "method": "emit", "event": event, "data": [data], "binary": False, "namespace": namespace or "/",
+            "room": to or room, "skip_sid": skip_sid, "callback": None, "host_id": self.host_id,
+        }
+        self._publish(message)
+        self._handle_emit(message)
+        return None
+
     def _handle_emit(self, message):
         data = message.get("data")
         payload = data[0] if isinstance(data, list) and len(data) == 1 else None
