@@ -105,7 +105,7 @@ def _step(
     }, what)
     check_expected_version(deployment, expected_version, "deployment", what)
     seen = (deployment.status, deployment.version)
-    check_guards(transition, facts or {}, current=deployment.status)
+    check_guards(transition, facts or {}, current=request.status)
     if check is not None:
         check(request, deployment)
     before = deployment_view(deployment)

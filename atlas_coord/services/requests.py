@@ -155,14 +155,17 @@ def check_guards(transition: Transition, facts: Mapping[str, bool], *, current: 
     """Evaluate the transition's guards from ``facts``.
 
     :raise Invalid: a guard about the caller's input failed (e.g. a refusal without a reason).
-    :raise GuardRefused: any other guard failed (e.g. the request is no longer open).
+    :raise GuardRefused: any other guard failed (e.g. the request is no longer open); every such
+        guard is about the request, so ``current`` is the request's status.
     """
     try:
         evaluate_guards(transition, facts)
     except GuardFailed as exc:
         if exc.guard in _INPUT_GUARDS:
             raise Invalid(exc.description, fields={_INPUT_GUARDS[exc.guard]: exc.description}) from None
-        raise GuardRefused(exc.description, guard=exc.guard, current=current) from None
+        status = f" (the request is {current})" if current else ""
+        raise GuardRefused(f"cannot {transition.action}{status}: {exc.description}", guard=exc.guard,
+                           current=current) from None
 
 
 def check_expected_version(row: Any, expected: int | None, machine: Machine, what: str) -> None:

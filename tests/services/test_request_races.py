@@ -9,6 +9,7 @@ losers get 409 and leave nothing behind: the audit trail holds exactly one recor
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -17,10 +18,12 @@ import pytest
 import sqlalchemy as sa
 
 from atlas_coord import schemas_requests as sr
+from atlas_coord.domain.lifecycle import deployment_holds_unit, recompute_request_status, request_open
 from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, ReadinessChange, RequestAddressee
-from atlas_coord.services import audit, deployments, requests
+from atlas_coord.schemas import ReadinessUpdate
+from atlas_coord.services import audit, costs, deployments, directory, requests
 from atlas_coord.services.errors import Conflict
-from tests.factories import accept_with, actor_named, raise_request, unit_id
+from tests.factories import accept_with, actor_named, deployment_steps, in_hours, raise_request, unit_id
 
 WON = "won"
 
@@ -204,3 +207,51 @@ def test_commanders_of_different_units_accepting_at_once_make_the_request_met(da
     assert outcomes == [WON, WON]
     with database.transaction() as session:
         assert session.get(AssistanceRequest, request_id).status == "MET"
+
+
+@pytest.mark.parametrize("round_", ROUNDS[:2])
+def test_a_burst_of_different_changes_to_one_request_never_deadlocks_and_stays_consistent(database, round_):
+    """Everyone acts on the same request at once, in a shuffled order: commanders, authorities,
+    the requester and a readiness report. Each change wins or gets 409 (never a deadlock or a
+    database error), the chain verifies, and readiness and the request status agree with the
+    deployments."""
+    request_id = raise_request(database)
+    [gign] = accept_with(database, request_id, "FR", "fr-gign")
+    [cobra] = accept_with(database, request_id, "AT", "at-eko-cobra")
+    deployment_steps(database, request_id, cobra, "demo-cmd-at", "accept", "mobilise")
+    with database.transaction() as session:
+        units = {key: unit_id(session, key) for key in ("fr-gign", "de-gsg9")}
+        seen_version = session.get(AssistanceRequest, request_id).version
+
+    contenders: list[Contender] = [
+        ("demo-cmd-fr", lambda s, a: deployments.accept(s, a, request_id, gign, sr.DeploymentAccept())),
+        ("demo-cmd-fr", lambda s, a: directory.set_readiness(
+            s, a, units["fr-gign"], ReadinessUpdate(status="LIMITED", reason="one team on leave"))),
+        ("demo-ca-de", lambda s, a: requests.accept(s, a, request_id, "DE", sr.AnswerAccept(units=[units["de-gsg9"]]))),
+        ("demo-ca-nl", lambda s, a: requests.mark_seen(s, a, request_id)),
+        ("demo-ca-nl", lambda s, a: requests.refuse(s, a, request_id, "NL", sr.AnswerRefuse(reason="Committed."))),
+        ("demo-cc-be", lambda s, a: requests.withdraw_request(
+            s, a, request_id, sr.RequestWithdraw(expected_version=seen_version))),
+        ("demo-ca-at", lambda s, a: costs.record_cost(
+            s, a, request_id, cobra, sr.CostItemIn(category="TRANSPORT", currency="EUR", amount_minor=50_000))),
+        ("demo-cc-be", lambda s, a: requests.record_arrangement(s, a, request_id, "AT", sr.ArrangementIn())),
+        ("demo-ca-at", lambda s, a: deployments.recall(s, a, request_id, cobra, sr.DeploymentRecall(reason="Needed home."))),
+        ("demo-cmd-at", lambda s, a: deployments.depart(
+            s, a, request_id, cobra, sr.DeploymentDepart.model_validate({"eta": in_hours(2)}))),
+    ]
+    random.Random(round_).shuffle(contenders)
+
+    outcomes = race(database, contenders)
+
+    for outcome in outcomes:
+        assert outcome == WON or (isinstance(outcome, Conflict) and outcome.status == 409), repr(outcome)
+    with database.transaction() as session:
+        assert audit.verify(session).ok
+        request = session.get(AssistanceRequest, request_id)
+        for deployment in request.deployments:
+            holds = deployment_holds_unit(deployment.status)
+            assert (deployment.unit.readiness_status == "COMMITTED") is holds, deployment.unit.key
+        if request_open(request.status):
+            required = {r.capability_code: r.quantity for r in request.requirements}
+            provided = requests.provided_capabilities(session, request)
+            assert recompute_request_status(request.status, required, provided) == request.status
