@@ -37,7 +37,19 @@ export function describeEvent(ev) {
     const status = d.status || d.deployment?.status || type.split(".").pop().toUpperCase();
     return { text: `Request #${requestId ?? "?"}: ${unitLabel(ev)} ${String(status).replace(/_/g, " ")}`, href: requestHref };
   }
-  if (type.startsWith("request.") || type.startsWith("answer.") || type.startsWith("counter")) {
+  if (type === "answer.given") {
+    return { text: `Request #${requestId ?? "?"}: ${d.state || "a state"} answered ${String(d.status || "").replace(/_/g, " ")}`, href: requestHref };
+  }
+  if (type === "answer.counter_accepted" || type === "answer.counter_rejected") {
+    return { text: `Request #${requestId ?? "?"}: ${d.state || "a"} counter-proposal ${type.endsWith("accepted") ? "accepted" : "rejected"}`, href: requestHref };
+  }
+  if (type === "request.seen") {
+    return { text: `Request #${requestId ?? "?"}: seen by ${d.state || "an addressed state"}`, href: requestHref };
+  }
+  if (type === "request.status_changed") {
+    return { text: `Request #${requestId ?? "?"} is now ${String(d.status || d.to || "").replace(/_/g, " ")}`, href: requestHref };
+  }
+  if (type.startsWith("request.") || type.startsWith("answer.") || type.startsWith("counter") || type.startsWith("arrangement.") || type.startsWith("cost")) {
     const what = words(type.replace(/^request\./, "").replace(/^answer\./, "answer "));
     const who = d.state && d.state !== state ? ` by ${d.state}` : state ? ` (${state})` : "";
     return { text: `Request #${requestId ?? "?"}: ${what}${who}`, href: requestHref };
