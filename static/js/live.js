@@ -198,7 +198,7 @@ export function start({ onUnauthenticated } = {}) {
   setStatus("connecting");
   const socket = io({
     path: "/socket.io",
-    transports: ["websocket", "polling"],
+    transports: ["websocket"], // the contract (docs/realtime.md): no long-polling, so no sticky sessions
     withCredentials: true,
     reconnection: true,
     reconnectionDelay: 500,

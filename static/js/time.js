@@ -59,7 +59,7 @@ export function relative(value, now = Date.now()) {
  * A <time> showing the instant in the viewer's zone and in `otherZone` side by side
  * (only once when both zones give the same wall time).
  */
-export function dualTime(value, otherZone, { otherLabel = "", relativeToo = false } = {}) {
+export function dualTime(value, otherZone, { otherLabel = "", relativeToo = false, showSame = false } = {}) {
   const d = toDate(value);
   if (!d) return h("span", { class: "time time--none" }, "—");
   const mine = viewerZone();
@@ -73,7 +73,7 @@ export function dualTime(value, otherZone, { otherLabel = "", relativeToo = fals
         `${otherLabel ? `${otherLabel} ` : ""}${fmt(d, otherZone)}`,
       ),
     );
-  } else if (otherZone && otherLabel) {
+  } else if (otherZone && otherLabel && showSame) {
     el.append(h("span", { class: "time__other time__other--same" }, `same in ${otherLabel}`));
   }
   if (relativeToo) el.append(h("span", { class: "time__rel" }, relative(d)));

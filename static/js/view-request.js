@@ -77,7 +77,7 @@ export async function mount(container, { params, setTitle }) {
       dl([
         ["Crisis", `${crisisLabel(c.type)}${c.exercise ? " (exercise)" : ""}`],
         ["Place", `${c.place_name || "—"} · ${num(c.site?.lat, 4)}, ${num(c.site?.lon, 4)}`],
-        ["Started", dualTime(c.started_at, zone(), { otherLabel: reqLabel() })],
+        ["Started", dualTime(c.started_at, zone(), { otherLabel: reqLabel(), showSame: true })],
         ["Kinds of assistance", (request.kinds || []).map(kindLabel).join(", ") || "—"],
         [
           "Capabilities",
@@ -85,9 +85,9 @@ export async function mount(container, { params, setTitle }) {
             ? h("ul", { class: "plain" }, request.requirements.map((r) => h("li", {}, `${store.capabilityName(r.code)} × ${r.quantity} (${r.min_level} or better)`)))
             : "—",
         ],
-        ["Needed by", dualTime(request.needed_by, zone(), { otherLabel: reqLabel(), relativeToo: true })],
+        ["Needed by", dualTime(request.needed_by, zone(), { otherLabel: reqLabel(), showSame: true, relativeToo: true })],
         ["Duration", `${request.duration_hours} h`],
-        ["Answer deadline", dualTime(request.answer_deadline, zone(), { otherLabel: reqLabel(), relativeToo: true })],
+        ["Answer deadline", dualTime(request.answer_deadline, zone(), { otherLabel: reqLabel(), showSame: true, relativeToo: true })],
         ["Addressed", request.address_all ? `All participating states (${request.addressed_states.length})` : request.addressed_states.join(", ") || "—"],
         ["Operational necessity", request.operational_necessity],
         c.description ? ["Description", c.description] : null,
