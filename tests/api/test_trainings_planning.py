@@ -198,3 +198,17 @@ def test_nothing_is_saved_when_the_invited_units_do_not_exist_even_with_an_overr
     assert response.status_code == 422
     with database.transaction() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(TrainingParticipant)) == 0
+
+
+def test_checking_a_change_to_a_saved_training_does_not_conflict_with_its_own_slot(api, database):
+    gign, raid = ids(database, "fr-gign", "fr-raid")
+    saved = api.post("/api/v1/trainings", "demo-planner", json=training_payload(
+        host_unit_id=gign, kind="workshop", timezone="Europe/Paris", invite_unit_ids=[raid])).get_json()
+
+    moved = training_payload(host_unit_id=gign, kind="workshop", timezone="Europe/Paris",
+                             start_local="2027-03-10T10:00", end_local="2027-03-10T18:00")
+    as_change = api.post("/api/v1/trainings/check", "demo-planner", json={**moved, "training_id": saved["id"]})
+    as_new = api.post("/api/v1/trainings/check", "demo-planner", json=moved)
+
+    assert as_change.get_json()["ok"] is True
+    assert {c["kind"] for c in as_new.get_json()["conflicts"]} == {"unit_overlap"}

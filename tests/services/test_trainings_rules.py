@@ -142,3 +142,25 @@ def test_a_long_series_is_checked_up_to_the_cap_and_says_so(database, settings):
                        rrule="FREQ=DAILY", start_local="2027-01-05T09:00", end_local="2027-01-05T10:00")
     assert len(assessment.occurrences) == trainings.MAX_CHECKED_OCCURRENCES
     assert any("only the first 500 occurrences" in w for w in assessment.warnings)
+
+
+def test_a_unit_whose_commander_accepted_a_deployment_is_busy_but_an_alerted_one_is_not(database, settings):
+    """Belgium asks for help with a hijacked aircraft; the Netherlands offers the DSI. While the DSI
+    is only alerted it may still be invited; once its commander accepts, it is deployed."""
+    from tests.factories import accept_with, deployment_steps, raise_request
+
+    gign, dsi = ids(database, "fr-gign", "nl-dsi")
+    request_id = raise_request(database)
+    (deployment_id,) = accept_with(database, request_id, "NL", "nl-dsi")
+    workshop = {"host_unit_id": gign, "kind": "workshop", "timezone": "Europe/Paris", "invite_unit_ids": [dsi]}
+
+    with database.transaction() as s:
+        assert dsi not in trainings.deployed_unit_ids(s)
+    assert check(database, settings, **workshop).conflicts == []
+
+    deployment_steps(database, request_id, deployment_id, "demo-cmd-nl", "accept")
+
+    with database.transaction() as s:
+        assert dsi in trainings.deployed_unit_ids(s)
+    (deployed,) = check(database, settings, **workshop).conflicts
+    assert (deployed.kind, deployed.unit_id) == ("unit_deployed", dsi)

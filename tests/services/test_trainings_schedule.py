@@ -218,3 +218,38 @@ def test_a_failing_step_does_not_stop_the_others(database, settings, monkeypatch
     assert report.errors == ["run starts"]
     assert report.reminders_sent == 1
     assert reminders(database, tid)[1][2] is True
+
+
+def test_two_units_racing_for_the_last_place_cannot_both_get_it(database, settings):
+    """The GIGN workshop has one place; the Dutch and Austrian authorities say yes at the same
+    moment. One unit gets the place; the other waits (or, on PostgreSQL, is told to retry and
+    then waits). Never two."""
+    import threading
+
+    from atlas_coord.services.errors import Conflict
+
+    dsi, cobra = ids(database, "nl-dsi", "at-eko-cobra")
+    tid = plan(database, settings, kind="workshop", capacity=1, invite_unit_ids=[dsi, cobra])
+    outcomes: dict[int, str] = {}
+    barrier = threading.Barrier(2)
+
+    def say_yes(username, unit):
+        barrier.wait()
+        try:
+            with database.transaction() as s:
+                saved = trainings.respond(s, demo_actor(s, username), settings, tid, unit,
+                                          ParticipantResponse(answer="accept"), now=PLANNED_AT)
+                outcomes[unit] = {p.unit_id: p.status for p in saved.training.participants}[unit]
+        except Conflict:
+            outcomes[unit] = "retry"
+
+    threads = [threading.Thread(target=say_yes, args=a) for a in (("demo-ca-nl", dsi), ("demo-ca-at", cobra))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes.values()) in (["accepted", "waitlisted"], ["accepted", "retry"])
+    with database.transaction() as s:
+        statuses = [p.status for p in trainings.get_training(s, tid).participants if p.role == "guest"]
+    assert statuses.count("accepted") == 1
