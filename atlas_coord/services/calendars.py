@@ -28,7 +28,7 @@ from atlas_coord.schemas_trainings import FeedCreate
 
 from . import audit
 from .errors import Forbidden, Invalid, NotFound
-from .trainings import training_query, get_training, units_of
+from .trainings import get_training, training_query, units_of
 
 PARTSTAT = {"accepted": "ACCEPTED", "declined": "DECLINED", "invited": "NEEDS-ACTION", "waitlisted": "TENTATIVE"}
 #: Feeds show series that ended less than this long ago, and cancellations this recent.
