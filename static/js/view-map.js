@@ -67,7 +67,9 @@ export async function mount(container, { query, navigate }) {
     mapEl.dataset.basemap = layer ? "loaded" : "failed";
   });
   window.atlasMap = map; // for tests and the browser console
+  let alive = true; // false once the view is left: Leaflet throws on a removed map
   setTimeout(() => {
+    if (!alive) return;
     map.invalidateSize();
     if (!selectedId && !picked) map.fitBounds([[36, -11], [66, 32]]);
   }, 50);
@@ -310,7 +312,7 @@ export async function mount(container, { query, navigate }) {
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
     }
-    if (selectedId !== id) return;
+    if (selectedId !== id || !alive) return;
     const candidates = ranking?.candidates || [];
     for (const c of candidates.slice(0, 12)) {
       const from = c.from_station || store.unit(c.unit_id)?.base;
@@ -321,7 +323,7 @@ export async function mount(container, { query, navigate }) {
       const from = c.from_station || store.unit(c.unit_id)?.base;
       if (from) bounds.extend(Array.isArray(from) ? from : [from.lat, from.lon]);
     }
-    map.flyToBounds(bounds.pad(0.2), { maxZoom: 6, duration: 0.6 });
+    if (alive) map.flyToBounds(bounds.pad(0.2), { maxZoom: 6, duration: 0.6 });
     replace(
       selectedBox,
       h("h2", { class: "side-section__title", id: "sel-title" }, requestTitle(d)),
@@ -372,6 +374,8 @@ export async function mount(container, { query, navigate }) {
     },
     unmount() {
       refreshRequests.cancel();
+      alive = false;
+      map.stop();
       map.remove();
       if (window.atlasMap === map) delete window.atlasMap;
     },

@@ -238,7 +238,8 @@ export async function mount(container, { query, navigate }) {
     setSite(Number(query.lat), Number(query.lon));
     map.setView([Number(query.lat), Number(query.lon)], 5);
   }
-  setTimeout(() => map.invalidateSize(), 50);
+  let alive = true;
+  setTimeout(() => alive && map.invalidateSize(), 50);
 
   function collect(submit) {
     const requirements = [...reqRows.children].map((row) => {
@@ -295,6 +296,7 @@ export async function mount(container, { query, navigate }) {
       replace(previewBox, h("p", { class: "muted" }, `Candidate preview unavailable: ${err.message}`));
       return;
     }
+    if (!alive) return;
     lines.clearLayers();
     candidatesLayer.clearLayers();
     const candidates = ranking?.candidates || [];
@@ -361,6 +363,7 @@ export async function mount(container, { query, navigate }) {
   return {
     unmount() {
       preview.cancel();
+      alive = false;
       map.remove();
       if (window.atlasRequestMap === map) delete window.atlasRequestMap;
     },

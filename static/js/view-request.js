@@ -437,6 +437,8 @@ export async function mount(container, { params, setTitle }) {
       excludedPanel(ranking),
     );
     if (rankingMap) rankingMap.remove();
+    rankingMap = null;
+    if (!body.isConnected) return;
     rankingMap = createBasemap("ranking-map", { center: [site.lat, site.lon], zoom: 5 });
     siteMarker(site.lat, site.lon, request.crisis.place_name).addTo(rankingMap);
     for (const c of ranking.candidates.slice(0, 15)) {
@@ -444,7 +446,8 @@ export async function mount(container, { params, setTitle }) {
       const u = store.unit(c.unit_id);
       if (u) unitMarker(u).addTo(rankingMap);
     }
-    setTimeout(() => rankingMap && rankingMap.invalidateSize(), 50);
+    const shown = rankingMap;
+    setTimeout(() => shown === rankingMap && rankingMap && rankingMap.invalidateSize(), 50);
   }
 
   function scoreBar(parts) {
@@ -734,6 +737,7 @@ export async function mount(container, { params, setTitle }) {
       offPresence();
       live.unwatchRequest(id);
       if (rankingMap) rankingMap.remove();
+      rankingMap = null;
     },
   };
 }

@@ -33,7 +33,8 @@ def _expect():
 
 def _click_map_at(page, map_id: str, lat: float, lon: float, zoom: int = 8) -> None:
     """Centre the Leaflet map on a position (as a user zooming in would) and click it there."""
-    page.wait_for_function(f"document.getElementById('{map_id}')?.dataset.basemap === 'loaded'")
+    # (Locator polling, not wait_for_function: the page's CSP forbids eval, which that uses.)
+    _expect()(page.locator(f"#{map_id}")).to_have_attribute("data-basemap", "loaded")
     page.evaluate(f"() => {{ window.atlasMap.setView([{lat}, {lon}], {zoom}, {{animate: false}}); }}")
     page.wait_for_timeout(300)
     point = page.evaluate(f"(() => {{ const p = window.atlasMap.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()")
@@ -55,7 +56,7 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
     be.sign_in("demo-cc-be")
     be.goto("/map")
     expect(be.page.locator("#atlas-map path.atlas-unit-marker").first).to_be_attached()
-    be.page.wait_for_function("document.getElementById('atlas-map')?.dataset.basemap === 'loaded'")
+    expect(be.page.locator("#atlas-map")).to_have_attribute("data-basemap", "loaded")
     be.shot("01-map-units-by-readiness")
     _click_map_at(be.page, "atlas-map", 50.9014, 4.4844)
     expect(be.page.locator(".position")).to_contain_text("50.90")
@@ -309,7 +310,7 @@ def test_wall_display_and_keyboard(consoles):
     page.keyboard.press("Enter")
     expect(page.locator("#conn")).to_have_attribute("data-state", "connected")
     expect(page.locator("#atlas-map path.atlas-unit-marker").first).to_be_attached()
-    page.wait_for_function("document.getElementById('atlas-map')?.dataset.basemap === 'loaded'")
+    expect(page.locator("#atlas-map")).to_have_attribute("data-basemap", "loaded")
     font_px = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert font_px >= 20, font_px
     wall.shot("19-wall-display-map")
