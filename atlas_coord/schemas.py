@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from atlas_coord.domain.lifecycle import AxisLevel, CapabilityLevel, ReadinessStatus, Role
+from atlas_coord.domain.lifecycle import AssistanceKind, AxisLevel, CapabilityLevel, ReadinessStatus, Role
 
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
 CapabilityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,32}$", to_upper=True)]
@@ -138,3 +138,28 @@ class UserCreate(Strict):
 
 
 ROLE_NAMES = [role.value for role in Role]
+
+
+class MatchRequirement(Strict):
+    code: CapabilityCode
+    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
+    min_level: CapabilityLevel = CapabilityLevel.LIMITED
+    critical: bool = False
+
+
+class WhatIfMatch(Strict):
+    """Matching for any site and needs, for planners; nothing is stored."""
+
+    site: Point
+    requesting_state: StateCode
+    requirements: Annotated[list[MatchRequirement], Field(min_length=1, max_length=50)]
+    kinds: Annotated[list[AssistanceKind], Field(max_length=4)] = []
+    needed_by: AwareDatetime | None = None
+    include_requesting_state: bool = False
+    redundancy: bool = False
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+
+
+class MatchOptions(Strict):
+    redundancy: bool = False
+    limit: Annotated[int, Field(ge=1, le=500)] = 50

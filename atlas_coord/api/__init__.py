@@ -23,6 +23,8 @@ def db_session():
     """The request's session, opened on first use and committed once when the view succeeds."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["atlas_db"].session_factory()
+        # Services read configured parameters (e.g. the ETA model) from here, not from Flask.
+        g.db_session.info["settings"] = current_app.config["ATLAS_SETTINGS"]
     return g.db_session
 
 
@@ -62,12 +64,9 @@ def _check_csrf() -> None:
 
 
 def init_api(app: Flask) -> None:
-    from . import auth, directory, events, requests, system, trainings
+    from . import auth, directory, events, matching, requests, system, trainings
 
-    for module in (system, auth, directory, events, trainings, requests):
-        app.register_blueprint(module.bp)
-    for name in app.config.get("ATLAS_EXTRA_BLUEPRINTS", ()):
-        module = __import__(name, fromlist=["bp"])
+    for module in (system, auth, directory, events, trainings, requests, matching):
         app.register_blueprint(module.bp)
 
     @app.before_request

@@ -1,0 +1,29 @@
+"""Matching and ranking: candidates and a team for a stored request, and what-if matching."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from atlas_coord.schemas import MatchOptions, WhatIfMatch
+from atlas_coord.services import matching
+
+from . import db_session
+from .core import current_actor, endpoint
+
+bp = Blueprint("matching", __name__, url_prefix="/api/v1")
+
+
+@endpoint(bp, "/requests/<int:request_id>/candidates", query=MatchOptions, summary="Ranked candidates, exclusions and a team for a request")
+def request_candidates(request_id: int, query: MatchOptions):
+    """Every unit is either a candidate (with distance, ETA breakdown, capability fit, readiness
+    effect, score parts and an explanation) or excluded with its reason. ``redundancy=true`` asks
+    the team to cover every requirement twice."""
+    return matching.match_request(
+        db_session(), current_actor(), request_id, redundancy=query.redundancy, limit=query.limit
+    )
+
+
+@endpoint(bp, "/match", "POST", body=WhatIfMatch, summary="What-if matching for any site and needs")
+def what_if(body: WhatIfMatch):
+    """For planners and crisis centres: nothing is stored."""
+    return matching.what_if(db_session(), current_actor(), body)

@@ -1,0 +1,182 @@
+"""Matching: rank the directory's units for a stored request or a what-if, and propose a team.
+
+The arithmetic lives in :mod:`atlas_coord.domain.ranking` and :mod:`atlas_coord.domain.team`;
+this module turns rows into the engine's plain snapshots and checks who may ask.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams, estimate_eta
+from atlas_coord.domain.geo import geodesic_m
+from atlas_coord.domain.lifecycle import deployment_holds_unit
+from atlas_coord.domain.ranking import (
+    DEFAULT_LIMIT,
+    CapabilityHolding,
+    MatchQuery,
+    Requirement,
+    UnitSnapshot,
+    rank_units,
+)
+from atlas_coord.domain.team import propose_team
+from atlas_coord.models import Capability, State, Unit
+from atlas_coord.models.requests import AssistanceRequest, Deployment
+from atlas_coord.policy import Action, Actor, can
+
+from .errors import Forbidden, Invalid
+
+
+def eta_params_for(session: Session) -> EtaParams:
+    """The configured ETA model: the edges put the settings on the session (``session.info``)."""
+    settings = session.info.get("settings")
+    if settings is None or not settings.eta:
+        return DEFAULT_ETA
+    return EtaParams.from_mapping(settings.eta)
+
+
+def unit_snapshot(unit: Unit, committed_request_id: int | None = None) -> UnitSnapshot:
+    return UnitSnapshot(
+        id=unit.id,
+        state=unit.state_code,
+        name=unit.name,
+        lat=unit.lat,
+        lon=unit.lon,
+        stations=tuple((s.lat, s.lon) for s in unit.stations),
+        tier=unit.tier,
+        personnel=unit.personnel,
+        air_transport=unit.air_transport,
+        notice_domestic_min=unit.notice_domestic_min,
+        notice_international_min=unit.notice_international_min,
+        capabilities={c.capability_code: CapabilityHolding(c.level, c.quantity) for c in unit.capabilities},
+        readiness=unit.readiness_status,
+        break_off_min=unit.readiness_break_off_min,
+        committed_request_id=committed_request_id,
+    )
+
+
+def load_snapshots(session: Session) -> list[UnitSnapshot]:
+    """Every unit, with the request each committed unit is held by (so it is not 'committed
+    elsewhere' when matching that same request)."""
+    held: dict[int, int] = {}
+    for unit_id, request_id, status in session.execute(
+        sa.select(Deployment.unit_id, Deployment.request_id, Deployment.status).order_by(Deployment.id)
+    ):
+        if deployment_holds_unit(status):
+            held[unit_id] = request_id
+    units = session.scalars(
+        sa.select(Unit).options(selectinload(Unit.capabilities), selectinload(Unit.stations)).order_by(Unit.id)
+    )
+    return [unit_snapshot(unit, held.get(unit.id)) for unit in units]
+
+
+def eta_minutes(snapshot: UnitSnapshot, lat: float, lon: float, params: EtaParams | None = None) -> float | None:
+    """Minutes from the unit's nearest base or station to a point, with international notice to
+    move (the check grid's points are mostly abroad); None when no transport mode reaches it."""
+    bases = ((snapshot.lat, snapshot.lon), *snapshot.stations)
+    distance = min(geodesic_m(b_lat, b_lon, lat, lon) for b_lat, b_lon in bases)
+    breakdown = estimate_eta(
+        distance,
+        air_transport=snapshot.air_transport,
+        notice_min=snapshot.notice_international_min,
+        params=params or DEFAULT_ETA,
+    )
+    return None if breakdown is None else breakdown.total_min
+
+
+def _check_codes(session: Session, codes: list[str], field: str) -> None:
+    known = set(session.scalars(sa.select(Capability.code).where(Capability.code.in_(codes))))
+    for index, code in enumerate(codes):
+        if code not in known:
+            raise Invalid(f"unknown capability {code!r}", fields={f"{field}.{index}.code": "unknown capability code"})
+
+
+def query_for_request(request: AssistanceRequest, *, now: datetime, redundancy: bool = False) -> MatchQuery:
+    """A stored request as the engine's query. Stored requirements carry no 'critical' flag, so
+    the redundancy option asks for every requirement to be covered twice."""
+    return MatchQuery(
+        request.crisis.site_lat,
+        request.crisis.site_lon,
+        request.requesting_state,
+        tuple(
+            Requirement(r.capability_code, r.quantity, r.min_level, critical=redundancy)
+            for r in sorted(request.requirements, key=lambda r: r.position)
+        ),
+        now=now,
+        kinds=frozenset(request.kinds or ()),
+        needed_by=request.needed_by,
+        include_requesting_state=False,
+        request_id=request.id,
+    )
+
+
+def _run(session: Session, query: MatchQuery, *, redundancy: bool, limit: int | None) -> dict[str, Any]:
+    params = eta_params_for(session)
+    snapshots = load_snapshots(session)
+    result = rank_units(query, snapshots, params=params, limit=limit)
+    team = propose_team(query, snapshots, redundancy=redundancy, params=params)
+    return {
+        "query": {
+            "site": {"lat": query.site_lat, "lon": query.site_lon},
+            "requesting_state": query.requesting_state,
+            "requirements": [
+                {"code": r.code, "quantity": r.quantity, "min_level": r.min_level, "critical": r.critical}
+                for r in query.requirements
+            ],
+            "kinds": sorted(query.kinds),
+            "needed_by": query.needed_by.isoformat() if query.needed_by else None,
+            "now": query.now.isoformat(),
+            "redundancy": redundancy,
+            "eta_params": params.to_dict(),
+        },
+        **result.to_dict(),
+        "team": team.to_dict(),
+    }
+
+
+def match_request(
+    session: Session, actor: Actor, request_id: int, *, redundancy: bool = False, limit: int = DEFAULT_LIMIT
+) -> dict[str, Any]:
+    """Candidates, exclusions and a team proposal for a stored request, as of now.
+
+    :raise NotFound: unknown request, or not the actor's business (need-to-know).
+    """
+    from . import requests as request_service
+
+    request = request_service.get_request(session, actor, request_id)
+    query = query_for_request(request, now=datetime.now(UTC), redundancy=redundancy)
+    return {"request_id": request.id, **_run(session, query, redundancy=redundancy, limit=limit)}
+
+
+def what_if(session: Session, actor: Actor, body: Any) -> dict[str, Any]:
+    """Planners' matching for any site and needs; nothing is stored.
+
+    :raise Forbidden: the actor may not run what-if matching.
+    :raise Invalid: unknown state or capability.
+    """
+    if not can(actor, Action.MATCH_WHAT_IF):
+        raise Forbidden("what-if matching is for crisis centres, competent authorities and planners")
+    if session.get(State, body.requesting_state) is None:
+        raise Invalid(f"unknown state {body.requesting_state!r}", fields={"requesting_state": "unknown state code"})
+    _check_codes(session, [r.code for r in body.requirements], "requirements")
+    query = MatchQuery(
+        body.site.lat,
+        body.site.lon,
+        body.requesting_state,
+        tuple(Requirement(r.code, r.quantity, r.min_level.value, r.critical) for r in body.requirements),
+        now=datetime.now(UTC),
+        kinds=frozenset(k.value for k in body.kinds),
+        needed_by=body.needed_by,
+        include_requesting_state=body.include_requesting_state,
+    )
+    return _run(session, query, redundancy=body.redundancy, limit=body.limit)
+
+
+def snapshot_for_request(session: Session, request: AssistanceRequest) -> dict[str, Any]:
+    """The ranking's inputs and outputs at submission, kept on the request for later review."""
+    query = query_for_request(request, now=datetime.now(UTC))
+    return {"taken_at": query.now.isoformat(), **_run(session, query, redundancy=False, limit=DEFAULT_LIMIT)}
