@@ -6,9 +6,9 @@ import logging
 
 from flask import Flask, current_app, g, request
 from flask_wtf.csrf import validate_csrf
-from wtforms.validators import ValidationError as CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+from wtforms.validators import ValidationError as CSRFError
 
 from atlas_coord.services import accounts
 from atlas_coord.services.errors import ServiceError

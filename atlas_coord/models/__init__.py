@@ -4,8 +4,25 @@ from .accounts import ApiToken, RoleGrant, User
 from .audit import AuditRecord, Event
 from .base import Base, utcnow
 from .directory import Authority, Capability, ReadinessChange, State, Unit, UnitCapability, UnitStation
-from .requests import Arrangement, AssistanceRequest, CostItem, Crisis, Deployment, OfferedUnit, RequestAddressee, RequestRequirement
-from .trainings import CalendarFeedToken, Training, TrainingAttendance, TrainingOccurrenceOverride, TrainingParticipant, TrainingReminder, TrainingRun
+from .requests import (
+    Arrangement,
+    AssistanceRequest,
+    CostItem,
+    Crisis,
+    Deployment,
+    OfferedUnit,
+    RequestAddressee,
+    RequestRequirement,
+)
+from .trainings import (
+    CalendarFeedToken,
+    Training,
+    TrainingAttendance,
+    TrainingOccurrenceOverride,
+    TrainingParticipant,
+    TrainingReminder,
+    TrainingRun,
+)
 
 __all__ = [
     "Arrangement",

@@ -1,7 +1,7 @@
 """directory, accounts, audit trail and event outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 13:48:46.538381
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -18,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('app_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
@@ -223,7 +222,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('unit_station', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_unit_station_unit_id'))
 

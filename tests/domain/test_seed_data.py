@@ -94,7 +94,7 @@ def test_states(seed, states, units):
 
 
 def test_timezones_resolve(states):
-    for code, s in states.items():
+    for s in states.values():
         ZoneInfo(s["timezone"])  # raises if unknown
     assert states["IE"]["timezone"] == "Europe/Dublin"
     assert states["IS"]["timezone"] == "Atlantic/Reykjavik"
