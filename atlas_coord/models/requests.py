@@ -161,6 +161,8 @@ class RequestAddressee(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     seen_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
     seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set once by the scheduler when the answer deadline passed unanswered (claimed compare-and-set).
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     request: Mapped[AssistanceRequest] = relationship(back_populates="addressees")
