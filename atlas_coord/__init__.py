@@ -53,25 +53,13 @@ def create_app(config: Any = None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     init_api(app)
     init_security(app)
-    _init_optional_layers(app)
+
+    from .realtime import init_realtime
+    from .scheduler import init_scheduler
+    from .web import init_web
+
+    init_realtime(app)
+    init_web(app)
+    # Attaches app.start_embedded_scheduler(); only `atlas-coord serve` decides to call it.
+    init_scheduler(app)
     return app
-
-
-def _init_optional_layers(app) -> None:
-    """The live layer and the console register themselves when present."""
-    import importlib
-
-    for module_name, function in (
-        ("atlas_coord.realtime", "init_realtime"),
-        ("atlas_coord.web", "init_web"),
-        ("atlas_coord.scheduler", "init_scheduler"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        init = getattr(module, function, None)
-        if init is not None:
-            init(app)
