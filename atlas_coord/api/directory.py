@@ -30,31 +30,31 @@ def _paged(items: list, total: int, page: Page) -> dict:
     return {"items": items, "total": total, "page": page.page, "per_page": page.per_page}
 
 
+def _page_of(rows: list, page: Page) -> dict:
+    """Page a short, fully loaded list (states, authorities, capabilities)."""
+    start = (page.page - 1) * page.per_page
+    return _paged(rows[start : start + page.per_page], len(rows), page)
+
+
 @endpoint(bp, "/states", query=Page, summary="Participating states", response=UNIT_LIST)
 def list_states(query: Page):
     """EU members, the associated states (NO, IS, CH) and partners, with their IANA time zone."""
     _require_read()
-    states = [directory.state_view(s) for s in directory.list_states(db_session())]
-    start = (query.page - 1) * query.per_page
-    return _paged(states[start : start + query.per_page], len(states), query)
+    return _page_of([directory.state_view(s) for s in directory.list_states(db_session())], query)
 
 
 @endpoint(bp, "/authorities", query=Page, summary="Competent authorities (Art. 2)", response=UNIT_LIST)
 def list_authorities(query: Page):
     """Who may request assistance and who may answer, per state, with a 24/7 contact channel."""
     _require_read()
-    rows = [directory.authority_view(a) for a in directory.list_authorities(db_session())]
-    start = (query.page - 1) * query.per_page
-    return _paged(rows[start : start + query.per_page], len(rows), query)
+    return _page_of([directory.authority_view(a) for a in directory.list_authorities(db_session())], query)
 
 
 @endpoint(bp, "/capabilities", query=Page, summary="The capability taxonomy", response=UNIT_LIST)
 def list_capabilities(query: Page):
     """Environments, specialist modules and support capabilities, held as data."""
     _require_read()
-    rows = [directory.capability_view(c) for c in directory.list_capabilities(db_session())]
-    start = (query.page - 1) * query.per_page
-    return _paged(rows[start : start + query.per_page], len(rows), query)
+    return _page_of([directory.capability_view(c) for c in directory.list_capabilities(db_session())], query)
 
 
 @endpoint(bp, "/units", query=UnitFilter, summary="List units with filters and paging", response=UNIT_LIST)

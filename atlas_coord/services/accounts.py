@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -203,5 +203,3 @@ def list_users(session: Session, actor: Actor) -> list[User]:
     return list(session.scalars(sa.select(User).order_by(User.username)))
 
 
-def expires_in(row: ApiToken) -> datetime:
-    return row.expires_at
