@@ -375,8 +375,12 @@ export function siteMarker(lat, lon, label = "Crisis site") {
   return marker;
 }
 
-/** Dashed line from a candidate unit to the site. Positions as [lat, lon] or {lat, lon}. */
-export function candidateLine(unitLatLon, siteLatLon, { colour = "#1d2b3a" } = {}) {
+/**
+ * Dashed line from a candidate unit to the site. Positions as [lat, lon] or {lat, lon}.
+ * `renderer` (e.g. L.svg()) draws it as an SVG path (with its class, so it can be styled and
+ * found in the DOM); by default it goes to the map's renderer (canvas for createBasemap maps).
+ */
+export function candidateLine(unitLatLon, siteLatLon, { colour = "#1d2b3a", renderer } = {}) {
   requireGlobals();
   return L.polyline([toLatLng(unitLatLon), toLatLng(siteLatLon)], {
     color: colour,
@@ -386,6 +390,7 @@ export function candidateLine(unitLatLon, siteLatLon, { colour = "#1d2b3a" } = {
     lineCap: "butt",
     interactive: false,
     className: "atlas-candidate-line",
+    ...(renderer ? { renderer } : {}),
   });
 }
 

@@ -1,57 +1,47 @@
 /**
- * The unit ranking of a request: live from the matching API when the server has it, otherwise
- * the ranking frozen on the request at submission (GET /api/v1/requests/<id>/ranking-snapshot).
- * Both are normalised to {candidates, excluded, excluded_counts, team, source, computed_at}.
+ * The unit ranking of a request, from the matching API:
+ * - GET /api/v1/requests/<id>/candidates?redundancy=&limit= (as of now: candidates with their
+ *   explanations, every excluded unit with its reason, and the team proposal);
+ * - GET /api/v1/requests/<id>/ranking-snapshot (the same, frozen when the request was submitted);
+ * - POST /api/v1/match (what-if for any site and needs; nothing is stored).
+ * All are normalised to {candidates, excluded, excluded_counts, team, query, source, computed_at}.
  */
 
 import { get, post, ApiError } from "./api.js";
 
 function normalise(body, source) {
-  if (!body) return null;
-  const ranking = body.ranking || body.result || body;
-  const team = body.team || body.proposal || ranking.team || null;
-  if (!Array.isArray(ranking.candidates)) return null;
+  if (!body || !Array.isArray(body.candidates)) return null;
   return {
-    candidates: ranking.candidates,
-    candidates_total: ranking.candidates_total ?? ranking.candidates.length,
-    excluded: ranking.excluded || [],
-    excluded_total: ranking.excluded_total ?? (ranking.excluded || []).length,
-    excluded_counts: ranking.excluded_counts || {},
-    team,
-    query: body.query || body.inputs || null,
+    candidates: body.candidates,
+    candidates_total: body.candidates_total ?? body.candidates.length,
+    excluded: body.excluded || [],
+    excluded_total: body.excluded_total ?? (body.excluded || []).length,
+    excluded_counts: body.excluded_counts || {},
+    team: body.team || null,
+    query: body.query || null,
     source,
-    computed_at: body.computed_at || body.at || body.taken_at || null,
+    computed_at: body.taken_at || body.query?.now || null,
   };
 }
 
-let liveEndpointMissing = false;
-
-/** The candidates (and team when available) for a stored request. */
-export async function loadCandidates(requestId) {
-  if (!liveEndpointMissing) {
+/**
+ * The ranking of a stored request: live (`source: "live"`), or the snapshot frozen at
+ * submission when `{snapshot: true}` (or when the live ranking is not offered by this server).
+ */
+export async function loadCandidates(requestId, { redundancy = false, snapshot = false } = {}) {
+  if (!snapshot) {
     try {
-      const [ranking, team] = await Promise.all([
-        get(`/api/v1/requests/${requestId}/candidates`),
-        get(`/api/v1/requests/${requestId}/team`).catch((err) => {
-          if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;
-          throw err;
-        }),
-      ]);
-      const out = normalise({ ...ranking, team: team?.team || team || ranking.team }, "live");
-      if (out) return out;
+      return normalise(await get(`/api/v1/requests/${requestId}/candidates?redundancy=${redundancy}&limit=50`), "live");
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      if (err.status === 404 && err.code !== "not_found") liveEndpointMissing = true;
-      else if (err.status !== 404 && err.status !== 405) throw err;
-      else if (err.status === 405) liveEndpointMissing = true;
+      // 404 with a JSON error code means the request itself is unknown: let it through.
+      if (!(err instanceof ApiError) || !(err.status === 405 || (err.status === 404 && err.code !== "not_found"))) throw err;
     }
   }
   const snap = await get(`/api/v1/requests/${requestId}/ranking-snapshot`);
-  return normalise(snap?.snapshot ? { ...snap.snapshot, computed_at: snap.snapshot.computed_at || snap.snapshot.taken_at } : null, "snapshot");
+  return normalise(snap?.snapshot, "snapshot");
 }
 
-/** What-if ranking for a site and needs (planners, and the request form's preview). */
+/** What-if ranking for a site and needs (planners, crisis centres, and the request form's preview). */
 export async function whatIf(body) {
-  const out = await post("/api/v1/match/what-if", body);
-  return normalise(out, "what-if");
+  return normalise(await post("/api/v1/match", { limit: 20, ...body }), "what-if");
 }

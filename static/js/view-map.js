@@ -12,7 +12,7 @@ import { h, replace, badge, humanise } from "./dom.js";
 import { eventRequestId } from "./live.js";
 import { loadCandidates } from "./matching.js";
 import * as store from "./store.js";
-import { dualTime } from "./time.js";
+import { dualTime, minutes } from "./time.js";
 import { debounce, OPEN_REQUEST, requestTitle, crisisLabel } from "./util.js";
 
 export async function mount(container, { query, navigate }) {
@@ -62,6 +62,7 @@ export async function mount(container, { query, navigate }) {
   const unitLayer = L.layerGroup().addTo(map);
   const siteLayer = L.layerGroup().addTo(map);
   const lineLayer = L.layerGroup().addTo(map);
+  const lineRenderer = L.svg({ pane: "overlayPane" }); // lines as SVG paths (styled, findable)
   readinessLegend().addTo(map);
   map.basemapReady.then((layer) => {
     mapEl.dataset.basemap = layer ? "loaded" : "failed";
@@ -299,6 +300,16 @@ export async function mount(container, { query, navigate }) {
     }
   }
 
+  /** The station a candidate would leave from, when it is not the unit's home base. */
+  function stationOf(c) {
+    const u = store.unit(c.unit_id);
+    if (!u || !Array.isArray(c.from_station)) return null;
+    const [la, lo] = c.from_station;
+    const near = (a, b) => Math.abs(a - b) < 1e-4;
+    if (near(u.base.lat, la) && near(u.base.lon, lo)) return null;
+    return (u.stations || []).find((s) => near(s.lat, la) && near(s.lon, lo)) || { name: "forward station", lat: la, lon: lo };
+  }
+
   async function showCandidates(id) {
     const d = details.get(id);
     lineLayer.clearLayers();
@@ -316,7 +327,15 @@ export async function mount(container, { query, navigate }) {
     const candidates = ranking?.candidates || [];
     for (const c of candidates.slice(0, 12)) {
       const from = c.from_station || store.unit(c.unit_id)?.base;
-      if (from) candidateLine(from, site).addTo(lineLayer);
+      if (!from) continue;
+      candidateLine(from, site, { renderer: lineRenderer }).addTo(lineLayer);
+      const station = stationOf(c);
+      if (station) {
+        // The unit would come from one of its stations, not its home base: mark where.
+        L.circleMarker([station.lat, station.lon], { radius: 4, color: "#111111", weight: 2, fillColor: "#ffffff", fillOpacity: 1, renderer: lineRenderer, className: "atlas-station-marker" })
+          .bindTooltip(`${c.name}: ${station.name}`, { direction: "top", className: "atlas-tooltip-wrap" })
+          .addTo(lineLayer);
+      }
     }
     const bounds = L.latLngBounds([[site.lat, site.lon]]);
     for (const c of candidates.slice(0, 6)) {
@@ -333,7 +352,7 @@ export async function mount(container, { query, navigate }) {
             "ol",
             { class: "candidate-mini", "aria-label": "Best candidates" },
             candidates.slice(0, 6).map((c) =>
-              h("li", {}, h("strong", {}, c.name), ` (${c.state}) · ETA ${Math.round(c.eta?.total_min ?? 0)} min · score ${Number(c.score).toFixed(2)}`),
+              h("li", {}, h("strong", {}, c.name), ` (${c.state}) · ETA ${minutes(c.eta?.total_min)} · score ${Number(c.score).toFixed(1)}`, stationOf(c) ? h("span", { class: "muted" }, ` · from ${stationOf(c).name}`) : null),
             ),
           )
         : h("p", { class: "muted" }, ranking ? "No candidate unit." : "The ranking is not available for this request."),

@@ -12,7 +12,7 @@ import { createBasemap, siteMarker, candidateLine, unitMarker } from "./basemap.
 import { checkboxGroup, clearErrors, field, formErrors, h, replace, select, showErrors } from "./dom.js";
 import { whatIf } from "./matching.js";
 import * as store from "./store.js";
-import { fmt, fromLocalInput, toLocalInput, viewerZone } from "./time.js";
+import { fmt, fromLocalInput, minutes, toLocalInput, viewerZone } from "./time.js";
 import { ASSISTANCE_KINDS, CRISIS_TYPES, debounce } from "./util.js";
 
 export async function mount(container, { query, navigate }) {
@@ -220,6 +220,7 @@ export async function mount(container, { query, navigate }) {
   const map = createBasemap("request-map", { center: [50, 8], zoom: 4, onClick: (pos) => setSite(pos.lat, pos.lon, true) });
   window.atlasRequestMap = map;
   const lines = L.layerGroup().addTo(map);
+  const lineRenderer = L.svg({ pane: "overlayPane" });
   const candidatesLayer = L.layerGroup().addTo(map);
   let marker = null;
   function setSite(la, lo, fromMap = false) {
@@ -279,15 +280,20 @@ export async function mount(container, { query, navigate }) {
     const lo = Number.parseFloat(lon.value);
     if (!Number.isFinite(la) || !Number.isFinite(lo)) return;
     const body = collect(false);
+    const requirements = body.requirements
+      .filter((r) => r.code)
+      .map((r) => ({ code: r.code, quantity: Number.isInteger(r.quantity) && r.quantity > 0 ? r.quantity : 1, min_level: r.min_level }));
+    if (!requirements.length) {
+      lines.clearLayers();
+      candidatesLayer.clearLayers();
+      replace(previewBox, h("p", { class: "muted" }, "Add a capability to see the likely candidates."));
+      return;
+    }
+    const payload = { site: { lat: la, lon: lo }, requirements, kinds: body.kinds, requesting_state: requestingState.value };
+    if (body.needed_by) payload.needed_by = body.needed_by;
     let ranking;
     try {
-      ranking = await whatIf({
-        site: { lat: la, lon: lo },
-        requirements: body.requirements.filter((r) => r.code),
-        kinds: body.kinds,
-        needed_by: body.needed_by,
-        requesting_state: requestingState.value,
-      });
+      ranking = await whatIf(payload);
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 405 || err.status === 403)) {
         whatIfAvailable = false;
@@ -301,7 +307,7 @@ export async function mount(container, { query, navigate }) {
     candidatesLayer.clearLayers();
     const candidates = ranking?.candidates || [];
     for (const c of candidates.slice(0, 8)) {
-      if (c.from_station) candidateLine(c.from_station, [la, lo]).addTo(lines);
+      if (c.from_station) candidateLine(c.from_station, [la, lo], { renderer: lineRenderer }).addTo(lines);
       const u = store.unit(c.unit_id);
       if (u) unitMarker(u).addTo(candidatesLayer);
     }
@@ -313,7 +319,7 @@ export async function mount(container, { query, navigate }) {
         ? h(
             "ol",
             { class: "candidate-mini" },
-            candidates.slice(0, 5).map((c) => h("li", {}, `${c.name} (${c.state}) · ETA ${Math.round(c.eta?.total_min ?? 0)} min`)),
+            candidates.slice(0, 5).map((c) => h("li", {}, `${c.name} (${c.state}) · ETA ${minutes(c.eta?.total_min)}`)),
           )
         : h("p", { class: "muted" }, "No unit matches these needs."),
       suggested.length

@@ -402,12 +402,43 @@ export async function mount(container, { params, setTitle }) {
   // ---------------------------------------------------------------- candidates
 
   let rankingMap = null;
+  const rankingOptions = { redundancy: false, snapshot: false };
+
+  function rankingToolbar() {
+    const redundancy = h("input", { type: "checkbox", id: "rank-redundancy", checked: rankingOptions.redundancy });
+    redundancy.addEventListener("change", () => {
+      rankingOptions.redundancy = redundancy.checked;
+      renderRanking().then(() => document.getElementById("rank-redundancy")?.focus());
+    });
+    const asOf = h(
+      "select",
+      { id: "rank-as-of" },
+      h("option", { value: "now", selected: !rankingOptions.snapshot }, "now (live directory)"),
+      h("option", { value: "snapshot", selected: rankingOptions.snapshot, disabled: !request.has_ranking_snapshot }, "at submission (frozen)"),
+    );
+    asOf.addEventListener("change", () => {
+      rankingOptions.snapshot = asOf.value === "snapshot";
+      renderRanking().then(() => document.getElementById("rank-as-of")?.focus());
+    });
+    return h(
+      "div",
+      { class: "form__grid ranking-toolbar" },
+      h("div", { class: "field" }, h("label", { for: "rank-as-of" }, "Ranking as of"), asOf),
+      h(
+        "div",
+        { class: "field field--inline" },
+        redundancy,
+        h("label", { for: "rank-redundancy" }, "Team covers each requirement twice (redundancy)"),
+      ),
+    );
+  }
+
   async function renderRanking() {
-    replace(body, h("p", { class: "loading" }, "Ranking the units…"));
+    if (!body.querySelector(".ranking-toolbar")) replace(body, h("p", { class: "loading" }, "Ranking the units…"));
     let ranking = null;
     let failure = null;
     try {
-      ranking = await loadCandidates(id);
+      ranking = await loadCandidates(id, rankingOptions);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       failure = err;
@@ -415,7 +446,13 @@ export async function mount(container, { params, setTitle }) {
     if (!ranking) {
       replace(
         body,
-        h("section", { class: "panel" }, h("h2", {}, "Candidates"), h("p", { class: "muted" }, failure ? `The ranking is not available: ${failure.message}` : "No ranking is available for this request (it is frozen when the request is submitted).")),
+        rankingToolbar(),
+        h(
+          "section",
+          { class: "panel" },
+          h("h2", {}, "Candidates"),
+          h("p", { class: "muted" }, failure ? `The ranking is not available: ${failure.message}` : "No ranking was frozen for this request (it is taken when the request is submitted)."),
+        ),
       );
       return;
     }
@@ -423,6 +460,7 @@ export async function mount(container, { params, setTitle }) {
     const mapEl = h("div", { id: "ranking-map", class: "mini-map", role: "region", "aria-label": "Map of the candidates and the site" });
     replace(
       body,
+      rankingToolbar(),
       h(
         "section",
         { class: "panel", "aria-labelledby": "cand-title" },
@@ -430,10 +468,11 @@ export async function mount(container, { params, setTitle }) {
           "div",
           { class: "panel__head" },
           h("h2", { id: "cand-title" }, `Candidate ranking (${ranking.candidates_total})`),
-          h("span", { class: "muted" }, ranking.source === "snapshot" ? "Frozen at submission" : "Computed now", ranking.computed_at ? ` · ${fmt(ranking.computed_at)}` : ""),
+          h("span", { class: "muted", dataset: { rankingSource: ranking.source } }, ranking.source === "snapshot" ? "Frozen at submission" : "Computed now", ranking.computed_at ? ` · ${fmt(ranking.computed_at)}` : ""),
         ),
-        h("div", { class: "grid-2" }, candidatesTable(ranking), h("div", {}, mapEl, teamPanel(ranking.team))),
+        candidatesTable(ranking),
       ),
+      h("section", { class: "panel grid-2", "aria-label": "Map and proposed team" }, mapEl, teamPanel(ranking.team)),
       excludedPanel(ranking),
     );
     if (rankingMap) rankingMap.remove();
@@ -441,8 +480,9 @@ export async function mount(container, { params, setTitle }) {
     if (!body.isConnected) return;
     rankingMap = createBasemap("ranking-map", { center: [site.lat, site.lon], zoom: 5 });
     siteMarker(site.lat, site.lon, request.crisis.place_name).addTo(rankingMap);
+    const lineRenderer = L.svg({ pane: "overlayPane" });
     for (const c of ranking.candidates.slice(0, 15)) {
-      if (c.from_station) candidateLine(c.from_station, site).addTo(rankingMap);
+      if (c.from_station) candidateLine(c.from_station, site, { renderer: lineRenderer }).addTo(rankingMap);
       const u = store.unit(c.unit_id);
       if (u) unitMarker(u).addTo(rankingMap);
     }
@@ -518,8 +558,8 @@ export async function mount(container, { params, setTitle }) {
                 ),
               ),
               h("td", { class: "num" }, num(c.score, 3)),
-              h("td", {}, scoreBar(c.score_parts), h("span", { class: "muted" }, Object.entries(c.score_parts || {}).map(([k, v]) => `${k} ${num(v)}`).join(" · "))),
-              h("td", { class: "num" }, minutes(c.eta?.total_min), h("br"), h("span", { class: "muted" }, km(c.distance_m))),
+              h("td", { class: "score-cell" }, scoreBar(c.score_parts), h("span", { class: "muted score-parts" }, Object.entries(c.score_parts || {}).map(([k, v]) => `${k} ${num(v)}`).join(" · "))),
+              h("td", { class: "num nowrap" }, minutes(c.eta?.total_min), h("br"), h("span", { class: "muted" }, `${km(c.distance_m)} · ${humanise(c.eta?.mode || "")}`)),
               h("td", {}, pct(c.cover)),
             ),
           ),
