@@ -172,14 +172,31 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
     expect(fr.page.locator('table[data-table="audit"] tbody tr').first).to_be_visible()
     fr.shot("11-audit")
     be.page.locator('[data-tab="ranking"]').click()
-    expect(be.page.locator(".panel").first).to_be_visible()
-    be.page.wait_for_timeout(500)
+    candidates = be.page.locator('table[data-table="candidates"] tbody tr')
+    expect(candidates.first).to_be_visible()
+    expect(be.page.locator("[data-ranking-source]")).to_have_attribute("data-ranking-source", "live")
+    first = candidates.first
+    first.get_by_text("Why").click()
+    expect(first.locator(".explain").first).not_to_be_empty()
+    expect(be.page.locator("[data-team] li").first).to_be_visible()
+    expect(be.page.locator('table[data-table="excluded"] tbody tr').first).to_be_visible()
     be.shot("12-candidates")
+    be.page.get_by_label("Ranking as of").select_option("snapshot")
+    expect(be.page.locator("[data-ranking-source]")).to_have_attribute("data-ranking-source", "snapshot")
+    be.page.get_by_label("Team covers each requirement twice (redundancy)").check()
+    expect(be.page.locator("[data-team]")).to_be_visible()
 
-    # Readiness follows the deployment: GIGN is COMMITTED on France's map, live.
+    # Readiness follows the deployment: GIGN is COMMITTED on France's map; the crisis site is
+    # there, and selecting the request draws dashed lines from its candidates to the site.
     fr.goto("/map")
     marker = fr.page.locator(f'#atlas-map path[data-unit-id="{gign}"]')
     expect(marker).to_have_attribute("data-status", "COMMITTED")
+    expect(fr.page.locator(f'#atlas-map [data-request-id="{request_id}"]')).to_be_attached()
+    fr.page.locator(f'li[data-request-id="{request_id}"] button').click()
+    expect(fr.page.locator("#atlas-map .atlas-candidate-line").first).to_be_attached()
+    expect(fr.page.locator(".candidate-mini li").first).to_be_visible()
+    fr.page.wait_for_timeout(800)  # the map flies to the site
+    fr.shot("20-map-request-candidates")
 
 
 def test_connection_indicator_and_catch_up_after_a_drop(consoles, server, unit_ids):
