@@ -90,7 +90,7 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
 
     expect(page.locator(".request-body")).to_have_attribute("data-status", "SUBMITTED")
     request_id = int(page.locator(".request-body").get_attribute("data-request-id"))
-    be_answer = page.locator(f'.answer-card[data-state="FR"]')
+    be_answer = page.locator('.answer-card[data-state="FR"]')
     expect(be_answer).to_have_attribute("data-status", "PENDING")
 
     # France sees the new request appear without a reload, opens it and counter-proposes.
@@ -135,7 +135,7 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
     cmd = consoles("gign-commander", timezone="Europe/Paris")
     cmd.sign_in("demo-cmd-fr")
     cmd.page.get_by_role("link", name="My unit").click()
-    card = cmd.page.locator(f'.deployment-card[data-deployment-id]').filter(has_text=f"Request #{request_id}")
+    card = cmd.page.locator('.deployment-card[data-deployment-id]').filter(has_text=f"Request #{request_id}")
     expect(card).to_have_attribute("data-status", "ALERTED")
     cmd.shot("06-commander-alerted")
     cmd.assert_labelled()
@@ -156,7 +156,7 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
     cmd.shot("07-commander-on-scene")
 
     # Belgium and France see ON_SCENE, the ETA and the on-scene commander without a reload.
-    for console, dep in ((be, be_dep), (fr, fr_dep)):
+    for dep in (be_dep, fr_dep):
         expect(dep).to_have_attribute("data-status", "ON_SCENE", timeout=LIVE)
         expect(dep).to_contain_text("Cdt. L. Peeters (DSU)")
     be.page.evaluate("window.scrollTo(0, 0)")
