@@ -249,13 +249,17 @@ export async function mount(container, { query, navigate }) {
       const site = d?.crisis?.site;
       if (!site) continue;
       const marker = siteMarker(site.lat, site.lon, `${requestTitle(r)} (${r.status})`);
-      marker.on("click", () => select(r.id));
-      marker.on("keypress", (e) => {
-        if (e.originalEvent.key === "Enter") select(r.id);
-      });
+      marker.on("click", () => select(r.id)); // Leaflet also fires click on Enter (keyboard: true)
       marker.on("add", () => {
         const el = marker.getElement();
-        if (el) el.dataset.requestId = String(r.id);
+        if (!el) return;
+        el.dataset.requestId = String(r.id);
+        el.addEventListener("keydown", (ev) => {
+          if (ev.key === " ") {
+            ev.preventDefault();
+            select(r.id);
+          }
+        });
       });
       marker.addTo(siteLayer);
     }
