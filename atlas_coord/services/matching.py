@@ -74,15 +74,22 @@ def load_snapshots(session: Session) -> list[UnitSnapshot]:
     return [unit_snapshot(unit, held.get(unit.id)) for unit in units]
 
 
-def eta_minutes(snapshot: UnitSnapshot, lat: float, lon: float, params: EtaParams | None = None) -> float | None:
-    """Minutes from the unit's nearest base or station to a point, with international notice to
-    move (the check grid's points are mostly abroad); None when no transport mode reaches it."""
+def eta_minutes(
+    snapshot: UnitSnapshot,
+    lat: float,
+    lon: float,
+    params: EtaParams | None = None,
+    *,
+    point_state: str | None = None,
+) -> float | None:
+    """Minutes from the unit's nearest base or station to a point; domestic notice to move when the
+    point lies in the unit's own state, else international. None when no transport mode reaches it."""
     bases = ((snapshot.lat, snapshot.lon), *snapshot.stations)
     distance = min(geodesic_m(b_lat, b_lon, lat, lon) for b_lat, b_lon in bases)
     breakdown = estimate_eta(
         distance,
         air_transport=snapshot.air_transport,
-        notice_min=snapshot.notice_international_min,
+        notice_min=snapshot.notice_domestic_min if point_state == snapshot.state else snapshot.notice_international_min,
         params=params or DEFAULT_ETA,
     )
     return None if breakdown is None else breakdown.total_min

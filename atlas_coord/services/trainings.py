@@ -409,45 +409,22 @@ def _only_added(
 
 
 def eta_function(settings, units: Mapping[int, Unit]) -> tuple[Callable[[Any, float, float], float | None], str | None]:
-    """The ETA used by the coverage check: the ranking engine's
-    (``atlas_coord.services.matching.eta_minutes``) when it is there, else the domain ETA model
-    on the geodesic distance from the home base. Returns ``(eta_fn, warning_or_None)``."""
-    try:
-        from atlas_coord.services import matching
-    except ImportError:
-        matching = None
-    params = None
-    try:
-        from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams
+    """The ETA used by the coverage check: the ranking engine's (``services.matching.eta_minutes``),
+    with domestic notice to move when the check point lies in the unit's own state.
+    Returns ``(eta_fn, warning_or_None)``."""
+    from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams
+    from atlas_coord.services import matching
 
-        params = EtaParams.from_mapping(settings.eta) if settings.eta else DEFAULT_ETA
-    except ImportError:  # pragma: no cover - the ETA model ships with the package
-        pass
-
-    if matching is not None and hasattr(matching, "unit_snapshot") and hasattr(matching, "eta_minutes"):
-        snapshots: dict[int, Any] = {}
-
-        def ranking_eta(unit: rules.CoverageUnit, lat: float, lon: float) -> float | None:
-            if unit.id not in snapshots:
-                snapshots[unit.id] = matching.unit_snapshot(units[unit.id])
-            return matching.eta_minutes(snapshots[unit.id], lat, lon, params)
-
-        return ranking_eta, None
-
-    from atlas_coord.domain.eta import estimate_eta
-    from atlas_coord.domain.geo import geodesic_m
-
+    params = EtaParams.from_mapping(settings.eta) if settings.eta else DEFAULT_ETA
     point_state = {(p.lat, p.lon): _CHECK_POINT_STATE.get(p.name) for p in rules.EU_CAPITALS}
+    snapshots: dict[int, Any] = {}
 
-    def model_eta(unit: rules.CoverageUnit, lat: float, lon: float) -> float | None:
-        row = units[unit.id]
-        domestic = point_state.get((lat, lon)) == row.state_code
-        notice = row.notice_domestic_min if domestic else row.notice_international_min
-        result = estimate_eta(geodesic_m(row.lat, row.lon, lat, lon), air_transport=row.air_transport,
-                              notice_min=notice, params=params)
-        return None if result is None else result.total_min
+    def ranking_eta(unit: rules.CoverageUnit, lat: float, lon: float) -> float | None:
+        if unit.id not in snapshots:
+            snapshots[unit.id] = matching.unit_snapshot(units[unit.id])
+        return matching.eta_minutes(snapshots[unit.id], lat, lon, params, point_state=point_state.get((lat, lon)))
 
-    return model_eta, "coverage used the ETA model directly (the ranking service is not available)"
+    return ranking_eta, None
 
 
 def assess(

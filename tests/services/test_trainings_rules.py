@@ -108,7 +108,7 @@ def test_coverage_uses_the_ranking_services_eta_when_it_is_there(database, setti
     calls = []
     fake = types.ModuleType("atlas_coord.services.matching")
     fake.unit_snapshot = lambda unit: {"id": unit.id, "key": unit.key}
-    fake.eta_minutes = lambda snapshot, lat, lon, params: calls.append(params) or (10.0 if snapshot["id"] == dsu else 300.0)
+    fake.eta_minutes = lambda snapshot, lat, lon, params, point_state=None: calls.append(params) or (10.0 if snapshot["id"] == dsu else 300.0)
     monkeypatch.setitem(sys.modules, "atlas_coord.services.matching", fake)
     monkeypatch.setattr("atlas_coord.services.matching", fake, raising=False)
 
