@@ -199,6 +199,55 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
     fr.shot("20-map-request-candidates")
 
 
+def test_refuse_needs_a_reason_accept_names_units_and_the_requester_withdraws(consoles, server, unit_ids):
+    """Germany refuses (the missing reason is shown at the reason field), the Netherlands accepts
+    with DSI, and Belgium sees both and withdraws: each screen follows live."""
+    from tests.factories import request_payload
+
+    expect = _expect()
+    status, created = server.call("POST", "/api/v1/requests", "demo-cc-be", request_payload(addressees=["DE", "NL"]))
+    assert status == 201, created
+    request_id = created["id"]
+
+    be = consoles("be-centre")
+    be.sign_in("demo-cc-be")
+    be.goto(f"/requests/{request_id}")
+    de = consoles("de-authority", timezone="Europe/Berlin")
+    de.sign_in("demo-ca-de")
+    de.goto(f"/requests/{request_id}")
+    panel = de.page.locator('[data-answer-panel="DE"]')
+    panel.get_by_label("Refuse").check()
+    panel.get_by_role("button", name="Refuse the request").click()
+    reason = panel.get_by_label("Reason for refusing (required)")
+    expect(panel.locator('[data-field="reason"] .field__error')).to_be_visible()
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    reason.fill("Our unit is committed to a national operation this week.")
+    panel.get_by_role("button", name="Refuse the request").click()
+    expect(de.page.locator('.answer-card[data-state="DE"]')).to_have_attribute("data-status", "REFUSED")
+    expect(be.page.locator('.answer-card[data-state="DE"]')).to_have_attribute("data-status", "REFUSED", timeout=LIVE)
+    expect(be.page.locator('.answer-card[data-state="DE"]')).to_contain_text("national operation")
+
+    nl = consoles("nl-authority", timezone="Europe/Amsterdam")
+    nl.sign_in("demo-ca-nl")
+    nl.goto(f"/requests/{request_id}")
+    panel = nl.page.locator('[data-answer-panel="NL"]')
+    panel.get_by_role("button", name="Accept the request").click()  # no unit chosen
+    expect(panel.locator('[data-field="units"] .field__error')).to_be_visible()
+    panel.get_by_role("checkbox", name="DSI").check()
+    panel.get_by_role("button", name="Accept the request").click()
+    expect(nl.page.locator('.answer-card[data-state="NL"]')).to_have_attribute("data-status", "ACCEPTED")
+    be_dep = be.page.locator(f'.deployment-card[data-unit-id="{unit_ids["nl-dsi"]}"]')
+    expect(be_dep).to_have_attribute("data-status", "ALERTED", timeout=LIVE)
+
+    be.page.get_by_role("button", name="Withdraw…").click()
+    be.page.get_by_label("Reason for withdrawing").fill("The hijackers surrendered.")
+    be.page.get_by_role("button", name="Withdraw the request").click()
+    expect(be.page.locator(".request-body")).to_have_attribute("data-status", "WITHDRAWN")
+    for other in (de, nl):
+        expect(other.page.locator(".request-body")).to_have_attribute("data-status", "WITHDRAWN", timeout=LIVE)
+    be.shot("21-request-withdrawn")
+
+
 def test_connection_indicator_and_catch_up_after_a_drop(consoles, server, unit_ids):
     """The indicator shows the drop; events missed meanwhile arrive after the reconnect."""
     expect = _expect()
