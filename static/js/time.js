@@ -17,7 +17,9 @@ function formatter(timeZone, style) {
         ? { hour: "2-digit", minute: "2-digit", timeZone, timeZoneName: "short" }
         : style === "date"
           ? { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone }
-          : { day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone, timeZoneName: "short" };
+          : style === "seconds"
+            ? { day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone, timeZoneName: "short" }
+            : { day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone, timeZoneName: "short" };
     let fmt;
     try {
       fmt = new Intl.DateTimeFormat(undefined, options);
@@ -59,18 +61,19 @@ export function relative(value, now = Date.now()) {
  * A <time> showing the instant in the viewer's zone and in `otherZone` side by side
  * (only once when both zones give the same wall time).
  */
-export function dualTime(value, otherZone, { otherLabel = "", relativeToo = false, showSame = false } = {}) {
+export function dualTime(value, otherZone, { otherLabel = "", relativeToo = false, showSame = false, seconds = false } = {}) {
   const d = toDate(value);
   if (!d) return h("span", { class: "time time--none" }, "—");
   const mine = viewerZone();
-  const local = fmt(d, mine);
+  const style = seconds ? "seconds" : "datetime";
+  const local = fmt(d, mine, style);
   const el = h("time", { class: "time", datetime: d.toISOString() }, h("span", { class: "time__mine", title: `Your time zone: ${mine}` }, local));
-  if (otherZone && fmt(d, otherZone) !== local) {
+  if (otherZone && fmt(d, otherZone, style) !== local) {
     el.append(
       h(
         "span",
         { class: "time__other", title: `${otherLabel ? `${otherLabel} time` : "Requesting state's time"}: ${otherZone}` },
-        `${otherLabel ? `${otherLabel} ` : ""}${fmt(d, otherZone)}`,
+        `${otherLabel ? `${otherLabel} ` : ""}${fmt(d, otherZone, style)}`,
       ),
     );
   } else if (otherZone && otherLabel && showSame) {
