@@ -887,7 +887,9 @@ def rank_units(
     d_sel = exact_d[sel]
     eta_sel, _ = eta_minutes_many(d_sel, air[sel], fixed[sel], params)
     eta_part = _eta_part(weights, eta_sel)
-    score = ((cap[sel] + eta_part) + ready[sel]) + tier[sel]
+    # Rounded to 1e-9 so that sums equal in exact arithmetic compare equal (a 1-ULP difference
+    # between summation orders must not break the dominance property); ties go to the stable key.
+    score = np.round(((cap[sel] + eta_part) + ready[sel]) + tier[sel], 9)
     order = np.lexsort((index.key_rank[cand[sel]], eta_sel, -score))[:want]
 
     candidates = []
