@@ -31,6 +31,13 @@ def state_room(code: str) -> str:
     return f"state:{code}"
 
 
+def requests_room(code: str) -> str:
+    """Requests raised by or addressed to a state: only for roles that may read that state's
+    requests (its crisis centre and competent authority), so the live channel keeps the same
+    need-to-know as the REST API."""
+    return f"requests:{code}"
+
+
 def unit_room(unit_id: int) -> str:
     return f"unit:{unit_id}"
 

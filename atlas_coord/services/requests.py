@@ -323,9 +323,9 @@ def load_addressee(request: AssistanceRequest, state_code: str) -> RequestAddres
 
 def audience(session: Session, request: AssistanceRequest) -> list[str]:
     """Rooms entitled to a request's events: its States, its units and the request room."""
-    rooms = {events.state_room(request.requesting_state), events.request_room(request.id)}
+    rooms = {events.requests_room(request.requesting_state), events.request_room(request.id)}
     rooms.update(
-        events.state_room(code)
+        events.requests_room(code)
         for code in session.scalars(sa.select(RequestAddressee.state_code).where(RequestAddressee.request_id == request.id))
     )
     rooms.update(events.unit_room(unit) for unit in _involved_unit_ids(session, request.id))
@@ -598,7 +598,7 @@ def create_crisis(session: Session, actor: Actor, data: CrisisIn, state: str | N
     session.flush()
     audit.record(session, actor, grant.label(), "crisis.create", "crisis", crisis.id, after=crisis_view(crisis))
     events.publish(session, "crisis.created", f"crisis:{crisis.id}", {"crisis_id": crisis.id, "state": code},
-                   [events.state_room(code)])
+                   [events.requests_room(code)])
     return crisis
 
 
@@ -630,7 +630,7 @@ def update_crisis(session: Session, actor: Actor, crisis_id: int, data: CrisisUp
         raise Conflict(f"crisis {crisis.id} was changed by someone else; reload and retry", version=crisis.version)
     after = crisis_view(crisis)
     audit.record(session, actor, grant.label(), "crisis.update", "crisis", crisis.id, before=before, after=after)
-    rooms = {events.state_room(crisis.state_code)}
+    rooms = {events.requests_room(crisis.state_code)}
     for request in session.scalars(sa.select(AssistanceRequest).where(AssistanceRequest.crisis_id == crisis.id)):
         rooms.update(audience(session, request))
     events.publish(session, "crisis.updated", f"crisis:{crisis.id}",
@@ -727,7 +727,7 @@ def raise_request(session: Session, actor: Actor, data: RequestCreate) -> Assist
                  after={"status": request.status, **_request_audit_fields(request)}, request_id=request.id)
     events.publish(session, "request.created", f"request:{request.id}",
                    {"request_id": request.id, "status": request.status, "version": request.version},
-                   [events.state_room(state), events.request_room(request.id)])
+                   [events.requests_room(state), events.request_room(request.id)])
     if data.submit:
         submit_request(session, actor, request.id)
     return request

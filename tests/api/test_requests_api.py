@@ -107,7 +107,7 @@ def test_an_addressed_authority_acknowledges_and_the_requester_sees_it(api, data
     with database.transaction() as session:
         event = session.scalar(sa.select(Event).where(Event.type == "request.seen"))
     assert (event.data["state"], event.data["seen_by"]) == ("FR", "demo-ca-fr")
-    assert "state:BE" in event.audience
+    assert "requests:BE" in event.audience
 
     before = count_audit(database)
     ok(api.post(f"/api/v1/requests/{request_id}/seen", "demo-ca-fr", json={}))

@@ -112,8 +112,8 @@ def test_the_origin_rule_is_same_origin_plus_the_configured_ones():
 @pytest.mark.parametrize(
     ("user", "expected"),
     [
-        ("demo-ca-fr", ["all", "state:FR"]),
-        ("demo-cc-be", ["all", "state:BE"]),
+        ("demo-ca-fr", ["all", "requests:FR", "state:FR"]),
+        ("demo-cc-be", ["all", "requests:BE", "state:BE"]),
         ("demo-planner-de", ["all", "state:DE"]),
         ("demo-cmd-fr", ["all", "state:FR", "unit:{fr_gign}"]),
         ("demo-observer", ["all", "observers"]),

@@ -47,6 +47,9 @@ def raise_request(database, username: str, addressees: list[str]) -> int:
 
 def test_a_real_request_reaches_only_the_states_it_concerns(clients, database):
     be, fr, de, observer = clients("demo-cc-be"), clients("demo-ca-fr"), clients("demo-ca-de"), clients("demo-observer")
+    # People of a concerned state whose role the REST API keeps out of its requests (a commander
+    # of a unit that was not asked, a training planner) get nothing on the wire either.
+    be_commander, fr_planner = clients("demo-cmd-be"), clients("demo-planner-fr")
     request_id = raise_request(database, "demo-cc-be", ["FR"])
     with database.transaction() as session:
         last = events.publish(session, "test.sentinel", "test", {}, [events.ROOM_ALL]).seq
@@ -59,6 +62,8 @@ def test_a_real_request_reaches_only_the_states_it_concerns(clients, database):
     assert "request.submitted" in request_events(fr)
     assert "request.submitted" in request_events(observer)
     assert request_events(de) == []
+    assert request_events(be_commander) == []
+    assert request_events(fr_planner) == []
     assert de.call("watch", {"request_id": request_id})["error"]["code"] == "not_found"
 
     # The addressed authority watches, is counted, and acknowledges; the requester sees it.

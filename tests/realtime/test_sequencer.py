@@ -119,12 +119,12 @@ def test_an_event_without_rooms_is_never_broadcast():
 @pytest.mark.parametrize(
     ("grants", "rooms"),
     [
-        ((Grant(Role.CRISIS_CENTRE, "BE"),), ["all", "state:BE"]),
+        ((Grant(Role.CRISIS_CENTRE, "BE"),), ["all", "requests:BE", "state:BE"]),
         ((Grant(Role.UNIT_COMMANDER, unit_id=12, unit_state="FR"),), ["all", "state:FR", "unit:12"]),
         ((Grant(Role.OBSERVER),), ["all", "observers"]),
         ((Grant(Role.ADMIN),), ["all", "observers"]),
         ((Grant(Role.TRAINING_PLANNER),), ["all"]),
-        ((Grant(Role.COMPETENT_AUTHORITY, "NL"), Grant(Role.TRAINING_PLANNER, "DE")), ["all", "state:DE", "state:NL"]),
+        ((Grant(Role.COMPETENT_AUTHORITY, "NL"), Grant(Role.TRAINING_PLANNER, "DE")), ["all", "requests:NL", "state:DE", "state:NL"]),
         ((), ["all"]),
     ],
 )

@@ -29,4 +29,4 @@ def test_unanswered_states_are_escalated_once_after_the_deadline(api, database):
         overdue = s.scalars(sa.select(Event).where(Event.type == "request.answer_overdue")).all()
         assert len(overdue) == 1
         assert overdue[0].data["state"] == "DE"
-        assert {"state:BE", "state:DE", "observers"} <= set(overdue[0].audience)
+        assert {"requests:BE", "requests:DE", "observers"} <= set(overdue[0].audience)

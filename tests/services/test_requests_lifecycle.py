@@ -285,7 +285,7 @@ def test_every_change_is_audited_and_published_to_the_requests_rooms(database):
                                  "units": [gign_unit], "version": 2}
     assert set(answer_event.audience) == {
         "observers", f"request:{request_id}", f"unit:{gign_unit}",
-        "state:BE", "state:FR", "state:DE", "state:NL", "state:AT",
+        "requests:BE", "requests:FR", "requests:DE", "requests:NL", "requests:AT",
     }
 
 
@@ -293,4 +293,4 @@ def test_a_draft_is_announced_to_the_requesting_state_only(database):
     request_id = raise_request(database, submit=False)
     with database.transaction() as session:
         event = session.scalar(sa.select(Event).where(Event.type == "request.created"))
-    assert set(event.audience) == {"observers", "state:BE", f"request:{request_id}"}
+    assert set(event.audience) == {"observers", "requests:BE", f"request:{request_id}"}
