@@ -23,7 +23,6 @@ the commit, so a test can kill the process mid-run.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -32,9 +31,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from atlas_coord import realtime
 from atlas_coord.db import Database
 from atlas_coord.models import utcnow
-from atlas_coord.services import trainings
+from atlas_coord.services import requests, trainings
 
 log = logging.getLogger(__name__)
 
@@ -127,34 +127,14 @@ def send_reminders(database: Database, now: datetime, worker: str) -> tuple[int,
     return sent, skipped
 
 
-def optional_function(module_name: str, function: str) -> Callable | None:
-    """A function another layer may provide; None while it does not exist yet."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return None
-        raise
-    return getattr(module, function, None)
-
-
 def escalate_overdue_answers(database: Database, now: datetime) -> int:
-    escalate = optional_function("atlas_coord.services.requests", "escalate_overdue_answers")
-    if escalate is None:
-        return 0
     with database.transaction() as session:
-        result = escalate(session, now)
-    if isinstance(result, int):
-        return result
-    return len(result) if result is not None and hasattr(result, "__len__") else 0
+        return requests.escalate_overdue_answers(session, now)
 
 
 def purge_expired_events(database: Database, settings) -> int:
-    purge = optional_function("atlas_coord.realtime", "purge_expired_events")
-    if purge is None:
-        return 0
     with database.transaction() as session:
-        return int(purge(session, settings) or 0)
+        return realtime.purge_expired_events(session, settings)
 
 
 def dispatch_due(database: Database, settings, *, now: datetime | None = None, worker: str | None = None) -> DispatchReport:

@@ -26,7 +26,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from atlas_coord.db import Database
 from atlas_coord.services import events
 
-from .jobs import DispatchReport, dispatch_due, optional_function
+from .jobs import DispatchReport, dispatch_due
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,9 @@ def register_external_emitter(settings) -> bool:
     if not redis_url:
         log.info("no realtime.redis_url: servers pick the scheduler's events up from the outbox")
         return False
-    external_emitter = optional_function("atlas_coord.realtime", "external_emitter")
-    if external_emitter is None:
-        return False
-    channel = getattr(settings.realtime, "channel", None)
-    events.set_emitter(external_emitter(redis_url, channel) if channel else external_emitter(redis_url))
+    from atlas_coord.realtime import external_emitter
+
+    events.set_emitter(external_emitter(redis_url, settings.realtime.channel))
     log.info("scheduler events go out through Redis")
     return True
 
