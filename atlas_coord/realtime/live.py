@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from atlas_coord.models import Event
 from atlas_coord.policy import Actor
-from atlas_coord.services import events
+from atlas_coord.services import events, requests
 from atlas_coord.services.errors import ServiceError
 
 from . import auth as handshake_auth
 from . import replay
 from .presence import MemoryPresence, Presence, RedisPresence, Viewer, summary
-from .rooms import may_watch_request, requests_service_function, rooms_for
+from .rooms import may_watch_request, rooms_for
 from .sequencer import LIVE_EVENT, Sequencer
 
 log = logging.getLogger(__name__)
@@ -64,17 +64,12 @@ def _request_id(data: Any) -> int | None:
     return value
 
 
-def _seen_view(result: Any) -> Any:
-    """What ``mark_seen`` returned, as JSON: a mapping as is, answers as ``[{state, seen_at}]``."""
-    if isinstance(result, Mapping):
-        return dict(result)
-    if isinstance(result, list | tuple):
-        view = []
-        for item in result:
-            seen_at = getattr(item, "seen_at", None)
-            view.append({"state": getattr(item, "state_code", None), "seen_at": seen_at.isoformat() if seen_at else None})
-        return view
-    return None
+def _seen_view(answers: list) -> list[dict[str, Any]]:
+    """The addressed answers ``mark_seen`` marked, as JSON: ``[{state, seen_at}]``."""
+    return [
+        {"state": answer.state_code, "seen_at": answer.seen_at.isoformat() if answer.seen_at else None}
+        for answer in answers
+    ]
 
 
 class Live:
@@ -238,7 +233,7 @@ class Live:
         if request_id is None:
             return error("validation_error", "request_id must be a positive integer")
         with self.reading() as session:
-            allowed = may_watch_request(session, conn.actor, conn.rooms, request_id)
+            allowed = may_watch_request(session, conn.actor, request_id)
         if not allowed:
             return error("not_found", f"request {request_id} not found")
         self.server.enter_room(sid, events.request_room(request_id))
@@ -287,18 +282,13 @@ class Live:
             return error("unauthenticated", "not connected")
         if request_id is None:
             return error("validation_error", "request_id must be a positive integer")
-        mark_seen = requests_service_function("mark_seen")
-        if mark_seen is None:
-            return error("not_available", "acknowledgement is not available on this server")
         try:
             with self.db.transaction() as session:
                 actor = handshake_auth.recheck(session, conn.credentials)
                 if actor is None:
                     return error("unauthenticated", "your sign-in has ended; reconnect")
-                body = {"ok": True, "request_id": request_id}
-                seen = _seen_view(mark_seen(session, actor, request_id))
-                if seen is not None:
-                    body["seen"] = seen
+                seen = _seen_view(requests.mark_seen(session, actor, request_id))
+                body = {"ok": True, "request_id": request_id, "seen": seen}
         except ServiceError as exc:
             return error(exc.code, exc.message)
         return body

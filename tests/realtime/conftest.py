@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
+import pytest
+import sqlalchemy as sa
+
+from atlas_coord.models import User
+from atlas_coord.services import accounts
+from atlas_coord.services import requests as requests_service
 from tests.conftest import Api
 from tests.factories import unit_id
 
@@ -57,15 +63,34 @@ def api_for():
     return Api
 
 
-@pytest.fixture
-def synthetic_requests(monkeypatch):
-    """Decide request visibility from the outbox alone, as the live layer does without the requests
-    service; tests then publish a request's events directly with a realistic audience."""
-    import atlas_coord.realtime.live as live_module
-    import atlas_coord.realtime.rooms as rooms_module
+def raise_request(database, username: str, addressees: list[str]) -> int:
+    """A real request raised and submitted by ``username`` (a crisis centre) to ``addressees``."""
+    from atlas_coord.schemas_requests import RequestCreate
 
-    monkeypatch.setattr(rooms_module, "requests_service_function", lambda name: None)
-    monkeypatch.setattr(live_module, "requests_service_function", lambda name: None)
+    now = datetime.now(UTC)
+    body = RequestCreate.model_validate(
+        {
+            "crisis": {
+                "type": "hostage_taking",
+                "site": {"lat": 50.85, "lon": 4.35},
+                "place_name": "Brussels",
+                "started_at": (now - timedelta(hours=1)).isoformat(),
+                "description": "Hostages held in an office building (exercise data)",
+                "classification": "RESTREINT UE",
+                "exercise": True,
+            },
+            "kinds": ["EXPERTISE"],
+            "operational_necessity": "Negotiators with Dutch and French are needed at once",
+            "needed_by": (now + timedelta(hours=6)).isoformat(),
+            "duration_hours": 24,
+            "addressees": addressees,
+            "answer_deadline": (now + timedelta(hours=2)).isoformat(),
+            "submit": True,
+        }
+    )
+    with database.transaction() as session:
+        user = session.scalar(sa.select(User).where(User.username == username))
+        return requests_service.raise_request(session, accounts.actor_for(session, user), body).id
 
 
 @pytest.fixture

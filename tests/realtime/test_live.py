@@ -10,7 +10,7 @@ import socketio
 from atlas_coord.services import events
 from tests.conftest import DEMO_PASSWORD
 
-from .conftest import set_readiness
+from .conftest import raise_request, set_readiness
 
 STATUSES = ["LIMITED", "READY", "UNAVAILABLE", "READY", "LIMITED", "READY"]
 
@@ -139,25 +139,27 @@ def test_a_client_cannot_join_a_room_by_itself(clients, database):
 # -- who receives what ---------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("synthetic_requests")
 def test_a_state_a_request_was_not_addressed_to_never_receives_its_events(clients, database, api):
-    fr, de, observer, be_commander = clients("demo-ca-fr"), clients("demo-ca-de"), clients("demo-observer"), clients("demo-cmd-be")
-    audience = ["state:BE", "state:FR", "request:1"]
-    submitted = publish(database, "request.submitted", audience, request_id=1)
-    answered = publish(database, "answer.given", audience, request_id=1, answer="accept")
+    fr, de, observer = clients("demo-ca-fr"), clients("demo-ca-de"), clients("demo-observer")
+    request_id = raise_request(database, "demo-cc-be", ["FR"])
+    answered = publish(database, "answer.given", ["requests:BE", "requests:FR", f"request:{request_id}"], subject=f"request:{request_id}")
     last = sentinel(database)
 
-    for client in (fr, observer, be_commander):
-        assert [e["seq"] for e in events_until(client, last)] == [submitted, answered, last]
-    assert [e["seq"] for e in events_until(de, last)] == [last]
+    def request_seqs(received):
+        return [e["seq"] for e in received if e["subject"] == f"request:{request_id}"]
+
+    for client in (fr, observer):
+        seqs = request_seqs(events_until(client, last))
+        assert len(seqs) >= 2 and seqs[-1] == answered
+    assert request_seqs(events_until(de, last)) == []
     # Replay over REST and over the socket follow the same rule.
-    assert [e["seq"] for e in api.get("/api/v1/events?after=0", "demo-ca-de").get_json()["items"]] == [last]
-    assert [e["seq"] for e in api.get("/api/v1/events?after=0", "demo-ca-fr").get_json()["items"]] == [submitted, answered, last]
+    assert request_seqs(api.get("/api/v1/events?after=0", "demo-ca-de").get_json()["items"]) == []
+    assert request_seqs(api.get("/api/v1/events?after=0", "demo-ca-fr").get_json()["items"]) == request_seqs(fr.events())
     late_de = clients("demo-ca-de", after=0)
-    assert [e["seq"] for e in late_de.events()] == [last]
+    assert request_seqs(late_de.events()) == []
     # Nor can DE watch the request to get into its room.
-    assert de.call("watch", {"request_id": 1})["error"]["code"] == "not_found"
-    assert fr.call("watch", {"request_id": 1})["ok"] is True
+    assert de.call("watch", {"request_id": request_id})["error"]["code"] == "not_found"
+    assert fr.call("watch", {"request_id": request_id})["ok"] is True
 
 
 def test_the_envelope_is_seq_type_at_subject_data(clients, api, fr_gign):
@@ -322,12 +324,11 @@ def test_events_committed_without_an_emitter_are_still_delivered(clients, databa
 # -- presence and acknowledgement ----------------------------------------------------------
 
 
-@pytest.mark.usefixtures("synthetic_requests")
 def test_presence_counts_viewers_and_their_roles(clients, database):
-    publish(database, "request.submitted", ["state:BE", "state:FR", "request:1"], request_id=1)
+    request_id = raise_request(database, "demo-cc-be", ["FR"])
     be, fr, observer = clients("demo-cc-be"), clients("demo-ca-fr"), clients("demo-observer")
-    assert be.call("watch", {"request_id": 1})["presence"]["count"] == 1
-    joined = fr.call("watch", {"request_id": 1})["presence"]
+    assert be.call("watch", {"request_id": request_id})["presence"]["count"] == 1
+    joined = fr.call("watch", {"request_id": request_id})["presence"]
     assert joined["count"] == 2
     assert joined["roles"] == {"competent_authority:FR": 1, "crisis_centre:BE": 1}
     update = be.wait_for("presence", predicate=lambda p: p["count"] == 2)
@@ -338,43 +339,15 @@ def test_presence_counts_viewers_and_their_roles(clients, database):
 
     fr.close()
     assert be.wait_for("presence", predicate=lambda p: p["count"] == 1)["roles"] == {"crisis_centre:BE": 1}
-    assert be.call("presence", {"request_id": 1})["presence"]["count"] == 1
-    assert be.call("unwatch", {"request_id": 1}) == {"ok": True}
-    assert be.call("presence", {"request_id": 1})["error"]["code"] == "not_watching"
+    assert be.call("presence", {"request_id": request_id})["presence"]["count"] == 1
+    assert be.call("unwatch", {"request_id": request_id}) == {"ok": True}
+    assert be.call("presence", {"request_id": request_id})["error"]["code"] == "not_watching"
 
 
 def test_watch_validates_its_input(clients):
     client = clients("demo-ca-fr")
     for bad in ({"request_id": "1"}, {"request_id": 0}, {}, None):
         assert client.call("watch", bad)["error"]["code"] == "validation_error"
-
-
-@pytest.mark.usefixtures("synthetic_requests")
-def test_ack_without_the_requests_service_says_it_is_not_available(clients):
-    client = clients("demo-ca-fr")
-    assert client.call("ack", {"request_id": 1})["error"]["code"] == "not_available"
-
-
-def test_ack_calls_the_requests_service_and_its_event_reaches_the_requester(clients, monkeypatch, database):
-    import atlas_coord.realtime.live as live_module
-    from atlas_coord.services.errors import Forbidden
-
-    calls = []
-
-    def mark_seen(session, actor, request_id):
-        calls.append((actor.username, request_id))
-        if "FR" not in actor.states:
-            raise Forbidden("only an addressed state's authority marks a request as seen")
-        events.publish(session, "request.seen", f"request:{request_id}", {"request_id": request_id, "state": "FR"}, ["state:BE", "state:FR", f"request:{request_id}"])
-        return {"state": "FR"}
-
-    monkeypatch.setattr(live_module, "requests_service_function", lambda name: mark_seen if name == "mark_seen" else None)
-    requester, addressed, other = clients("demo-cc-be"), clients("demo-ca-fr"), clients("demo-ca-de")
-    assert other.call("ack", {"request_id": 1})["error"]["code"] == "forbidden"
-    assert addressed.call("ack", {"request_id": 1}) == {"ok": True, "request_id": 1, "seen": {"state": "FR"}}
-    seen = requester.wait_for("event", predicate=lambda e: e["type"] == "request.seen")
-    assert seen["data"] == {"request_id": 1, "state": "FR"}
-    assert calls == [("demo-ca-de", 1), ("demo-ca-fr", 1)]
 
 
 # -- REST catch-up -------------------------------------------------------------------------

@@ -2,43 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from atlas_coord.services import events
 
-import sqlalchemy as sa
-
-from atlas_coord.models import User
-from atlas_coord.services import accounts, events
-from atlas_coord.services import requests as requests_service
-
-
-def raise_request(database, username: str, addressees: list[str]) -> int:
-    from atlas_coord.schemas_requests import RequestCreate
-
-    now = datetime.now(UTC)
-    body = RequestCreate.model_validate(
-        {
-            "crisis": {
-                "type": "hostage_taking",
-                "site": {"lat": 50.85, "lon": 4.35},
-                "place_name": "Brussels",
-                "started_at": (now - timedelta(hours=1)).isoformat(),
-                "description": "Hostages held in an office building (exercise data)",
-                "classification": "RESTREINT UE",
-                "exercise": True,
-            },
-            "kinds": ["EXPERTISE"],
-            "operational_necessity": "Negotiators with Dutch and French are needed at once",
-            "needed_by": (now + timedelta(hours=6)).isoformat(),
-            "duration_hours": 24,
-            "addressees": addressees,
-            "answer_deadline": (now + timedelta(hours=2)).isoformat(),
-            "submit": True,
-        }
-    )
-    with database.transaction() as session:
-        user = session.scalar(sa.select(User).where(User.username == username))
-        request = requests_service.raise_request(session, accounts.actor_for(session, user), body)
-        return request.id
+from .conftest import raise_request
 
 
 def test_a_real_request_reaches_only_the_states_it_concerns(clients, database):
