@@ -342,10 +342,41 @@ class Live:
                 if time.monotonic() - last_heartbeat >= self.heartbeat_seconds:
                     last_heartbeat = time.monotonic()
                     self.heartbeat()
+                    self.end_lapsed_sessions()
         except Exception:  # noqa: BLE001 - restarted by the next connection
             log.exception("the live layer's heartbeat stopped")
             with self._lock:
                 self._ticker_running = False
+
+    def end_lapsed_sessions(self) -> list[str]:
+        """Disconnect the connections whose sign-in no longer holds (token revoked or expired,
+        account disabled, password changed) or whose grants changed since they joined their
+        rooms, so that nobody keeps receiving what they are no longer entitled to. Each gets a
+        ``session_ended`` message first; a client whose grants changed reconnects and joins its
+        new rooms (with replay), a signed-out one is refused. Runs with the heartbeat; returns the
+        sids it ended."""
+        with self._lock:
+            snapshot = [(sid, conn.credentials, conn.rooms) for sid, conn in self.connections.items()]
+        if not snapshot:
+            return []
+        rooms_by_credentials: dict[handshake_auth.Credentials, list[str] | None] = {}
+        with self.reading() as session:
+            for _sid, credentials, _rooms in snapshot:
+                if credentials not in rooms_by_credentials:
+                    actor = handshake_auth.recheck(session, credentials)
+                    rooms_by_credentials[credentials] = rooms_for(actor) if actor is not None else None
+        ended = []
+        for sid, credentials, rooms in snapshot:
+            current = rooms_by_credentials[credentials]
+            if current == rooms:
+                continue
+            reason = "signed_out" if current is None else "grants_changed"
+            self._send(sid, "session_ended", {"reason": reason})
+            self.server.disconnect(sid, ignore_queue=True)
+            ended.append(sid)
+        if ended:
+            log.info("ended %d live session(s) whose sign-in or grants changed", len(ended))
+        return ended
 
     def heartbeat(self) -> None:
         """Refresh this process's presence entries; announce requests whose viewers expired."""

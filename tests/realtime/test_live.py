@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import socketio
+import sqlalchemy as sa
 
 from atlas_coord.services import events
 from tests.conftest import DEMO_PASSWORD
@@ -52,6 +54,46 @@ def test_an_unknown_or_revoked_token_is_refused(live_server, api):
     assert api.delete("/api/v1/auth/token", "demo-ca-fr").status_code == 200
     for bad in ("not-a-token", token):
         assert refusal(live_server.url, auth={"token": bad}) == {"message": "unauthenticated"}
+
+
+def wait_disconnected(client, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while client.sio.connected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not client.sio.connected, "the server kept the connection open"
+
+
+def test_revoking_a_token_ends_its_open_live_sessions(clients, app, api, database):
+    revoked, other = clients("demo-ca-fr"), clients("demo-ca-de")
+    assert api.delete("/api/v1/auth/token", "demo-ca-fr").status_code == 200
+
+    ended = app.extensions["atlas_realtime"].end_lapsed_sessions()
+
+    assert revoked.wait_for("session_ended") == {"reason": "signed_out"}
+    wait_disconnected(revoked)
+    assert len(ended) == 1
+    # The other user's session is untouched and still receives events.
+    seq = sentinel(database)
+    assert other.wait_for("event", predicate=lambda e: e["seq"] == seq)
+
+
+def test_a_user_whose_grants_changed_is_sent_away_to_rejoin_with_the_new_rooms(clients, app, database):
+    from atlas_coord.models import RoleGrant, User
+
+    planner = clients("demo-planner-fr")
+    assert "requests:FR" not in planner.ready["rooms"]
+    with database.transaction() as session:
+        user = session.scalar(sa.select(User).where(User.username == "demo-planner-fr"))
+        session.add(RoleGrant(user_id=user.id, role="competent_authority", state_code="FR"))
+
+    app.extensions["atlas_realtime"].end_lapsed_sessions()
+
+    assert planner.wait_for("session_ended") == {"reason": "grants_changed"}
+    wait_disconnected(planner)
+    again = clients("demo-planner-fr")
+    assert "requests:FR" in again.ready["rooms"]
+    # A sweep with nothing changed ends nobody.
+    assert app.extensions["atlas_realtime"].end_lapsed_sessions() == []
 
 
 def test_a_malformed_auth_payload_is_refused(live_server, api):
