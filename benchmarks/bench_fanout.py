@@ -205,8 +205,8 @@ def line(kind: str, clients: int, procs: int, latencies: list[float], lost: int,
     if not ms:
         return f"{kind} clients={clients} procs={procs} events={n} lost={lost} dup={dup} (nothing received)"
     return (
-        f"{kind} clients={clients} procs={procs} events={n} p50_ms={statistics.median(ms):.0f} "
-        f"p99_ms={percentile(ms, 99):.0f} max_ms={max(ms):.0f} lost={lost} dup={dup} "
+        f"{kind} clients={clients} procs={procs} p50_ms={statistics.median(ms):.0f} "
+        f"p99_ms={percentile(ms, 99):.0f} lost={lost} dup={dup} events={n} max_ms={max(ms):.0f} "
         f"client_cpu_pct={cpu['client_pct']:.0f} server_cpu_pct={cpu['server_pct']:.0f} "
         f"server_cpu_ms_per_event={cpu['server_ms_per_event']:.0f} load1={os.getloadavg()[0]:.1f}"
     )
@@ -378,6 +378,7 @@ def main(argv: list[str]) -> int:
         )
         if load1 > (os.cpu_count() or 1):
             print("  note: the machine is busy with other work; latencies will be inflated and noisy", flush=True)
+        printed: list[str] = []
         for procs in proc_counts:
             for clients in client_counts:
                 channel = f"atlas-bench-{uuid.uuid4().hex[:8]}"
@@ -392,12 +393,28 @@ def main(argv: list[str]) -> int:
                         server.wait()
                     for result in run(run_config(servers, clients, args.events)):
                         print(result, flush=True)
+                        printed.append(result)
                 finally:
                     for server in servers:
                         server.stop()
+        print(goals(printed), flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+def goals(printed: list[str]) -> str:
+    """The issue's goals, judged on the live layer's lines: p99 <= 250 ms with 1,000 clients, and
+    nothing lost or duplicated anywhere."""
+    fields = [dict(part.split("=", 1) for part in text.split()[1:] if "=" in part) for text in printed if text.startswith("fanout ")]
+    thousand = [f for f in fields if f.get("clients") == "1000" and "p99_ms" in f]
+    p99s = ", ".join(f"procs={f['procs']} {f['p99_ms']} ms" for f in thousand)
+    latency = "met" if thousand and all(float(f["p99_ms"]) <= 250 for f in thousand) else "missed"
+    clean = all(f.get("lost") == "0" and f.get("dup") == "0" for f in fields)
+    return (
+        f"goals: p99<=250ms at 1000 clients {latency if thousand else 'not measured'} ({p99s}); "
+        f"lost=0 dup=0 {'met' if clean and fields else 'missed'}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":
