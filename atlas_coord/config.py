@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ConfigError(Exception):
@@ -30,7 +30,28 @@ class ServerSettings(_Section):
     max_body_bytes: int = Field(256 * 1024, ge=1024, le=64 * 1024 * 1024)
     session_lifetime_minutes: int = Field(12 * 60, ge=5, le=7 * 24 * 60)
     secure_cookies: bool = False
+    # How many reverse proxies in front of this process append to X-Forwarded-For (and set
+    # -Proto/-Host). 0 = trust no forwarded header: the client address is the TCP peer, so a
+    # client cannot pick its own address for the login rate limit. ``trust_proxy = true`` is
+    # the older spelling of ``trusted_proxies = 1``; either implies the other.
     trust_proxy: bool = False
+    trusted_proxies: int = Field(0, ge=0, le=10)
+    # On SIGTERM/SIGINT `atlas-coord serve` stops accepting and waits at most this long for the
+    # requests in flight (keep it below the supervisor's kill timeout).
+    shutdown_grace_seconds: float = Field(20.0, gt=0, le=600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _proxy_spellings(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        hops, flag = data.get("trusted_proxies"), data.get("trust_proxy")
+        if hops in (None, 0, "0") and flag in (True, "true", "1", 1):
+            data["trusted_proxies"] = 1
+        elif hops not in (None, 0, "0") and flag is None:
+            data["trust_proxy"] = True
+        return data
 
 
 class DatabaseSettings(_Section):
@@ -68,6 +89,39 @@ class AuthSettings(_Section):
     token_lifetime_hours: int = Field(24, ge=1, le=24 * 90)
     login_max_failures: int = Field(5, ge=1, le=100)
     lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    # Sign-in attempts (POST /api/v1/auth/token and the console's /api/v1/auth/login together)
+    # per client address; more get 429 with Retry-After. Counted in memory, or in Redis when
+    # realtime.redis_url is set so that every server process shares the count.
+    login_rate_limit: str = Field("10 per minute", min_length=1, max_length=200)
+
+    @field_validator("login_rate_limit")
+    @classmethod
+    def _rate_limit_syntax(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parsed = parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit such as '10 per minute' or '10/minute;100/day': {exc}") from None
+        if not parsed:
+            raise ValueError("not a rate limit such as '10 per minute'")
+        return value
+
+
+class LoggingSettings(_Section):
+    # "text": one human-readable line per record; "json": one JSON object per line (for a log
+    # shipper), with the request context of the access log as fields.
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # One line per HTTP request (method, path, status, duration, user, request id).
+    access_log: bool = True
+
+    @field_validator("format", "level", mode="before")
+    @classmethod
+    def _case(cls, value: Any, info) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "level" else value.lower()
 
 
 class TrainingSettings(_Section):
@@ -83,6 +137,7 @@ class Settings(_Section):
     scheduler: SchedulerSettings = SchedulerSettings()
     auth: AuthSettings = AuthSettings()
     training: TrainingSettings = TrainingSettings()
+    logging: LoggingSettings = LoggingSettings()
     # ETA model parameters; validated by domain.eta.EtaParams.from_mapping at start-up.
     eta: dict[str, float] = Field(default_factory=dict)
     testing: bool = False
@@ -95,6 +150,9 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "ATLAS_REDIS_URL": ("realtime", "redis_url"),
     "ATLAS_PORT": ("server", "port"),
     "ATLAS_HOST": ("server", "host"),
+    "ATLAS_LOG_FORMAT": ("logging", "format"),
+    "ATLAS_LOG_LEVEL": ("logging", "level"),
+    "ATLAS_LOGIN_RATE_LIMIT": ("auth", "login_rate_limit"),
 }
 
 

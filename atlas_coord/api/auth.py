@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import time
 from datetime import timedelta
 
-from flask import Blueprint, current_app, g, session
+from flask import Blueprint, Flask, current_app, g, session
 from flask_wtf.csrf import generate_csrf
 
 from atlas_coord.schemas import LoginBody
 from atlas_coord.services import accounts
 
 from . import db_session
-from .core import current_actor, endpoint
+from .core import current_actor, endpoint, error_json
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
@@ -95,3 +97,49 @@ def me():
     actor = current_actor()
     user = accounts.get_user(db_session(), actor.user_id)
     return {"user": accounts.user_view(user), "csrf_token": generate_csrf(), "auth": g.auth_via}
+
+
+# The sign-in endpoints share one per-address budget (``auth.login_rate_limit``).
+LOGIN_ENDPOINTS = ("auth.create_token", "auth.login")
+
+
+def init_login_rate_limit(app: Flask) -> None:
+    """Limit sign-in attempts per client address with Flask-Limiter.
+
+    The address is ``request.remote_addr``: the TCP peer, or the forwarded client address only
+    when ``server.trusted_proxies`` lets ProxyFix rewrite it. The count lives in memory, or in
+    Redis when ``realtime.redis_url`` is set (every server process then shares it; keys are
+    prefixed with the deployment's ``realtime.channel``). If Redis is unreachable the limiter
+    falls back to counting in memory rather than refusing every sign-in.
+    """
+    from flask_limiter import Limiter, RateLimitExceeded
+    from flask_limiter.util import get_remote_address
+
+    settings = app.config["ATLAS_SETTINGS"]
+    redis_url = settings.realtime.redis_url
+    limiter = Limiter(
+        get_remote_address,
+        storage_uri=redis_url or "memory://",
+        key_prefix=f"{settings.realtime.channel}:login" if redis_url else "",
+        in_memory_fallback_enabled=bool(redis_url),
+        headers_enabled=False,
+        strategy="fixed-window",
+    )
+    limiter.init_app(app)
+    app.extensions["atlas_login_limiter"] = limiter
+    shared = limiter.shared_limit(settings.auth.login_rate_limit, scope="login")
+    for name in LOGIN_ENDPOINTS:
+        app.view_functions[name] = shared(app.view_functions[name])
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many_attempts(exc: RateLimitExceeded):
+        current = limiter.current_limit
+        retry_after = max(1, math.ceil(current.reset_at - time.time())) if current is not None else 60
+        response = error_json(
+            429,
+            "too_many_requests",
+            f"too many sign-in attempts from this address (limit {exc.description}); retry in {retry_after} s",
+            {"username": "too many attempts; wait and retry"},
+        )
+        response.headers["Retry-After"] = str(retry_after)
+        return response
