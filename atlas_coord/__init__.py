@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
@@ -38,7 +37,11 @@ def create_app(config: Any = None):
         JSON_SORT_KEYS=False,
         TESTING=settings.testing,
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .logs import configure_logging, init_request_logging
+
+    configure_logging(settings)
+    # First, so that its after_request hook runs last and logs the final status.
+    init_request_logging(app)
     CSRFProtect(app)
 
     database = Database(settings.database.url, pool_size=settings.database.pool_size)
@@ -47,12 +50,18 @@ def create_app(config: Any = None):
     from .api import init_api
     from .security import init_security
 
-    if settings.server.trust_proxy:
+    hops = settings.server.trusted_proxies
+    if hops:
+        # Only then is X-Forwarded-For believed (the login rate limit counts per address).
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     init_api(app)
     init_security(app)
+
+    from .api.auth import init_login_rate_limit
+
+    init_login_rate_limit(app)
 
     from .realtime import init_realtime
     from .scheduler import init_scheduler
