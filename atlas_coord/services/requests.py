@@ -127,9 +127,15 @@ def plan(
     :param grants: each party the actor might act as, with the grant that makes it that party
         (None when it is not).
     :return: the transition and the grant to record in the audit trail.
+    :raise Forbidden: none of the actor's parties ever takes ``action`` (checked first, so someone
+        with no part in it gets 403 whatever the status), or the status allows it, but not for
+        any party the actor is.
     :raise TransitionRefused: the action is not allowed from ``current`` (for anyone).
-    :raise Forbidden: the status allows it, but not for any party the actor is.
     """
+    takers = {party for t in TRANSITIONS[machine] if t.action == action for party in t.parties}
+    if not any(grant is not None and party in takers for party, grant in grants.items()):
+        who = ", ".join(sorted(takers - {Party.SYSTEM})) or "the system"
+        raise Forbidden(f"{what}: {action} may be done by {who} only")
     try:
         for party, grant in grants.items():
             if grant is None:
