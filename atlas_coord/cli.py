@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -130,18 +131,200 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; names the first record that was edited, deleted or reordered."""
+    import sqlalchemy as sa
+
     from .db import Database
+    from .models import AuditRecord
     from .services.audit import verify
 
     database = Database(_settings().database.url)
     with database.transaction() as session:
         result = verify(session)
+        head = session.scalar(sa.select(AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1))
     database.dispose()
     if result.ok:
-        click.echo(f"audit trail intact: {result.checked} records")
+        click.echo(f"audit trail intact: {result.checked} records, head {head or 'none'}")
         return
     click.echo(f"audit trail BROKEN at record {result.first_bad_seq}: {result.problem}", err=True)
     sys.exit(1)
+
+
+# ---------------------------------------------------------------- backups (SQLite)
+
+PG_BACKUP_HINT = (
+    "back PostgreSQL up with `pg_dump -Fc -f atlas.dump <database>` and restore it with "
+    "`pg_restore --clean --if-exists -d <database> atlas.dump`, then run `atlas-coord audit verify` "
+    "(see README, Backups)"
+)
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _sqlite_path(settings, verb: str) -> Path:
+    """The configured SQLite file, or a clear refusal naming ``database.url``."""
+    import sqlalchemy as sa
+
+    from .db import normalise_url
+
+    url = sa.engine.make_url(normalise_url(settings.database.url))
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            f"database.url (or ATLAS_DATABASE_URL) names a {url.get_backend_name()} database "
+            f"({url.host or 'local'}/{url.database}); `atlas-coord {verb}` only handles SQLite files: {PG_BACKUP_HINT}"
+        )
+    if not url.database or url.database == ":memory:":
+        raise click.ClickException(f"database.url is an in-memory SQLite database; there is no file to {verb}")
+    return Path(url.database)
+
+
+@dataclass
+class _Snapshot:
+    revision: str | None
+    audit_records: int | None
+
+
+def _inspect_sqlite(connection) -> _Snapshot:
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    revision = None
+    if "alembic_version" in tables:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        revision = row[0] if row else None
+    audit_records = None
+    if "audit_record" in tables:
+        audit_records = connection.execute("SELECT count(*) FROM audit_record").fetchone()[0]
+    return _Snapshot(revision, audit_records)
+
+
+def _known_revisions() -> tuple[set[str], str | None]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {rev.revision for rev in script.walk_revisions()}, script.get_current_head()
+
+
+def _copy_sqlite(source: Path, target: Path) -> _Snapshot:
+    """Copy ``source`` with SQLite's online backup API into a temporary file beside ``target``,
+    make it a self-contained file (no WAL), sync it and move it into place atomically.
+    ``target`` is either the old file or nothing: never half written."""
+    import sqlite3
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        # A plain connection: a read-only one cannot always open a WAL database's shared memory.
+        src = sqlite3.connect(source, timeout=30)
+        try:
+            dst = sqlite3.connect(temp)
+            try:
+                # One step (pages=-1): a consistent snapshot even while the server writes (WAL).
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=DELETE")
+                check = dst.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise click.ClickException(f"the copy of {source} failed SQLite's check: {check}")
+                snapshot = _inspect_sqlite(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        with open(temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        # A stale write-ahead log beside the target would be replayed onto the new file.
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        os.replace(temp, target)
+        _fsync_dir(target.parent)
+        return snapshot
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - not every platform opens folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _describe_copy(verb: str, source: Path, target: Path, snapshot: _Snapshot) -> str:
+    records = "no audit table" if snapshot.audit_records is None else f"{snapshot.audit_records} audit records"
+    return (
+        f"{verb} {source} -> {target} ({target.stat().st_size} bytes), "
+        f"alembic revision {snapshot.revision or 'none'}, {records}"
+    )
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="overwrite PATH if it exists")
+def backup(path: Path, force: bool) -> None:
+    """Copy the SQLite database to PATH (safe while the server runs).
+
+    Uses SQLite's online backup API, so writers are not stopped and the copy is consistent.
+    For PostgreSQL use pg_dump / pg_restore (the command says how).
+    """
+    source = _sqlite_path(_settings(), "backup")
+    if not source.is_file():
+        raise click.ClickException(f"database.url names {source}, which does not exist")
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; choose another file or pass --force to overwrite it")
+    if path.resolve() == source.resolve():
+        raise click.ClickException(f"{path} is the live database itself")
+    snapshot = _copy_sqlite(source, path)
+    click.echo(_describe_copy("backup", source, path, snapshot))
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="replace the configured database file if it exists")
+def restore(source: Path, force: bool) -> None:
+    """Replace the configured SQLite database with the backup SOURCE.
+
+    Stop `atlas-coord serve` and `atlas-coord scheduler` first. SOURCE must be an atlas-coord
+    SQLite database at a migration this version knows; the target is written to a temporary
+    file in the same folder and moved into place, so it is never half written.
+    """
+    import sqlite3
+
+    target = _sqlite_path(_settings(), "restore")
+    with open(source, "rb") as handle:
+        if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise click.ClickException(f"{source} is not a SQLite database")
+    try:
+        connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            snapshot = _inspect_sqlite(connection)
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(f"{source} cannot be read as a SQLite database: {exc}") from exc
+    known, head = _known_revisions()
+    if snapshot.revision is None:
+        raise click.ClickException(f"{source} has no alembic_version table: not an atlas-coord database")
+    if snapshot.revision not in known:
+        raise click.ClickException(
+            f"{source} is at alembic revision {snapshot.revision}, which this version of atlas-coord does not know "
+            f"(known: {', '.join(sorted(known))}); restore it with the version that wrote it"
+        )
+    if target.exists() and not force:
+        raise click.ClickException(
+            f"database.url names {target}, which exists; stop the server and the scheduler, then pass --force to replace it"
+        )
+    if target.exists() and target.resolve() == source.resolve():
+        raise click.ClickException(f"{source} is the configured database itself")
+    snapshot = _copy_sqlite(source, target)
+    click.echo(_describe_copy("restored", source, target, snapshot))
+    if snapshot.revision != head:
+        click.echo(f"note: the backup is at revision {snapshot.revision}; run `atlas-coord db upgrade` to reach {head}")
+    click.echo("next: `atlas-coord audit verify` checks the restored audit trail")
 
 
 @main.command()
