@@ -1368,6 +1368,15 @@ def record_attendance(session: Session, actor: Actor, training_id: int, data: At
     training = get_training(session, training_id)
     _require_read(actor)
     host = session.get(Unit, training.host_unit_id)
+    planner = granting(actor, Action.TRAINING_PLAN, state=host.state_code)
+    participants = {p.unit_id for p in training.participants}
+    if planner is None:
+        # Who may record is settled first, so a refusal does not depend on the occurrence's time.
+        for index, entry in enumerate(data.entries):
+            unit = session.get(Unit, entry.unit_id) if entry.unit_id in participants else None
+            if unit is not None and granting(actor, Action.TRAINING_RESPOND, state=unit.state_code, unit_id=unit.id) is None:
+                raise Forbidden(f"you may not record attendance for {unit.name}",
+                                fields={f"entries.{index}.unit_id": "not yours"})
     timing = timing_of(training)
     rid = data.recurrence_id
     if not timing.contains(rid):
@@ -1377,8 +1386,6 @@ def record_attendance(session: Session, actor: Actor, training_id: int, data: At
     start_local = edit.start_local if edit and edit.start_local else rid
     if recurrence.resolve_local(start_local, training.timezone)[0] > now:
         raise Conflict("attendance is recorded once the occurrence has started", fields={"recurrence_id": "not started yet"})
-    planner = granting(actor, Action.TRAINING_PLAN, state=host.state_code)
-    participants = {p.unit_id for p in training.participants}
     existing = {a.unit_id: a for a in session.scalars(
         sa.select(TrainingAttendance).where(TrainingAttendance.training_id == training.id,
                                             TrainingAttendance.recurrence_id == rid))}

@@ -556,3 +556,35 @@ def test_authorization(row: Row, username: str | None, which: str, expected: str
     finally:
         if fresh:
             running.close()
+
+
+@pytest.mark.parametrize(("username", "training", "unit"), [
+    ("demo-observer", "tr_fr", "gign"),
+    ("demo-cc-fr", "tr_fr", "gign"),
+    ("demo-cmd-fr", "tr_de", "gsg9"),
+    ("demo-planner-fr", "tr_de", "gsg9"),
+])
+def test_attendance_is_refused_the_same_before_and_after_the_session(shared, scene, username, training, unit):
+    """Who may record attendance does not depend on whether the session has started: someone
+    with no right to it gets 403 for next week's session too, not "not started yet"."""
+    ids = scene.ids
+    for when in ("past", "edit"):  # three weeks ago, and a week ahead
+        body = {"recurrence_id": ids[f"{training}_{when}"], "entries": [{"unit_id": ids[unit], "attended": True}]}
+        response = shared.api.put(f"{API}/trainings/{ids[training]}/attendance", username, json=body)
+        assert response.status_code == 403, (when, response.get_json())
+
+
+@pytest.mark.parametrize("username", ["demo-cc-fr", "demo-ca-fr", "demo-cmd-fr", "demo-planner-fr"])
+def test_lists_and_replays_show_nothing_of_what_france_may_not_know(shared, scene, username):
+    """DE's request to NL and AT, and DE's draft, appear in no list or event replay of a French user."""
+    ids = scene.ids
+    secret = {ids["req_de_private"], ids["draft_de"]}
+    listed = {item["id"] for item in shared.api.get(f"{API}/requests?per_page=100", username).get_json()["items"]}
+    assert not listed & secret
+    if username in ("demo-cc-fr", "demo-ca-fr"):
+        assert {ids["req_fr"], ids["req_de"], ids["req_be"], ids["draft_fr"]} <= listed
+    replay = shared.api.get(f"{API}/events?limit=1000", username).get_json()["items"]
+    leaked = [event for event in replay
+              if event["data"].get("request_id") in secret
+              or event["subject"] in {f"request:{i}" for i in secret} | {f"crisis:{ids['crisis_de_private']}"}]
+    assert not leaked, leaked
