@@ -327,14 +327,73 @@ def restore(source: Path, force: bool) -> None:
     click.echo("next: `atlas-coord audit verify` checks the restored audit trail")
 
 
+class _InFlight:
+    """WSGI middleware counting the requests being handled, so shutdown can wait for them."""
+
+    def __init__(self, app) -> None:
+        import threading
+
+        self.app = app
+        self.count = 0
+        self.websockets = 0
+        self._changed = threading.Condition()
+
+    def _done(self, websocket: bool) -> None:
+        with self._changed:
+            self.count -= 1
+            self.websockets -= websocket
+            self._changed.notify_all()
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wsgi import ClosingIterator
+
+        websocket = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+        with self._changed:
+            self.count += 1
+            self.websockets += websocket
+        try:
+            result = self.app(environ, start_response)
+        except BaseException:
+            self._done(websocket)
+            raise
+        return ClosingIterator(result, [lambda: self._done(websocket)])
+
+    def wait_idle(self, timeout: float) -> int:
+        """Wait until no request is in flight or ``timeout`` passes; returns how many are left."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.count <= 0, timeout)
+            return self.count
+
+
+def _on_stop_signals(handler) -> None:
+    import signal
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, handler)
+
+
 @main.command()
 @click.option("--host", default=None, help="overrides server.host")
 @click.option("--port", default=None, type=int, help="overrides server.port")
 @click.option("--no-scheduler", is_flag=True, help="do not run the embedded scheduler in this process")
 def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
-    """Serve the API, the live channel and the console (one process; threading async mode)."""
+    """Serve the API, the live channel and the console (one process; threading async mode).
+
+    SIGTERM or SIGINT stops it gracefully: no new connections, live clients are disconnected
+    (they reconnect elsewhere and catch up), requests in flight get up to
+    ``server.shutdown_grace_seconds`` to finish, the embedded scheduler finishes its run, the
+    database pool is closed, and the process exits 0.
+    """
+    import logging
+    import signal
+    import threading
+    import time
+
+    from werkzeug.serving import make_server
+
     from . import create_app
     from .extensions import socketio
+    from .logs import configure_logging
 
     overrides: dict = {"server": {}}
     if host:
@@ -347,19 +406,72 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
         settings = load_settings(overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    configure_logging(settings)
+    log = logging.getLogger("atlas_coord.serve")
     app = create_app(settings)
+    in_flight = _InFlight(app)
+    # The Werkzeug threaded server with simple-websocket, as socketio.run() uses in threading
+    # mode, but one we can stop from a signal handler.
+    server = make_server(settings.server.host, settings.server.port, in_flight, threaded=True)
+    scheduler = None
     start_embedded = getattr(app, "start_embedded_scheduler", None)
     if start_embedded is not None and settings.scheduler.embedded:
-        start_embedded()
-    click.echo(f"atlas-coord serving on http://{settings.server.host}:{settings.server.port}")
-    socketio.run(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        use_reloader=False,
-        log_output=False,
-        allow_unsafe_werkzeug=True,
-    )
+        scheduler = start_embedded()
+
+    stop = threading.Event()
+    received: list[str] = []
+
+    def on_signal(signum, _frame) -> None:
+        if stop.is_set():
+            log.info("already stopping (%s again)", signal.Signals(signum).name)
+            return
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    _on_stop_signals(on_signal)
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http-server", daemon=True)
+    serving.start()
+    click.echo(f"atlas-coord serving on http://{settings.server.host}:{server.server_port}")
+    log.info("serving on http://%s:%s (pid %s)", settings.server.host, server.server_port, os.getpid())
+    while not stop.wait(0.5):
+        if not serving.is_alive():
+            log.error("the HTTP server stopped by itself")
+            break
+
+    began = time.monotonic()
+    grace = settings.server.shutdown_grace_seconds
+    reason = received[0] if received else "server thread ended"
+    log.info("shutting down (%s): no new connections; up to %ss for %s request(s) in flight, %s live connection(s) to close",
+             reason, grace, in_flight.count - in_flight.websockets, in_flight.websockets)
+    server.shutdown()
+    server.server_close()
+    # Every live client: they reconnect (elsewhere) and catch up by seq. Without waiting: a
+    # websocket's writer may already be gone, and engine.io's close(wait=True) would then block.
+    eio = socketio.server.eio
+    clients = list(eio.sockets.values())
+    for client in clients:
+        try:
+            client.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+        except Exception:  # noqa: BLE001 - shutting down regardless
+            log.exception("disconnecting a live client failed")
+    if clients:
+        log.info("disconnected %s live client(s)", len(clients))
+    left = in_flight.wait_idle(grace)
+    if left:
+        log.warning("%s request(s) still in flight after %ss; stopping anyway", left, grace)
+    if scheduler is not None:
+        scheduler.shutdown(wait=True)
+    try:
+        socketio.server.shutdown()
+    except Exception:  # noqa: BLE001
+        log.exception("stopping the Socket.IO background tasks failed")
+    app.extensions["atlas_db"].dispose()
+    done = ["requests finished" if not left else f"{left} request(s) cut off"]
+    if scheduler is not None:
+        done.append("scheduler stopped")
+    done.append("database pool closed")
+    log.info("atlas-coord stopped (%s) in %.1fs: %s", reason, time.monotonic() - began, ", ".join(done))
+    sys.exit(0 if received else 1)
 
 
 @main.command()
@@ -371,12 +483,11 @@ def scheduler(interval: int | None, once: bool) -> None:
     Run it when ``scheduler.embedded`` is false (or ``serve --no-scheduler``); a second scheduler
     started by mistake sends nothing twice.
     """
-    import logging
-
+    from .logs import configure_logging
     from .scheduler.runner import run_standalone
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = _settings()
+    configure_logging(settings)
     report = run_standalone(settings, interval_seconds=interval, once=once)
     if report is not None:
         click.echo(f"scheduler run: {report.summary() or 'nothing due'}")

@@ -19,6 +19,7 @@ import signal
 import threading
 from datetime import UTC, datetime
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -105,18 +106,25 @@ def run_standalone(settings, *, interval_seconds: int | None = None, once: bool 
         if once:
             return dispatch_due(database, settings)
         interval = interval_seconds or settings.scheduler.interval_seconds
-        scheduler = BlockingScheduler(timezone=UTC)
+        executor = ThreadPoolExecutor()
+        scheduler = BlockingScheduler(timezone=UTC, executors={"default": executor})
         add_dispatch_job(scheduler, database, settings, interval)
 
         def stop(signum, _frame):
-            log.info("scheduler stopping (signal %s)", signum)
-            scheduler.shutdown(wait=False)
+            log.info("scheduler stopping (%s): no new runs; a run in progress finishes", signal.Signals(signum).name)
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
 
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         log.info("scheduler running: dispatch every %ss (pid %s)", interval, os.getpid())
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             scheduler.start()
+        # Outside the signal handler: wait for a dispatch in progress before closing the pool.
+        executor.shutdown(wait=True)
         return None
     finally:
         events.set_emitter(None)
         database.dispose()
+        if not once:
+            log.info("scheduler stopped: database pool closed")
