@@ -49,7 +49,7 @@ class ServerSettings(_Section):
         hops, flag = data.get("trusted_proxies"), data.get("trust_proxy")
         if hops in (None, 0, "0") and flag in (True, "true", "1", 1):
             data["trusted_proxies"] = 1
-        elif hops not in (None, 0, "0") and flag is None:
+        elif hops not in (None, 0, "0"):
             data["trust_proxy"] = True
         return data
 

@@ -103,3 +103,9 @@ def test_server_processes_sharing_redis_share_the_count(make_app, redis_url):
     # Another deployment on the same Redis (its own channel) keeps its own count.
     other = make_app(realtime={"redis_url": redis_url, "channel": f"atlas-test-{uuid.uuid4().hex[:8]}"}).test_client()
     assert sign_in(other, "198.51.100.11", GOOD).status_code == 200
+
+
+def test_trust_proxy_is_the_older_spelling_of_one_trusted_proxy(db_url):
+    assert app_settings(db_url, server={"trust_proxy": True}).server.trusted_proxies == 1
+    assert app_settings(db_url, server={"trusted_proxies": 2, "trust_proxy": False}).server.trust_proxy is True
+    assert app_settings(db_url).server.trusted_proxies == 0
