@@ -100,9 +100,18 @@ class Database:
             session.close()
 
     def ping(self) -> bool:
+        # A raw DBAPI connection: on SQLite it runs without the "BEGIN IMMEDIATE" of every
+        # SQLAlchemy transaction, which would wait for the write lock held by the calling
+        # request's own session (a signed-in /healthz then answered 503 after the busy timeout).
         try:
-            with self.engine.connect() as connection:
-                connection.execute(sa.text("SELECT 1"))
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.fetchall()
+                cursor.close()
+            finally:
+                connection.close()
             return True
         except Exception:  # noqa: BLE001 - any failure means "not reachable"
             return False
