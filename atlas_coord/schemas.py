@@ -20,6 +20,10 @@ from atlas_coord.domain.lifecycle import AssistanceKind, AxisLevel, CapabilityLe
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
 CapabilityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,32}$", to_upper=True)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Ids, sequence numbers and versions are INTEGER columns (int4 on PostgreSQL): larger numbers
+# would make the database refuse the query, so they are a 422 on the field instead.
+MAX_INT = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_INT)]
 Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS84 latitude in degrees")]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS84 longitude in degrees")]
 
@@ -106,7 +110,7 @@ class UnitUpdate(Strict):
     notice_international_min: Annotated[int, Field(ge=0, le=14 * 24 * 60)] | None = None
     capabilities: Annotated[list[CapabilityHoldingIn], Field(max_length=100)] | None = None
     source_note: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    expected_version: Annotated[int, Field(ge=1)] | None = Field(
+    expected_version: Id | None = Field(
         None, description="reject the update with 409 if the unit changed since this version"
     )
 
@@ -120,7 +124,7 @@ class ReadinessUpdate(Strict):
     personnel: AxisLevel = AxisLevel("ready")
     equipment: AxisLevel = AxisLevel("ready")
     transport: AxisLevel = AxisLevel("ready")
-    expected_version: Annotated[int, Field(ge=1)] | None = None
+    expected_version: Id | None = None
 
     @field_validator("break_off_min")
     @classmethod

@@ -30,13 +30,13 @@ from atlas_coord.domain.lifecycle import (
     LegalBasis,
     RequestStatus,
 )
-from atlas_coord.schemas import CapabilityCode, Page, Point, ShortText, StateCode, Strict
+from atlas_coord.schemas import MAX_INT, CapabilityCode, Id, Page, Point, ShortText, StateCode, Strict
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Classification = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-Version = Annotated[int, Field(ge=1)]
-UnitIds = Annotated[list[Annotated[StrictInt, Field(ge=1)]], Field(min_length=1, max_length=20)]
+Version = Id
+UnitIds = Annotated[list[Annotated[StrictInt, Field(ge=1, le=MAX_INT)]], Field(min_length=1, max_length=20)]
 Headcount = Annotated[StrictInt, Field(ge=1, le=5000)]
 TransportMode = Literal["road", "air", "rail", "sea"]
 
@@ -106,7 +106,7 @@ class RequestCreate(Strict):
         None, description="defaults to the state of the caller's crisis centre or competent authority grant"
     )
     crisis: CrisisIn | None = None
-    crisis_id: Annotated[int, Field(ge=1)] | None = Field(None, validate_default=True)
+    crisis_id: Id | None = Field(None, validate_default=True)
     kinds: Annotated[list[AssistanceKind], Field(min_length=1, max_length=4)]
     operational_necessity: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=4000)]
     requirements: Annotated[list[RequirementIn], Field(max_length=50)] = []
@@ -164,7 +164,7 @@ class Empty(ExpectVersion):
 
 
 class AuditQuery(Strict):
-    after_seq: Annotated[int, Field(ge=0)] = 0
+    after_seq: Annotated[int, Field(ge=0, le=MAX_INT)] = 0
     limit: Annotated[int, Field(ge=1, le=1000)] = 500
 
 

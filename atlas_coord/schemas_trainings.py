@@ -14,14 +14,14 @@ from pydantic import BeforeValidator, Field, NaiveDatetime, StringConstraints, f
 
 from atlas_coord.domain import recurrence
 from atlas_coord.models.trainings import TRAINING_KINDS
-from atlas_coord.schemas import CapabilityCode, Latitude, Longitude, Page, ShortText, StateCode, Strict
+from atlas_coord.schemas import CapabilityCode, Id, Latitude, Longitude, Page, ShortText, StateCode, Strict
 
 TrainingKind = Literal["meeting", "workshop", "table_top", "command_post", "field_exercise", "common_challenge"]
 assert set(TrainingKind.__args__) == set(TRAINING_KINDS)  # one list of kinds
 
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=1000)]
-UnitId = Annotated[int, Field(ge=1)]
+UnitId = Id
 
 
 def _day_or_instant(value):
@@ -118,7 +118,7 @@ class TrainingUpdate(_TimingFields):
     funding_note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
     break_off_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = None
     units_off_duty: bool | None = None
-    expected_version: Annotated[int, Field(ge=1)] | None = None
+    expected_version: Id | None = None
     override_reason: Reason | None = None
 
 
@@ -131,7 +131,7 @@ class TrainingCheck(TrainingCreate):
 
 class TrainingCancel(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-    expected_version: Annotated[int, Field(ge=1)] | None = None
+    expected_version: Id | None = None
 
 
 class OccurrenceEdit(Strict):
@@ -141,13 +141,13 @@ class OccurrenceEdit(Strict):
     end_local: NaiveDatetime | None = None
     cancelled: bool = False
     title: ShortText | None = None
-    expected_version: Annotated[int, Field(ge=1)] | None = None
+    expected_version: Id | None = None
     override_reason: Reason | None = None
 
 
 class Invitation(Strict):
     unit_ids: Annotated[list[UnitId], Field(min_length=1, max_length=100)]
-    expected_version: Annotated[int, Field(ge=1)] | None = None
+    expected_version: Id | None = None
     override_reason: Reason | None = None
 
     @field_validator("unit_ids")

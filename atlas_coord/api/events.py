@@ -9,7 +9,7 @@ from pydantic import Field
 
 from atlas_coord.realtime import replay
 from atlas_coord.realtime.rooms import rooms_for
-from atlas_coord.schemas import Strict
+from atlas_coord.schemas import MAX_INT, Strict
 
 from . import db_session
 from .core import current_actor, endpoint
@@ -45,7 +45,7 @@ EVENT_PAGE = {
 
 
 class EventsQuery(Strict):
-    after: Annotated[int, Field(ge=0, description="the last seq you have seen")] = 0
+    after: Annotated[int, Field(ge=0, le=MAX_INT, description="the last seq you have seen")] = 0
     limit: Annotated[int, Field(ge=1, le=1000)] = 100
 
 
