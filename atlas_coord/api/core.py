@@ -4,6 +4,7 @@ registers the operation in the OpenAPI document generated from the same schemas.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 
 from atlas_coord.policy import Actor
+from atlas_coord.schemas import MAX_INT
 from atlas_coord.services.errors import ServiceError, Unauthenticated
 
 
@@ -28,6 +30,9 @@ class Operation:
     response: dict[str, Any] | None
     description: str = ""
     errors: tuple[int, ...] = ()
+    name: str = ""
+    path_params: tuple[tuple[str, str], ...] = ()
+    """``(name, converter)`` in path order; the converter is Flask's (``int``, ``string``, ...)."""
 
 
 @dataclass
@@ -66,6 +71,42 @@ def validation_error(exc: ValidationError, *, prefix: str = ""):
     return error_response(422, "validation_error", f"{first[0]}: {first[1]}", fields)
 
 
+# Ids are INTEGER columns (int4 on PostgreSQL): a larger id in a path names nothing, and
+# PostgreSQL would refuse to compare it ("integer out of range").
+MAX_ID = MAX_INT
+_RULE_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def path_params(rule: str) -> tuple[tuple[str, str], ...]:
+    """The rule's variables with their Flask converter: ``<int:id>`` -> ``("id", "int")``, ``<x>`` -> string."""
+    return tuple((name, converter or "string") for converter, name in _RULE_PARAM.findall(rule))
+
+
+def _nul_field(value: Any, path: str) -> str | None:
+    """The first field (dotted path) of a JSON value holding a NUL character, which no text column stores."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return name
+            found = _nul_field(item, name)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_field(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+def _nul_error(name: str):
+    return error_response(422, "validation_error", f"{name}: must not contain NUL characters",
+                          {name: "must not contain NUL characters"})
+
+
 def current_actor() -> Actor:
     actor = getattr(g, "actor", None)
     if actor is None:
@@ -92,10 +133,19 @@ def endpoint(
         @functools.wraps(view)
         def wrapper(**path_args: Any):
             kwargs: dict[str, Any] = dict(path_args)
+            for name, value in path_args.items():
+                if isinstance(value, int) and value > MAX_ID:
+                    return error_response(404, "not_found", f"no {name.removesuffix('_id')} {value}",
+                                          {name: "no such id"})
+                if isinstance(value, str) and "\x00" in value:
+                    return _nul_error(name)
             if auth:
                 current_actor()
             if query is not None:
                 raw = {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
+                bad = _nul_field(raw, "")
+                if bad:
+                    return _nul_error(bad)
                 try:
                     kwargs["query"] = query.model_validate(raw)
                 except ValidationError as exc:
@@ -106,6 +156,9 @@ def endpoint(
                     return error_response(415, "unsupported_media_type", "send the body as application/json", {"body": "expected JSON"})
                 if not isinstance(payload, dict):
                     return error_response(400, "bad_json", "the body must be a JSON object", {"body": "not a JSON object"})
+                bad = _nul_field(payload, "")
+                if bad:
+                    return _nul_error(bad)
                 try:
                     kwargs["body"] = body.model_validate(payload)
                 except ValidationError as exc:
@@ -115,10 +168,7 @@ def endpoint(
                 return result
             return jsonify(result), status
 
-        openapi_path = rule
-        for converter in ("int:", "string:"):
-            openapi_path = openapi_path.replace("<" + converter, "<")
-        openapi_path = openapi_path.replace("<", "{").replace(">", "}")
+        openapi_path = _RULE_PARAM.sub(lambda m: "{" + m.group(2) + "}", rule)
         REGISTRY.operations.append(
             Operation(
                 path=(bp.url_prefix or "") + openapi_path,
@@ -132,6 +182,8 @@ def endpoint(
                 status=status,
                 response=response,
                 errors=errors,
+                name=f"{bp.name}.{view.__name__}",
+                path_params=path_params(rule),
             )
         )
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from .core import REGISTRY
+from .core import REGISTRY, Operation
+from .responses import MEDIA_TYPES, SUCCESS
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -27,6 +28,101 @@ ERROR_SCHEMA = {
 }
 
 
+UNSAFE = {"post", "put", "patch", "delete"}
+STATUS_TEXT = {
+    400: "the body is not valid JSON or not a JSON object",
+    401: "not signed in (no, expired or revoked bearer token / session)",
+    403: "signed in but not allowed (policy), or a cookie session without X-CSRF-Token",
+    404: "unknown, or not yours to know of",
+    409: "the status or version does not allow the change, or a concurrent change won",
+    413: "the body is too large",
+    415: "the body is not application/json",
+    422: "a field is invalid; `fields` names each one",
+    429: "too many sign-in attempts from this address (Retry-After)",
+    503: "the database is unreachable (Retry-After)",
+}
+# Errors an endpoint raises beyond what its shape implies (see :func:`error_statuses`).
+EXTRA_ERRORS: dict[str, tuple[int, ...]] = {
+    "auth.create_token": (401, 429),
+    "auth.login": (401, 429),
+    "auth.revoke_token": (422,),
+    "directory.list_states": (403,),
+    "directory.list_authorities": (403,),
+    "directory.list_capabilities": (403,),
+    "directory.list_units": (403,),
+    "directory.get_unit": (403,),
+    "directory.readiness_history": (403,),
+    "directory.create_unit": (403,),
+    "directory.update_unit": (403, 409),
+    "directory.set_readiness": (403, 409),
+    "matching.what_if": (403,),
+    "trainings.list_trainings": (403,),
+    "trainings.get_training": (403,),
+    "trainings.list_attendance": (403,),
+    "trainings.training_ics": (403,),
+    "trainings.list_feeds": (403,),
+}
+NO_DATABASE = {"system.livez", "system.openapi_document"}
+
+
+def error_statuses(op: Operation) -> list[int]:
+    """The error statuses ``op`` can answer, from its shape (sign-in, path, query, body) and declarations."""
+    codes = set(op.errors) | set(EXTRA_ERRORS.get(op.name, ()))
+    if op.auth:
+        codes.add(401)
+        if op.method in UNSAFE:
+            codes.add(403)  # a cookie session without the CSRF token
+    if op.path_params:
+        codes.add(404)  # unknown id, or an id too large to exist
+        if any(converter != "int" for _, converter in op.path_params):
+            codes.add(422)  # NUL characters
+    if op.query is not None:
+        codes.add(422)
+    if op.body is not None:
+        codes |= {400, 413, 415, 422}
+        codes.add(409)  # a concurrent write detected at commit
+    if op.name not in NO_DATABASE:
+        codes.add(503)
+    return sorted(codes)
+
+
+def path_parameter(name: str, converter: str) -> dict[str, Any]:
+    """A path parameter typed after the Flask converter of the rule."""
+    if converter == "int":
+        schema: dict[str, Any] = {"type": "integer", "minimum": 0}
+        description = "an id"
+    elif name == "state":
+        schema = {"type": "string", "minLength": 1, "examples": ["FR"]}
+        description = "a two-letter state code, e.g. FR (case-insensitive); an unknown one answers 404"
+    elif name == "recurrence_id":
+        schema = {"type": "string", "minLength": 1, "examples": ["2027-03-17T09:00"]}
+        description = "the occurrence's original local start (no offset), e.g. 2027-03-17T09:00; else 422"
+    else:
+        schema = {"type": "string", "minLength": 1}
+        description = ""
+    parameter: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": schema}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def _success(op: Operation) -> dict[str, Any]:
+    schema = SUCCESS.get(op.name) or op.response
+    if schema is None:
+        raise LookupError(f"{op.name} ({op.method.upper()} {op.path}) declares no response schema")
+    media_type = MEDIA_TYPES.get(op.name, "application/json")
+    return {"description": op.summary, "content": {media_type: {"schema": schema}}}
+
+
+def _error(op: Operation, status: int) -> dict[str, Any]:
+    if op.name == "system.healthz" and status == 503:
+        return {"description": STATUS_TEXT[503], "content": {"application/json": {"schema": SUCCESS[op.name]}}}
+    return {
+        "description": STATUS_TEXT[status],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
 def build_document(version: str) -> dict[str, Any]:
     models = {op.body for op in REGISTRY.operations if op.body} | {op.query for op in REGISTRY.operations if op.query}
     ordered = sorted(models, key=lambda m: m.__name__)
@@ -37,28 +133,20 @@ def build_document(version: str) -> dict[str, Any]:
     components["Error"] = ERROR_SCHEMA
     paths: dict[str, dict[str, Any]] = {}
     for op in REGISTRY.operations:
+        responses = {str(op.status): _success(op)}
+        for status in error_statuses(op):
+            responses[str(status)] = _error(op, status)
         operation: dict[str, Any] = {
             "summary": op.summary,
             "operationId": f"{op.method}_{re.sub(r'[^a-zA-Z0-9]+', '_', op.path).strip('_')}",
             "tags": op.tags,
-            "responses": {
-                str(op.status): {
-                    "description": "success",
-                    "content": {"application/json": {"schema": op.response or {"type": ["object", "array"]}}},
-                },
-                "default": {
-                    "description": "error",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                },
-            },
+            "responses": responses,
         }
         if op.description:
             operation["description"] = op.description
         if op.auth:
             operation["security"] = [{"bearer": []}, {"session": []}]
-        parameters = []
-        for name in re.findall(r"{(\w+)}", op.path):
-            parameters.append({"name": name, "in": "path", "required": True, "schema": {"type": "integer"}})
+        parameters = [path_parameter(name, converter) for name, converter in op.path_params]
         if op.query is not None:
             query_schema = op.query.model_json_schema(ref_template="#/components/schemas/{model}")
             required = set(query_schema.get("required", []))
