@@ -329,24 +329,36 @@ class Live:
         self.server.start_background_task(self._tick_loop)
 
     def _tick_loop(self) -> None:
-        """While clients are connected: catch up on never-emitted events, refresh presence."""
+        """While clients are connected: catch up on never-emitted events, refresh presence, end
+        lapsed sessions. A round that fails (the database or Redis unreachable) is logged and the
+        next round tries again, so the loop outlives an outage; it ends when nobody is connected."""
         last_heartbeat = time.monotonic()
-        try:
-            while True:
-                self.server.sleep(CATCH_UP_SECONDS)
-                with self._lock:
-                    if not self.connections:
-                        self._ticker_running = False
-                        return
-                self.sequencer.catch_up()
-                if time.monotonic() - last_heartbeat >= self.heartbeat_seconds:
-                    last_heartbeat = time.monotonic()
-                    self.heartbeat()
-                    self.end_lapsed_sessions()
-        except Exception:  # noqa: BLE001 - restarted by the next connection
-            log.exception("the live layer's heartbeat stopped")
+        failing: set[str] = set()
+        while True:
+            self.server.sleep(CATCH_UP_SECONDS)
             with self._lock:
-                self._ticker_running = False
+                if not self.connections:
+                    self._ticker_running = False
+                    return
+            self._tick("catch-up", self.sequencer.catch_up, failing)
+            if time.monotonic() - last_heartbeat >= self.heartbeat_seconds:
+                last_heartbeat = time.monotonic()
+                self._tick("presence heartbeat", self.heartbeat, failing)
+                self._tick("session check", self.end_lapsed_sessions, failing)
+
+    @staticmethod
+    def _tick(name: str, step, failing: set[str]) -> None:
+        """Run one step of the loop; log its first failure in a row and its recovery."""
+        try:
+            step()
+        except Exception:  # noqa: BLE001 - retried next round; an outage must not stop the loop
+            if name not in failing:
+                failing.add(name)
+                log.exception("the live layer's %s failed; retrying every %ss", name, CATCH_UP_SECONDS)
+            return
+        if name in failing:
+            failing.discard(name)
+            log.info("the live layer's %s works again", name)
 
     def end_lapsed_sessions(self) -> list[str]:
         """Disconnect the connections whose sign-in no longer holds (token revoked or expired,

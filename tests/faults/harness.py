@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
+from atlas_coord.models import AuditRecord, Event, ReadinessChange
 from tests.conftest import DEMO_PASSWORD
 from tests.realtime.servers import LiveClient, ServerProcess, free_port
 
@@ -111,6 +115,56 @@ def newest_seq(base_url: str, token: str) -> int:
         if len(reply.body["items"]) < 1000:
             return reply.body["last_seq"]
         after = reply.body["last_seq"]
+
+
+# -- writers and what they left in the database -----------------------------------------------
+
+
+class Commander(threading.Thread):
+    """Changes one unit's readiness over and over through one server; keeps every answer."""
+
+    def __init__(self, url: str, token: str, unit: int, tag: str) -> None:
+        super().__init__(name=f"commander-{tag}", daemon=True)
+        self.url, self.token, self.unit, self.tag = url, token, unit, tag
+        self.replies: list[tuple[str, Reply]] = []  # (reason, answer)
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        n = 0
+        while not self.halt.is_set():
+            n += 1
+            reason = f"{self.tag}-{n}"
+            status = ("LIMITED", "READY")[n % 2]
+            reply = call("PUT", f"{self.url}/api/v1/units/{self.unit}/readiness", self.token,
+                         {"status": status, "reason": reason}, timeout=20)
+            self.replies.append((reason, reply))
+            self.halt.wait(0.05 if reply.status is not None else 0.2)
+
+    def confirmed(self, since: float = 0.0) -> list[str]:
+        return [reason for reason, reply in list(self.replies) if reply.ok and reply.started >= since]
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=30)
+        assert not self.is_alive(), f"{self.name} is stuck"
+
+
+def readiness_rows(database) -> dict[str, dict[str, int]]:
+    """For each readiness reason: how many history rows, outbox events and audit records carry it."""
+    counts: dict[str, dict[str, int]] = {}
+
+    def bump(reason, kind):
+        if reason:
+            counts.setdefault(reason, {"history": 0, "event": 0, "audit": 0})[kind] += 1
+
+    with database.transaction() as session:
+        for reason in session.scalars(sa.select(ReadinessChange.reason)):
+            bump(reason, "history")
+        for data in session.scalars(sa.select(Event.data).where(Event.type == "readiness.changed")):
+            bump(data["readiness"]["reason"], "event")
+        for after in session.scalars(sa.select(AuditRecord.after).where(AuditRecord.action == "unit.readiness")):
+            bump((after or {}).get("reason"), "audit")
+    return counts
 
 
 # -- live clients that follow the stream across servers -----------------------------------------

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import sqlalchemy as sa
 
-from atlas_coord.models import AuditRecord, Event, ReadinessChange
 from tests.factories import unit_id
 
 from .harness import (
-    Reply,
-    call,
+    Commander,
     newest_seq,
+    readiness_rows,
     server_config,
     server_env,
     server_logs,
@@ -33,53 +30,6 @@ from .harness import (
 )
 
 pytestmark = [pytest.mark.faults, pytest.mark.live, pytest.mark.timeout(180)]
-
-
-class Commander(threading.Thread):
-    """Changes one unit's readiness over and over through one server; keeps every answer."""
-
-    def __init__(self, url: str, token: str, unit: int, tag: str) -> None:
-        super().__init__(name=f"commander-{tag}", daemon=True)
-        self.url, self.token, self.unit, self.tag = url, token, unit, tag
-        self.replies: list[tuple[str, Reply]] = []  # (reason, answer)
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        n = 0
-        while not self.halt.is_set():
-            n += 1
-            reason = f"{self.tag}-{n}"
-            status = ("LIMITED", "READY")[n % 2]
-            reply = call("PUT", f"{self.url}/api/v1/units/{self.unit}/readiness", self.token,
-                         {"status": status, "reason": reason}, timeout=20)
-            self.replies.append((reason, reply))
-            self.halt.wait(0.05 if reply.status is not None else 0.2)
-
-    def confirmed(self, since: float = 0.0) -> list[str]:
-        return [reason for reason, reply in list(self.replies) if reply.ok and reply.started >= since]
-
-    def stop(self) -> None:
-        self.halt.set()
-        self.join(timeout=30)
-        assert not self.is_alive(), f"{self.name} is stuck"
-
-
-def readiness_rows(database) -> dict[str, dict[str, int]]:
-    """For each readiness reason: how many history rows, outbox events and audit records carry it."""
-    counts: dict[str, dict[str, int]] = {}
-
-    def bump(reason, kind):
-        if reason:
-            counts.setdefault(reason, {"history": 0, "event": 0, "audit": 0})[kind] += 1
-
-    with database.transaction() as session:
-        for reason in session.scalars(sa.select(ReadinessChange.reason)):
-            bump(reason, "history")
-        for data in session.scalars(sa.select(Event.data).where(Event.type == "readiness.changed")):
-            bump(data["readiness"]["reason"], "event")
-        for after in session.scalars(sa.select(AuditRecord.after).where(AuditRecord.action == "unit.readiness")):
-            bump((after or {}).get("reason"), "audit")
-    return counts
 
 
 def test_clients_of_a_killed_server_resume_on_the_other_and_miss_nothing(
