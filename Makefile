@@ -43,6 +43,15 @@ run: venv assets instance/secret_key instance/demo_password
 test: venv assets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Fault tests: kill -9 a server mid-traffic, restart Redis and PostgreSQL (private instances on
+# free ports), kill the scheduler mid-run. Also part of `make test`; this runs them alone. Set
+# ATLAS_TEST_DATABASE_URL / ATLAS_TEST_REDIS_URL as for `make test` (CI=true: no skips).
+.PHONY: faults
+faults: venv
+	$(BIN)/python -m pytest tests/faults \
+	  tests/test_scheduler_process.py::test_a_scheduler_killed_mid_run_and_restarted_loses_nothing_and_doubles_nothing \
+	  $(PYTEST_ARGS)
+
 bench: venv
 	$(BIN)/python -m benchmarks
 
