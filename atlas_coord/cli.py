@@ -328,7 +328,12 @@ def restore(source: Path, force: bool) -> None:
 
 
 class _InFlight:
-    """WSGI middleware counting the requests being handled, so shutdown can wait for them."""
+    """WSGI middleware counting the requests being handled, so shutdown can wait for them.
+
+    A call ends when Werkzeug closes its response, or at the latest when its handler thread
+    ends: Werkzeug skips the close when the client resets the connection while it drains the
+    request body, and a call counted forever would hold every shutdown for the whole grace.
+    """
 
     def __init__(self, app) -> None:
         import threading
@@ -337,8 +342,14 @@ class _InFlight:
         self.count = 0
         self.websockets = 0
         self._changed = threading.Condition()
+        self._open_call = threading.local()  # per handler thread: None, or whether it is a websocket
 
-    def _done(self, websocket: bool) -> None:
+    def end_call(self) -> None:
+        """End this thread's call if it is still counted (idempotent)."""
+        websocket = getattr(self._open_call, "websocket", None)
+        if websocket is None:
+            return
+        self._open_call.websocket = None
         with self._changed:
             self.count -= 1
             self.websockets -= websocket
@@ -351,18 +362,35 @@ class _InFlight:
         with self._changed:
             self.count += 1
             self.websockets += websocket
+        self._open_call.websocket = websocket
         try:
             result = self.app(environ, start_response)
         except BaseException:
-            self._done(websocket)
+            self.end_call()
             raise
-        return ClosingIterator(result, [lambda: self._done(websocket)])
+        return ClosingIterator(result, [self.end_call])
 
     def wait_idle(self, timeout: float) -> int:
         """Wait until no request is in flight or ``timeout`` passes; returns how many are left."""
         with self._changed:
             self._changed.wait_for(lambda: self.count <= 0, timeout)
             return self.count
+
+
+def _stoppable_server(host: str, port: int, in_flight: _InFlight):
+    """The Werkzeug threaded server with simple-websocket, as socketio.run() uses in threading
+    mode, but one we can stop from a signal handler, and whose handler threads always end
+    their call in ``in_flight``."""
+    from werkzeug.serving import ThreadedWSGIServer
+
+    class Server(ThreadedWSGIServer):
+        def process_request_thread(self, request, client_address) -> None:
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                in_flight.end_call()
+
+    return Server(host, port, in_flight)
 
 
 def _on_stop_signals(handler) -> None:
@@ -389,8 +417,6 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     import threading
     import time
 
-    from werkzeug.serving import make_server
-
     from . import create_app
     from .extensions import socketio
     from .logs import configure_logging
@@ -410,9 +436,7 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     log = logging.getLogger("atlas_coord.serve")
     app = create_app(settings)
     in_flight = _InFlight(app)
-    # The Werkzeug threaded server with simple-websocket, as socketio.run() uses in threading
-    # mode, but one we can stop from a signal handler.
-    server = make_server(settings.server.host, settings.server.port, in_flight, threaded=True)
+    server = _stoppable_server(settings.server.host, settings.server.port, in_flight)
     scheduler = None
     start_embedded = getattr(app, "start_embedded_scheduler", None)
     if start_embedded is not None and settings.scheduler.embedded:
