@@ -58,6 +58,32 @@ function requireGlobals() {
   if (typeof topojson === "undefined") {
     throw new Error("basemap.js: topojson-client (global topojson) must be loaded before this module");
   }
+  guardCanvasTeardown();
+}
+
+/**
+ * Leaflet 1.9.4's canvas renderer can still be asked to redraw after map.remove() destroyed
+ * its canvas (a frame or timer queued mid-animation when the user leaves the view; upstream
+ * #6030 closed only part of it), and then throws "reading 'clearRect'" in the page. A
+ * destroyed renderer has nothing to draw, so such a late call does nothing. Its stale frame
+ * id is also dropped, so a renderer added to a map again redraws.
+ */
+function guardCanvasTeardown() {
+  const proto = L.Canvas.prototype;
+  if (proto.atlasTeardownGuard) return;
+  for (const name of ["_redraw", "_clear", "_draw", "_update", "_updatePaths"]) {
+    const original = proto[name];
+    proto[name] = function whenCanvasAlive(...args) {
+      if (!this._ctx) return undefined;
+      return original.apply(this, args);
+    };
+  }
+  const destroy = proto._destroyContainer;
+  proto._destroyContainer = function destroyAndForgetFrame() {
+    destroy.call(this);
+    this._redrawRequest = null;
+  };
+  proto.atlasTeardownGuard = true;
 }
 
 function cssVar(el, name) {

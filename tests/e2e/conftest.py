@@ -159,7 +159,7 @@ class Console:
 
         self.context.route("**/*", guard)
         self.page = self.context.new_page()
-        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}\n{exc.stack}"))
         self.page.on(
             "console",
             lambda msg: self.errors.append(f"console.{msg.type}: {msg.text}")

@@ -385,3 +385,25 @@ def test_wall_display_and_keyboard(consoles):
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Units of the ATLAS network")).to_be_visible()
     wall.assert_labelled()
+
+
+def test_leaving_the_map_while_the_land_redraws_raises_no_script_error(consoles):
+    """A canvas redraw that lands after the map view is gone (the user moved on mid-animation)
+    does nothing, instead of throwing in the page (Leaflet 1.9.4 reads the destroyed canvas)."""
+    expect = _expect()
+    observer = consoles("observer")
+    observer.sign_in("demo-observer")
+    page = observer.page
+    expect(page.locator("#atlas-map")).to_have_attribute("data-basemap", "loaded")
+    page.evaluate("() => { window.landRenderer = window.atlasMap.basemapLayer.getLayers()[0]._renderer; }")
+    observer.goto("/trainings")
+    expect(page.locator("#atlas-map")).to_have_count(0)
+    outcome = page.evaluate(
+        """() => {
+            const renderer = window.landRenderer;
+            try { renderer._redraw(); renderer._updatePaths(); return renderer._container ? 'canvas kept' : 'no error'; }
+            catch (error) { return String(error); }
+        }"""
+    )
+    assert outcome == "no error"
+    assert observer.errors == []
