@@ -201,7 +201,7 @@ def list_feeds():
     return {"items": rows, "total": len(rows)}
 
 
-@endpoint(bp, f"{API}/calendar-feeds/<int:feed_id>", "DELETE", errors=(403, 404), summary="Revoke a calendar feed")
+@endpoint(bp, f"{API}/calendar-feeds/<int:feed_id>", "DELETE", errors=(404,), summary="Revoke a calendar feed")
 def revoke_feed(feed_id: int):
     """The feed URL stops working at once."""
     return calendars.feed_view(calendars.revoke_feed(db_session(), current_actor(), feed_id))

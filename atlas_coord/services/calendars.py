@@ -171,15 +171,20 @@ def list_feeds(session: Session, actor: Actor) -> list[CalendarFeedToken]:
 def revoke_feed(session: Session, actor: Actor, feed_id: int) -> CalendarFeedToken:
     """Revoke a feed token: its URL stops working at once. Revoking twice is harmless.
 
-    :raise NotFound: no such feed. :raise Forbidden: neither its creator nor entitled to its target.
+    :raise NotFound: no such feed, or one the caller neither made nor may subscribe to (the
+        same answer, so that nobody learns which feeds exist elsewhere).
     """
     row = session.get(CalendarFeedToken, feed_id)
+    unknown = NotFound(f"calendar feed {feed_id} not found", fields={"feed_id": "unknown feed"})
     if row is None:
-        raise NotFound(f"calendar feed {feed_id} not found", fields={"feed_id": "unknown feed"})
+        raise unknown
     if row.created_by_id == actor.user_id:
         grant_label = "owner"
     else:
-        grant_label = _feed_grant(session, actor, row.scope, row.unit_id, row.state_code).label()
+        try:
+            grant_label = _feed_grant(session, actor, row.scope, row.unit_id, row.state_code).label()
+        except Forbidden:
+            raise unknown from None
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by_id = utcnow(), actor.user_id
         session.flush()

@@ -492,7 +492,7 @@ MATRIX: list[Row] = [
     Row("POST", f"{API}/calendar-feeds", "U   AA  FF  AA  FF  AF  AF  AF",
         T("a feed of GIGN", body=lambda ids: {"scope": "unit", "unit_id": ids["gign"]}),
         T("a feed of GSG 9", body=lambda ids: {"scope": "unit", "unit_id": ids["gsg9"]})),
-    Row("DELETE", f"{API}/calendar-feeds/<int:feed_id>", "U   AA  FF  AA  FF  AF  AF  AF",
+    Row("DELETE", f"{API}/calendar-feeds/<int:feed_id>", "U   AA  HH  AA  HH  AH  AH  AH",
         T("GIGN's feed", {"feed_id": "feed_gign"}), T("GSG 9's feed", {"feed_id": "feed_gsg9"})),
 ]
 
