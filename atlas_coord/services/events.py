@@ -71,21 +71,41 @@ def set_emitter(emitter: Callable[[list[tuple[Envelope, list[str]]]], None] | No
 
 
 @sa_event.listens_for(Session, "after_commit")
-def _emit_after_commit(session: Session) -> None:
+def _keep_after_commit(session: Session) -> None:
+    """The transaction's events are committed; they are emitted once its connection is back in
+    the pool (below)."""
     pending = session.info.pop("pending_events", None)
     session.info.pop("chain_locked", None)
-    if not pending:
+    if pending:
+        session.info.setdefault("committed_events", []).extend(pending)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _emit_after_release(session: Session, transaction) -> None:
+    """Emit the committed events after the session has returned its connection to the pool.
+
+    ``after_commit`` runs while the connection is still checked out, and an emitter may wait for
+    the live sequencer's lock, whose holder may need a connection of the same pool to read a gap
+    from the outbox (or its catch-up poll). Under load every connection was then held by a
+    committed request waiting for that lock: the pool timed out (30 s, 500s) and the sequencer
+    skipped the events it could not read, which its clients never received.
+    """
+    if transaction.parent is not None:
+        return
+    committed = session.info.pop("committed_events", None)
+    if not committed:
         return
     for emitter in list(_emitters):
         try:
-            emitter(pending)
+            emitter(committed)
         except Exception:  # noqa: BLE001 - a failed emit must not undo a committed change; replay covers it
-            log.exception("emitting %d committed events failed; clients will catch up by replay", len(pending))
+            log.exception("emitting %d committed events failed; clients will catch up by replay", len(committed))
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
     session.info.pop("pending_events", None)
+    session.info.pop("committed_events", None)
     session.info.pop("chain_locked", None)
 
 
