@@ -6,7 +6,7 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 export ATLAS_CONFIG ?=
 
-.PHONY: run test bench lint venv assets clean serve-only
+.PHONY: run test bench loadtest lint venv assets clean serve-only
 
 venv: $(VENV)/.installed
 
@@ -54,6 +54,11 @@ faults: venv
 
 bench: venv
 	$(BIN)/python -m benchmarks
+
+# Load test of the production layout (needs PostgreSQL and Redis on 127.0.0.1; ~2 minutes):
+# 2 servers, 200 operators (locust), 500 live listeners; prints a `loadtest ...` and a `goals:` line.
+loadtest: venv
+	$(BIN)/python -m benchmarks.loadtest
 
 lint: venv
 	$(BIN)/ruff check atlas_coord tests benchmarks migrations

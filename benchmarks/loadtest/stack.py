@@ -1,0 +1,307 @@
+"""The layout under test: a fresh PostgreSQL database, the Redis message queue, operator accounts
+and two ``atlas-coord serve`` processes; every piece registers its own undo with :class:`Stack`.
+
+Server processes, the HTTP helper and the catch-up paging come from the test harnesses
+(``tests/realtime/servers.py``, ``tests/faults/harness.py``), as the fan-out benchmark does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_URL = os.environ.get("ATLAS_LOADTEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("ATLAS_LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Many operators sign in from 127.0.0.1 within seconds; the default (10 per minute) would refuse them.
+LOGIN_RATE_LIMIT = "100000 per minute"
+
+
+class SetupError(RuntimeError):
+    """A service is missing or a setup step failed; the message says which."""
+
+
+@dataclass
+class Stack:
+    """What a run started or created, undone in reverse order by :meth:`close` (idempotent)."""
+
+    workdir: Path
+    undo: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def on_close(self, what: str, action: Callable[[], Any]) -> None:
+        self.undo.append((what, action))
+
+    def close(self) -> None:
+        while self.undo:
+            what, action = self.undo.pop()
+            try:
+                action()
+            except Exception as exc:  # noqa: BLE001 - undo everything else regardless
+                self.notes.append(f"cleanup: {what} failed: {exc!r}")
+
+
+# -- services ----------------------------------------------------------------------------------
+
+
+def check_services() -> None:
+    """PostgreSQL and Redis answer on loopback, or a SetupError naming the missing one."""
+    import redis
+    import sqlalchemy as sa
+
+    from atlas_coord.db import normalise_url
+
+    try:
+        engine = sa.create_engine(normalise_url(POSTGRES_URL), connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001
+        raise SetupError(f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc.__class__.__name__}); "
+                         "set ATLAS_LOADTEST_POSTGRES_URL") from None
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        raise SetupError(f"Redis is not reachable at {REDIS_URL} ({exc.__class__.__name__}); "
+                         "set ATLAS_LOADTEST_REDIS_URL") from None
+
+
+def _admin_engine():
+    import sqlalchemy as sa
+
+    from atlas_coord.db import normalise_url
+
+    return sa.create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+
+
+def create_database(stack: Stack) -> str:
+    """A fresh, empty database ``atlas_loadtest_<random>``; dropped (FORCE) when the stack closes."""
+    name = f"atlas_loadtest_{uuid.uuid4().hex[:10]}"
+    engine = _admin_engine()
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+
+    def drop() -> None:
+        engine = _admin_engine()
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            engine.dispose()
+
+    stack.on_close(f"drop database {name}", drop)
+    return urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
+
+
+def flush_redis(stack: Stack, channel: str) -> None:
+    """Empty the run's Redis database now and again at the end (the login-limit counters live
+    there; pub/sub, which ignores database numbers, is isolated by the run's own channel)."""
+    import redis
+
+    def flush() -> None:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        try:
+            client.flushdb()
+        finally:
+            client.close()
+
+    flush()
+    stack.on_close("flush Redis", flush)
+
+
+def atlas_coord(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
+    """Run the ``atlas-coord`` command of this venv (as an operator would) and return its output."""
+    script = Path(sys.executable).with_name("atlas-coord")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "atlas_coord.cli"]
+    result = subprocess.run([*command, *args], cwd=ROOT, env={**os.environ, **env}, capture_output=True,
+                            text=True, timeout=timeout, check=False)
+    if result.returncode != 0:
+        raise SetupError(f"atlas-coord {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+# -- accounts ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    role: str  # cc, ca, cmd, obs
+    state: str | None = None
+    unit_id: int | None = None
+
+
+def directory(database_url: str) -> dict[str, Any]:
+    """States, units (id, key, state, base) and capability codes of the seeded directory."""
+    import sqlalchemy as sa
+
+    from atlas_coord.db import Database
+    from atlas_coord.models import Capability, State, Unit
+
+    database = Database(database_url)
+    try:
+        with database.transaction() as session:
+            states = list(session.scalars(sa.select(State.code).order_by(State.code)))
+            units = [
+                {"id": u.id, "key": u.key, "state": u.state_code, "lat": u.lat, "lon": u.lon,
+                 "capabilities": sorted(c.capability_code for c in u.capabilities)}
+                for u in session.scalars(sa.select(Unit).order_by(Unit.id))
+            ]
+            capabilities = list(session.scalars(sa.select(Capability.code).order_by(Capability.code)))
+    finally:
+        database.dispose()
+    return {"states": states, "units": units, "capabilities": capabilities}
+
+
+def plan_accounts(data: dict[str, Any], counts: dict[str, int]) -> list[Account]:
+    """One account per operator: crisis centres and competent authorities spread over every
+    state, commanders over every unit (two duty officers for some units), observers."""
+    states, units = data["states"], data["units"]
+    accounts: list[Account] = []
+    for role in ("cc", "ca"):
+        for i in range(counts[role]):
+            state = states[i % len(states)]
+            accounts.append(Account(f"lt-{role}-{state.lower()}-{i // len(states) + 1}", role, state=state))
+    for i in range(counts["cmd"]):
+        unit = units[i % len(units)]
+        accounts.append(Account(f"lt-cmd-{unit['key']}-{i // len(units) + 1}", "cmd", state=unit["state"],
+                                unit_id=unit["id"]))
+    accounts += [Account(f"lt-obs-{i + 1}", "obs") for i in range(counts["obs"])]
+    return accounts
+
+
+GRANTS = {"cc": "crisis_centre:{state}", "ca": "competent_authority:{state}", "cmd": "unit_commander:{unit_id}",
+          "obs": "observer"}
+
+
+def create_accounts(database_url: str, accounts: list[Account], password: str) -> None:
+    """Create the accounts with the same service as ``atlas-coord user add``, in one transaction.
+
+    All share one password, so it is hashed once (argon2 takes ~0.15 s per hash here; 200 of them
+    would be half a minute of setup): the service's hasher is memoised for this call only.
+    """
+    from atlas_coord.db import Database
+    from atlas_coord.services import accounts as service
+
+    digest = service.hash_password(password)
+    original = service.hash_password
+    service.hash_password = lambda value: digest if value == password else original(value)
+    database = Database(database_url)
+    try:
+        with database.transaction() as session:
+            for account in accounts:
+                grant = GRANTS[account.role].format(state=account.state, unit_id=account.unit_id)
+                service.create_user(session, None, username=account.username, password=password,
+                                    grants=[service.GrantSpec.parse(grant)], display_name=f"{account.username} (load test)")
+    finally:
+        service.hash_password = original
+        database.dispose()
+
+
+def newest_event_seq(database_url: str) -> int:
+    import sqlalchemy as sa
+
+    from atlas_coord.db import Database
+    from atlas_coord.models import Event
+
+    database = Database(database_url)
+    try:
+        with database.transaction() as session:
+            return session.scalar(sa.select(sa.func.max(Event.seq))) or 0
+    finally:
+        database.dispose()
+
+
+def outbox_check(database_url: str) -> dict[str, int]:
+    """The outbox after the run: events, and gaps in ``seq`` (must be none: seq is gap-free)."""
+    import sqlalchemy as sa
+
+    from atlas_coord.db import Database
+    from atlas_coord.models import Event
+
+    database = Database(database_url)
+    try:
+        with database.transaction() as session:
+            count, low, high = session.execute(
+                sa.select(sa.func.count(), sa.func.min(Event.seq), sa.func.max(Event.seq))).one()
+    finally:
+        database.dispose()
+    return {"events": count or 0, "seq_gaps": ((high - low + 1) - count) if count else 0, "newest": high or 0}
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+
+def server_env(stack: Stack, database_url: str) -> tuple[dict[str, str], str]:
+    """The environment of every server process (and of the CLI steps): the production settings
+    through ``ATLAS_*`` variables, plus a config file that only names a pub/sub channel of the run's
+    own (``realtime.channel`` has no variable; pub/sub ignores Redis database numbers, so two runs
+    or a developer's server on the same Redis would otherwise hear each other)."""
+    channel = f"atlas-loadtest-{uuid.uuid4().hex[:10]}"
+    config = stack.workdir / "atlas.toml"
+    config.write_text(f'[realtime]\nchannel = "{channel}"\n', encoding="utf-8")
+    env = {
+        "ATLAS_CONFIG": str(config),
+        "ATLAS_DATABASE_URL": database_url,
+        "ATLAS_REDIS_URL": REDIS_URL,
+        "ATLAS_SECRET_KEY": secrets.token_hex(32),
+        "ATLAS_LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT,
+    }
+    return env, channel
+
+
+def start_servers(stack: Stack, env: dict[str, str], count: int) -> list:
+    """``atlas-coord serve --no-scheduler`` processes on free loopback ports, healthy."""
+    from tests.faults.harness import stop_quickly
+    from tests.realtime.servers import ServerProcess
+
+    servers = []
+    for i in range(count):
+        server = ServerProcess(env, stack.workdir / f"server-{i + 1}.log")
+        stack.on_close(f"stop server {i + 1}", lambda server=server: stop_quickly(server))
+        servers.append(server)
+    for server in servers:
+        server.wait(timeout=60)
+    return servers
+
+
+def sign_in_all(urls: list[str], usernames: list[str], password: str) -> dict[str, str]:
+    """A bearer token per user name, signing in alternately on each server (a few at a time:
+    each sign-in costs the server one argon2 verification)."""
+    from tests.faults.harness import call
+
+    def one(item: tuple[int, str]) -> tuple[str, str]:
+        index, username = item
+        reply = call("POST", f"{urls[index % len(urls)]}/api/v1/auth/token",
+                     body={"username": username, "password": password}, timeout=60)
+        if reply.status != 200:
+            raise SetupError(f"sign-in of {username} failed: {reply.status} {reply.body or reply.error}")
+        return username, reply.body["token"]
+
+    with ThreadPoolExecutor(max_workers=2 * len(urls)) as pool:
+        return dict(pool.map(one, enumerate(usernames)))
+
+
+def terminate(process: subprocess.Popen, grace: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
