@@ -193,6 +193,30 @@ def test_requests_are_listed_newest_first_a_page_at_a_time_and_filtered_by_statu
     assert [r["id"] for r in drafts["items"]] == [draft]
 
 
+def test_a_page_of_requests_costs_the_same_few_queries_however_many_rows_it_holds(api, app, database):
+    engine = app.extensions["atlas_db"].engine
+    statements: list[str] = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    def statements_for_one_page() -> int:
+        statements.clear()
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            ok(api.get("/api/v1/requests?per_page=50", "demo-observer"))
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    raise_request(database)
+    statements_for_one_page()  # sign-in and first-use queries out of the way
+    with_one = statements_for_one_page()
+    for _ in range(6):
+        raise_request(database)
+    assert statements_for_one_page() == with_one <= 12
+
+
 def test_the_owner_marks_its_crisis_and_nobody_else_may(api, database):
     crisis = ok(api.post("/api/v1/crises", "demo-ca-be", json=hijacked_aircraft(exercise=True)), 201)
     assert (crisis["state"], crisis["exercise"]) == ("BE", True)
