@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import subprocess
 import sys
 import uuid
@@ -76,33 +75,25 @@ def check_services() -> None:
                          "set ATLAS_LOADTEST_REDIS_URL") from None
 
 
-def _admin_engine():
+def _as_admin(statement: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
     import sqlalchemy as sa
 
     from atlas_coord.db import normalise_url
 
-    return sa.create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
 
 
 def create_database(stack: Stack) -> str:
     """A fresh, empty database ``atlas_loadtest_<random>``; dropped (FORCE) when the stack closes."""
     name = f"atlas_loadtest_{uuid.uuid4().hex[:10]}"
-    engine = _admin_engine()
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    finally:
-        engine.dispose()
-
-    def drop() -> None:
-        engine = _admin_engine()
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            engine.dispose()
-
-    stack.on_close(f"drop database {name}", drop)
+    _as_admin(f'CREATE DATABASE "{name}"')
+    stack.on_close(f"drop database {name}", lambda: _as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     return urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
 
 
@@ -253,14 +244,9 @@ def server_env(stack: Stack, database_url: str) -> tuple[dict[str, str], str]:
     channel = f"atlas-loadtest-{uuid.uuid4().hex[:10]}"
     config = stack.workdir / "atlas.toml"
     config.write_text(f'[realtime]\nchannel = "{channel}"\n', encoding="utf-8")
-    env = {
-        "ATLAS_CONFIG": str(config),
-        "ATLAS_DATABASE_URL": database_url,
-        "ATLAS_REDIS_URL": REDIS_URL,
-        "ATLAS_SECRET_KEY": secrets.token_hex(32),
-        "ATLAS_LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT,
-    }
-    return env, channel
+    from tests.faults.harness import server_env as production_env
+
+    return {**production_env(config, database_url, REDIS_URL), "ATLAS_LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT}, channel
 
 
 def start_servers(stack: Stack, env: dict[str, str], count: int) -> list:
