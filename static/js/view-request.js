@@ -726,6 +726,10 @@ export async function mount(container, { params, setTitle }) {
   }
 
   async function render() {
+    // A live update re-renders while someone may be typing in a kept form: moving its nodes into
+    // the new tree drops their focus, and the next keystrokes would go nowhere. Give it back.
+    const typing = body.contains(document.activeElement) ? document.activeElement : null;
+    const caret = typing && typeof typing.selectionStart === "number" ? [typing.selectionStart, typing.selectionEnd] : null;
     renderHead();
     if (tab === "ranking") await renderRanking();
     else if (tab === "timeline") await renderTimeline();
@@ -733,6 +737,10 @@ export async function mount(container, { params, setTitle }) {
     else renderOverview();
     body.dataset.version = String(request.version);
     body.dataset.status = request.status;
+    if (typing && typing !== document.activeElement && body.contains(typing)) {
+      typing.focus({ preventScroll: true });
+      if (caret) typing.setSelectionRange(caret[0], caret[1]);
+    }
   }
 
   // Reloads overlap (an action's own reload, and those its events trigger): only the latest

@@ -248,6 +248,38 @@ def test_refuse_needs_a_reason_accept_names_units_and_the_requester_withdraws(co
     be.shot("21-request-withdrawn")
 
 
+def test_typing_a_refusal_survives_a_live_update_of_the_request(consoles, server):
+    """Germany is writing its reason when the Netherlands acknowledges the same request: the
+    screen follows live, and the reason, the caret and the keyboard stay where they were."""
+    from tests.factories import request_payload
+
+    expect = _expect()
+    status, created = server.call("POST", "/api/v1/requests", "demo-cc-be", request_payload(addressees=["DE", "NL"]))
+    assert status == 201, created
+    request_id = created["id"]
+    de = consoles("de-authority", timezone="Europe/Berlin")
+    de.sign_in("demo-ca-de")
+    de.goto(f"/requests/{request_id}")
+    page = de.page
+    expect(page.locator('.answer-card[data-state="DE"] [data-seen="true"]')).to_be_visible(timeout=LIVE)
+    panel = page.locator('[data-answer-panel="DE"]')
+    panel.get_by_label("Refuse").check()
+    reason = panel.get_by_label("Reason for refusing (required)")
+    reason.click()
+    page.keyboard.type("Our unit is committed")
+
+    status, _ = server.call("POST", f"/api/v1/requests/{request_id}/seen", "demo-ca-nl", {})
+    assert status == 200
+    expect(page.locator('.answer-card[data-state="NL"] [data-seen="true"]')).to_be_visible(timeout=LIVE)
+
+    page.keyboard.type(" this week.")
+    expect(reason).to_be_focused()
+    expect(reason).to_have_value("Our unit is committed this week.")
+    panel.get_by_role("button", name="Refuse the request").click()
+    expect(page.locator('.answer-card[data-state="DE"]')).to_have_attribute("data-status", "REFUSED")
+    assert de.errors == []
+
+
 def test_connection_indicator_and_catch_up_after_a_drop(consoles, server, unit_ids):
     """The indicator shows the drop; events missed meanwhile arrive after the reconnect."""
     expect = _expect()
