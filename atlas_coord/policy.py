@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from atlas_coord.domain.lifecycle import Role
+from atlas_coord.domain.choices import Role
 
 
 class Scope(StrEnum):

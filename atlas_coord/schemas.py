@@ -15,7 +15,7 @@ from pydantic import (
     field_validator,
 )
 
-from atlas_coord.domain.lifecycle import AssistanceKind, AxisLevel, CapabilityLevel, ReadinessStatus, Role
+from atlas_coord.domain.choices import AssistanceKind, AxisLevel, CapabilityLevel, ReadinessStatus, Role
 
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
 CapabilityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,32}$", to_upper=True)]

@@ -20,7 +20,7 @@ from pydantic import (
     field_validator,
 )
 
-from atlas_coord.domain.lifecycle import (
+from atlas_coord.domain.choices import (
     AssistanceKind,
     CapabilityLevel,
     CostBearer,

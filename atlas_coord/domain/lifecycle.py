@@ -26,9 +26,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Literal, NamedTuple
+
+from .choices import (
+    AnswerStatus,
+    CapabilityLevel,
+    Choice,
+    CostBearer,
+    CostCategory,
+    DeploymentStatus,
+    Party,
+    RequestStatus,
+)
 
 __all__ = [
     'ANSWER_TRANSITIONS',
@@ -37,27 +47,13 @@ __all__ = [
     'GUARDS',
     'REQUEST_TRANSITIONS',
     'TRANSITIONS',
-    'AnswerStatus',
-    'AssistanceKind',
-    'AxisLevel',
-    'CapabilityLevel',
-    'CostBearer',
-    'CostCategory',
     'CostItem',
     'CostTerms',
-    'CounterKind',
-    'CrisisType',
-    'DeploymentStatus',
     'GuardFailed',
     'IllegalTransition',
-    'LegalBasis',
     'LifecycleError',
     'Machine',
-    'Party',
     'PartyNotAllowed',
-    'ReadinessStatus',
-    'RequestStatus',
-    'Role',
     'Transition',
     'allowed_actions',
     'answer_creates_deployments',
@@ -80,134 +76,6 @@ __all__ = [
 # --------------------------------------------------------------------------- statuses
 
 
-class RequestStatus(StrEnum):
-    """Status of an assistance request (Art. 3(1)).
-
-    PARTIALLY_MET and MET are worked out by the system from the units whose commanders have
-    accepted (see :func:`request_fulfilment`). They are not decisions that anyone takes.
-    """
-
-    DRAFT = 'DRAFT'
-    SUBMITTED = 'SUBMITTED'
-    PARTIALLY_MET = 'PARTIALLY_MET'
-    MET = 'MET'
-    CLOSED = 'CLOSED'
-    WITHDRAWN = 'WITHDRAWN'
-
-
-class AnswerStatus(StrEnum):
-    """One addressed State's answer to a request (Art. 3(1): accept, refuse or propose another
-    kind of assistance).
-
-    PENDING means the addressed State has received the request and not yet answered it.
-    """
-
-    PENDING = 'PENDING'
-    ACCEPTED = 'ACCEPTED'
-    REFUSED = 'REFUSED'
-    COUNTER_PROPOSED = 'COUNTER_PROPOSED'
-    COUNTER_ACCEPTED = 'COUNTER_ACCEPTED'
-    COUNTER_REJECTED = 'COUNTER_REJECTED'
-
-
-class DeploymentStatus(StrEnum):
-    """Status of one unit deployed in answer to a request (Art. 3(2)-(3))."""
-
-    ALERTED = 'ALERTED'
-    ACCEPTED = 'ACCEPTED'
-    DECLINED = 'DECLINED'
-    MOBILISING = 'MOBILISING'
-    EN_ROUTE = 'EN_ROUTE'
-    ON_SCENE = 'ON_SCENE'
-    STOOD_DOWN = 'STOOD_DOWN'
-    RETURNED = 'RETURNED'
-    RECALLED = 'RECALLED'
-
-
-class Role(StrEnum):
-    """A user's role. The policy layer maps a role plus its scope to a :class:`Party`."""
-
-    ADMIN = 'admin'
-    CRISIS_CENTRE = 'crisis_centre'
-    COMPETENT_AUTHORITY = 'competent_authority'  # Art. 2: may make requests and authorise deployments
-    UNIT_COMMANDER = 'unit_commander'
-    TRAINING_PLANNER = 'training_planner'  # Art. 5 meetings, joint trainings and exercises
-    OBSERVER = 'observer'
-
-
-class Party(StrEnum):
-    """Who triggers a transition, seen from the request."""
-
-    REQUESTER = 'REQUESTER'  # the requesting State's crisis centre or competent authority
-    ADDRESSED_AUTHORITY = 'ADDRESSED_AUTHORITY'  # the addressed State's competent authority
-    UNIT_COMMANDER = 'UNIT_COMMANDER'  # the commander of the deployed unit
-    SENDING_STATE = 'SENDING_STATE'  # the competent authority of the deployed unit's State
-    SYSTEM = 'SYSTEM'  # automatic, e.g. recomputing MET
-
-
-class LegalBasis(StrEnum):
-    """Legal basis of a request (Decision 2008/617/JHA Art. 8 keeps the other instruments)."""
-
-    DECISION_2008_617 = 'DECISION_2008_617'
-    PRUM_ART_18 = 'PRUM_ART_18'  # Decision 2008/615/JHA: mass gatherings, disasters, serious accidents
-    BILATERAL = 'BILATERAL'
-
-
-class AssistanceKind(StrEnum):
-    """Kinds of assistance (Art. 3(2)): equipment, expertise, and/or action, armed if required."""
-
-    EQUIPMENT = 'EQUIPMENT'
-    EXPERTISE = 'EXPERTISE'
-    ACTION_ARMED = 'ACTION_ARMED'
-    ACTION_UNARMED = 'ACTION_UNARMED'
-
-
-class CrisisType(StrEnum):
-    """Crisis situation (Art. 2(b)): a serious, direct physical threat posed by a criminal offence."""
-
-    HOSTAGE_TAKING = 'hostage_taking'
-    AIRCRAFT_HIJACKING = 'aircraft_hijacking'
-    MARITIME_HIJACKING = 'maritime_hijacking'
-    BUS_HIJACKING = 'bus_hijacking'
-    TRAIN_HIJACKING = 'train_hijacking'
-    TERRORIST_SIEGE = 'terrorist_siege'
-    OTHER = 'other'
-
-
-class CounterKind(StrEnum):
-    """What a counter-proposal changes (Art. 3(1): "propose another kind of assistance")."""
-
-    OTHER_ASSISTANCE_KIND = 'other_assistance_kind'
-    OTHER_UNITS = 'other_units'
-    FEWER_PERSONNEL = 'fewer_personnel'
-    LATER_ARRIVAL = 'later_arrival'
-
-
-class ReadinessStatus(StrEnum):
-    """A unit's readiness as shown on the board. COMMITTED while :func:`deployment_holds_unit`."""
-
-    READY = 'READY'
-    LIMITED = 'LIMITED'
-    COMMITTED = 'COMMITTED'
-    TRAINING = 'TRAINING'
-    UNAVAILABLE = 'UNAVAILABLE'
-
-
-class AxisLevel(StrEnum):
-    """Level of one readiness axis (e.g. personnel, equipment, transport)."""
-
-    READY = 'ready'
-    PARTIAL = 'partial'
-    NONE = 'none'
-
-
-class CapabilityLevel(StrEnum):
-    """How fully a unit holds a capability. FULL satisfies a LIMITED minimum, not the reverse."""
-
-    FULL = 'full'
-    LIMITED = 'limited'
-
-
 _CAPABILITY_RANK = {CapabilityLevel.LIMITED: 1, CapabilityLevel.FULL: 2}
 
 
@@ -227,12 +95,12 @@ def level_satisfies(held: CapabilityLevel | str | None, minimum: CapabilityLevel
 
 Machine = Literal['request', 'answer', 'deployment']
 
-_STATUS_ENUMS: Mapping[str, type[StrEnum]] = MappingProxyType(
+_STATUS_ENUMS: Mapping[str, type[Choice]] = MappingProxyType(
     {'request': RequestStatus, 'answer': AnswerStatus, 'deployment': DeploymentStatus}
 )
 
 
-def status_enum(machine: Machine) -> type[StrEnum]:
+def status_enum(machine: Machine) -> type[Choice]:
     """Return the status enum of ``machine``.
 
     :raise ValueError: if ``machine`` is not 'request', 'answer' or 'deployment'.
@@ -495,7 +363,7 @@ class GuardFailed(LifecycleError):
 # --------------------------------------------------------------------------- planning
 
 
-def _coerce_status(machine: Machine, current: str) -> StrEnum:
+def _coerce_status(machine: Machine, current: str) -> Choice:
     enum = status_enum(machine)
     try:
         return enum(current)
@@ -670,22 +538,6 @@ def counts_towards_fulfilment(status: str, *, recalled: bool = False) -> bool:
 
 
 # --------------------------------------------------------------------------- costs (Art. 4)
-
-
-class CostCategory(StrEnum):
-    """Operational cost categories of a requested State's unit (Art. 4)."""
-
-    TRANSPORT = 'TRANSPORT'
-    ACCOMMODATION = 'ACCOMMODATION'
-    EQUIPMENT = 'EQUIPMENT'
-    OTHER = 'OTHER'
-
-
-class CostBearer(StrEnum):
-    """Which State bears a cost. It compares equal to the plain strings 'requesting' and 'sending'."""
-
-    REQUESTING = 'requesting'
-    SENDING = 'sending'
 
 
 @dataclass(frozen=True)

@@ -30,20 +30,19 @@ import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from itertools import pairwise
 from typing import Any, NamedTuple
+
+from .choices import ConflictKind, ParticipantStatus
 
 __all__ = [
     'EU_CAPITALS',
     'STATE_NAMES',
     'CheckPoint',
     'Conflict',
-    'ConflictKind',
     'CoverageUnit',
     'Deployment',
     'GuardUnit',
-    'ParticipantStatus',
     'UnitWindow',
     'coverage_threshold_check',
     'decide_acceptance',
@@ -56,13 +55,6 @@ __all__ = [
 
 UnitId = Hashable
 Interval = tuple[datetime, datetime | None]
-
-
-class ConflictKind(StrEnum):
-    UNIT_OVERLAP = 'unit_overlap'
-    UNIT_DEPLOYED = 'unit_deployed'
-    READINESS_GUARD = 'readiness_guard'
-    COVERAGE_THRESHOLD = 'coverage_threshold'
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -497,13 +489,6 @@ def _coverage_conflict(point: CheckPoint, run: Mapping[str, Any], threshold_min:
 
 
 # --------------------------------------------------------------------------- participation
-
-
-class ParticipantStatus(StrEnum):
-    INVITED = 'invited'
-    ACCEPTED = 'accepted'
-    DECLINED = 'declined'
-    WAITLISTED = 'waitlisted'
 
 
 def decide_acceptance(capacity: int | None, accepted_count: int) -> str:

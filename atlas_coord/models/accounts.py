@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from atlas_coord.domain.lifecycle import Role
+from atlas_coord.domain.choices import Role
 
 from .base import Base, UtcDateTime, enum_check, utcnow
 

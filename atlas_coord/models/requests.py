@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from atlas_coord.domain.lifecycle import (
+from atlas_coord.domain.choices import (
     AnswerStatus,
     CapabilityLevel,
     CostBearer,

@@ -14,7 +14,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from atlas_coord.domain.lifecycle import Role
+from atlas_coord.domain.choices import Role
 from atlas_coord.policy import Action, Actor, can
 from atlas_coord.services import events, requests
 from atlas_coord.services.errors import ServiceError

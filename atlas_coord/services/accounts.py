@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from atlas_coord.domain.lifecycle import Role
+from atlas_coord.domain.choices import Role
 from atlas_coord.models import ApiToken, RoleGrant, State, Unit, User, utcnow
 from atlas_coord.policy import Action, Actor, Grant, can, valid_grant_scope
 

@@ -14,14 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_coord.domain.choices import DeploymentStatus, RequestStatus
 from atlas_coord.domain.lifecycle import CostItem as CostLine
-from atlas_coord.domain.lifecycle import (
-    CostTerms,
-    DeploymentStatus,
-    RequestStatus,
-    cost_bearer,
-    settlement_summary,
-)
+from atlas_coord.domain.lifecycle import CostTerms, cost_bearer, settlement_summary
 from atlas_coord.models import AssistanceRequest, CostItem, Deployment, Unit, utcnow
 from atlas_coord.policy import Actor
 from atlas_coord.schemas_requests import CostItemIn
@@ -30,14 +25,13 @@ from . import audit, events
 from .deployments import load_deployment
 from .errors import Conflict, Forbidden
 from .requests import (
-    GuardRefused,
     answering_grant,
     audience,
     load_request,
-    lock_request,
     requester_grant,
     unfinished_deployments,
 )
+from .transitions import GuardRefused, lock_row
 
 _NEVER_DEPLOYED = {DeploymentStatus.ALERTED.value, DeploymentStatus.DECLINED.value}
 _SETTLEABLE = {RequestStatus.PARTIALLY_MET.value, RequestStatus.MET.value, RequestStatus.WITHDRAWN.value}
@@ -153,7 +147,7 @@ def record_cost(session: Session, actor: Actor, request_id: int, deployment_id: 
     if deployment.status in _NEVER_DEPLOYED:
         raise Conflict(f"deployment {deployment.id} is {deployment.status}: a unit that never deployed has no "
                        "operational costs", current=deployment.status)
-    lock_request(session, request)
+    lock_row(session, request)
     if request.costs_settled_at is not None:
         raise Conflict(f"the costs of request {request.id} are settled; no more can be recorded",
                        current=request.status)
@@ -189,7 +183,7 @@ def settle_costs(session: Session, actor: Actor, request_id: int, expected_versi
     if expected_version is not None and expected_version != request.version:
         raise Conflict(f"request {request.id} changed since version {expected_version}", current=request.status,
                        version=request.version)
-    lock_request(session, request, unchanged_since=seen)
+    lock_row(session, request, unchanged_since=seen)
     if request.costs_settled_at is not None:
         raise Conflict(f"the costs of request {request.id} are settled already", current=request.status)
     if request.status not in _SETTLEABLE:

@@ -17,12 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from atlas_coord.domain.lifecycle import (
-    Party,
-    ReadinessStatus,
-    deployment_holds_unit,
-    request_open,
-)
+from atlas_coord.domain.choices import Party, ReadinessStatus
+from atlas_coord.domain.lifecycle import deployment_holds_unit, request_open
 from atlas_coord.models import AssistanceRequest, Deployment, Unit, utcnow
 from atlas_coord.policy import Action, Actor, granting
 from atlas_coord.schemas_requests import (
@@ -40,19 +36,14 @@ from atlas_coord.schemas_requests import (
 from . import audit, directory, events
 from .errors import Conflict, Invalid, NotFound
 from .requests import (
-    GuardRefused,
     audience,
-    check_expected_version,
-    check_guards,
-    compare_and_set,
     deployment_view,
     load_request,
-    lock_request,
-    plan,
     recompute_status,
     record_recompute,
     requester_grant,
 )
+from .transitions import GuardRefused, check_expected_version, check_guards, compare_and_set, lock_row, plan
 
 
 def load_deployment(session: Session, actor: Actor, request_id: int, deployment_id: int) -> tuple[AssistanceRequest, Deployment]:
@@ -103,7 +94,7 @@ def _step(
         Party.REQUESTER: requester_grant(actor, request),
         Party.SENDING_STATE: granting(actor, Action.DEPLOYMENT_RECALL, state=unit.state_code),
     }, what)
-    check_expected_version(deployment, expected_version, "deployment", what)
+    check_expected_version(deployment, expected_version, what, machine="deployment")
     seen = (deployment.status, deployment.version)
     check_guards(transition, facts or {}, current=request.status)
     if check is not None:
@@ -111,7 +102,7 @@ def _step(
     before = deployment_view(deployment)
 
     # Lock order: request, deployment (by the compare-and-set), unit; the audit chain comes last.
-    lock_request(session, request)
+    lock_row(session, request)
     target = transition.next_status(deployment.status)
     commits_unit = not deployment_holds_unit(seen[0]) and deployment_holds_unit(target)
     releases_unit = deployment_holds_unit(seen[0]) and not deployment_holds_unit(target)

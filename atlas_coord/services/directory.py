@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from atlas_coord.domain.lifecycle import ReadinessStatus
+from atlas_coord.domain.choices import ReadinessStatus
 from atlas_coord.models import (
     Authority,
     Capability,
@@ -24,6 +24,7 @@ from atlas_coord.schemas import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpd
 
 from . import audit, events
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .transitions import check_expected_version, claim_version
 
 ILLUSTRATIVE_NOTE = "Illustrative public data, not an official ATLAS or GSC list."
 
@@ -277,11 +278,7 @@ def update_unit(session: Session, actor: Actor, unit_id: int, data: UnitUpdate) 
     grant = granting(actor, Action.UNIT_UPDATE, state=unit.state_code)
     if grant is None:
         raise Forbidden(f"you may not change units of {unit.state_code}")
-    if data.expected_version is not None and data.expected_version != unit.version:
-        raise Conflict(
-            f"unit {unit_id} changed since version {data.expected_version}",
-            current={"version": unit.version},
-        )
+    check_expected_version(unit, data.expected_version, f"unit {unit_id}")
     before = unit_view(unit)
     changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
     if "capabilities" in changes:
@@ -301,22 +298,11 @@ def update_unit(session: Session, actor: Actor, unit_id: int, data: UnitUpdate) 
     ):
         if field in changes and changes[field] is not None:
             setattr(unit, field, changes[field])
-    _bump_version(session, unit, before["version"])
+    claim_version(session, unit, before["version"], f"unit {unit.id}")
     after = unit_view(unit)
     audit.record(session, actor, grant.label(), "unit.update", "unit", unit.id, before=before, after=after)
     events.publish(session, "directory.unit_updated", f"unit:{unit.id}", {"unit": after}, [events.ROOM_ALL])
     return unit
-
-
-def _bump_version(session: Session, unit: Unit, seen_version: int) -> None:
-    """Compare-and-set on ``version``: a concurrent change of the same unit makes this one 409."""
-    session.flush()
-    result = session.execute(
-        sa.update(Unit).where(Unit.id == unit.id, Unit.version == seen_version).values(version=seen_version + 1)
-    )
-    if result.rowcount != 1:
-        raise Conflict(f"unit {unit.id} was changed by someone else; reload and retry")
-    session.refresh(unit)
 
 
 MANUAL_STATUSES = {"READY", "LIMITED", "TRAINING", "UNAVAILABLE"}
@@ -400,7 +386,7 @@ def apply_readiness(
             changed_at=unit.readiness_changed_at,
         )
     )
-    _bump_version(session, unit, seen_version)
+    claim_version(session, unit, seen_version, f"unit {unit.id}")
     after = readiness_view(unit)
     audit.record(
         session, actor, role, "unit.readiness", "unit", unit.id, before=before, after=after, request_id=request_id

@@ -7,7 +7,7 @@ of the units offered or deployed, and observers and admins. To anyone else it do
 
 Race safety: every status change is a compare-and-set (:func:`compare_and_set`), so of two
 concurrent changes exactly one wins and the other gets 409 with the current status. Every change
-under a request first locks the request row (:func:`lock_request`), then the answer or deployment,
+under a request first locks the request row (:func:`lock_row`), then the answer or deployment,
 then the unit; audit records and events (which take the chain lock) come last, once every row the
 transaction changes is locked. Taking locks in that one order means concurrent changes queue up
 instead of deadlocking.
@@ -17,33 +17,26 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from atlas_coord.domain.lifecycle import (
-    TRANSITIONS,
+from atlas_coord.domain.choices import (
     AnswerStatus,
     CostBearer,
     DeploymentStatus,
-    GuardFailed,
-    IllegalTransition,
-    Machine,
     Party,
-    PartyNotAllowed,
     ReadinessStatus,
     RequestStatus,
-    Transition,
-    allowed_actions,
+)
+from atlas_coord.domain.lifecycle import (
     answer_creates_deployments,
     counts_towards_fulfilment,
-    evaluate_guards,
     level_satisfies,
     plan_creation,
-    plan_transition,
     recompute_request_status,
     request_open,
 )
@@ -77,180 +70,21 @@ from atlas_coord.schemas_requests import (
 
 from . import audit, events
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .transitions import (
+    bump_version,
+    check_expected_version,
+    check_guards,
+    compare_and_set,
+    lock_row,
+    next_actions,
+    plan,
+)
 
 log = logging.getLogger(__name__)
 
 # The ranking service; its ``snapshot_for_request(session, request) -> dict`` is the contract.
 MATCHING_MODULE = "atlas_coord.services.matching"
 
-
-# ---------------------------------------------------------------- errors
-
-
-class TransitionRefused(Conflict):
-    """The action is not allowed from the current status (409 with ``current`` and ``allowed``)."""
-
-    code = "illegal_transition"
-
-
-class GuardRefused(Conflict):
-    """A guard of the transition table does not hold (409 naming the guard)."""
-
-    code = "guard_failed"
-
-
-# Guards that fail because of what the caller sent: 422 naming the field, not 409.
-_INPUT_GUARDS = {
-    "reason_required": "reason",
-    "eta_required": "eta",
-    "on_scene_commander_required": "on_scene_commander",
-    "units_offered_belong_to_state": "units",
-}
-
-
-# Actions only the system takes (the request's 'recompute'); never offered to people.
-_SYSTEM_ONLY = {
-    machine: {t.action for t in table if t.parties == {Party.SYSTEM}} for machine, table in TRANSITIONS.items()
-}
-
-
-def next_actions(machine: Machine, current: str) -> list[str]:
-    """The actions people may take from ``current`` (the system's own 'recompute' is left out)."""
-    return [a for a in allowed_actions(machine, current) if a not in _SYSTEM_ONLY[machine]]
-
-
-def plan(
-    machine: Machine, action: str, current: str, grants: Mapping[Party, Grant | None], what: str
-) -> tuple[Transition, Grant]:
-    """Find the transition for ``action`` from ``current`` that one of the actor's parties may take.
-
-    :param grants: each party the actor might act as, with the grant that makes it that party
-        (None when it is not).
-    :return: the transition and the grant to record in the audit trail.
-    :raise Forbidden: none of the actor's parties ever takes ``action`` (checked first, so someone
-        with no part in it gets 403 whatever the status), or the status allows it, but not for
-        any party the actor is.
-    :raise TransitionRefused: the action is not allowed from ``current`` (for anyone).
-    """
-    takers = {party for t in TRANSITIONS[machine] if t.action == action for party in t.parties}
-    if not any(grant is not None and party in takers for party, grant in grants.items()):
-        who = ", ".join(sorted(takers - {Party.SYSTEM})) or "the system"
-        raise Forbidden(f"{what}: {action} may be done by {who} only")
-    try:
-        for party, grant in grants.items():
-            if grant is None:
-                continue
-            try:
-                return plan_transition(machine, action, current, party), grant
-            except PartyNotAllowed:
-                continue
-        plan_transition(machine, action, current, Party.SYSTEM)  # raises for an illegal status
-    except IllegalTransition as exc:
-        allowed = next_actions(machine, exc.current)
-        raise TransitionRefused(
-            f"{what} is {exc.current}: cannot {action} (allowed now: {', '.join(allowed) or 'nothing'})",
-            current=exc.current,
-            allowed=allowed,
-        ) from None
-    except PartyNotAllowed as exc:
-        raise Forbidden(f"{what}: {action} may be done by {', '.join(exc.allowed_parties)} only") from None
-    raise Forbidden(f"{what}: {action} is done by the system only")  # pragma: no cover - no such row
-
-
-def check_guards(transition: Transition, facts: Mapping[str, bool], *, current: str | None = None) -> None:
-    """Evaluate the transition's guards from ``facts``.
-
-    :raise Invalid: a guard about the caller's input failed (e.g. a refusal without a reason).
-    :raise GuardRefused: any other guard failed (e.g. the request is no longer open); every such
-        guard is about the request, so ``current`` is the request's status.
-    """
-    try:
-        evaluate_guards(transition, facts)
-    except GuardFailed as exc:
-        if exc.guard in _INPUT_GUARDS:
-            raise Invalid(exc.description, fields={_INPUT_GUARDS[exc.guard]: exc.description}) from None
-        status = f" (the request is {current})" if current else ""
-        raise GuardRefused(f"cannot {transition.action}{status}: {exc.description}", guard=exc.guard,
-                           current=current) from None
-
-
-def check_expected_version(row: Any, expected: int | None, machine: Machine, what: str) -> None:
-    """:raise Conflict: the caller based its change on another version than the current one."""
-    if expected is not None and expected != row.version:
-        raise Conflict(
-            f"{what} changed since version {expected} (now version {row.version}, {row.status}); reload and retry",
-            current=row.status,
-            allowed=next_actions(machine, row.status),
-            version=row.version,
-        )
-
-
-def compare_and_set(
-    session: Session, row: Any, machine: Machine, *, seen: tuple[str, int], to: str, what: str, **values: Any
-) -> None:
-    """``UPDATE ... SET status=:to, version=version+1 WHERE id=:id AND status=:seen AND version=:seen``.
-
-    Exactly one of two concurrent changes of the same row matches; the other changes nothing.
-
-    :param seen: the status and version the change was planned from.
-    :raise Conflict: the row moved on since ``seen`` (409 with its current status and the
-        actions allowed from it).
-    """
-    model = type(row)
-    seen_status, seen_version = seen
-    session.flush()
-    result = session.execute(
-        sa.update(model)
-        .where(model.id == row.id, model.status == seen_status, model.version == seen_version)
-        .values(status=to, version=seen_version + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(row)
-    if result.rowcount != 1:
-        raise Conflict(
-            f"{what} was changed by someone else (now {row.status}, version {row.version}); reload and retry",
-            current=row.status,
-            allowed=next_actions(machine, row.status),
-            version=row.version,
-        )
-
-
-def lock_request(session: Session, request: AssistanceRequest, *, unchanged_since: tuple[str, int] | None = None) -> None:
-    """Lock the request row until the transaction ends, and reload it.
-
-    PostgreSQL takes ``FOR NO KEY UPDATE`` (waiting for a concurrent change to commit, then
-    reading its result); on SQLite ``BEGIN IMMEDIATE`` already serialises writers.
-
-    :param unchanged_since: (status, version) the caller planned from; a request that moved on is a 409.
-    :raise Conflict: the request changed since ``unchanged_since``.
-    """
-    session.flush()
-    session.execute(
-        sa.select(AssistanceRequest)
-        .where(AssistanceRequest.id == request.id)
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    if unchanged_since is not None and (request.status, request.version) != unchanged_since:
-        raise Conflict(
-            f"request {request.id} was changed by someone else (now {request.status}, version "
-            f"{request.version}); reload and retry",
-            current=request.status,
-            allowed=next_actions("request", request.status),
-            version=request.version,
-        )
-
-
-def bump_request_version(session: Session, request: AssistanceRequest) -> None:
-    """Mark that something under the request changed (an answer, a decision, the settlement), so
-    that a requester acting on an older view of it (e.g. withdrawing) gets 409. Needs the lock."""
-    session.execute(
-        sa.update(AssistanceRequest)
-        .where(AssistanceRequest.id == request.id)
-        .values(version=AssistanceRequest.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(request)
 
 
 # ---------------------------------------------------------------- who is who
@@ -787,7 +621,7 @@ def submit_request(session: Session, actor: Actor, request_id: int, expected_ver
     request = load_request(session, actor, request_id)
     what = f"request {request.id}"
     transition, grant = plan("request", "submit", request.status, {Party.REQUESTER: requester_grant(actor, request)}, what)
-    check_expected_version(request, expected_version, "request", what)
+    check_expected_version(request, expected_version, what, machine="request")
     seen = (request.status, request.version)
     receive = plan_creation("answer", Party.SYSTEM)
     if request.address_all:
@@ -828,7 +662,7 @@ def withdraw_request(session: Session, actor: Actor, request_id: int, data: Requ
     request = load_request(session, actor, request_id)
     what = f"request {request.id}"
     transition, grant = plan("request", "withdraw", request.status, {Party.REQUESTER: requester_grant(actor, request)}, what)
-    check_expected_version(request, data.expected_version, "request", what)
+    check_expected_version(request, data.expected_version, what, machine="request")
     seen = (request.status, request.version)
     compare_and_set(session, request, "request", seen=seen, to=transition.next_status(request.status), what=what,
                     withdrawn_at=utcnow(), withdrawal_reason=data.reason)
@@ -862,9 +696,9 @@ def close_request(session: Session, actor: Actor, request_id: int, expected_vers
     request = load_request(session, actor, request_id)
     what = f"request {request.id}"
     transition, grant = plan("request", "close", request.status, {Party.REQUESTER: requester_grant(actor, request)}, what)
-    check_expected_version(request, expected_version, "request", what)
+    check_expected_version(request, expected_version, what, machine="request")
     seen = (request.status, request.version)
-    lock_request(session, request, unchanged_since=seen)
+    lock_row(session, request, unchanged_since=seen)
     unfinished = unfinished_deployments(session, request)
     check_guards(transition, {
         "all_deployments_finished_and_costs_settled": not unfinished and request.costs_settled_at is not None,
@@ -1001,9 +835,9 @@ def _answer(
     what = f"the answer of {addressee.state_code} to request {request.id}"
     transition, grant = plan("answer", action, addressee.status,
                              {Party.ADDRESSED_AUTHORITY: answering_grant(actor, addressee.state_code)}, what)
-    check_expected_version(addressee, expected_version, "answer", what)
+    check_expected_version(addressee, expected_version, what, machine="answer")
     seen = (addressee.status, addressee.version)
-    lock_request(session, request)
+    lock_row(session, request)
     check_guards(transition, {"request_open": request_open(request.status), **(facts or {})}, current=request.status)
     if unit_ids is not None:
         _check_offered_units(session, addressee.state_code, unit_ids, units_field)
@@ -1011,7 +845,7 @@ def _answer(
     acknowledgement = {} if addressee.seen_at else {"seen_at": now, "seen_by_id": actor.user_id}
     compare_and_set(session, addressee, "answer", seen=seen, to=transition.next_status(addressee.status), what=what,
                     answered_by_id=actor.user_id, answered_at=now, **acknowledgement, **values)
-    bump_request_version(session, request)
+    bump_version(session, request)
     for unit_id in unit_ids or []:
         addressee.offered_units.append(OfferedUnit(unit_id=unit_id))
     session.flush()
@@ -1090,15 +924,15 @@ def decide_counter(
     addressee = load_addressee(request, state)
     what = f"the counter-proposal of {addressee.state_code} to request {request.id}"
     transition, grant = plan("answer", action, addressee.status, {Party.REQUESTER: requester_grant(actor, request)}, what)
-    check_expected_version(addressee, data.expected_version, "answer", what)
+    check_expected_version(addressee, data.expected_version, what, machine="answer")
     seen = (addressee.status, addressee.version)
-    lock_request(session, request)
+    lock_row(session, request)
     check_guards(transition, {"request_open": request_open(request.status)}, current=request.status)
     if accept_it:
         _check_offered_units(session, addressee.state_code, [o.unit_id for o in addressee.offered_units], "units")
     compare_and_set(session, addressee, "answer", seen=seen, to=transition.next_status(addressee.status), what=what,
                     decided_by_id=actor.user_id, decided_at=utcnow(), counter_decision_reason=data.reason)
-    bump_request_version(session, request)
+    bump_version(session, request)
     alerted = _alert_units(session, request, addressee) if answer_creates_deployments(addressee.status) else []
     audit.record(session, actor, grant.label(), f"answer.{action}", "answer", addressee.id,
                  before={"status": seen[0]}, after={"status": addressee.status, "reason": data.reason},
@@ -1141,7 +975,7 @@ def record_arrangement(session: Session, actor: Actor, request_id: int, state: s
     grant = requester_grant(actor, request) or answering_grant(actor, addressee.state_code)
     if grant is None:
         raise Forbidden("only the requester and the answering State record their arrangements")
-    lock_request(session, request)
+    lock_row(session, request)
     session.refresh(addressee)
     arrangement = session.scalars(
         sa.select(Arrangement).where(Arrangement.addressee_id == addressee.id).execution_options(populate_existing=True)

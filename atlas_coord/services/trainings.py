@@ -39,7 +39,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from atlas_coord.domain import recurrence
 from atlas_coord.domain import training_rules as rules
-from atlas_coord.domain.lifecycle import DeploymentStatus, ReadinessStatus, deployment_holds_unit
+from atlas_coord.domain.choices import ConflictKind, DeploymentStatus, ReadinessStatus
+from atlas_coord.domain.lifecycle import deployment_holds_unit
 from atlas_coord.models import (
     Capability,
     State,
@@ -66,6 +67,7 @@ from atlas_coord.schemas_trainings import (
 
 from . import audit, events
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .transitions import check_expected_version, claim_version
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +91,10 @@ REMINDED_STATUSES = ("invited", "accepted", "waitlisted")
 SYSTEM_ROLE = "system"
 
 _KIND_ORDER = {
-    rules.ConflictKind.READINESS_GUARD: 0,
-    rules.ConflictKind.COVERAGE_THRESHOLD: 1,
-    rules.ConflictKind.UNIT_DEPLOYED: 2,
-    rules.ConflictKind.UNIT_OVERLAP: 3,
+    ConflictKind.READINESS_GUARD: 0,
+    ConflictKind.COVERAGE_THRESHOLD: 1,
+    ConflictKind.UNIT_DEPLOYED: 2,
+    ConflictKind.UNIT_OVERLAP: 3,
 }
 
 # The member state of each check point of the coverage grid (for the fallback ETA's notice).
@@ -865,24 +867,6 @@ def _plan_grant(actor: Actor, state: str) -> Grant:
     return grant
 
 
-def _bump_version(session: Session, training: Training, seen_version: int) -> None:
-    """Compare-and-set on ``version``: a concurrent change of the same training makes this one 409."""
-    session.flush()
-    result = session.execute(
-        sa.update(Training).where(Training.id == training.id, Training.version == seen_version)
-        .values(version=seen_version + 1, updated_at=utcnow())
-    )
-    if result.rowcount != 1:
-        raise Conflict(f"training {training.id} was changed by someone else; reload and retry")
-    session.refresh(training)
-
-
-def _check_expected_version(training: Training, expected: int | None) -> None:
-    if expected is not None and expected != training.version:
-        raise Conflict(f"training {training.id} changed since version {expected}",
-                       current={"version": training.version})
-
-
 def _require_planned(training: Training) -> None:
     if training.status != "planned":
         raise Conflict(f"training {training.id} is {training.status}", current={"status": training.status})
@@ -1015,7 +999,7 @@ def update_training(session: Session, actor: Actor, settings, training_id: int, 
     host = session.get(Unit, training.host_unit_id)
     grant = _plan_grant(actor, host.state_code)
     _require_planned(training)
-    _check_expected_version(training, data.expected_version)
+    check_expected_version(training, data.expected_version, f"training {training.id}")
     changes = data.model_dump(exclude_unset=True, exclude={"expected_version", "override_reason", "align_start"})
     new_host = host
     if "host_unit_id" in changes:
@@ -1067,7 +1051,7 @@ def update_training(session: Session, actor: Actor, settings, training_id: int, 
         _promote_waitlisted(session, settings, training, now)
     if override_grant is not None:
         _record_override(session, actor, override_grant, training, data.override_reason, assessment, "update", now)
-    _bump_version(session, training, seen_version)
+    claim_version(session, training, seen_version, f"training {training.id}", updated_at=utcnow())
     sync_schedule(session, settings, training, now=now)
     after = _publish(session, training, "training.updated", {"warnings": assessment.warnings})
     audit.record(session, actor, grant.label(), "training.update", "training", training.id, before=before, after=after)
@@ -1112,12 +1096,12 @@ def cancel_training(session: Session, actor: Actor, settings, training_id: int, 
     host = session.get(Unit, training.host_unit_id)
     grant = _plan_grant(actor, host.state_code)
     _require_planned(training)
-    _check_expected_version(training, data.expected_version)
+    check_expected_version(training, data.expected_version, f"training {training.id}")
     before = view(session, training)
     seen_version = training.version
     training.status = "cancelled"
     training.cancel_reason = data.reason
-    _bump_version(session, training, seen_version)
+    claim_version(session, training, seen_version, f"training {training.id}", updated_at=utcnow())
     sync_schedule(session, settings, training, now=now)
     after = _publish(session, training, "training.cancelled", {"reason": data.reason})
     audit.record(session, actor, grant.label(), "training.cancel", "training", training.id, before=before, after=after)
@@ -1140,7 +1124,7 @@ def edit_occurrence(session: Session, actor: Actor, settings, training_id: int, 
     host = session.get(Unit, training.host_unit_id)
     grant = _plan_grant(actor, host.state_code)
     _require_planned(training)
-    _check_expected_version(training, data.expected_version)
+    check_expected_version(training, data.expected_version, f"training {training.id}")
     timing = timing_of(training)
     if not timing.contains(recurrence_id):
         raise NotFound(f"{recurrence_id:%Y-%m-%d %H:%M} is not an occurrence of training {training_id}",
@@ -1175,7 +1159,7 @@ def edit_occurrence(session: Session, actor: Actor, settings, training_id: int, 
     training.schedule_changed_at = now
     if override_grant is not None:
         _record_override(session, actor, override_grant, training, data.override_reason, assessment, "occurrence", now)
-    _bump_version(session, training, seen_version)
+    claim_version(session, training, seen_version, f"training {training.id}", updated_at=utcnow())
     sync_schedule(session, settings, training, now=now)
     occurrence = {"recurrence_id": _iso_local(recurrence_id), "cancelled": data.cancelled,
                   "start_local": _iso_local(data.start_local), "end_local": _iso_local(data.end_local), "title": data.title}
@@ -1211,7 +1195,7 @@ def revert_occurrence(session: Session, actor: Actor, settings, training_id: int
     training.occurrence_overrides.remove(row)
     training.series_end_utc = replace(timing, overrides=overrides).series_end_utc()
     training.schedule_changed_at = now
-    _bump_version(session, training, seen_version)
+    claim_version(session, training, seen_version, f"training {training.id}", updated_at=utcnow())
     sync_schedule(session, settings, training, now=now)
     occurrence = {"recurrence_id": _iso_local(recurrence_id), "reverted": True}
     _publish(session, training, "training.updated", {"occurrence": occurrence})
@@ -1237,7 +1221,7 @@ def invite_units(session: Session, actor: Actor, settings, training_id: int, dat
     host = session.get(Unit, training.host_unit_id)
     grant = _plan_grant(actor, host.state_code)
     _require_planned(training)
-    _check_expected_version(training, data.expected_version)
+    check_expected_version(training, data.expected_version, f"training {training.id}")
     by_unit = {p.unit_id: p for p in training.participants}
     for index, unit_id in enumerate(data.unit_ids):
         _unit_or_invalid(session, unit_id, f"unit_ids.{index}")
@@ -1263,7 +1247,7 @@ def invite_units(session: Session, actor: Actor, settings, training_id: int, dat
             existing.invited_by_id, existing.responded_at, existing.responded_by_id = actor.user_id, None, None
     if override_grant is not None:
         _record_override(session, actor, override_grant, training, data.override_reason, assessment, "invite", now)
-    _bump_version(session, training, seen_version)
+    claim_version(session, training, seen_version, f"training {training.id}", updated_at=utcnow())
     change = {"change": "invited", "unit_ids": list(data.unit_ids)}
     after = _publish(session, training, "training.participant_changed", change)
     audit.record(session, actor, grant.label(), "training.invite", "training", training.id,
@@ -1322,7 +1306,7 @@ def respond(session: Session, actor: Actor, settings, training_id: int, unit_id:
         promoted = _promote_waitlisted(session, settings, training, now)
     if override_grant is not None:
         _record_override(session, actor, override_grant, training, data.override_reason, assessment, "accept", now)
-    _bump_version(session, training, seen_version)
+    claim_version(session, training, seen_version, f"training {training.id}", updated_at=utcnow())
     change = {"change": "responded", "unit_id": unit_id, "previous": previous, "status": participant.status,
               "promoted_unit_ids": promoted}
     _publish(session, training, "training.participant_changed", change)

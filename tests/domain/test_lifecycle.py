@@ -13,20 +13,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from atlas_coord.domain import choices
 from atlas_coord.domain import lifecycle as lc
-from atlas_coord.domain.lifecycle import (
+from atlas_coord.domain.choices import (
     AnswerStatus,
     CapabilityLevel,
     CostBearer,
     CostCategory,
+    DeploymentStatus,
+    Party,
+    RequestStatus,
+)
+from atlas_coord.domain.lifecycle import (
     CostItem,
     CostTerms,
-    DeploymentStatus,
     GuardFailed,
     IllegalTransition,
-    Party,
     PartyNotAllowed,
-    RequestStatus,
     allowed_actions,
     cost_bearer,
     plan_creation,
@@ -330,16 +333,16 @@ def test_level_satisfies(held, minimum, ok):
 
 
 def test_enum_values():
-    assert [r.value for r in lc.Role] == ['admin', 'crisis_centre', 'competent_authority', 'unit_commander',
+    assert [r.value for r in choices.Role] == ['admin', 'crisis_centre', 'competent_authority', 'unit_commander',
                                           'training_planner', 'observer']
-    assert [s.value for s in lc.ReadinessStatus] == ['READY', 'LIMITED', 'COMMITTED', 'TRAINING', 'UNAVAILABLE']
-    assert [s.value for s in lc.AxisLevel] == ['ready', 'partial', 'none']
-    assert [s.value for s in lc.CrisisType] == ['hostage_taking', 'aircraft_hijacking', 'maritime_hijacking',
+    assert [s.value for s in choices.ReadinessStatus] == ['READY', 'LIMITED', 'COMMITTED', 'TRAINING', 'UNAVAILABLE']
+    assert [s.value for s in choices.AxisLevel] == ['ready', 'partial', 'none']
+    assert [s.value for s in choices.CrisisType] == ['hostage_taking', 'aircraft_hijacking', 'maritime_hijacking',
                                                 'bus_hijacking', 'train_hijacking', 'terrorist_siege', 'other']
-    assert [s.value for s in lc.CounterKind] == ['other_assistance_kind', 'other_units', 'fewer_personnel',
+    assert [s.value for s in choices.CounterKind] == ['other_assistance_kind', 'other_units', 'fewer_personnel',
                                                  'later_arrival']
-    assert [s.value for s in lc.LegalBasis] == ['DECISION_2008_617', 'PRUM_ART_18', 'BILATERAL']
-    assert [s.value for s in lc.AssistanceKind] == ['EQUIPMENT', 'EXPERTISE', 'ACTION_ARMED', 'ACTION_UNARMED']
+    assert [s.value for s in choices.LegalBasis] == ['DECISION_2008_617', 'PRUM_ART_18', 'BILATERAL']
+    assert [s.value for s in choices.AssistanceKind] == ['EQUIPMENT', 'EXPERTISE', 'ACTION_ARMED', 'ACTION_UNARMED']
     assert RequestStatus.PARTIALLY_MET == 'PARTIALLY_MET'  # StrEnum: stores and compares as plain text
 
 
@@ -438,10 +441,13 @@ def test_settlement_conserves_money(items, overrides):
 # --------------------------------------------------------------------------- purity
 
 
-def test_module_imports_only_the_standard_library():
-    tree = ast.parse(Path(lc.__file__).read_text())
+@pytest.mark.parametrize('module', [lc, choices], ids=['lifecycle', 'choices'])
+def test_module_imports_only_the_standard_library_and_the_vocabularies(module):
+    tree = ast.parse(Path(module.__file__).read_text())
     roots = {alias.name.split('.')[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
              for alias in node.names}
     roots |= {node.module.split('.')[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module}
+              if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+    relative = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
     assert roots <= set(sys.stdlib_module_names) | {'__future__'}
+    assert relative <= {'choices'}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from atlas_coord.domain.lifecycle import Role
+from atlas_coord.domain.choices import Role
 from atlas_coord.policy import Action, Actor, Grant, can, valid_grant_scope
 
 OWN, OTHER = "BE", "FR"

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from atlas_coord.domain.lifecycle import Role
+from atlas_coord.domain.choices import Role
 from atlas_coord.policy import Actor, Grant
 from atlas_coord.realtime.auth import HandshakeError, parse_handshake
 from atlas_coord.realtime.presence import MemoryPresence, RedisPresence, Viewer, summary

@@ -12,7 +12,7 @@ from atlas_coord import schemas_requests as sr
 from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, Event, RequestAddressee, Unit
 from atlas_coord.services import deployments, requests
 from atlas_coord.services.errors import Conflict, Forbidden
-from atlas_coord.services.requests import GuardRefused, TransitionRefused
+from atlas_coord.services.transitions import GuardRefused, TransitionRefused
 from tests.factories import (
     accept_with,
     deployment_steps,
