@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .core import REGISTRY, Operation
@@ -106,10 +107,18 @@ def path_parameter(name: str, converter: str) -> dict[str, Any]:
     return parameter
 
 
+def _response_model(op: Operation) -> type[BaseModel] | None:
+    schema = SUCCESS.get(op.name)
+    return schema if isinstance(schema, type) and issubclass(schema, BaseModel) else None
+
+
 def _success(op: Operation) -> dict[str, Any]:
     schema = SUCCESS.get(op.name) or op.response
     if schema is None:
         raise LookupError(f"{op.name} ({op.method.upper()} {op.path}) declares no response schema")
+    model = _response_model(op)
+    if model is not None:
+        schema = {"$ref": f"#/components/schemas/{model.__name__}"}
     media_type = MEDIA_TYPES.get(op.name, "application/json")
     return {"description": op.summary, "content": {media_type: {"schema": schema}}}
 
@@ -126,8 +135,11 @@ def _error(op: Operation, status: int) -> dict[str, Any]:
 def build_document(version: str) -> dict[str, Any]:
     models = {op.body for op in REGISTRY.operations if op.body} | {op.query for op in REGISTRY.operations if op.query}
     ordered = sorted(models, key=lambda m: m.__name__)
+    # Response models are described as they are serialised (the same models build the bodies).
+    outputs = sorted({m for op in REGISTRY.operations if (m := _response_model(op))} - models, key=lambda m: m.__name__)
     _, schema = models_json_schema(
-        [(model, "validation") for model in ordered], ref_template="#/components/schemas/{model}"
+        [(model, "validation") for model in ordered] + [(model, "serialization") for model in outputs],
+        ref_template="#/components/schemas/{model}",
     )
     components = dict(schema.get("$defs", {}))
     components["Error"] = ERROR_SCHEMA

@@ -216,7 +216,8 @@ ICALENDAR: Schema = {"type": "string", "description": "an iCalendar (RFC 5545) d
 
 HEALTH = obj({"status": {"enum": ["ok", "unavailable"]}, "database": {"enum": ["ok", "unreachable"]}, "version": STR})
 
-SUCCESS: dict[str, Schema] = {
+# A value is a JSON schema, or a response model (atlas_coord.serializers) that builds the body itself.
+SUCCESS: dict[str, Schema | type] = {
     "system.healthz": HEALTH,
     "system.livez": obj({"status": {"const": "ok"}}),
     "system.openapi_document": obj({"openapi": STR, "info": OBJ, "paths": OBJ, "components": OBJ}),
