@@ -7,6 +7,9 @@ Scopes:
 - ``GRANT_SCOPE``: a network-wide grant acts anywhere, a state grant only in its own state
   (training planners may be either).
 A role/action pair missing from the table is refused.
+
+The live layer's rooms come from the same grants (:func:`rooms_for`): which rooms a user joins
+is a policy decision, so the live channel keeps the REST API's need-to-know.
 """
 
 from __future__ import annotations
@@ -170,3 +173,47 @@ def valid_grant_scope(role: Role, state: str | None, unit_id: int | None) -> str
     if role in (Role.ADMIN, Role.OBSERVER):
         return None if state is None and unit_id is None else f"{role.value} is network-wide and takes no scope"
     return "unknown role"  # pragma: no cover
+
+
+# ---------------------------------------------------------------- live rooms
+
+ROOM_ALL = "all"
+ROOM_OBSERVERS = "observers"
+# Observers and admins follow the whole network: every event names their room.
+NETWORK_ROLES = frozenset({Role.OBSERVER, Role.ADMIN})
+
+
+def state_room(code: str) -> str:
+    return f"state:{code}"
+
+
+def requests_room(code: str) -> str:
+    """Requests raised by or addressed to a state: only for roles that may read that state's
+    requests (its crisis centre and competent authority), so the live channel keeps the same
+    need-to-know as the REST API."""
+    return f"requests:{code}"
+
+
+def unit_room(unit_id: int) -> str:
+    return f"unit:{unit_id}"
+
+
+def request_room(request_id: int) -> str:
+    return f"request:{request_id}"
+
+
+def rooms_for(actor: Actor) -> list[str]:
+    """The rooms ``actor`` joins on connect, and the audience filter used for replay.
+
+    ``all`` (every signed-in user), ``state:XX`` (each state of the actor's grants; a unit
+    commander also belongs to the unit's state), ``requests:XX`` (only where the actor may read
+    XX's requests), ``unit:N`` (the unit's commander) and ``observers`` (network-wide roles).
+    ``request:N`` is not among them: it is joined by watching a request the actor may see.
+    """
+    rooms = {ROOM_ALL}
+    rooms.update(state_room(code) for code in actor.states)
+    rooms.update(requests_room(code) for code in actor.states if can(actor, Action.REQUEST_READ, state=code))
+    rooms.update(unit_room(unit_id) for unit_id in actor.unit_ids)
+    if any(grant.role in NETWORK_ROLES for grant in actor.grants):
+        rooms.add(ROOM_OBSERVERS)
+    return sorted(rooms)

@@ -7,9 +7,9 @@ from typing import Annotated
 from flask import Blueprint
 from pydantic import Field
 
-from atlas_coord.realtime import replay
-from atlas_coord.realtime.rooms import rooms_for
+from atlas_coord.policy import rooms_for
 from atlas_coord.schemas import MAX_INT, Strict
+from atlas_coord.services import events
 
 from . import db_session
 from .core import current_actor, endpoint
@@ -53,4 +53,9 @@ class EventsQuery(Strict):
 def list_events(query: EventsQuery):
     """In ``seq`` order; only the events addressed to a room you belong to (your state, your unit,
     everyone; observers and admins see all). Page with ``after=last_seq`` until ``items`` is short."""
-    return replay.page(db_session(), rooms_for(current_actor()), after=query.after, limit=query.limit)
+    found = events.catch_up_page(db_session(), rooms_for(current_actor()), after=query.after, limit=query.limit)
+    body = {"items": found.items, "total": found.total, "last_seq": found.last_seq}
+    if found.truncated is not None:
+        outbox = found.outbox
+        body["replay_truncated"] = {"reason": found.truncated, "oldest_seq": outbox.oldest, "newest_seq": outbox.newest}
+    return body

@@ -10,7 +10,8 @@ Wiring (nothing starts at import time):
   once at start-up, so that its events reach the clients of every server process at once.
   Without Redis there is nothing to call: each server finds such events in the outbox within
   a couple of seconds (its catch-up poll).
-- The scheduler calls :func:`purge_expired_events` (in its own transaction) to apply retention.
+
+Replay and retention read the outbox and live in :mod:`atlas_coord.services.events`.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from typing import Any
 
 from atlas_coord.services import events
 
-from .replay import purge_expired_events
 from .sequencer import LIVE_EVENT, OrderedManager, OrderedRedisManager
 
-__all__ = ["LIVE_EVENT", "external_emitter", "init_realtime", "purge_expired_events"]
+__all__ = ["LIVE_EVENT", "external_emitter", "init_realtime"]
 
 log = logging.getLogger(__name__)
 

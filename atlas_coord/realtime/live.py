@@ -1,5 +1,8 @@
 """The live layer of one server process: connections, rooms, replay, presence and acknowledgement.
 
+It connects, authorises (rooms from :func:`atlas_coord.policy.rooms_for`) and emits; what a
+connection may replay is read from the outbox through :mod:`atlas_coord.services.events`.
+
 Socket.IO handlers (``handlers.py``) are one-liners that call the methods of :class:`Live`; the
 methods take the connection's ``sid`` and plain data, so they can be tested without a socket.
 """
@@ -18,15 +21,13 @@ import sqlalchemy as sa
 from socketio.exceptions import ConnectionRefusedError  # noqa: A004 - carries its message to the client
 from sqlalchemy.orm import Session
 
-from atlas_coord.models import Event
-from atlas_coord.policy import Actor
+from atlas_coord.policy import Actor, rooms_for
 from atlas_coord.services import events, requests
 from atlas_coord.services.errors import ServiceError
 
 from . import auth as handshake_auth
-from . import replay
 from .presence import MemoryPresence, Presence, RedisPresence, Viewer, summary
-from .rooms import may_watch_request, rooms_for
+from .rooms import may_watch_request
 from .sequencer import LIVE_EVENT, Sequencer
 
 log = logging.getLogger(__name__)
@@ -106,11 +107,11 @@ class Live:
 
     def _committed_range(self, after: int, upto: int | None):
         with self.reading() as session:
-            return replay.committed_range(session, after=after, upto=upto)
+            return events.committed_range(session, after=after, upto=upto)
 
     def _newest_seq(self) -> int:
         with self.reading() as session:
-            return session.scalar(sa.select(sa.func.max(Event.seq))) or 0
+            return events.newest_seq(session)
 
     # -- emitting ---------------------------------------------------------------------------
 
@@ -180,10 +181,10 @@ class Live:
         sent_upto, replayed, truncated = after, 0, None
         if after is not None:
             with self.reading() as session:
-                outbox = replay.bounds(session)
-                truncated = replay.truncation(after, outbox)
-                if truncated is None and replay.count_visible(session, conn.rooms, after=after, upto=outbox.newest) > REPLAY_MAX:
-                    truncated = replay.TOO_MANY
+                outbox = events.bounds(session)
+                truncated = events.truncation(after, outbox)
+                if truncated is None and events.count_visible(session, conn.rooms, after=after, upto=outbox.newest) > REPLAY_MAX:
+                    truncated = events.TOO_MANY
             if truncated is None:
                 sent_upto, count = self._replay_to(conn, after, outbox.newest)
                 replayed += count
@@ -205,7 +206,7 @@ class Live:
         count = 0
         while after < upto:
             with self.reading() as session:
-                batch = replay.visible_after(session, conn.rooms, after=after, upto=upto, limit=REPLAY_BATCH)
+                batch = events.visible_after(session, conn.rooms, after=after, upto=upto, limit=REPLAY_BATCH)
             for envelope in batch:
                 self._send(conn.sid, LIVE_EVENT, envelope)
             count += len(batch)
@@ -306,15 +307,15 @@ class Live:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= REPLAY_BATCH:
             return error("validation_error", f"limit must be between 1 and {REPLAY_BATCH}")
         with self.reading() as session:
-            outbox = replay.bounds(session)
-            items = replay.visible_after(session, conn.rooms, after=after, upto=conn.live_from, limit=limit)
+            outbox = events.bounds(session)
+            items = events.visible_after(session, conn.rooms, after=after, upto=conn.live_from, limit=limit)
         complete = len(items) < limit
         body: dict[str, Any] = {
             "items": items,
             "last_seq": conn.live_from if complete else items[-1]["seq"],
             "complete": complete,
         }
-        reason = replay.truncation(after, outbox)
+        reason = events.truncation(after, outbox)
         if reason is not None:
             body["replay_truncated"] = {"reason": reason, "oldest_seq": outbox.oldest}
         return body

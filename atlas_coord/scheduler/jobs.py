@@ -8,7 +8,7 @@ Each tick, in order, each step in its own short transactions:
 4. send the reminders that are due (``training.reminder`` event + audit record);
 5. escalate request answers whose deadline passed (``services.requests.escalate_overdue_answers``,
    when the requests layer provides it);
-6. apply the event retention (``realtime.purge_expired_events``, when the live layer provides it).
+6. apply the event retention (``services.events.purge_expired_events``).
 
 Exactly once: a row is claimed with a compare-and-set update (``sent_at``/``started_at``/
 ``ended_at`` from NULL) and its side effects (readiness changes, the outbox event, the audit
@@ -31,10 +31,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from atlas_coord import realtime
 from atlas_coord.db import Database
 from atlas_coord.models import utcnow
-from atlas_coord.services import requests, trainings
+from atlas_coord.services import events, requests, trainings
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +133,7 @@ def escalate_overdue_answers(database: Database, now: datetime) -> int:
 
 def purge_expired_events(database: Database, settings) -> int:
     with database.transaction() as session:
-        return realtime.purge_expired_events(session, settings)
+        return events.purge_expired_events(session, settings)
 
 
 def dispatch_due(database: Database, settings, *, now: datetime | None = None, worker: str | None = None) -> DispatchReport:

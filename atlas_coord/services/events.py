@@ -1,13 +1,20 @@
-"""The event outbox: each change's event is written in its transaction and emitted after commit.
+"""The event outbox: append, emit after commit, replay and retention.
 
-Services call :func:`publish`; the live layer registers an emitter with :func:`set_emitter`.
-Nothing is emitted for a transaction that rolls back.
+Services call :func:`publish` to write an event in their transaction; the live layer registers
+an emitter with :func:`set_emitter`, and nothing is emitted for a transaction that rolls back.
+Reading the outbox back (the live layer's replay after a reconnect, the REST catch-up page,
+the live sequencer's gap reads) and applying the retention period are here too. Every read
+filters by the same audience rule as the live rooms (:func:`visible_to` over
+:func:`atlas_coord.policy.rooms_for`), so what a user can replay is exactly what the user would
+have received live.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,36 +22,27 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from atlas_coord.models import Event, utcnow
+from atlas_coord.policy import (  # the audience vocabulary of publish(), decided by the policy
+    ROOM_ALL,
+    ROOM_OBSERVERS,
+    request_room,
+    requests_room,
+    state_room,
+    unit_room,
+)
 
 from .audit import ensure_chain_lock, json_safe
+
+__all__ = [
+    "ROOM_ALL", "ROOM_OBSERVERS", "request_room", "requests_room", "state_room", "unit_room",
+    "publish", "set_emitter", "envelope", "visible_after", "count_visible", "committed_range",
+    "newest_seq", "bounds", "truncation", "catch_up_page", "purge_expired_events",
+]
 
 log = logging.getLogger(__name__)
 
 Envelope = dict[str, Any]
 _emitters: list[Callable[[list[Envelope]], None]] = []
-
-ROOM_ALL = "all"
-ROOM_OBSERVERS = "observers"
-
-
-def state_room(code: str) -> str:
-    return f"state:{code}"
-
-
-def requests_room(code: str) -> str:
-    """Requests raised by or addressed to a state: only for roles that may read that state's
-    requests (its crisis centre and competent authority), so the live channel keeps the same
-    need-to-know as the REST API."""
-    return f"requests:{code}"
-
-
-def unit_room(unit_id: int) -> str:
-    return f"unit:{unit_id}"
-
-
-def request_room(request_id: int) -> str:
-    return f"request:{request_id}"
-
 
 def envelope(event: Event) -> Envelope:
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "subject": event.subject, "data": event.data}
@@ -115,15 +113,110 @@ def visible_to(rooms: Iterable[str]) -> sa.ColumnElement[bool]:
     return sa.or_(*clauses) if clauses else sa.false()
 
 
-def replay(session: Session, rooms: Iterable[str], *, after: int = 0, limit: int = 1000) -> list[Envelope]:
-    query = (
-        sa.select(Event).where(Event.seq > after).where(visible_to(list(rooms))).order_by(Event.seq).limit(limit)
-    )
-    return [envelope(row) for row in session.scalars(query)]
+# ---------------------------------------------------------------- reading back
 
+# Why a replay cannot be complete; the client must reload its state over REST.
+EXPIRED = "expired"  # the client's last seq is older than the retention period
+UNKNOWN_SEQ = "unknown_seq"  # the client's last seq is ahead of the outbox (a restored database)
+TOO_MANY = "too_many"  # more missed events than one replay carries
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The outbox's oldest retained and newest ``seq`` (0 and 0 when it is empty)."""
+
+    oldest: int
+    newest: int
+
+
+def bounds(session: Session) -> Bounds:
+    oldest, newest = session.execute(sa.select(sa.func.min(Event.seq), sa.func.max(Event.seq))).one()
+    return Bounds(oldest or 0, newest or 0)
+
+
+def newest_seq(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.max(Event.seq))) or 0
+
+
+def truncation(after: int, outbox: Bounds) -> str | None:
+    """Why replaying from ``after`` would miss events, or None when it is complete."""
+    if after > outbox.newest:
+        return UNKNOWN_SEQ
+    if outbox.oldest and after < outbox.oldest - 1:
+        return EXPIRED
+    return None
+
+
+def visible_after(
+    session: Session, rooms: list[str], *, after: int, upto: int | None = None, limit: int = 500
+) -> list[Envelope]:
+    """Envelopes visible to ``rooms`` with ``after < seq <= upto``, in ``seq`` order."""
+    query = sa.select(Event).where(Event.seq > after).where(visible_to(rooms))
+    if upto is not None:
+        query = query.where(Event.seq <= upto)
+    return [envelope(row) for row in session.scalars(query.order_by(Event.seq).limit(limit))]
+
+
+def count_visible(session: Session, rooms: list[str], *, after: int, upto: int) -> int:
+    query = (
+        sa.select(sa.func.count())
+        .select_from(Event)
+        .where(Event.seq > after, Event.seq <= upto)
+        .where(visible_to(rooms))
+    )
+    return session.scalar(query) or 0
+
+
+def committed_range(session: Session, *, after: int, upto: int | None, limit: int = 1000) -> list[tuple[Envelope, list[str]]]:
+    """Every committed event with ``after < seq <= upto`` and its rooms (for the live sequencer)."""
+    query = sa.select(Event).where(Event.seq > after)
+    if upto is not None:
+        query = query.where(Event.seq <= upto)
+    rows = session.scalars(query.order_by(Event.seq).limit(limit))
+    return [(envelope(row), list(row.audience)) for row in rows]
+
+
+@dataclass(frozen=True)
+class CatchUpPage:
+    """One page of ``GET /api/v1/events?after=N``.
+
+    ``last_seq`` is what to pass as ``after`` next: the last item's seq while more pages
+    follow, and the outbox's newest seq at the time of the query once this is the last page
+    (the events in between are not addressed to this user). ``truncated`` says why the events
+    after ``after`` are not all there any more (None when they are).
+    """
+
+    items: list[Envelope]
+    total: int
+    last_seq: int
+    outbox: Bounds
+    truncated: str | None
+
+
+def catch_up_page(session: Session, rooms: list[str], *, after: int, limit: int) -> CatchUpPage:
+    """The visible events after ``after``, a page at a time. The newest seq is read first so
+    that an event committed during the call is never skipped."""
+    outbox = bounds(session)
+    items = visible_after(session, rooms, after=after, upto=outbox.newest, limit=limit)
+    total = count_visible(session, rooms, after=after, upto=outbox.newest)
+    last_seq = outbox.newest if len(items) >= total else items[-1]["seq"]
+    return CatchUpPage(items, total, last_seq, outbox, truncation(after, outbox))
+
+
+# ---------------------------------------------------------------- retention
 
 def purge_older_than(session: Session, cutoff) -> int:
     """Apply the retention period, always keeping the newest event so ``seq`` never restarts."""
-    newest = session.execute(sa.select(sa.func.max(Event.seq))).scalar() or 0
+    newest = newest_seq(session)
     result = session.execute(sa.delete(Event).where(Event.at < cutoff, Event.seq < newest))
     return result.rowcount or 0
+
+
+def purge_expired_events(session: Session, settings) -> int:
+    """Delete events older than ``realtime.event_retention_days`` (the scheduler calls this).
+
+    ``settings`` is the app's :class:`~atlas_coord.config.Settings`. The newest event is always
+    kept so that ``seq`` never restarts. Returns the number of events deleted; the caller commits.
+    """
+    cutoff = utcnow() - timedelta(days=settings.realtime.event_retention_days)
+    return purge_older_than(session, cutoff)

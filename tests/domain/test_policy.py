@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from atlas_coord.domain.choices import Role
-from atlas_coord.policy import Action, Actor, Grant, can, valid_grant_scope
+from atlas_coord.policy import Action, Actor, Grant, can, rooms_for, valid_grant_scope
 
 OWN, OTHER = "BE", "FR"
 OWN_UNIT, OTHER_UNIT = 1, 2
@@ -81,3 +81,19 @@ def test_observers_change_nothing():
 )
 def test_grant_scopes_fit_their_role(role, state, unit, ok):
     assert (valid_grant_scope(role, state, unit) is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("grants", "rooms"),
+    [
+        ((Grant(Role.CRISIS_CENTRE, "BE"),), ["all", "requests:BE", "state:BE"]),
+        ((Grant(Role.UNIT_COMMANDER, unit_id=12, unit_state="FR"),), ["all", "state:FR", "unit:12"]),
+        ((Grant(Role.OBSERVER),), ["all", "observers"]),
+        ((Grant(Role.ADMIN),), ["all", "observers"]),
+        ((Grant(Role.TRAINING_PLANNER),), ["all"]),
+        ((Grant(Role.COMPETENT_AUTHORITY, "NL"), Grant(Role.TRAINING_PLANNER, "DE")), ["all", "requests:NL", "state:DE", "state:NL"]),
+        ((), ["all"]),
+    ],
+)
+def test_live_rooms_come_from_grants_only(grants, rooms):
+    assert rooms_for(Actor(1, "someone", grants)) == rooms

@@ -316,7 +316,7 @@ def test_replay_beyond_retention_says_so(clients, database, app):
     import sqlalchemy as sa
 
     from atlas_coord.models import Event, utcnow
-    from atlas_coord.realtime import purge_expired_events
+    from atlas_coord.services.events import purge_expired_events
 
     for i in range(3):
         publish(database, "test.old", [events.ROOM_ALL], subject="test", i=i)

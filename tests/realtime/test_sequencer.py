@@ -1,4 +1,4 @@
-"""The pieces of the live layer that need no socket: sequencer, rooms, handshake, presence."""
+"""The pieces of the live layer that need no socket: sequencer, handshake, presence."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ import uuid
 
 import pytest
 
-from atlas_coord.domain.choices import Role
-from atlas_coord.policy import Actor, Grant
 from atlas_coord.realtime.auth import HandshakeError, parse_handshake
 from atlas_coord.realtime.presence import MemoryPresence, RedisPresence, Viewer, summary
-from atlas_coord.realtime.rooms import rooms_for
 from atlas_coord.realtime.sequencer import Sequencer
 
 
@@ -114,22 +111,6 @@ def test_an_event_without_rooms_is_never_broadcast():
     sequencer.offer({"seq": 1}, [])
     assert delivered == []
     assert sequencer.head == 1
-
-
-@pytest.mark.parametrize(
-    ("grants", "rooms"),
-    [
-        ((Grant(Role.CRISIS_CENTRE, "BE"),), ["all", "requests:BE", "state:BE"]),
-        ((Grant(Role.UNIT_COMMANDER, unit_id=12, unit_state="FR"),), ["all", "state:FR", "unit:12"]),
-        ((Grant(Role.OBSERVER),), ["all", "observers"]),
-        ((Grant(Role.ADMIN),), ["all", "observers"]),
-        ((Grant(Role.TRAINING_PLANNER),), ["all"]),
-        ((Grant(Role.COMPETENT_AUTHORITY, "NL"), Grant(Role.TRAINING_PLANNER, "DE")), ["all", "requests:NL", "state:DE", "state:NL"]),
-        ((), ["all"]),
-    ],
-)
-def test_rooms_come_from_grants_only(grants, rooms):
-    assert rooms_for(Actor(1, "someone", grants)) == rooms
 
 
 @pytest.mark.parametrize(

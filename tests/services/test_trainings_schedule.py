@@ -192,13 +192,13 @@ def test_an_occurrence_missed_while_no_scheduler_ran_is_closed_without_switching
 
 
 def test_answer_deadlines_and_event_retention_are_handed_to_their_layers(database, settings, monkeypatch):
-    import atlas_coord.realtime as realtime
+    import atlas_coord.services.events as events_service
     import atlas_coord.services.requests as requests_service
 
     seen = []
     monkeypatch.setattr(requests_service, "escalate_overdue_answers", lambda s, now: seen.append(("escalate", now)) or 2,
                         raising=False)
-    monkeypatch.setattr(realtime, "purge_expired_events", lambda s, cfg: seen.append(("purge", cfg)) or 5, raising=False)
+    monkeypatch.setattr(events_service, "purge_expired_events", lambda s, cfg: seen.append(("purge", cfg)) or 5, raising=False)
 
     report = dispatch_due(database, settings, now=START)
 
