@@ -62,6 +62,7 @@ loadtest: venv
 
 lint: venv
 	$(BIN)/ruff check atlas_coord tests benchmarks migrations
+	$(BIN)/ruff check --select C901 atlas_coord
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -68,6 +68,12 @@ def init_api(app: Flask) -> None:
 
     for module in (system, auth, directory, events, trainings, requests, matching):
         app.register_blueprint(module.bp)
+    _install_request_scope(app)
+    _install_error_handlers(app)
+
+
+def _install_request_scope(app: Flask) -> None:
+    """Sign-in and CSRF before each request; one commit (or rollback) after it."""
 
     @app.before_request
     def _authenticate():
@@ -109,6 +115,10 @@ def init_api(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
+
+
+def _install_error_handlers(app: Flask) -> None:
+    """Every error answers with the one error envelope ``{"error": {code, message, fields}}``."""
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):

@@ -114,6 +114,74 @@ def current_actor() -> Actor:
     return actor
 
 
+class _Refused(Exception):
+    """An input refused before the view runs; carries the error response to send."""
+
+    def __init__(self, response) -> None:
+        super().__init__()
+        self.response = response
+
+
+def _check_path_args(path_args: dict[str, Any]) -> None:
+    """:raise _Refused: an id too large to exist (404), or a NUL character in a path part (422)."""
+    for name, value in path_args.items():
+        if isinstance(value, int) and value > MAX_ID:
+            raise _Refused(error_response(404, "not_found", f"no {name.removesuffix('_id')} {value}", {name: "no such id"}))
+        if isinstance(value, str) and "\x00" in value:
+            raise _Refused(_nul_error(name))
+
+
+def _validate(model: type[BaseModel], raw: Any) -> BaseModel:
+    """:raise _Refused: a NUL character anywhere in ``raw``, or a field the model refuses (422)."""
+    bad = _nul_field(raw, "")
+    if bad:
+        raise _Refused(_nul_error(bad))
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _Refused(validation_error(exc)) from None
+
+
+def _query_args() -> dict[str, Any]:
+    """The query string as a dict; a repeated key becomes a list."""
+    return {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
+
+
+def _json_body() -> dict[str, Any]:
+    """:raise _Refused: the body is not JSON (415) or not a JSON object (400)."""
+    payload = request.get_json(silent=True)
+    if not request.is_json:
+        raise _Refused(error_response(415, "unsupported_media_type", "send the body as application/json", {"body": "expected JSON"}))
+    if not isinstance(payload, dict):
+        raise _Refused(error_response(400, "bad_json", "the body must be a JSON object", {"body": "not a JSON object"}))
+    return payload
+
+
+def _view_arguments(op: Operation, path_args: dict[str, Any], query, body) -> dict[str, Any]:
+    """The view's keyword arguments: the path's, and ``query``/``body`` validated, in the order
+    the errors are reported (path, sign-in, query, body).
+
+    :raise _Refused: an invalid input.
+    :raise Unauthenticated: the operation needs a signed-in user and there is none.
+    """
+    _check_path_args(path_args)
+    if op.auth:
+        current_actor()
+    kwargs: dict[str, Any] = dict(path_args)
+    if query is not None:
+        kwargs["query"] = _validate(query, _query_args())
+    if body is not None:
+        kwargs["body"] = _validate(body, _json_body())
+    return kwargs
+
+
+def _jsonify(result: Any, status: int):
+    """A dict or list becomes a JSON response with the operation's status; anything else is a response already."""
+    if isinstance(result, tuple) or not isinstance(result, (dict, list)):
+        return result
+    return jsonify(result), status
+
+
 def endpoint(
     bp: Blueprint,
     rule: str,
@@ -130,62 +198,31 @@ def endpoint(
     """Register a JSON endpoint. The view receives ``body=`` and/or ``query=`` as validated models."""
 
     def decorator(view: Callable) -> Callable:
+        op = Operation(
+            path=(bp.url_prefix or "") + _RULE_PARAM.sub(lambda m: "{" + m.group(2) + "}", rule),
+            method=method.lower(),
+            summary=summary,
+            description=(view.__doc__ or "").strip(),
+            tags=[bp.name],
+            body=body,
+            query=query,
+            auth=auth,
+            status=status,
+            response=response,
+            errors=errors,
+            name=f"{bp.name}.{view.__name__}",
+            path_params=path_params(rule),
+        )
+
         @functools.wraps(view)
         def wrapper(**path_args: Any):
-            kwargs: dict[str, Any] = dict(path_args)
-            for name, value in path_args.items():
-                if isinstance(value, int) and value > MAX_ID:
-                    return error_response(404, "not_found", f"no {name.removesuffix('_id')} {value}",
-                                          {name: "no such id"})
-                if isinstance(value, str) and "\x00" in value:
-                    return _nul_error(name)
-            if auth:
-                current_actor()
-            if query is not None:
-                raw = {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
-                bad = _nul_field(raw, "")
-                if bad:
-                    return _nul_error(bad)
-                try:
-                    kwargs["query"] = query.model_validate(raw)
-                except ValidationError as exc:
-                    return validation_error(exc)
-            if body is not None:
-                payload = request.get_json(silent=True)
-                if not request.is_json:
-                    return error_response(415, "unsupported_media_type", "send the body as application/json", {"body": "expected JSON"})
-                if not isinstance(payload, dict):
-                    return error_response(400, "bad_json", "the body must be a JSON object", {"body": "not a JSON object"})
-                bad = _nul_field(payload, "")
-                if bad:
-                    return _nul_error(bad)
-                try:
-                    kwargs["body"] = body.model_validate(payload)
-                except ValidationError as exc:
-                    return validation_error(exc)
-            result = view(**kwargs)
-            if isinstance(result, tuple) or not isinstance(result, (dict, list)):
-                return result
-            return jsonify(result), status
+            try:
+                kwargs = _view_arguments(op, path_args, query, body)
+            except _Refused as refused:
+                return refused.response
+            return _jsonify(view(**kwargs), status)
 
-        openapi_path = _RULE_PARAM.sub(lambda m: "{" + m.group(2) + "}", rule)
-        REGISTRY.operations.append(
-            Operation(
-                path=(bp.url_prefix or "") + openapi_path,
-                method=method.lower(),
-                summary=summary,
-                description=(view.__doc__ or "").strip(),
-                tags=[bp.name],
-                body=body,
-                query=query,
-                auth=auth,
-                status=status,
-                response=response,
-                errors=errors,
-                name=f"{bp.name}.{view.__name__}",
-                path_params=path_params(rule),
-            )
-        )
+        REGISTRY.operations.append(op)
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
         return wrapper
 
