@@ -1,155 +1,40 @@
-"""Request and query schemas (pydantic). They validate at the edge and generate the OpenAPI document."""
+"""Edge-only wire schemas (pydantic): sign-in and matching queries. They validate at the edge and
+generate the OpenAPI document.
+
+The shared field types and the paging query live in :mod:`atlas_coord.services.inputs`, the
+directory's commands in :mod:`atlas_coord.services.directory_commands`; the names below are
+imported from there by the other wire-schema modules (``schemas_requests``, ``schemas_trainings``).
+"""
 
 from __future__ import annotations
 
-import math
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationInfo,
-    field_validator,
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from atlas_coord.domain.choices import AssistanceKind, CapabilityLevel
+from atlas_coord.services.inputs import (
+    MAX_INT,
+    CapabilityCode,
+    Id,
+    Latitude,
+    Longitude,
+    Page,
+    Point,
+    ShortText,
+    StateCode,
+    Strict,
 )
 
-from atlas_coord.domain.choices import AssistanceKind, AxisLevel, CapabilityLevel, ReadinessStatus, Role
-
-StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
-CapabilityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,32}$", to_upper=True)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-# Ids, sequence numbers and versions are INTEGER columns (int4 on PostgreSQL): larger numbers
-# would make the database refuse the query, so they are a 422 on the field instead.
-MAX_INT = 2**31 - 1
-Id = Annotated[int, Field(ge=1, le=MAX_INT)]
-Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS84 latitude in degrees")]
-Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS84 longitude in degrees")]
-
-
-class Strict(BaseModel):
-    """Unknown fields are errors, so a typo never passes silently."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Point(Strict):
-    lat: Latitude
-    lon: Longitude
-
-    @field_validator("lat", "lon")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
-
-
-class Station(Strict):
-    name: ShortText
-    lat: Latitude
-    lon: Longitude
-
-
-class CapabilityHoldingIn(Strict):
-    code: CapabilityCode
-    level: CapabilityLevel = CapabilityLevel("full")
-    quantity: Annotated[int, Field(ge=1, le=10_000)] | None = None
-
-
-class Page(Strict):
-    page: Annotated[int, Field(ge=1, le=1_000_000)] = 1
-    per_page: Annotated[int, Field(ge=1, le=500)] = 50
-
-
-class UnitFilter(Page):
-    state: StateCode | None = None
-    capability: CapabilityCode | None = None
-    readiness: ReadinessStatus | None = None
-    q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
-        None, description="text search in names, parent agency and base city"
-    )
-
-
-class UnitCreate(Strict):
-    key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")] | None = None
-    state: StateCode
-    name: ShortText
-    local_name: ShortText | None = None
-    english_name: ShortText | None = None
-    parent_agency: ShortText
-    base_city: ShortText
-    base: Point
-    stations: Annotated[list[Station], Field(max_length=50)] = []
-    tier: Literal["T1", "T2", "T3"] = "T2"
-    personnel: Annotated[int, Field(ge=0, le=100_000)] = 0
-    air_transport: Literal["helicopter", "fixed_wing", "none"] = "none"
-    languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]], Field(max_length=30)] = []
-    notice_domestic_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 30
-    notice_international_min: Annotated[int, Field(ge=0, le=14 * 24 * 60)] = 180
-    capabilities: Annotated[list[CapabilityHoldingIn], Field(max_length=100)] = []
-    source_note: Annotated[str, StringConstraints(max_length=1000)] | None = None
-
-
-class UnitUpdate(Strict):
-    """Only the fields given change; ``state`` cannot change (a unit belongs to its state)."""
-
-    name: ShortText | None = None
-    local_name: ShortText | None = None
-    english_name: ShortText | None = None
-    parent_agency: ShortText | None = None
-    base_city: ShortText | None = None
-    base: Point | None = None
-    stations: Annotated[list[Station], Field(max_length=50)] | None = None
-    tier: Literal["T1", "T2", "T3"] | None = None
-    personnel: Annotated[int, Field(ge=0, le=100_000)] | None = None
-    air_transport: Literal["helicopter", "fixed_wing", "none"] | None = None
-    languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]], Field(max_length=30)] | None = None
-    notice_domestic_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = None
-    notice_international_min: Annotated[int, Field(ge=0, le=14 * 24 * 60)] | None = None
-    capabilities: Annotated[list[CapabilityHoldingIn], Field(max_length=100)] | None = None
-    source_note: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    expected_version: Id | None = Field(
-        None, description="reject the update with 409 if the unit changed since this version"
-    )
-
-
-class ReadinessUpdate(Strict):
-    status: ReadinessStatus
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-    break_off_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = Field(
-        None, description="for TRAINING: the unit can break off within this many minutes", validate_default=True
-    )
-    personnel: AxisLevel = AxisLevel("ready")
-    equipment: AxisLevel = AxisLevel("ready")
-    transport: AxisLevel = AxisLevel("ready")
-    expected_version: Id | None = None
-
-    @field_validator("break_off_min")
-    @classmethod
-    def _break_off_only_for_training(cls, value: int | None, info: ValidationInfo) -> int | None:
-        status = info.data.get("status")
-        if status == ReadinessStatus.TRAINING and value is None:
-            raise ValueError("required when status is TRAINING")
-        if status is not None and status != ReadinessStatus.TRAINING and value is not None:
-            raise ValueError("applies only to TRAINING")
-        return value
+__all__ = [
+    "MAX_INT", "CapabilityCode", "Id", "Latitude", "Longitude", "Page", "Point", "ShortText", "StateCode", "Strict",
+    "LoginBody", "MatchRequirement", "WhatIfMatch", "MatchOptions",
+]
 
 
 class LoginBody(Strict):
     username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-
-
-class UserCreate(Strict):
-    username: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{3,80}$")]
-    password: Annotated[str, StringConstraints(min_length=10, max_length=1024)]
-    display_name: ShortText | None = None
-    roles: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z_]+(:[A-Za-z0-9]+)?$")]], Field(min_length=1, max_length=20)]
-
-
-ROLE_NAMES = [role.value for role in Role]
 
 
 class MatchRequirement(Strict):

@@ -10,19 +10,13 @@ from flask import Blueprint, Flask, current_app, g, session
 from flask_wtf.csrf import generate_csrf
 
 from atlas_coord.schemas import LoginBody
+from atlas_coord.serializers.accounts import LoginOut, MeOut, SignedOutOut, TokenOut, TokenRevokedOut, UserOut
 from atlas_coord.services import accounts
 
 from . import db_session
 from .core import current_actor, endpoint, error_json
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
-
-TOKEN_RESPONSE = {
-    "type": "object",
-    "required": ["token"],
-    "properties": {"token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}},
-}
-
 
 def _settings():
     return current_app.config["ATLAS_SETTINGS"]
@@ -44,7 +38,7 @@ def _commit_failed_attempt():
     db_session().commit()
 
 
-@endpoint(bp, "/token", "POST", body=LoginBody, auth=False, summary="Exchange a user name and password for a bearer token", response=TOKEN_RESPONSE)
+@endpoint(bp, "/token", "POST", body=LoginBody, auth=False, summary="Exchange a user name and password for a bearer token")
 def create_token(body: LoginBody):
     """Use the token as ``Authorization: Bearer <token>``. A bad login gets 401."""
     try:
@@ -55,7 +49,7 @@ def create_token(body: LoginBody):
     token, row = accounts.issue_token(
         db_session(), user, lifetime=timedelta(hours=_settings().auth.token_lifetime_hours)
     )
-    return {"token": token, "expires_at": row.expires_at.isoformat()}
+    return TokenOut.of(token, row.expires_at).wire()
 
 
 @endpoint(bp, "/token", "DELETE", summary="Revoke the bearer token used for this call", status=200)
@@ -65,7 +59,7 @@ def revoke_token():
     if token_row is None:
         raise accounts.Invalid("this call was not made with a bearer token", fields={"Authorization": "bearer token required"})
     accounts.revoke_token(db_session(), db_session().merge(token_row))
-    return {"revoked": True}
+    return TokenRevokedOut(revoked=True).wire()
 
 
 @endpoint(bp, "/login", "POST", body=LoginBody, auth=False, summary="Sign in to the console (session cookie)")
@@ -81,14 +75,14 @@ def login(body: LoginBody):
     session["user_id"] = user.id
     # Changing the password ends every session that was opened with the old one.
     session["pw"] = user.password_hash[-16:]
-    return {"user": accounts.user_view(user), "csrf_token": generate_csrf()}
+    return LoginOut(user=UserOut.of(user), csrf_token=generate_csrf()).wire()
 
 
 @endpoint(bp, "/logout", "POST", summary="Sign out of the console")
 def logout():
     """Ends the cookie session."""
     session.clear()
-    return {"signed_out": True}
+    return SignedOutOut(signed_out=True).wire()
 
 
 @endpoint(bp, "/me", summary="Who am I: the user, roles and a CSRF token")
@@ -96,7 +90,7 @@ def me():
     """The console calls this on load."""
     actor = current_actor()
     user = accounts.get_user(db_session(), actor.user_id)
-    return {"user": accounts.user_view(user), "csrf_token": generate_csrf(), "auth": g.auth_via}
+    return MeOut(user=UserOut.of(user), csrf_token=generate_csrf(), auth=g.auth_via).wire()
 
 
 # The sign-in endpoints share one per-address budget (``auth.login_rate_limit``).

@@ -5,8 +5,18 @@ from __future__ import annotations
 from flask import Blueprint
 
 from atlas_coord.policy import Action, can
-from atlas_coord.schemas import Page, ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
+from atlas_coord.schemas import Page
+from atlas_coord.serializers import Out, PagedPage
+from atlas_coord.serializers import Page as ListPage
+from atlas_coord.serializers.directory import (
+    AuthorityOut,
+    CapabilityOut,
+    ReadinessChangeOut,
+    StateOut,
+    UnitOut,
+)
 from atlas_coord.services import directory
+from atlas_coord.services.directory_commands import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
 from atlas_coord.services.errors import Forbidden
 
 from . import db_session
@@ -14,88 +24,79 @@ from .core import current_actor, endpoint
 
 bp = Blueprint("directory", __name__, url_prefix="/api/v1")
 
-UNIT_LIST = {
-    "type": "object",
-    "required": ["items", "total"],
-    "properties": {"items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"}},
-}
-
-
 def _require_read() -> None:
     if not can(current_actor(), Action.DIRECTORY_READ):
         raise Forbidden("you may not read the directory")
 
 
-def _paged(items: list, total: int, page: Page) -> dict:
-    return {"items": items, "total": total, "page": page.page, "per_page": page.per_page}
-
-
-def _page_of(rows: list, page: Page) -> dict:
+def _page_of(model: type[Out], rows: list, page: Page) -> dict:
     """Page a short, fully loaded list (states, authorities, capabilities)."""
     start = (page.page - 1) * page.per_page
-    return _paged(rows[start : start + page.per_page], len(rows), page)
+    items = [model.of(row) for row in rows[start : start + page.per_page]]
+    return PagedPage[model](items=items, total=len(rows), page=page.page, per_page=page.per_page).wire()
 
 
-@endpoint(bp, "/states", query=Page, summary="Participating states", response=UNIT_LIST)
+@endpoint(bp, "/states", query=Page, summary="Participating states")
 def list_states(query: Page):
     """EU members, the associated states (NO, IS, CH) and partners, with their IANA time zone."""
     _require_read()
-    return _page_of([directory.state_view(s) for s in directory.list_states(db_session())], query)
+    return _page_of(StateOut, directory.list_states(db_session()), query)
 
 
-@endpoint(bp, "/authorities", query=Page, summary="Competent authorities (Art. 2)", response=UNIT_LIST)
+@endpoint(bp, "/authorities", query=Page, summary="Competent authorities (Art. 2)")
 def list_authorities(query: Page):
     """Who may request assistance and who may answer, per state, with a 24/7 contact channel."""
     _require_read()
-    return _page_of([directory.authority_view(a) for a in directory.list_authorities(db_session())], query)
+    return _page_of(AuthorityOut, directory.list_authorities(db_session()), query)
 
 
-@endpoint(bp, "/capabilities", query=Page, summary="The capability taxonomy", response=UNIT_LIST)
+@endpoint(bp, "/capabilities", query=Page, summary="The capability taxonomy")
 def list_capabilities(query: Page):
     """Environments, specialist modules and support capabilities, held as data."""
     _require_read()
-    return _page_of([directory.capability_view(c) for c in directory.list_capabilities(db_session())], query)
+    return _page_of(CapabilityOut, directory.list_capabilities(db_session()), query)
 
 
-@endpoint(bp, "/units", query=UnitFilter, summary="List units with filters and paging", response=UNIT_LIST)
+@endpoint(bp, "/units", query=UnitFilter, summary="List units with filters and paging")
 def list_units(query: UnitFilter):
     """Filter by state, capability, readiness status and text; ordered by state, name, id."""
     _require_read()
     units, total = directory.list_units(db_session(), query)
-    return _paged([directory.unit_view(u) for u in units], total, query)
+    items = [UnitOut.of(u) for u in units]
+    return PagedPage[UnitOut](items=items, total=total, page=query.page, per_page=query.per_page).wire()
 
 
 @endpoint(bp, "/units/<int:unit_id>", summary="One unit")
 def get_unit(unit_id: int):
     """The unit with its stations, capabilities and current readiness."""
     _require_read()
-    return directory.unit_view(directory.get_unit(db_session(), unit_id))
+    return UnitOut.of(directory.get_unit(db_session(), unit_id)).wire()
 
 
 @endpoint(bp, "/units", "POST", body=UnitCreate, status=201, summary="Add a unit (admin, or the state's competent authority)")
 def create_unit(body: UnitCreate):
     """Returns the new unit; the directory change is audited and sent live."""
     unit = directory.create_unit(db_session(), current_actor(), body)
-    return directory.unit_view(unit)
+    return UnitOut.of(unit).wire()
 
 
 @endpoint(bp, "/units/<int:unit_id>", "PATCH", body=UnitUpdate, summary="Change a unit's directory entry")
 def update_unit(unit_id: int, body: UnitUpdate):
     """Only the fields given change. ``expected_version`` guards against overwriting a concurrent change."""
     unit = directory.update_unit(db_session(), current_actor(), unit_id, body)
-    return directory.unit_view(unit)
+    return UnitOut.of(unit).wire()
 
 
 @endpoint(bp, "/units/<int:unit_id>/readiness", "PUT", body=ReadinessUpdate, summary="Report the unit's readiness (its commander)")
 def set_readiness(unit_id: int, body: ReadinessUpdate):
     """READY, LIMITED, TRAINING (with break-off minutes) or UNAVAILABLE, with a reason and the three axes."""
     unit = directory.set_readiness(db_session(), current_actor(), unit_id, body)
-    return directory.unit_view(unit)
+    return UnitOut.of(unit).wire()
 
 
 @endpoint(bp, "/units/<int:unit_id>/readiness/history", summary="The unit's readiness history, newest first")
 def readiness_history(unit_id: int):
     """Every change with its reason, source and author."""
     _require_read()
-    rows = directory.readiness_history(db_session(), unit_id)
-    return {"items": rows, "total": len(rows)}
+    rows = [ReadinessChangeOut.of(row) for row in directory.readiness_history(db_session(), unit_id)]
+    return ListPage[ReadinessChangeOut](items=rows, total=len(rows)).wire()

@@ -112,20 +112,28 @@ def _response_model(op: Operation) -> type[BaseModel] | None:
     return schema if isinstance(schema, type) and issubclass(schema, BaseModel) else None
 
 
-def _success(op: Operation) -> dict[str, Any]:
+def _success_schema(op: Operation, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    """The JSON schema of ``op``'s success body: a reference to its response model, or the schema."""
+    model = _response_model(op)
+    if model is not None:
+        return refs[model]
     schema = SUCCESS.get(op.name) or op.response
     if schema is None:
         raise LookupError(f"{op.name} ({op.method.upper()} {op.path}) declares no response schema")
-    model = _response_model(op)
-    if model is not None:
-        schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return schema
+
+
+def _success(op: Operation, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    schema = _success_schema(op, refs)
     media_type = MEDIA_TYPES.get(op.name, "application/json")
     return {"description": op.summary, "content": {media_type: {"schema": schema}}}
 
 
-def _error(op: Operation, status: int) -> dict[str, Any]:
+def _error(op: Operation, status: int, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
     if op.name == "system.healthz" and status == 503:
-        return {"description": STATUS_TEXT[503], "content": {"application/json": {"schema": SUCCESS[op.name]}}}
+        # An unreachable database answers with the health body itself.
+        schema = _success_schema(op, refs)
+        return {"description": STATUS_TEXT[503], "content": {"application/json": {"schema": schema}}}
     return {
         "description": STATUS_TEXT[status],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -137,17 +145,20 @@ def build_document(version: str) -> dict[str, Any]:
     ordered = sorted(models, key=lambda m: m.__name__)
     # Response models are described as they are serialised (the same models build the bodies).
     outputs = sorted({m for op in REGISTRY.operations if (m := _response_model(op))} - models, key=lambda m: m.__name__)
-    _, schema = models_json_schema(
+    found, schema = models_json_schema(
         [(model, "validation") for model in ordered] + [(model, "serialization") for model in outputs],
         ref_template="#/components/schemas/{model}",
     )
+    # A generic page (``PagedPage[UnitOut]``) is named by pydantic, not by its ``__name__``.
+    # A model that is also an input is described once, in its validation form.
+    refs = {model: ref for (model, _mode), ref in found.items()}
     components = dict(schema.get("$defs", {}))
     components["Error"] = ERROR_SCHEMA
     paths: dict[str, dict[str, Any]] = {}
     for op in REGISTRY.operations:
-        responses = {str(op.status): _success(op)}
+        responses = {str(op.status): _success(op, refs)}
         for status in error_statuses(op):
-            responses[str(status)] = _error(op, status)
+            responses[str(status)] = _error(op, status, refs)
         operation: dict[str, Any] = {
             "summary": op.summary,
             "operationId": f"{op.method}_{re.sub(r'[^a-zA-Z0-9]+', '_', op.path).strip('_')}",

@@ -1,6 +1,7 @@
-"""JSON schemas of the success bodies, keyed by endpoint name (``blueprint.view``).
+"""The success bodies, keyed by endpoint name (``blueprint.view``): a response model
+(:mod:`atlas_coord.serializers`) where the endpoint serialises with one, else a JSON schema.
 
-They describe what the service views return (``services/*.py`` ``*_view`` functions) and are
+The JSON schemas describe what the remaining service views return and are
 checked against the real responses by the schemathesis fuzz test (tests/api/test_openapi_fuzz.py):
 a field listed under ``required`` is always present; a type with ``"null"`` may be null. Nested
 parts that are free-form by design (audit ``before``/``after``, the ranking snapshot) stay objects.
@@ -9,6 +10,18 @@ parts that are free-form by design (audit ``before``/``after``, the ranking snap
 from __future__ import annotations
 
 from typing import Any
+
+from atlas_coord.serializers import Page, PagedPage
+from atlas_coord.serializers.accounts import LoginOut, MeOut, SignedOutOut, TokenOut, TokenRevokedOut
+from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
+from atlas_coord.serializers.directory import (
+    AuthorityOut,
+    CapabilityOut,
+    ReadinessChangeOut,
+    StateOut,
+    UnitOut,
+)
+from atlas_coord.serializers.system import HealthOut, LiveOut
 
 Schema = dict[str, Any]
 
@@ -47,39 +60,6 @@ def page(items: Schema, *, paged: bool = False) -> Schema:
 
 LOCAL_TIME: Schema = {"type": "string", "description": "local wall time at the venue, e.g. 2027-03-17T09:00"}
 POINT = obj({"lat": NUM, "lon": NUM})
-
-# ---------------------------------------------------------------- auth
-
-ROLE = obj({"role": STR, "state": null(STR), "unit_id": null(INT)})
-USER = obj({"id": INT, "username": STR, "display_name": STR, "is_demo": BOOL, "roles": array(ROLE)})
-
-# ---------------------------------------------------------------- directory
-
-READINESS = obj({
-    "status": STR, "break_off_min": null(INT), "personnel": null(STR), "equipment": null(STR),
-    "transport": null(STR), "reason": null(STR), "changed_at": null(TIME),
-})
-UNIT = obj({
-    "id": INT, "key": STR, "name": STR, "local_name": null(STR), "english_name": null(STR), "state": STR,
-    "parent_agency": STR, "base_city": STR, "base": POINT,
-    "stations": array(obj({"name": STR, "lat": NUM, "lon": NUM})),
-    "tier": STR, "personnel": null(INT), "air_transport": STR, "languages": array(STR),
-    "notice_to_move": obj({"domestic_min": null(INT), "international_min": null(INT)}),
-    "capabilities": array(STR),
-    "capability_details": array(obj({"code": STR, "level": STR, "quantity": null(INT)})),
-    "readiness": READINESS, "version": INT, "source_note": null(STR),
-})
-STATE = obj({"code": STR, "name": STR, "membership": STR, "timezone": STR, "critical_capabilities": array(STR)})
-AUTHORITY = obj({
-    "id": INT, "state": STR, "name": STR, "kind": STR, "contact_channel": null(STR), "may_request": BOOL,
-    "may_answer": BOOL,
-})
-CAPABILITY = obj({"code": STR, "family": STR, "name": STR, "description": null(STR)})
-READINESS_CHANGE = obj({
-    "id": INT, "previous_status": null(STR), "status": STR, "break_off_min": null(INT), "personnel": null(STR),
-    "equipment": null(STR), "transport": null(STR), "reason": null(STR), "source": STR,
-    "changed_by_id": null(INT), "changed_at": TIME,
-})
 
 # ---------------------------------------------------------------- requests
 
@@ -205,36 +185,27 @@ ATTENDANCE = obj({
     "unit_id": INT, "recurrence_id": LOCAL_TIME, "attended": BOOL, "personnel": null(INT), "hours": null(NUM),
     "note": null(STR), "recorded_at": null(TIME),
 })
-FEED_PARTS = {
-    "id": INT, "scope": STR, "unit_id": null(INT), "state": null(STR), "label": null(STR), "path": STR,
-    "created_at": TIME, "revoked_at": null(TIME), "last_used_at": null(TIME),
-}
-FEED = obj(FEED_PARTS)
 ICALENDAR: Schema = {"type": "string", "description": "an iCalendar (RFC 5545) document"}
-
-# ---------------------------------------------------------------- system
-
-HEALTH = obj({"status": {"enum": ["ok", "unavailable"]}, "database": {"enum": ["ok", "unreachable"]}, "version": STR})
 
 # A value is a JSON schema, or a response model (atlas_coord.serializers) that builds the body itself.
 SUCCESS: dict[str, Schema | type] = {
-    "system.healthz": HEALTH,
-    "system.livez": obj({"status": {"const": "ok"}}),
+    "system.healthz": HealthOut,
+    "system.livez": LiveOut,
     "system.openapi_document": obj({"openapi": STR, "info": OBJ, "paths": OBJ, "components": OBJ}),
-    "auth.create_token": obj({"token": STR, "expires_at": TIME}),
-    "auth.revoke_token": obj({"revoked": {"const": True}}),
-    "auth.login": obj({"user": USER, "csrf_token": STR}),
-    "auth.logout": obj({"signed_out": {"const": True}}),
-    "auth.me": obj({"user": USER, "csrf_token": STR, "auth": {"enum": ["token", "session"]}}),
-    "directory.list_states": page(STATE, paged=True),
-    "directory.list_authorities": page(AUTHORITY, paged=True),
-    "directory.list_capabilities": page(CAPABILITY, paged=True),
-    "directory.list_units": page(UNIT, paged=True),
-    "directory.get_unit": UNIT,
-    "directory.create_unit": UNIT,
-    "directory.update_unit": UNIT,
-    "directory.set_readiness": UNIT,
-    "directory.readiness_history": page(READINESS_CHANGE),
+    "auth.create_token": TokenOut,
+    "auth.revoke_token": TokenRevokedOut,
+    "auth.login": LoginOut,
+    "auth.logout": SignedOutOut,
+    "auth.me": MeOut,
+    "directory.list_states": PagedPage[StateOut],
+    "directory.list_authorities": PagedPage[AuthorityOut],
+    "directory.list_capabilities": PagedPage[CapabilityOut],
+    "directory.list_units": PagedPage[UnitOut],
+    "directory.get_unit": UnitOut,
+    "directory.create_unit": UnitOut,
+    "directory.update_unit": UnitOut,
+    "directory.set_readiness": UnitOut,
+    "directory.readiness_history": Page[ReadinessChangeOut],
     "requests.create_crisis": CRISIS,
     "requests.get_crisis": CRISIS,
     "requests.update_crisis": CRISIS,
@@ -277,9 +248,9 @@ SUCCESS: dict[str, Schema | type] = {
     "trainings.list_attendance": page(ATTENDANCE),
     "trainings.record_attendance": page(ATTENDANCE),
     "trainings.training_ics": ICALENDAR,
-    "trainings.create_feed": obj(FEED_PARTS | {"token": STR, "url": STR}),
-    "trainings.list_feeds": page(FEED),
-    "trainings.revoke_feed": FEED,
+    "trainings.create_feed": FeedCreatedOut,
+    "trainings.list_feeds": Page[FeedOut],
+    "trainings.revoke_feed": FeedOut,
     "trainings.unit_feed": ICALENDAR,
     "trainings.state_feed": ICALENDAR,
 }

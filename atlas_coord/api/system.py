@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from atlas_coord import __version__
+from atlas_coord.serializers.system import HealthOut, LiveOut
 
 from .core import endpoint
 from .openapi import build_document
@@ -16,11 +17,7 @@ bp = Blueprint("system", __name__)
 def healthz():
     """200 while the database answers, 503 (with Retry-After) when it does not."""
     database_ok = current_app.extensions["atlas_db"].ping()
-    body = {
-        "status": "ok" if database_ok else "unavailable",
-        "database": "ok" if database_ok else "unreachable",
-        "version": __version__,
-    }
+    body = HealthOut.of(database_ok, __version__).wire()
     if not database_ok:
         return jsonify(body), 503, {"Retry-After": "5"}
     return body
@@ -29,7 +26,7 @@ def healthz():
 @endpoint(bp, "/livez", summary="Liveness: the process answers", auth=False)
 def livez():
     """Always 200 while the process can serve requests (no database check)."""
-    return {"status": "ok"}
+    return LiveOut(status="ok").wire()
 
 
 @endpoint(bp, "/api/v1/openapi.json", summary="This OpenAPI 3.1 document", auth=False)

@@ -26,6 +26,8 @@ from atlas_coord.schemas_trainings import (
     TrainingFilter,
     TrainingUpdate,
 )
+from atlas_coord.serializers import Page
+from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
 from atlas_coord.services import calendars
 from atlas_coord.services import trainings as service
 from atlas_coord.services.errors import Invalid
@@ -190,21 +192,23 @@ def training_ics(training_id: int):
           summary="Create a subscribable calendar feed for a unit or a state")
 def create_feed(body: FeedCreate):
     """Returns the feed URL with its token once; store it in the calendar client, revoke it when it leaks."""
-    row, token = calendars.create_feed(db_session(), current_actor(), body)
-    return {**calendars.feed_view(row), "token": token, "url": f"{calendars.feed_path(row)}?token={token}"}
+    row, token = calendars.create_feed(
+        db_session(), current_actor(), scope=body.scope, unit_id=body.unit_id, state=body.state, label=body.label
+    )
+    return FeedCreatedOut.created(row, token).wire()
 
 
-@endpoint(bp, f"{API}/calendar-feeds", summary="Your calendar feeds (tokens are never shown again)", response=PAGE)
+@endpoint(bp, f"{API}/calendar-feeds", summary="Your calendar feeds (tokens are never shown again)")
 def list_feeds():
     """Active and revoked feeds you created (an admin sees all)."""
-    rows = [calendars.feed_view(r) for r in calendars.list_feeds(db_session(), current_actor())]
-    return {"items": rows, "total": len(rows)}
+    rows = [FeedOut.of(r) for r in calendars.list_feeds(db_session(), current_actor())]
+    return Page[FeedOut](items=rows, total=len(rows)).wire()
 
 
 @endpoint(bp, f"{API}/calendar-feeds/<int:feed_id>", "DELETE", errors=(404,), summary="Revoke a calendar feed")
 def revoke_feed(feed_id: int):
     """The feed URL stops working at once."""
-    return calendars.feed_view(calendars.revoke_feed(db_session(), current_actor(), feed_id))
+    return FeedOut.of(calendars.revoke_feed(db_session(), current_actor(), feed_id)).wire()
 
 
 @endpoint(bp, "/calendar/unit/<int:unit_id>.ics", query=FeedQuery, auth=False, errors=(404,),

@@ -13,11 +13,19 @@ was committed); they never return them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 T = TypeVar("T")
+
+#: A point in time on the wire: ``datetime.isoformat()`` (``+00:00``, not pydantic's ``Z``), so
+#: REST bodies, event payloads and audit records keep the form they had.
+IsoTime = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class Out(BaseModel):

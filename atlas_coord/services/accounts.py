@@ -184,19 +184,6 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def user_view(user: User) -> dict:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "is_demo": user.is_demo,
-        "roles": [
-            {"role": g.role, "state": g.state_code, "unit_id": g.unit_id}
-            for g in user.grants
-        ],
-    }
-
-
 def list_users(session: Session, actor: Actor) -> list[User]:
     if not can(actor, Action.USER_MANAGE):
         raise Forbidden("only an admin may list accounts")

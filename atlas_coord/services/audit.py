@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from atlas_coord.db import lock_chain
 from atlas_coord.models import AuditRecord, utcnow
 from atlas_coord.policy import Actor
+from atlas_coord.serializers.audit import audit_view
 
 GENESIS_HASH = "0" * 64
 
@@ -99,9 +100,6 @@ class VerifyResult:
     first_bad_seq: int | None = None
     problem: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked, "first_bad_seq": self.first_bad_seq, "problem": self.problem}
-
 
 def verify(session: Session) -> VerifyResult:
     """Walk the chain in ``seq`` order and name the first record that was edited, deleted or moved."""
@@ -123,24 +121,15 @@ def verify(session: Session) -> VerifyResult:
     return VerifyResult(True, checked)
 
 
-def trail(session: Session, *, request_id: int | None = None, after_seq: int = 0, limit: int = 500) -> list[dict]:
+def records(session: Session, *, request_id: int | None = None, after_seq: int = 0, limit: int = 500) -> list[AuditRecord]:
+    """Audit records after ``after_seq`` in chain order, optionally only those of one request."""
     query = sa.select(AuditRecord).where(AuditRecord.seq > after_seq).order_by(AuditRecord.seq).limit(limit)
     if request_id is not None:
         query = query.where(AuditRecord.request_id == request_id)
-    return [audit_view(entry) for entry in session.scalars(query)]
+    return list(session.scalars(query))
 
 
-def audit_view(entry: AuditRecord) -> dict[str, Any]:
-    return {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(),
-        "actor": entry.actor_name,
-        "role": entry.actor_role,
-        "action": entry.action,
-        "subject": f"{entry.subject_type}:{entry.subject_id}",
-        "request_id": entry.request_id,
-        "before": entry.before,
-        "after": entry.after,
-        "hash": entry.hash,
-        "prev_hash": entry.prev_hash,
-    }
+def trail(session: Session, *, request_id: int | None = None, after_seq: int = 0, limit: int = 500) -> list[dict]:
+    """:func:`records` as JSON, for the requests service until its edge serialises the rows
+    with :class:`atlas_coord.serializers.audit.AuditRecordOut`."""
+    return [audit_view(entry) for entry in records(session, request_id=request_id, after_seq=after_seq, limit=limit)]

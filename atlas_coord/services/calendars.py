@@ -16,7 +16,6 @@ import hmac
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from sqlalchemy.orm import Session
 from atlas_coord.domain.calendar_ics import CalAttendee, CalOverride, TrainingCal, training_to_ical
 from atlas_coord.models import CalendarFeedToken, State, Training, TrainingParticipant, Unit, utcnow
 from atlas_coord.policy import Action, Actor, Grant, granting
-from atlas_coord.schemas_trainings import FeedCreate
+from atlas_coord.serializers.calendars import FeedOut
 
 from . import audit
 from .errors import Forbidden, Invalid, NotFound
@@ -122,41 +121,27 @@ def _feed_grant(session: Session, actor: Actor, scope: str, unit_id: int | None,
     return grant
 
 
-def feed_path(row: CalendarFeedToken) -> str:
-    return f"/calendar/unit/{row.unit_id}.ics" if row.scope == "unit" else f"/calendar/state/{row.state_code}.ics"
-
-
-def feed_view(row: CalendarFeedToken) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "scope": row.scope,
-        "unit_id": row.unit_id,
-        "state": row.state_code,
-        "label": row.label,
-        "path": feed_path(row),
-        "created_at": row.created_at.isoformat(),
-        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
-        "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None,
-    }
-
-
-def create_feed(session: Session, actor: Actor, data: FeedCreate) -> tuple[CalendarFeedToken, str]:
-    """Create a feed token; returns the row and the token, which is never shown again.
+def create_feed(
+    session: Session, actor: Actor, *, scope: str, unit_id: int | None = None, state: str | None = None,
+    label: str = "calendar",
+) -> tuple[CalendarFeedToken, str]:
+    """Create a feed token for a unit (``scope`` "unit", ``unit_id``) or a state (``scope``
+    "state", ``state``); returns the row and the token, which is never shown again.
 
     :raise Invalid: unit feed without ``unit_id``, state feed without ``state``, unknown target.
     :raise Forbidden: not entitled to that unit's or state's trainings.
     """
-    if data.scope == "unit" and (data.unit_id is None or data.state is not None):
+    if scope == "unit" and (unit_id is None or state is not None):
         raise Invalid("a unit feed needs unit_id and no state", fields={"unit_id": "required for a unit feed"})
-    if data.scope == "state" and (data.state is None or data.unit_id is not None):
+    if scope == "state" and (state is None or unit_id is not None):
         raise Invalid("a state feed needs state and no unit_id", fields={"state": "required for a state feed"})
-    grant = _feed_grant(session, actor, data.scope, data.unit_id, data.state)
+    grant = _feed_grant(session, actor, scope, unit_id, state)
     token = secrets.token_urlsafe(32)
-    row = CalendarFeedToken(scope=data.scope, unit_id=data.unit_id, state_code=data.state, token_hash=hash_token(token),
-                            label=data.label, created_by_id=actor.user_id, created_at=utcnow())
+    row = CalendarFeedToken(scope=scope, unit_id=unit_id, state_code=state, token_hash=hash_token(token),
+                            label=label, created_by_id=actor.user_id, created_at=utcnow())
     session.add(row)
     session.flush()
-    audit.record(session, actor, grant.label(), "calendar_feed.create", "calendar_feed", row.id, after=feed_view(row))
+    audit.record(session, actor, grant.label(), "calendar_feed.create", "calendar_feed", row.id, after=FeedOut.of(row).wire())
     return row, token
 
 
@@ -188,7 +173,7 @@ def revoke_feed(session: Session, actor: Actor, feed_id: int) -> CalendarFeedTok
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by_id = utcnow(), actor.user_id
         session.flush()
-        audit.record(session, actor, grant_label, "calendar_feed.revoke", "calendar_feed", row.id, after=feed_view(row))
+        audit.record(session, actor, grant_label, "calendar_feed.revoke", "calendar_feed", row.id, after=FeedOut.of(row).wire())
     return row
 
 

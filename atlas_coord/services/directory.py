@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -20,88 +19,14 @@ from atlas_coord.models import (
     utcnow,
 )
 from atlas_coord.policy import Action, Actor, can, granting
-from atlas_coord.schemas import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
+from atlas_coord.serializers.directory import ReadinessChangedEvent, ReadinessOut, UnitEvent, UnitOut
 
 from . import audit, events
+from .directory_commands import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .transitions import check_expected_version, claim_version
 
 ILLUSTRATIVE_NOTE = "Illustrative public data, not an official ATLAS or GSC list."
-
-
-# ---------------------------------------------------------------- views
-
-def unit_view(unit: Unit) -> dict[str, Any]:
-    return {
-        "id": unit.id,
-        "key": unit.key,
-        "name": unit.name,
-        "local_name": unit.local_name,
-        "english_name": unit.english_name,
-        "state": unit.state_code,
-        "parent_agency": unit.parent_agency,
-        "base_city": unit.base_city,
-        "base": {"lat": unit.lat, "lon": unit.lon},
-        "stations": [{"name": s.name, "lat": s.lat, "lon": s.lon} for s in unit.stations],
-        "tier": unit.tier,
-        "personnel": unit.personnel,
-        "air_transport": unit.air_transport,
-        "languages": list(unit.languages or []),
-        "notice_to_move": {
-            "domestic_min": unit.notice_domestic_min,
-            "international_min": unit.notice_international_min,
-        },
-        "capabilities": [c.capability_code for c in unit.capabilities],
-        "capability_details": [
-            {"code": c.capability_code, "level": c.level, "quantity": c.quantity} for c in unit.capabilities
-        ],
-        "readiness": readiness_view(unit),
-        "version": unit.version,
-        "source_note": unit.source_note,
-    }
-
-
-def readiness_view(unit: Unit) -> dict[str, Any]:
-    return {
-        "status": unit.readiness_status,
-        "break_off_min": unit.readiness_break_off_min,
-        "personnel": unit.readiness_personnel,
-        "equipment": unit.readiness_equipment,
-        "transport": unit.readiness_transport,
-        "reason": unit.readiness_reason,
-        "changed_at": unit.readiness_changed_at.isoformat() if unit.readiness_changed_at else None,
-    }
-
-
-def state_view(state: State) -> dict[str, Any]:
-    return {
-        "code": state.code,
-        "name": state.name,
-        "membership": state.membership,
-        "timezone": state.timezone,
-        "critical_capabilities": list(state.critical_capabilities or []),
-    }
-
-
-def authority_view(authority: Authority) -> dict[str, Any]:
-    return {
-        "id": authority.id,
-        "state": authority.state_code,
-        "name": authority.name,
-        "kind": authority.kind,
-        "contact_channel": authority.contact_channel,
-        "may_request": authority.may_request,
-        "may_answer": authority.may_answer,
-    }
-
-
-def capability_view(capability: Capability) -> dict[str, Any]:
-    return {
-        "code": capability.code,
-        "family": capability.family,
-        "name": capability.name,
-        "description": capability.description,
-    }
 
 
 # ---------------------------------------------------------------- reads
@@ -174,30 +99,18 @@ def get_unit(session: Session, unit_id: int) -> Unit:
     return unit
 
 
-def readiness_history(session: Session, unit_id: int, limit: int = 200) -> list[dict[str, Any]]:
+def readiness_history(session: Session, unit_id: int, limit: int = 200) -> list[ReadinessChange]:
+    """The unit's readiness changes, newest first.
+
+    :raise NotFound: unknown unit.
+    """
     get_unit(session, unit_id)
-    rows = session.scalars(
+    return list(session.scalars(
         sa.select(ReadinessChange)
         .where(ReadinessChange.unit_id == unit_id)
         .order_by(ReadinessChange.changed_at.desc(), ReadinessChange.id.desc())
         .limit(limit)
-    )
-    return [
-        {
-            "id": row.id,
-            "previous_status": row.previous_status,
-            "status": row.status,
-            "break_off_min": row.break_off_min,
-            "personnel": row.personnel,
-            "equipment": row.equipment,
-            "transport": row.transport,
-            "reason": row.reason,
-            "source": row.source,
-            "changed_by_id": row.changed_by_id,
-            "changed_at": row.changed_at.isoformat(),
-        }
-        for row in rows
-    ]
+    ))
 
 
 # ---------------------------------------------------------------- writes
@@ -261,9 +174,9 @@ def create_unit(session: Session, actor: Actor, data: UnitCreate) -> Unit:
     )
     session.add(unit)
     session.flush()
-    view = unit_view(unit)
-    audit.record(session, actor, grant.label(), "unit.create", "unit", unit.id, after=view)
-    events.publish(session, "directory.unit_created", f"unit:{unit.id}", {"unit": view}, [events.ROOM_ALL])
+    view = UnitOut.of(unit)
+    audit.record(session, actor, grant.label(), "unit.create", "unit", unit.id, after=view.wire())
+    events.publish(session, "directory.unit_created", f"unit:{unit.id}", UnitEvent(unit=view).wire(), [events.ROOM_ALL])
     return unit
 
 
@@ -279,7 +192,7 @@ def update_unit(session: Session, actor: Actor, unit_id: int, data: UnitUpdate) 
     if grant is None:
         raise Forbidden(f"you may not change units of {unit.state_code}")
     check_expected_version(unit, data.expected_version, f"unit {unit_id}")
-    before = unit_view(unit)
+    before = UnitOut.of(unit).wire()
     changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
     if "capabilities" in changes:
         _check_capabilities(session, [c.code for c in data.capabilities or []])
@@ -299,9 +212,9 @@ def update_unit(session: Session, actor: Actor, unit_id: int, data: UnitUpdate) 
         if field in changes and changes[field] is not None:
             setattr(unit, field, changes[field])
     claim_version(session, unit, before["version"], f"unit {unit.id}")
-    after = unit_view(unit)
-    audit.record(session, actor, grant.label(), "unit.update", "unit", unit.id, before=before, after=after)
-    events.publish(session, "directory.unit_updated", f"unit:{unit.id}", {"unit": after}, [events.ROOM_ALL])
+    after = UnitOut.of(unit)
+    audit.record(session, actor, grant.label(), "unit.update", "unit", unit.id, before=before, after=after.wire())
+    events.publish(session, "directory.unit_updated", f"unit:{unit.id}", UnitEvent(unit=after).wire(), [events.ROOM_ALL])
     return unit
 
 
@@ -358,7 +271,7 @@ def apply_readiness(
     request_id: int | None = None,
 ) -> Unit:
     """Change readiness (used by commanders, deployments and trainings): history, audit, event."""
-    before = readiness_view(unit)
+    before = ReadinessOut.of(unit).wire()
     previous = unit.readiness_status
     seen_version = unit.version
     personnel, equipment, transport = axes or (
@@ -387,17 +300,12 @@ def apply_readiness(
         )
     )
     claim_version(session, unit, seen_version, f"unit {unit.id}")
-    after = readiness_view(unit)
+    changed = ReadinessChangedEvent.of(unit).wire()
     audit.record(
-        session, actor, role, "unit.readiness", "unit", unit.id, before=before, after=after, request_id=request_id
+        session, actor, role, "unit.readiness", "unit", unit.id, before=before, after=changed["readiness"],
+        request_id=request_id,
     )
-    events.publish(
-        session,
-        "readiness.changed",
-        f"unit:{unit.id}",
-        {"unit_id": unit.id, "state": unit.state_code, "name": unit.name, "readiness": after, "version": unit.version},
-        [events.ROOM_ALL],
-    )
+    events.publish(session, "readiness.changed", f"unit:{unit.id}", changed, [events.ROOM_ALL])
     return unit
 
 

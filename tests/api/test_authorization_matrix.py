@@ -91,7 +91,7 @@ def _local(day: date, hour: int) -> str:
 def _build_scene(database, settings) -> dict[str, Any]:
     """Requests, answers, deployments, trainings and feeds of France and Germany, through the services."""
     from atlas_coord.schemas_requests import AnswerCounter
-    from atlas_coord.schemas_trainings import FeedCreate, OccurrenceEdit, TrainingCreate
+    from atlas_coord.schemas_trainings import OccurrenceEdit, TrainingCreate
     from atlas_coord.services import calendars, requests, trainings
 
     ids: dict[str, Any] = {}
@@ -136,7 +136,7 @@ def _build_scene(database, settings) -> dict[str, Any]:
 
     for key, unit in (("feed_gign", "gign"), ("feed_gsg9", "gsg9")):
         with signed_in(database, "demo-admin") as (session, actor):
-            row, _ = calendars.create_feed(session, actor, FeedCreate(scope="unit", unit_id=ids[unit]))
+            row, _ = calendars.create_feed(session, actor, scope="unit", unit_id=ids[unit])
             ids[key] = row.id
     return ids
 

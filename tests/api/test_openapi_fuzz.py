@@ -51,7 +51,7 @@ def scene(app, database):
     """Something behind the small ids the fuzzer tries first, so that its cases reach the success
     paths too: request 1 of France answered by Germany with a deployment on its way, request 2 of
     Belgium addressed to France, a training hosted by a French unit and a calendar feed."""
-    from atlas_coord.schemas_trainings import FeedCreate, TrainingCreate
+    from atlas_coord.schemas_trainings import TrainingCreate
     from atlas_coord.services import calendars
     from atlas_coord.services import trainings as training_service
 
@@ -64,7 +64,7 @@ def scene(app, database):
                                 override_reason="fuzz scene")
         training_service.create_training(session, actor, app.config["ATLAS_SETTINGS"], TrainingCreate.model_validate(body))
     with signed_in(database, "demo-admin") as (session, actor):
-        calendars.create_feed(session, actor, FeedCreate(scope="unit", unit_id=unit_id(session, "fr-gign")))
+        calendars.create_feed(session, actor, scope="unit", unit_id=unit_id(session, "fr-gign"))
 
 
 @pytest.mark.parametrize("user", USERS)

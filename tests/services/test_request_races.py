@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from atlas_coord import schemas_requests as sr
 from atlas_coord.domain.lifecycle import deployment_holds_unit, recompute_request_status, request_open
 from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, ReadinessChange, RequestAddressee
-from atlas_coord.schemas import ReadinessUpdate
 from atlas_coord.services import audit, costs, deployments, directory, requests
+from atlas_coord.services.directory_commands import ReadinessUpdate
 from atlas_coord.services.errors import Conflict
 from tests.factories import accept_with, actor_named, deployment_steps, in_hours, raise_request, unit_id
 

@@ -174,8 +174,8 @@ def test_a_unit_committed_elsewhere_cannot_be_offered(database):
 
 def test_readiness_follows_the_deployment_and_returns_to_what_it_was(database):
     with signed_in(database, "demo-cmd-fr") as (session, actor):
-        from atlas_coord.schemas import ReadinessUpdate
         from atlas_coord.services import directory
+        from atlas_coord.services.directory_commands import ReadinessUpdate
 
         gign = unit_id(session, "fr-gign")
         directory.set_readiness(session, actor, gign, ReadinessUpdate(status="LIMITED", reason="one team abroad"))

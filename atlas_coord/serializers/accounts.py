@@ -1,0 +1,64 @@
+"""Response models of accounts: the signed-in user with its role grants, and the sign-in bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Self
+
+from atlas_coord.models import User
+
+from . import IsoTime, Out
+
+
+class RoleOut(Out):
+    role: str
+    state: str | None
+    unit_id: int | None
+
+
+class UserOut(Out):
+    id: int
+    username: str
+    display_name: str
+    is_demo: bool
+    roles: list[RoleOut]
+
+    @classmethod
+    def of(cls, user: User) -> Self:
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            is_demo=user.is_demo,
+            roles=[RoleOut(role=g.role, state=g.state_code, unit_id=g.unit_id) for g in user.grants],
+        )
+
+
+class TokenOut(Out):
+    """A new bearer token; it is shown once."""
+
+    token: str
+    expires_at: IsoTime
+
+    @classmethod
+    def of(cls, token: str, expires_at: datetime) -> Self:
+        return cls(token=token, expires_at=expires_at)
+
+
+class TokenRevokedOut(Out):
+    revoked: Literal[True]
+
+
+class LoginOut(Out):
+    """The console's sign-in: the user and the CSRF token every change must echo."""
+
+    user: UserOut
+    csrf_token: str
+
+
+class MeOut(LoginOut):
+    auth: Literal["token", "session"]
+
+
+class SignedOutOut(Out):
+    signed_out: Literal[True]
