@@ -13,7 +13,7 @@ was committed); they never return them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
@@ -36,6 +36,14 @@ class Out(BaseModel):
     def wire(self) -> dict[str, Any]:
         """The JSON body (datetimes as ISO 8601 strings)."""
         return self.model_dump(mode="json")
+
+
+class RowOut(Out):
+    """A response model read straight off a row's attributes (renamed ones by ``validation_alias``)."""
+
+    @classmethod
+    def of(cls, row: Any) -> Self:
+        return cls.model_validate(row)
 
 
 class Page(Out, Generic[T]):

@@ -8,86 +8,51 @@ readiness snapshots kept in the audit trail.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
-from atlas_coord.models import Authority, Capability, ReadinessChange, State, Unit
+from pydantic import BeforeValidator, Field
 
-from . import IsoTime, Out
+from atlas_coord.models import Unit
+
+from . import IsoTime, Out, RowOut
 
 
-class StateOut(Out):
+class StateOut(RowOut):
     code: str
     name: str
     membership: str
     timezone: str
-    critical_capabilities: list[str]
-
-    @classmethod
-    def of(cls, state: State) -> Self:
-        return cls(
-            code=state.code,
-            name=state.name,
-            membership=state.membership,
-            timezone=state.timezone,
-            critical_capabilities=list(state.critical_capabilities or []),
-        )
+    critical_capabilities: Annotated[list[str], BeforeValidator(lambda codes: list(codes or []))]
 
 
-class AuthorityOut(Out):
+class AuthorityOut(RowOut):
     id: int
-    state: str
+    state: Annotated[str, Field(validation_alias="state_code")]
     name: str
     kind: str
     contact_channel: str | None
     may_request: bool
     may_answer: bool
 
-    @classmethod
-    def of(cls, authority: Authority) -> Self:
-        return cls(
-            id=authority.id,
-            state=authority.state_code,
-            name=authority.name,
-            kind=authority.kind,
-            contact_channel=authority.contact_channel,
-            may_request=authority.may_request,
-            may_answer=authority.may_answer,
-        )
 
-
-class CapabilityOut(Out):
+class CapabilityOut(RowOut):
     code: str
     family: str
     name: str
     description: str | None
 
-    @classmethod
-    def of(cls, capability: Capability) -> Self:
-        return cls.model_validate(capability)
 
+class ReadinessOut(RowOut):
+    """A unit's current readiness (its ``readiness_*`` columns): the status and its three axes,
+    with the reason given."""
 
-class ReadinessOut(Out):
-    """A unit's current readiness: the status and its three axes, with the reason given."""
-
-    status: str
-    break_off_min: int | None
-    personnel: str | None
-    equipment: str | None
-    transport: str | None
-    reason: str | None
-    changed_at: IsoTime | None
-
-    @classmethod
-    def of(cls, unit: Unit) -> Self:
-        return cls(
-            status=unit.readiness_status,
-            break_off_min=unit.readiness_break_off_min,
-            personnel=unit.readiness_personnel,
-            equipment=unit.readiness_equipment,
-            transport=unit.readiness_transport,
-            reason=unit.readiness_reason,
-            changed_at=unit.readiness_changed_at,
-        )
+    status: Annotated[str, Field(validation_alias="readiness_status")]
+    break_off_min: Annotated[int | None, Field(validation_alias="readiness_break_off_min")]
+    personnel: Annotated[str | None, Field(validation_alias="readiness_personnel")]
+    equipment: Annotated[str | None, Field(validation_alias="readiness_equipment")]
+    transport: Annotated[str | None, Field(validation_alias="readiness_transport")]
+    reason: Annotated[str | None, Field(validation_alias="readiness_reason")]
+    changed_at: Annotated[IsoTime | None, Field(validation_alias="readiness_changed_at")]
 
 
 class PointOut(Out):
@@ -95,7 +60,7 @@ class PointOut(Out):
     lon: float
 
 
-class StationOut(Out):
+class StationOut(RowOut):
     name: str
     lat: float
     lon: float
@@ -148,7 +113,7 @@ class UnitOut(Out):
             parent_agency=unit.parent_agency,
             base_city=unit.base_city,
             base=PointOut(lat=unit.lat, lon=unit.lon),
-            stations=[StationOut.model_validate(s) for s in unit.stations],
+            stations=[StationOut.of(s) for s in unit.stations],
             tier=unit.tier,
             personnel=unit.personnel,
             air_transport=unit.air_transport,
@@ -167,7 +132,7 @@ class UnitOut(Out):
         )
 
 
-class ReadinessChangeOut(Out):
+class ReadinessChangeOut(RowOut):
     """One entry of a unit's readiness history."""
 
     id: int
@@ -181,10 +146,6 @@ class ReadinessChangeOut(Out):
     source: str
     changed_by_id: int | None
     changed_at: IsoTime
-
-    @classmethod
-    def of(cls, row: ReadinessChange) -> Self:
-        return cls.model_validate(row)
 
 
 class ReadinessChangedEvent(Out):
