@@ -15,8 +15,12 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def _settings():
+    """Settings for the commands that sign nothing (db, seed, user, audit, backup, restore,
+    scheduler): the secret key signs session cookies and CSRF tokens, so only ``serve`` needs
+    it, and a cron job's backup should not have to hold it. ``serve`` loads its own settings
+    and still refuses to start without one."""
     try:
-        return load_settings()
+        return load_settings(require_secret_key=False)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
