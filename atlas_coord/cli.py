@@ -15,8 +15,12 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def _settings():
+    """Settings for the commands that sign nothing (db, seed, user, audit, backup, restore,
+    scheduler): the secret key signs session cookies and CSRF tokens, so only ``serve`` needs
+    it, and a cron job's backup should not have to hold it. ``serve`` loads its own settings
+    and still refuses to start without one."""
     try:
-        return load_settings()
+        return load_settings(require_secret_key=False)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -340,7 +344,9 @@ class _InFlight:
 
         self.app = app
         self.count = 0
-        self.websockets = 0
+        # Calls of the live channel (a websocket, or a Socket.IO long-poll): they end when their
+        # client is disconnected, so the shutdown log counts them as clients, not as requests.
+        self.live = 0
         self._changed = threading.Condition()
         self._open_call = threading.local()  # per handler thread: None, or whether it is a websocket
 
@@ -352,16 +358,17 @@ class _InFlight:
         self._open_call.websocket = None
         with self._changed:
             self.count -= 1
-            self.websockets -= websocket
+            self.live -= websocket
             self._changed.notify_all()
 
     def __call__(self, environ, start_response):
         from werkzeug.wsgi import ClosingIterator
 
-        websocket = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+        websocket = (environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+                     or environ.get("PATH_INFO", "").startswith("/socket.io/"))
         with self._changed:
             self.count += 1
-            self.websockets += websocket
+            self.live += websocket
         self._open_call.websocket = websocket
         try:
             result = self.app(environ, start_response)
@@ -465,21 +472,24 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     began = time.monotonic()
     grace = settings.server.shutdown_grace_seconds
     reason = received[0] if received else "server thread ended"
-    log.info("shutting down (%s): no new connections; up to %ss for %s request(s) in flight, %s live connection(s) to close",
-             reason, grace, in_flight.count - in_flight.websockets, in_flight.websockets)
     server.shutdown()
     server.server_close()
-    # Every live client: they reconnect (elsewhere) and catch up by seq. Without waiting: a
-    # websocket's writer may already be gone, and engine.io's close(wait=True) would then block.
+    # Counted once, now that nothing new can connect, from what is actually closed: engine.io's
+    # sockets are the live clients whatever their transport (the old count of websocket calls
+    # said "0 live connection(s) to close" for a long-polling client, then "disconnected 1").
     eio = socketio.server.eio
     clients = list(eio.sockets.values())
+    log.info("shutting down (%s): no new connections; disconnecting %s live client(s); up to %ss for %s request(s) in flight",
+             reason, len(clients), grace, max(in_flight.count - in_flight.live, 0))
+    # Every live client: they reconnect (elsewhere) and catch up by seq. Without waiting: a
+    # websocket's writer may already be gone, and engine.io's close(wait=True) would then block.
+    disconnected = 0
     for client in clients:
         try:
             client.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+            disconnected += 1
         except Exception:  # noqa: BLE001 - shutting down regardless
             log.exception("disconnecting a live client failed")
-    if clients:
-        log.info("disconnected %s live client(s)", len(clients))
     left = in_flight.wait_idle(grace)
     if left:
         log.warning("%s request(s) still in flight after %ss; stopping anyway", left, grace)
@@ -490,7 +500,8 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     except Exception:  # noqa: BLE001
         log.exception("stopping the Socket.IO background tasks failed")
     app.extensions["atlas_db"].dispose()
-    done = ["requests finished" if not left else f"{left} request(s) cut off"]
+    done = [f"{disconnected} live client(s) disconnected"] if clients else []
+    done.append("requests finished" if not left else f"{left} request(s) cut off")
     if scheduler is not None:
         done.append("scheduler stopped")
     done.append("database pool closed")
