@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlas_coord.serializers.trainings import (
-    AttendancePage,
-    CheckOut,
-    SavedTrainingOut,
-    TrainingDetailOut,
-    TrainingOut,
-    TrainingPage,
-)
+from atlas_coord.serializers import trainings as training_out
 
 Schema = dict[str, Any]
 
@@ -238,18 +231,18 @@ SUCCESS: dict[str, Schema | type] = {
     "requests.settle_costs": SETTLEMENT,
     "matching.request_candidates": obj({"request_id": INT} | MATCH_PARTS),
     "matching.what_if": MATCH,
-    "trainings.list_trainings": TrainingPage,
-    "trainings.create_training": SavedTrainingOut,
-    "trainings.check_training": CheckOut,
-    "trainings.get_training": TrainingDetailOut,
-    "trainings.update_training": SavedTrainingOut,
-    "trainings.cancel_training": TrainingOut,
-    "trainings.edit_occurrence": SavedTrainingOut,
-    "trainings.revert_occurrence": TrainingOut,
-    "trainings.invite_units": SavedTrainingOut,
-    "trainings.respond": SavedTrainingOut,
-    "trainings.list_attendance": AttendancePage,
-    "trainings.record_attendance": AttendancePage,
+    "trainings.list_trainings": training_out.TrainingPage,
+    "trainings.create_training": training_out.SavedTrainingOut,
+    "trainings.check_training": training_out.CheckOut,
+    "trainings.get_training": training_out.TrainingDetailOut,
+    "trainings.update_training": training_out.SavedTrainingOut,
+    "trainings.cancel_training": training_out.TrainingOut,
+    "trainings.edit_occurrence": training_out.SavedTrainingOut,
+    "trainings.revert_occurrence": training_out.TrainingOut,
+    "trainings.invite_units": training_out.SavedTrainingOut,
+    "trainings.respond": training_out.SavedTrainingOut,
+    "trainings.list_attendance": training_out.AttendancePage,
+    "trainings.record_attendance": training_out.AttendancePage,
     "trainings.training_ics": ICALENDAR,
     "trainings.create_feed": obj(FEED_PARTS | {"token": STR, "url": STR}),
     "trainings.list_feeds": page(FEED),
