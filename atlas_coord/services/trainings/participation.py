@@ -18,7 +18,6 @@ from atlas_coord.serializers.trainings import AttendanceChangeOut, AttendanceOut
 
 from .. import audit
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..transitions import claim_version
 from .assessment import (
     BUSY_STATUSES,
     Assessment,
@@ -29,9 +28,9 @@ from .assessment import (
     proposal_of,
     record_override,
 )
-from .changes import Saved, not_an_occurrence, open_change, require_planned, unit_or_invalid
+from .changes import Change, Saved, not_an_occurrence, open_change, require_planned, unit_or_invalid
 from .commands import AttendanceRecord, Invitation, ParticipantResponse
-from .publishing import publish, publish_training
+from .publishing import publish
 from .queries import get_training, require_read
 from .timing import timing_of
 
@@ -136,10 +135,10 @@ def respond(session: Session, actor: Actor, settings, training_id: int, unit_id:
     wanted = ACCEPTED if data.answer == "accept" else DECLINED
     if previous == wanted or (previous == WAITLISTED and data.answer == "accept"):
         return Saved(training)
-    seen_version = training.version
+    change = Change(training, session.get(Unit, training.host_unit_id), grant, training.version)
     assessment, override_grant, promoted = nothing_checked(), None, []
     if data.answer == "accept":
-        participant.status, assessment, override_grant = _accept(session, actor, settings, training, unit, data, now)
+        participant.status, assessment, override_grant = _accept(session, actor, settings, change, unit, data, now)
     else:
         participant.status = DECLINED
     participant.responded_at, participant.responded_by_id = now, actor.user_id
@@ -147,29 +146,28 @@ def respond(session: Session, actor: Actor, settings, training_id: int, unit_id:
         promoted = promote_waitlisted(session, settings, training, now)
     if override_grant is not None:
         record_override(session, actor, override_grant, training, data.override_reason, assessment, "accept", now)
-    claim_version(session, training, seen_version, f"training {training.id}", updated_at=utcnow())
     answered = {"change": "responded", "unit_id": unit_id, "previous": previous, "status": participant.status,
                 "promoted_unit_ids": promoted}
-    _, units = publish_training(session, training, "training.participant_changed", answered)
+    _, units = change.publish(session, settings, "training.participant_changed", answered, now=now, sync=False)
     audit.record(session, actor, grant.label(), "training.respond", "training", training.id, after=answered)
     return Saved(training, assessment, override_grant is not None, units)
 
 
-def _accept(session: Session, actor: Actor, settings, training: Training, unit: Unit, data: ParticipantResponse,
+def _accept(session: Session, actor: Actor, settings, change: Change, unit: Unit, data: ParticipantResponse,
             now: datetime) -> tuple[str, Assessment, Grant | None]:
     """Accepted while places are free (after the conflict check), else waitlisted.
 
     :return: the new status, the check and the override grant (if the conflicts were overridden).
     :raise TrainingConflict: the unit's participation breaks a planning rule.
     """
+    training = change.training
     accepted_guests = sum(1 for p in training.participants if p.role == "guest" and p.status == ACCEPTED)
     outcome = rules.decide_acceptance(training.capacity, accepted_guests)
     if outcome != ACCEPTED:
         return outcome, nothing_checked(), None
-    host = session.get(Unit, training.host_unit_id)
     assessment = assess(session, settings, joining(training, unit.id), now=now)
     override_grant = enforce(actor, assessment, override_reason=data.override_reason,
-                             host_state=host.state_code, what=f"{unit.name}'s acceptance")
+                             host_state=change.host.state_code, what=f"{unit.name}'s acceptance")
     return outcome, assessment, override_grant
 
 

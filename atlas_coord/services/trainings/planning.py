@@ -21,7 +21,7 @@ from atlas_coord.models import (
     utcnow,
 )
 from atlas_coord.policy import Actor
-from atlas_coord.serializers.trainings import OccurrenceEditOut
+from atlas_coord.serializers.trainings import OccurrenceEditOut, local_text
 
 from .. import audit
 from ..errors import Invalid, NotFound
@@ -361,7 +361,7 @@ def revert_occurrence(session: Session, actor: Actor, settings, training_id: int
     training.occurrence_overrides.remove(row)
     training.series_end_utc = restored.series_end_utc()
     training.schedule_changed_at = now
-    occurrence = {"recurrence_id": recurrence_id.isoformat(timespec="minutes"), "reverted": True}
+    occurrence = {"recurrence_id": local_text(recurrence_id), "reverted": True}
     _, units = change.publish(session, settings, "training.updated", {"occurrence": occurrence}, now=now)
     audit.record(session, actor, change.grant.label(), "training.occurrence_revert", "training", training.id,
                  after=occurrence)
