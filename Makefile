@@ -6,7 +6,7 @@ PORT   ?= 5000
 HOST   ?= 127.0.0.1
 export ATLAS_CONFIG ?=
 
-.PHONY: run test bench loadtest lint venv assets clean serve-only
+.PHONY: run setup test bench loadtest lint venv assets clean serve-only
 
 venv: $(VENV)/.installed
 
@@ -32,13 +32,16 @@ instance/demo_password:
 	@$(PYTHON) -c 'import secrets; print("demo-" + secrets.token_urlsafe(9))' > $@
 	@chmod 600 $@
 
-# Embedded default: SQLite in instance/, one process, no other service.
-run: venv assets instance/secret_key instance/demo_password
-	@ATLAS_SECRET_KEY=$${ATLAS_SECRET_KEY:-$$(cat instance/secret_key)} $(BIN)/atlas-coord db upgrade
-	@ATLAS_SECRET_KEY=$${ATLAS_SECRET_KEY:-$$(cat instance/secret_key)} \
-	  ATLAS_DEMO_PASSWORD=$${ATLAS_DEMO_PASSWORD:-$$(cat instance/demo_password)} $(BIN)/atlas-coord seed --demo
-	@ATLAS_SECRET_KEY=$${ATLAS_SECRET_KEY:-$$(cat instance/secret_key)} \
-	  $(BIN)/atlas-coord serve --host $(HOST) --port $(PORT)
+# Embedded default: SQLite in instance/, one process, no other service. `setup` is the part of
+# `make run` before serving. No secret key is passed around: every atlas-coord process started
+# in this folder (make run's and the CLI run by hand) reads instance/secret_key when neither
+# ATLAS_SECRET_KEY nor server.secret_key is set (atlas_coord/config.py).
+setup: venv instance/secret_key instance/demo_password
+	@$(BIN)/atlas-coord db upgrade
+	@ATLAS_DEMO_PASSWORD=$${ATLAS_DEMO_PASSWORD:-$$(cat instance/demo_password)} $(BIN)/atlas-coord seed --demo
+
+run: setup assets
+	@$(BIN)/atlas-coord serve --host $(HOST) --port $(PORT)
 
 test: venv assets
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -15,8 +15,12 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def _settings():
+    """Settings for the commands that sign nothing (db, seed, user, audit, backup, restore,
+    scheduler): the secret key signs session cookies and CSRF tokens, so only ``serve`` needs
+    it, and a cron job's backup should not have to hold it. ``serve`` loads its own settings
+    and still refuses to start without one."""
     try:
-        return load_settings()
+        return load_settings(require_secret_key=False)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -327,79 +331,6 @@ def restore(source: Path, force: bool) -> None:
     click.echo("next: `atlas-coord audit verify` checks the restored audit trail")
 
 
-class _InFlight:
-    """WSGI middleware counting the requests being handled, so shutdown can wait for them.
-
-    A call ends when Werkzeug closes its response, or at the latest when its handler thread
-    ends: Werkzeug drains unread input before it closes the response, and when that drain
-    raises the close never comes (seen as 1 in ~10 idle shutdowns waiting the whole grace).
-    """
-
-    def __init__(self, app) -> None:
-        import threading
-
-        self.app = app
-        self.count = 0
-        self.websockets = 0
-        self._changed = threading.Condition()
-        self._open_call = threading.local()  # per handler thread: None, or whether it is a websocket
-
-    def end_call(self) -> None:
-        """End this thread's call if it is still counted (idempotent)."""
-        websocket = getattr(self._open_call, "websocket", None)
-        if websocket is None:
-            return
-        self._open_call.websocket = None
-        with self._changed:
-            self.count -= 1
-            self.websockets -= websocket
-            self._changed.notify_all()
-
-    def __call__(self, environ, start_response):
-        from werkzeug.wsgi import ClosingIterator
-
-        websocket = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
-        with self._changed:
-            self.count += 1
-            self.websockets += websocket
-        self._open_call.websocket = websocket
-        try:
-            result = self.app(environ, start_response)
-        except BaseException:
-            self.end_call()
-            raise
-        return ClosingIterator(result, [self.end_call])
-
-    def wait_idle(self, timeout: float) -> int:
-        """Wait until no request is in flight or ``timeout`` passes; returns how many are left."""
-        with self._changed:
-            self._changed.wait_for(lambda: self.count <= 0, timeout)
-            return self.count
-
-
-def _stoppable_server(host: str, port: int, in_flight: _InFlight):
-    """The Werkzeug threaded server with simple-websocket, as socketio.run() uses in threading
-    mode, but one we can stop from a signal handler, and whose handler threads always end
-    their call in ``in_flight``."""
-    from werkzeug.serving import ThreadedWSGIServer
-
-    class Server(ThreadedWSGIServer):
-        def process_request_thread(self, request, client_address) -> None:
-            try:
-                super().process_request_thread(request, client_address)
-            finally:
-                in_flight.end_call()
-
-    return Server(host, port, in_flight)
-
-
-def _on_stop_signals(handler) -> None:
-    import signal
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, handler)
-
-
 @main.command()
 @click.option("--host", default=None, help="overrides server.host")
 @click.option("--port", default=None, type=int, help="overrides server.port")
@@ -412,14 +343,7 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
     ``server.shutdown_grace_seconds`` to finish, the embedded scheduler finishes its run, the
     database pool is closed, and the process exits 0.
     """
-    import logging
-    import signal
-    import threading
-    import time
-
-    from . import create_app
-    from .extensions import socketio
-    from .logs import configure_logging
+    from .serving import serve_until_stopped
 
     overrides: dict = {"server": {}}
     if host:
@@ -432,70 +356,7 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
         settings = load_settings(overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    configure_logging(settings)
-    log = logging.getLogger("atlas_coord.serve")
-    app = create_app(settings)
-    in_flight = _InFlight(app)
-    server = _stoppable_server(settings.server.host, settings.server.port, in_flight)
-    scheduler = None
-    start_embedded = getattr(app, "start_embedded_scheduler", None)
-    if start_embedded is not None and settings.scheduler.embedded:
-        scheduler = start_embedded()
-
-    stop = threading.Event()
-    received: list[str] = []
-
-    def on_signal(signum, _frame) -> None:
-        if stop.is_set():
-            log.info("already stopping (%s again)", signal.Signals(signum).name)
-            return
-        received.append(signal.Signals(signum).name)
-        stop.set()
-
-    _on_stop_signals(on_signal)
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http-server", daemon=True)
-    serving.start()
-    click.echo(f"atlas-coord serving on http://{settings.server.host}:{server.server_port}")
-    log.info("serving on http://%s:%s (pid %s)", settings.server.host, server.server_port, os.getpid())
-    while not stop.wait(0.5):
-        if not serving.is_alive():
-            log.error("the HTTP server stopped by itself")
-            break
-
-    began = time.monotonic()
-    grace = settings.server.shutdown_grace_seconds
-    reason = received[0] if received else "server thread ended"
-    log.info("shutting down (%s): no new connections; up to %ss for %s request(s) in flight, %s live connection(s) to close",
-             reason, grace, in_flight.count - in_flight.websockets, in_flight.websockets)
-    server.shutdown()
-    server.server_close()
-    # Every live client: they reconnect (elsewhere) and catch up by seq. Without waiting: a
-    # websocket's writer may already be gone, and engine.io's close(wait=True) would then block.
-    eio = socketio.server.eio
-    clients = list(eio.sockets.values())
-    for client in clients:
-        try:
-            client.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
-        except Exception:  # noqa: BLE001 - shutting down regardless
-            log.exception("disconnecting a live client failed")
-    if clients:
-        log.info("disconnected %s live client(s)", len(clients))
-    left = in_flight.wait_idle(grace)
-    if left:
-        log.warning("%s request(s) still in flight after %ss; stopping anyway", left, grace)
-    if scheduler is not None:
-        scheduler.shutdown(wait=True)
-    try:
-        socketio.server.shutdown()
-    except Exception:  # noqa: BLE001
-        log.exception("stopping the Socket.IO background tasks failed")
-    app.extensions["atlas_db"].dispose()
-    done = ["requests finished" if not left else f"{left} request(s) cut off"]
-    if scheduler is not None:
-        done.append("scheduler stopped")
-    done.append("database pool closed")
-    log.info("atlas-coord stopped (%s) in %.1fs: %s", reason, time.monotonic() - began, ", ".join(done))
-    sys.exit(0 if received else 1)
+    sys.exit(serve_until_stopped(settings, announce=click.echo))
 
 
 @main.command()

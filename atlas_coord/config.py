@@ -174,13 +174,36 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
+# Where `make run` generates the secret key once (mode 600). Relative to the working folder, like
+# the default database (instance/atlas-coord.db): the embedded default lives in instance/.
+INSTANCE_SECRET_KEY_FILE = Path("instance") / "secret_key"
+
+
+def _instance_secret_key(key_file: Path) -> str:
+    try:
+        return key_file.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise ConfigError(f"server.secret_key: cannot read {key_file}: {exc}") from exc
+
+
 def load_settings(
     overrides: dict[str, Any] | None = None,
     *,
     path: str | os.PathLike[str] | None = None,
     environ: dict[str, str] | None = None,
+    require_secret_key: bool = True,
+    instance_key_file: str | os.PathLike[str] = INSTANCE_SECRET_KEY_FILE,
 ) -> Settings:
     """Read TOML (``path`` or ``$ATLAS_CONFIG``), apply ``ATLAS_*`` variables, then ``overrides``.
+
+    The secret key is ``ATLAS_SECRET_KEY``, else ``server.secret_key`` of the file, else the
+    contents of ``instance_key_file`` (``instance/secret_key``, which `make run` generates), so
+    a hand-run ``atlas-coord serve`` in the clone signs with the same key as `make run`. It
+    signs session cookies and CSRF tokens only: callers that sign nothing (the CLI's database,
+    user, audit and backup commands) pass ``require_secret_key=False`` and then get it empty
+    when none is set, instead of an error.
 
     :raise ConfigError: naming the file or the key that is wrong.
     """
@@ -204,14 +227,17 @@ def load_settings(
     except ValidationError as exc:
         raise ConfigError(f"invalid configuration: {_describe(exc)}") from exc
     if not settings.server.secret_key:
-        if not (settings.testing or environ.get("ATLAS_DEV_INSECURE_KEY") == "1"):
-            raise ConfigError(
-                "server.secret_key: not set; put it in the config file or ATLAS_SECRET_KEY "
-                "(make run generates one in instance/secret_key)"
-            )
-        settings = settings.model_copy(
-            update={"server": settings.server.model_copy(update={"secret_key": secrets.token_hex(32)})}
-        )
+        key = _instance_secret_key(Path(instance_key_file))
+        if not key and require_secret_key:
+            if not (settings.testing or environ.get("ATLAS_DEV_INSECURE_KEY") == "1"):
+                raise ConfigError(
+                    "server.secret_key: not set; put it in the config file or ATLAS_SECRET_KEY, "
+                    f"or run `make run` once, which generates {instance_key_file} "
+                    f"(looked for it in {Path.cwd()})"
+                )
+            key = secrets.token_hex(32)
+        if key:
+            settings = settings.model_copy(update={"server": settings.server.model_copy(update={"secret_key": key})})
     _validate_eta(settings)
     return settings
 

@@ -50,10 +50,28 @@ def test_environment_variables_override_single_keys(tmp_path):
 )
 def test_a_bad_key_or_value_stops_start_up_naming_it(tmp_path, text, named):
     with pytest.raises(ConfigError) as caught:
-        load_settings(path=write(tmp_path, text), environ={})
+        # No instance/secret_key either (one may exist in the folder the tests run from).
+        load_settings(path=write(tmp_path, text), environ={}, instance_key_file=tmp_path / "no_secret_key")
     assert named in str(caught.value)
 
 
 def test_a_missing_config_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_settings(environ={"ATLAS_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_the_secret_key_falls_back_to_the_file_make_run_generates(tmp_path):
+    key_file = tmp_path / "secret_key"
+    key_file.write_text("generated-by-make-run\n", encoding="utf-8")
+    assert load_settings(environ={}, instance_key_file=key_file).server.secret_key == "generated-by-make-run"
+    # The environment and the config file still come first.
+    assert load_settings(environ={"ATLAS_SECRET_KEY": "env"}, instance_key_file=key_file).server.secret_key == "env"
+    from_file = write(tmp_path, '[server]\nsecret_key = "from-file"\n')
+    assert load_settings(path=from_file, environ={}, instance_key_file=key_file).server.secret_key == "from-file"
+
+
+def test_callers_that_sign_nothing_need_no_secret_key(tmp_path):
+    missing = tmp_path / "no_secret_key"
+    assert load_settings(environ={}, require_secret_key=False, instance_key_file=missing).server.secret_key == ""
+    with pytest.raises(ConfigError, match="server.secret_key: not set"):
+        load_settings(environ={}, instance_key_file=missing)

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from atlas_coord.models import AuditRecord, Event, TrainingReminder
 from atlas_coord.scheduler.jobs import PAUSE_ENV
-from atlas_coord.schemas_trainings import TrainingCreate
 from atlas_coord.services import audit, trainings
+from atlas_coord.services.trainings.commands import TrainingCreate
 from tests.conftest import app_settings
 from tests.factories import demo_actor, training_payload, unit_id
 

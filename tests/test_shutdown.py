@@ -92,9 +92,12 @@ def test_serve_finishes_the_request_in_flight_then_exits_cleanly(db_url, tmp_pat
     name = signal.Signals(signum).name
     [stopping] = [line for line in lines if line["message"].startswith("shutting down")]
     assert f"({name})" in stopping["message"]
-    assert "1 request(s) in flight, 1 live connection(s)" in stopping["message"]
+    assert "disconnecting 1 live client(s); up to 20.0s for 1 request(s) in flight" in stopping["message"]
     [stopped] = [line for line in lines if line["message"].startswith("atlas-coord stopped")]
-    assert stopped["message"].endswith("requests finished, scheduler stopped, database pool closed")
+    assert stopped["message"].endswith(
+        ": 1 live client(s) disconnected, requests finished, scheduler stopped, database pool closed")
+    assert not any("live connection(s) to close" in line["message"] or line["message"].startswith("disconnected")
+                   for line in lines)  # one count, in one place
     assert stopped["level"] == "INFO" and stopped["logger"] == "atlas_coord.serve"
     assert any(line["message"] == "Scheduler has been shut down" for line in lines)
 
@@ -107,7 +110,32 @@ def test_serve_exits_at_once_when_idle(db_url, tmp_path):
     finally:
         server.stop()
     [stopped] = [line for line in json_lines(server.log()) if line["message"].startswith("atlas-coord stopped (SIGTERM)")]
-    assert stopped["message"].endswith("requests finished, database pool closed")  # no scheduler ran here
+    assert stopped["message"].endswith(": requests finished, database pool closed")  # no client, no scheduler
+    [stopping] = [line for line in json_lines(server.log()) if line["message"].startswith("shutting down")]
+    assert "disconnecting 0 live client(s); up to 20.0s for 0 request(s) in flight" in stopping["message"]
+
+
+def test_a_long_polling_client_is_counted_as_a_live_client_not_a_request(db_url, tmp_path):
+    """The issue's log: a console on the polling transport was "0 live connection(s) to close"
+    (its pending poll counted as a request in flight), then "disconnected 1 live client(s)"."""
+    import socketio
+
+    server = ServerProcess(env_for(db_url), tmp_path / "serve.log").wait()
+    client = socketio.Client(reconnection=False)
+    try:
+        client.connect(server.url, auth={"token": token_for(server.url, "demo-ca-fr")}, transports=["polling"],
+                       wait_timeout=10)
+        time.sleep(0.5)  # its next long poll is now waiting on the server
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=30) == 0
+    finally:
+        client.disconnect()
+        server.stop()
+    lines = json_lines(server.log())
+    [stopping] = [line for line in lines if line["message"].startswith("shutting down")]
+    assert "disconnecting 1 live client(s); up to 20.0s for 0 request(s) in flight" in stopping["message"]
+    [stopped] = [line for line in lines if line["message"].startswith("atlas-coord stopped")]
+    assert stopped["message"].endswith(": 1 live client(s) disconnected, requests finished, database pool closed")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -116,12 +144,14 @@ def test_the_scheduler_process_stops_cleanly(db_url, tmp_path, signum):
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "atlas_coord.cli", "scheduler", "--interval", "1"],
-            cwd=ROOT, env={**os.environ, **env_for(db_url), "PYTHONUNBUFFERED": "1"},
+            cwd=ROOT, env={**os.environ, **env_for(db_url), "PYTHONUNBUFFERED": "1", "ATLAS_LOG_LEVEL": "DEBUG"},
             stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_until(lambda: any(line["message"].startswith("scheduler running")
                                    for line in json_lines(log_path.read_text())), "the scheduler starting")
-            wait_until(lambda: "executed successfully" in log_path.read_text(), "a first dispatch run")
+            # An idle run logs at DEBUG only (env below); APScheduler's per-run INFO lines are off.
+            wait_until(lambda: any(line["message"].endswith("nothing due") for line in json_lines(log_path.read_text())),
+                       "a first dispatch run")
             process.send_signal(signum)
             assert process.wait(timeout=15) == 0
         finally:

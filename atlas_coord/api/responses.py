@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_coord.serializers import Page, PagedPage
+from atlas_coord.serializers import trainings as training_out
 from atlas_coord.serializers.accounts import LoginOut, MeOut, SignedOutOut, TokenOut, TokenRevokedOut
 from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
 from atlas_coord.serializers.directory import (
@@ -58,7 +59,6 @@ def page(items: Schema, *, paged: bool = False) -> Schema:
     return obj(properties)
 
 
-LOCAL_TIME: Schema = {"type": "string", "description": "local wall time at the venue, e.g. 2027-03-17T09:00"}
 POINT = obj({"lat": NUM, "lon": NUM})
 
 # ---------------------------------------------------------------- requests
@@ -150,41 +150,8 @@ MATCH_PARTS = {
 }
 MATCH = obj(MATCH_PARTS)
 
-# ---------------------------------------------------------------- trainings
+# ---------------------------------------------------------------- calendars (feeds and trainings use response models)
 
-PARTICIPANT = obj({
-    "unit_id": INT, "unit_name": null(STR), "state": null(STR), "role": STR, "status": STR,
-    "invitation_order": null(INT), "invited_at": null(TIME), "responded_at": null(TIME),
-})
-TRAINING_PARTS = {
-    "id": INT, "kind": STR, "title": STR, "description": null(STR),
-    "host_unit": obj({"id": INT, "name": null(STR), "state": null(STR)}),
-    "venue": obj({"name": null(STR), "lat": null(NUM), "lon": null(NUM)}),
-    "timezone": STR, "start_local": LOCAL_TIME, "end_local": LOCAL_TIME, "start_utc": TIME, "end_utc": TIME,
-    "series_end_utc": null(TIME), "rrule": null(STR), "exdates": array(STR), "environments": array(STR),
-    "capabilities": array(STR), "capacity": null(INT), "places_taken": INT, "funding_note": null(STR),
-    "break_off_min": null(INT), "units_off_duty": BOOL, "status": STR, "cancel_reason": null(STR),
-    "override": null(obj({"reason": STR, "by_id": null(INT), "at": null(TIME), "conflicts": array(OBJ)})),
-    "participants": array(PARTICIPANT),
-    "occurrence_overrides": array(obj({
-        "recurrence_id": LOCAL_TIME, "start_local": null(LOCAL_TIME), "end_local": null(LOCAL_TIME),
-        "cancelled": BOOL, "title": null(STR),
-    })),
-    "version": INT, "created_at": null(TIME), "updated_at": null(TIME), "ical_url": STR,
-}
-TRAINING = obj(TRAINING_PARTS)
-SAVED_TRAINING = obj(TRAINING_PARTS | {"warnings": array(STR), "overridden_conflicts": array(OBJ)})
-OCCURRENCE = obj({
-    "recurrence_id": LOCAL_TIME, "start_local": LOCAL_TIME, "end_local": LOCAL_TIME, "start_utc": TIME,
-    "end_utc": TIME, "overridden": BOOL, "title": STR, "conflicts": array(OBJ),
-})
-TRAINING_DETAIL = obj(TRAINING_PARTS | {
-    "occurrences": array(OCCURRENCE), "window": obj({"from": TIME, "to": TIME}), "warnings": array(STR),
-})
-ATTENDANCE = obj({
-    "unit_id": INT, "recurrence_id": LOCAL_TIME, "attended": BOOL, "personnel": null(INT), "hours": null(NUM),
-    "note": null(STR), "recorded_at": null(TIME),
-})
 ICALENDAR: Schema = {"type": "string", "description": "an iCalendar (RFC 5545) document"}
 
 # A value is a JSON schema, or a response model (atlas_coord.serializers) that builds the body itself.
@@ -234,19 +201,18 @@ SUCCESS: dict[str, Schema | type] = {
     "requests.settle_costs": SETTLEMENT,
     "matching.request_candidates": obj({"request_id": INT} | MATCH_PARTS),
     "matching.what_if": MATCH,
-    "trainings.list_trainings": page(TRAINING, paged=True),
-    "trainings.create_training": SAVED_TRAINING,
-    "trainings.check_training": obj({"ok": BOOL, "conflicts": array(OBJ), "warnings": array(STR),
-                                     "occurrences_checked": INT}),
-    "trainings.get_training": TRAINING_DETAIL,
-    "trainings.update_training": SAVED_TRAINING,
-    "trainings.cancel_training": TRAINING,
-    "trainings.edit_occurrence": SAVED_TRAINING,
-    "trainings.revert_occurrence": TRAINING,
-    "trainings.invite_units": SAVED_TRAINING,
-    "trainings.respond": SAVED_TRAINING,
-    "trainings.list_attendance": page(ATTENDANCE),
-    "trainings.record_attendance": page(ATTENDANCE),
+    "trainings.list_trainings": training_out.TrainingPage,
+    "trainings.create_training": training_out.SavedTrainingOut,
+    "trainings.check_training": training_out.CheckOut,
+    "trainings.get_training": training_out.TrainingDetailOut,
+    "trainings.update_training": training_out.SavedTrainingOut,
+    "trainings.cancel_training": training_out.TrainingOut,
+    "trainings.edit_occurrence": training_out.SavedTrainingOut,
+    "trainings.revert_occurrence": training_out.TrainingOut,
+    "trainings.invite_units": training_out.SavedTrainingOut,
+    "trainings.respond": training_out.SavedTrainingOut,
+    "trainings.list_attendance": training_out.AttendancePage,
+    "trainings.record_attendance": training_out.AttendancePage,
     "trainings.training_ics": ICALENDAR,
     "trainings.create_feed": FeedCreatedOut,
     "trainings.list_feeds": Page[FeedOut],

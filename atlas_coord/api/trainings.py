@@ -12,10 +12,22 @@ from datetime import datetime
 
 from flask import Blueprint, Response, current_app, request
 
-from atlas_coord.schemas_trainings import (
+from atlas_coord.schemas_trainings import FeedCreate, FeedQuery
+from atlas_coord.serializers import Page
+from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
+from atlas_coord.serializers.trainings import (
+    AttendancePage,
+    CheckOut,
+    SavedTrainingOut,
+    TrainingDetailOut,
+    TrainingOut,
+    TrainingPage,
+)
+from atlas_coord.services import calendars
+from atlas_coord.services import trainings as service
+from atlas_coord.services.errors import Invalid
+from atlas_coord.services.trainings.commands import (
     AttendanceRecord,
-    FeedCreate,
-    FeedQuery,
     Invitation,
     OccurrenceEdit,
     OccurrenceWindow,
@@ -26,11 +38,6 @@ from atlas_coord.schemas_trainings import (
     TrainingFilter,
     TrainingUpdate,
 )
-from atlas_coord.serializers import Page
-from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
-from atlas_coord.services import calendars
-from atlas_coord.services import trainings as service
-from atlas_coord.services.errors import Invalid
 
 from . import db_session
 from .core import current_actor, endpoint
@@ -38,11 +45,6 @@ from .core import current_actor, endpoint
 bp = Blueprint("trainings", __name__)
 
 API = "/api/v1"
-PAGE = {
-    "type": "object",
-    "required": ["items", "total"],
-    "properties": {"items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"}},
-}
 CONFLICT_ERRORS = (403, 404, 409, 422)
 
 
@@ -51,10 +53,11 @@ def _settings():
 
 
 def _saved(saved: service.Saved) -> dict:
-    body = service.view(db_session(), saved.training)
-    body["warnings"] = saved.assessment.warnings_json()
-    body["overridden_conflicts"] = saved.assessment.conflicts_json() if saved.overridden else []
-    return body
+    return SavedTrainingOut.of(saved).wire()
+
+
+def _training(saved: service.Saved) -> dict:
+    return TrainingOut.of(saved.training, saved.units).wire()
 
 
 def _recurrence_id(value: str) -> datetime:
@@ -84,13 +87,12 @@ def _calendar(body: bytes, filename: str | None = None) -> Response:
 
 # ---------------------------------------------------------------- trainings
 
-@endpoint(bp, f"{API}/trainings", query=TrainingFilter, summary="List trainings and exercises", response=PAGE)
+@endpoint(bp, f"{API}/trainings", query=TrainingFilter, summary="List trainings and exercises")
 def list_trainings(query: TrainingFilter):
     """Filter by occurrence date range (``from``/``to``), unit, state, kind and status; ordered by first start."""
-    found, total = service.list_trainings(db_session(), current_actor(), query)
-    units = service.units_of(db_session(), found)
-    return {"items": [service.training_view(t, units) for t in found], "total": total,
-            "page": query.page, "per_page": query.per_page}
+    found = service.list_trainings(db_session(), current_actor(), query)
+    items = [TrainingOut.of(t, found.units) for t in found.trainings]
+    return TrainingPage(items=items, total=found.total, page=query.page, per_page=query.per_page).wire()
 
 
 @endpoint(bp, f"{API}/trainings", "POST", body=TrainingCreate, status=201, errors=CONFLICT_ERRORS,
@@ -104,17 +106,16 @@ def create_training(body: TrainingCreate):
           summary="Check a plan without saving it (inline warnings)")
 def check_training(body: TrainingCheck):
     """The conflicts and warnings a create (or, with ``training_id``, a change) would meet."""
-    assessment = service.check_plan(db_session(), current_actor(), _settings(), body)
-    return {"ok": not assessment.conflicts, "conflicts": assessment.conflicts_json(),
-            "warnings": assessment.warnings_json(), "occurrences_checked": len(assessment.occurrences)}
+    return CheckOut.of(service.check_plan(db_session(), current_actor(), _settings(), body)).wire()
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>", query=OccurrenceWindow, errors=(404, 422),
           summary="One training with its occurrences in a window and their conflicts")
 def get_training(training_id: int, query: OccurrenceWindow):
     """Occurrences in ``[from, to)`` (default: the next 90 days), each with the conflicts it adds."""
-    return service.training_detail(db_session(), current_actor(), _settings(), training_id,
-                                   window_from=query.from_, window_to=query.to)
+    detail = service.training_detail(db_session(), current_actor(), _settings(), training_id,
+                                     window_from=query.from_, window_to=query.to)
+    return TrainingDetailOut.of(detail).wire()
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>", "PATCH", body=TrainingUpdate, errors=CONFLICT_ERRORS,
@@ -128,8 +129,7 @@ def update_training(training_id: int, body: TrainingUpdate):
           summary="Cancel a training")
 def cancel_training(training_id: int, body: TrainingCancel):
     """All occurrences are cancelled; a running one ends at the next scheduler run, restoring readiness."""
-    training = service.cancel_training(db_session(), current_actor(), _settings(), training_id, body)
-    return service.view(db_session(), training)
+    return _training(service.cancel_training(db_session(), current_actor(), _settings(), training_id, body))
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>/occurrences/<recurrence_id>", "PUT", body=OccurrenceEdit,
@@ -145,9 +145,9 @@ def edit_occurrence(training_id: int, recurrence_id: str, body: OccurrenceEdit):
           summary="Undo the edit of one occurrence")
 def revert_occurrence(training_id: int, recurrence_id: str):
     """The occurrence follows the series' rule again."""
-    training = service.revert_occurrence(db_session(), current_actor(), _settings(), training_id,
-                                         _recurrence_id(recurrence_id))
-    return service.view(db_session(), training)
+    saved = service.revert_occurrence(db_session(), current_actor(), _settings(), training_id,
+                                      _recurrence_id(recurrence_id))
+    return _training(saved)
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>/participants", "POST", body=Invitation, errors=CONFLICT_ERRORS,
@@ -167,16 +167,14 @@ def respond(training_id: int, unit_id: int, body: ParticipantResponse):
 @endpoint(bp, f"{API}/trainings/<int:training_id>/attendance", errors=(404,), summary="Attendance per occurrence")
 def list_attendance(training_id: int):
     """Every recorded entry, by occurrence and unit."""
-    rows = service.list_attendance(db_session(), current_actor(), training_id)
-    return {"items": rows, "total": len(rows)}
+    return AttendancePage.of(service.list_attendance(db_session(), current_actor(), training_id)).wire()
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>/attendance", "PUT", body=AttendanceRecord,
           errors=(403, 404, 409, 422), summary="Record attendance of one occurrence")
 def record_attendance(training_id: int, body: AttendanceRecord):
     """Once the occurrence has started; recording again replaces a unit's entry."""
-    rows = service.record_attendance(db_session(), current_actor(), training_id, body)
-    return {"items": [service.attendance_view(r) for r in rows], "total": len(rows)}
+    return AttendancePage.of(service.record_attendance(db_session(), current_actor(), training_id, body)).wire()
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>.ics", errors=(404,), summary="The training as an iCalendar file")

@@ -78,33 +78,9 @@ class Conflict:
     figure: float | int | str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: datetimes become ISO 8601 strings in UTC."""
-        return {
-            'kind': str(self.kind),
-            'state': self.state,
-            'capability': self.capability,
-            'unit_id': self.unit_id,
-            'point': self.point,
-            'window_start': _iso(self.window_start),
-            'window_end': _iso(self.window_end),
-            'figure': self.figure,
-            'details': {k: _jsonable(v) for k, v in self.details.items()},
-            'message': self.message,
-        }
-
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace('+00:00', 'Z')
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return _iso(value)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
-    return value
 
 
 # --------------------------------------------------------------------------- names and places
@@ -401,47 +377,6 @@ class CoverageUnit:
     ready: bool
 
 
-def _nearest_capable(
-    free: Sequence[CoverageUnit], cap: str, eta_of: Callable[[CoverageUnit], float]
-) -> tuple[float, UnitId | None]:
-    """The smallest ETA among the free units holding ``cap``, and that unit (inf and None if none)."""
-    best, best_unit = math.inf, None
-    for u in free:
-        if cap in u.capabilities and (t := eta_of(u)) < best:
-            best, best_unit = t, u.id
-    return best, best_unit
-
-
-def _track_violation(
-    open_runs: dict[tuple[int, str], dict[str, Any]],
-    finished: list[dict[str, Any]],
-    key: tuple[int, str],
-    segment: tuple[datetime, datetime],
-    best: float,
-    best_unit: UnitId | None,
-    threshold_min: float,
-) -> None:
-    """Close, extend or open the run of violating sub-windows of one point and capability.
-
-    A covered sub-window ends the open run; a violating one extends the run it directly follows
-    (keeping the worst ETA) or starts a new run.
-    """
-    a, b = segment
-    run = open_runs.get(key)
-    if best <= threshold_min:
-        if run is not None:
-            finished.append(open_runs.pop(key))
-        return
-    if run is not None and run['end'] == a:
-        run['end'] = b
-        if best > run['worst']:
-            run['worst'], run['unit'] = best, best_unit
-        return
-    if run is not None:
-        finished.append(run)
-    open_runs[key] = {'point': key[0], 'cap': key[1], 'start': a, 'end': b, 'worst': best, 'unit': best_unit}
-
-
 def coverage_threshold_check(
     check_points: Iterable[tuple[str, float, float]],
     capabilities: Sequence[str],
@@ -486,12 +421,41 @@ def coverage_threshold_check(
         free = [u for u in usable if u.id not in busy_here]
         for i, _point in enumerate(points):
             for cap in caps:
-                best, best_unit = _nearest_capable(free, cap, lambda u, i=i: eta(u, i))
-                _track_violation(open_runs, finished, (i, cap), (a, b), best, best_unit, threshold_min)
+                best, best_unit = _first_capable(free, cap, lambda u, i=i: eta(u, i))
+                _track_run(open_runs, finished, (i, cap), (a, b), best, best_unit, threshold_min)
     finished.extend(open_runs.values())
     conflicts = [_coverage_conflict(points[r['point']], r, threshold_min) for r in finished]
     conflicts.sort(key=lambda c: (c.point or '', c.capability or '', c.window_start))
     return conflicts
+
+
+def _first_capable(free: Iterable[CoverageUnit], cap: str, eta: Callable[[CoverageUnit], float]):
+    """The smallest ETA of a free unit holding ``cap``, and that unit (``inf``, None if none)."""
+    best, best_unit = math.inf, None
+    for u in free:
+        if cap in u.capabilities and (t := eta(u)) < best:
+            best, best_unit = t, u.id
+    return best, best_unit
+
+
+def _track_run(open_runs: dict[tuple[int, str], dict[str, Any]], finished: list[dict[str, Any]],
+               key: tuple[int, str], segment: tuple[datetime, datetime], best: float, best_unit: UnitId | None,
+               threshold_min: float) -> None:
+    """Extend, close or open the violating run of (point, capability) ``key`` for one sub-window."""
+    a, b = segment
+    run = open_runs.get(key)
+    if best <= threshold_min:
+        if run is not None:
+            finished.append(open_runs.pop(key))
+        return
+    if run is not None and run['end'] == a:
+        run['end'] = b
+        if best > run['worst']:
+            run['worst'], run['unit'] = best, best_unit
+        return
+    if run is not None:
+        finished.append(run)
+    open_runs[key] = {'point': key[0], 'cap': key[1], 'start': a, 'end': b, 'worst': best, 'unit': best_unit}
 
 
 def _coverage_conflict(point: CheckPoint, run: Mapping[str, Any], threshold_min: float) -> Conflict:

@@ -158,6 +158,9 @@ def dispatch_due(database: Database, settings, *, now: datetime | None = None, w
     step("reminders", reminders)
     step("escalations", lambda: setattr(report, "escalations", escalate_overdue_answers(database, now)))
     step("event purge", lambda: setattr(report, "events_purged", purge_expired_events(database, settings)))
+    # An idle run logs nothing at INFO (every 30 s all day): only what a run did, or failed to do.
     if report.summary():
         log.info("scheduler run at %s: %s", now.isoformat(timespec="seconds"), report.summary())
+    else:
+        log.debug("scheduler run at %s: nothing due", now.isoformat(timespec="seconds"))
     return report

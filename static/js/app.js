@@ -2,8 +2,10 @@
  * The console's entry point: session, navigation, hash router, connection indicator, the live
  * event feed, and the hand-off of live events to the mounted view.
  *
- * Each view module exports `mount(container, {params, query, navigate})` returning an object
- * with optional `onEvent(envelope)`, `refresh(reason)` and `unmount()`.
+ * Each view module exports `mount(container, {params, query, navigate, setTitle, signIn})`
+ * returning an object with optional `onEvent(envelope)`, `refresh(reason)` and `unmount()`.
+ * Views get what they need from here through that context and never import this module, so
+ * the entry stays out of every import cycle (tests/test_console_modules.py).
  */
 
 import * as api from "./api.js";
@@ -150,7 +152,7 @@ async function renderRoute() {
   viewEl.replaceChildren(container);
   document.title = `${route.title} · ATLAS console`;
   try {
-    const instance = (await module.mount(container, { params, query, navigate, setTitle })) || {};
+    const instance = (await module.mount(container, { params, query, navigate, setTitle, signIn })) || {};
     if (ticket !== routing) {
       instance.unmount?.();
       return;

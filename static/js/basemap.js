@@ -59,6 +59,29 @@ function requireGlobals() {
     throw new Error("basemap.js: topojson-client (global topojson) must be loaded before this module");
   }
   guardCanvasTeardown();
+  guardZoomTeardown();
+}
+
+/**
+ * The same race for the map itself: a zoom animation queues _animateZoom (next frame) and
+ * _onZoomTransitionEnd (a 250 ms timer); when the view is left in between, map.remove() has
+ * already deleted the map pane and the late call throws "reading '_leaflet_pos'" (seen in the
+ * browser tests at teardown). A removed map has nothing to animate.
+ */
+function guardZoomTeardown() {
+  const proto = L.Map.prototype;
+  if (proto.atlasZoomGuard) return;
+  for (const name of ["_animateZoom", "_onZoomTransitionEnd"]) {
+    const original = proto[name];
+    proto[name] = function whenMapAlive(...args) {
+      if (!this._mapPane) {
+        this._animatingZoom = false;
+        return undefined;
+      }
+      return original.apply(this, args);
+    };
+  }
+  proto.atlasZoomGuard = true;
 }
 
 /**

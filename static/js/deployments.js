@@ -4,8 +4,9 @@
  * return), the requester (arrive, stand down, extend) and the sending state's authority (recall).
  */
 
-import { ApiError, post } from "./api.js";
-import { badge, clearErrors, dl, field, formErrors, h, humanise, replace, select, showErrors } from "./dom.js";
+import { post } from "./api.js";
+import { badge, dl, field, formErrors, h, humanise, replace, select } from "./dom.js";
+import { sendForm } from "./forms.js";
 import * as store from "./store.js";
 import { dualTime, fromLocalInput, toLocalInput } from "./time.js";
 
@@ -145,19 +146,16 @@ export function deploymentCard(dep, request, { onChanged, showRequest = false } 
       formSlot.replaceChildren();
       buttons.querySelector(`[data-action="${action}"]`)?.focus();
     });
-    form.addEventListener("submit", async (ev) => {
+    form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      clearErrors(form);
-      confirm.disabled = true;
-      try {
-        const updated = await post(`/api/v1/requests/${dep.request_id}/deployments/${dep.id}/${spec.path}`, bodyFrom(controls, dep));
-        if (onChanged) await onChanged(updated);
-      } catch (err) {
-        if (err instanceof ApiError) showErrors(form, err);
-        else throw err;
-      } finally {
-        confirm.disabled = false;
-      }
+      return sendForm(
+        form,
+        async () => {
+          const updated = await post(`/api/v1/requests/${dep.request_id}/deployments/${dep.id}/${spec.path}`, bodyFrom(controls, dep));
+          if (onChanged) await onChanged(updated);
+        },
+        { buttons: [confirm] },
+      );
     });
     replace(formSlot, form);
     const first = form.querySelector("input, select, textarea") || confirm;

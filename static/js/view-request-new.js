@@ -9,7 +9,8 @@
 
 import { ApiError, post } from "./api.js";
 import { createBasemap, siteMarker, candidateLine, unitMarker } from "./basemap.js";
-import { checkboxGroup, clearErrors, field, formErrors, h, replace, select, showErrors } from "./dom.js";
+import { checkboxGroup, field, formErrors, h, replace, select } from "./dom.js";
+import { sendForm } from "./forms.js";
 import { whatIf } from "./matching.js";
 import * as store from "./store.js";
 import { fmt, fromLocalInput, minutes, toLocalInput, viewerZone } from "./time.js";
@@ -347,20 +348,18 @@ export async function mount(container, { query, navigate }) {
     ev.preventDefault();
     if (submitting) return;
     const submit = (ev.submitter?.dataset.submit ?? "true") === "true";
-    clearErrors(form);
     submitting = true;
-    submitBtn.disabled = true;
-    draftBtn.disabled = true;
     try {
-      const created = await post("/api/v1/requests", collect(submit));
-      navigate(`/requests/${created.id}`);
-    } catch (err) {
-      if (err instanceof ApiError) showErrors(form, err);
-      else throw err;
+      await sendForm(
+        form,
+        async () => {
+          const created = await post("/api/v1/requests", collect(submit));
+          navigate(`/requests/${created.id}`);
+        },
+        { buttons: [submitBtn, draftBtn] },
+      );
     } finally {
       submitting = false;
-      submitBtn.disabled = false;
-      draftBtn.disabled = false;
     }
   });
 

@@ -1,10 +1,12 @@
-/** Sign-in (POST /api/v1/auth/login: session cookie + CSRF token). */
+/**
+ * Sign-in (POST /api/v1/auth/login: session cookie + CSRF token). `signIn` comes from the
+ * router's mount context (app.js), which also starts the session.
+ */
 
 import { ApiError } from "./api.js";
-import { signIn } from "./app.js";
 import { field, formErrors, h, showErrors, clearErrors } from "./dom.js";
 
-export function mount(container, { query, navigate }) {
+export function mount(container, { query, navigate, signIn }) {
   const username = h("input", { type: "text", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
   const password = h("input", { type: "password", autocomplete: "current-password", required: true });
   const submit = h("button", { type: "submit", class: "btn btn--primary" }, "Sign in");

@@ -6,7 +6,8 @@
  */
 
 import { ApiError, get, patch, post } from "./api.js";
-import { checkboxGroup, clearErrors, field, formErrors, h, replace, select, showErrors } from "./dom.js";
+import { checkboxGroup, field, formErrors, h, replace, select, showErrors } from "./dom.js";
+import { sendForm } from "./forms.js";
 import * as store from "./store.js";
 import { fmt, viewerZone, zonedToUtc } from "./time.js";
 import { conflictList, TRAINING_KINDS, warningList } from "./trainings.js";
@@ -300,16 +301,9 @@ export async function mount(container, { params, query, navigate }) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const override = ev.submitter?.dataset.override !== undefined;
-    clearErrors(form);
     const body = collect();
     if (override) body.override_reason = overrideReason.value;
-    save.disabled = true;
-    saveAnyway.disabled = true;
-    try {
-      const saved = editing ? await patch(`/api/v1/trainings/${editing.id}`, { ...body, expected_version: editing.version }) : await post("/api/v1/trainings", body);
-      navigate(`/trainings/${saved.id}`);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+    const onError = (err) => {
       const conflicts = err.body?.error?.conflicts;
       if (err.status === 409 && conflicts) {
         lastConflicts = conflicts;
@@ -321,10 +315,15 @@ export async function mount(container, { params, query, navigate }) {
       } else {
         showErrors(form, err);
       }
-    } finally {
-      save.disabled = false;
-      saveAnyway.disabled = false;
-    }
+    };
+    await sendForm(
+      form,
+      async () => {
+        const saved = editing ? await patch(`/api/v1/trainings/${editing.id}`, { ...body, expected_version: editing.version }) : await post("/api/v1/trainings", body);
+        navigate(`/trainings/${saved.id}`);
+      },
+      { buttons: [save, saveAnyway], onError },
+    );
   });
 
   setTimeout(() => title.focus(), 0);

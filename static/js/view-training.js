@@ -1,7 +1,8 @@
 /** One training: its occurrences with their conflicts, the participants and their answers. */
 
 import { ApiError, get, post } from "./api.js";
-import { badge, clearErrors, dl, field, formErrors, h, humanise, replace, showErrors } from "./dom.js";
+import { badge, dl, field, formErrors, h, humanise, replace } from "./dom.js";
+import { sendForm } from "./forms.js";
 import * as store from "./store.js";
 import { conflictList, kindName, occurrenceTime, statusBadge, warningList } from "./trainings.js";
 import { debounce } from "./util.js";
@@ -150,16 +151,16 @@ export async function mount(container, { params, setTitle }) {
       field({ label: "Reason", control: reason, field: "reason" }),
       h("div", { class: "form__actions" }, h("button", { type: "submit", class: "btn btn--danger" }, "Cancel every occurrence")),
     );
-    form.addEventListener("submit", async (ev) => {
+    form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      clearErrors(form);
-      try {
-        await post(`/api/v1/trainings/${id}/cancel`, { reason: reason.value, expected_version: t.version });
-        await reload();
-      } catch (err) {
-        if (err instanceof ApiError) showErrors(form, err);
-        else throw err;
-      }
+      return sendForm(
+        form,
+        async () => {
+          await post(`/api/v1/trainings/${id}/cancel`, { reason: reason.value, expected_version: t.version });
+          await reload();
+        },
+        { buttons: [] },
+      );
     });
     return h("details", {}, h("summary", {}, "Cancel…"), form);
   }

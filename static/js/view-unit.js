@@ -6,7 +6,8 @@
 
 import { ApiError, get, getAll, put } from "./api.js";
 import { deploymentCard } from "./deployments.js";
-import { badge, clearErrors, dl, field, formErrors, h, humanise, replace, select, showErrors } from "./dom.js";
+import { badge, dl, field, formErrors, h, humanise, replace, select } from "./dom.js";
+import { sendForm } from "./forms.js";
 import { eventUnitId } from "./live.js";
 import * as store from "./store.js";
 import { dualTime, fmt, relative } from "./time.js";
@@ -126,8 +127,6 @@ export async function mount(container, { params, setTitle }) {
     );
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      clearErrors(form);
-      submit.disabled = true;
       const body = {
         status: status.value,
         reason: reason.value,
@@ -137,18 +136,17 @@ export async function mount(container, { params, setTitle }) {
         expected_version: unit.version,
       };
       if (status.value === "TRAINING") body.break_off_min = breakOff.value === "" ? null : Number.parseInt(breakOff.value, 10);
-      try {
-        unit = await put(`/api/v1/units/${id}/readiness`, body);
-        store.upsertUnit(unit);
-        formKey = null;
-        renderAll();
-        readinessSlot.querySelector(".form-status")?.focus();
-      } catch (err) {
-        if (err instanceof ApiError) showErrors(form, err);
-        else throw err;
-      } finally {
-        submit.disabled = false;
-      }
+      await sendForm(
+        form,
+        async () => {
+          unit = await put(`/api/v1/units/${id}/readiness`, body);
+          store.upsertUnit(unit);
+          formKey = null;
+          renderAll();
+          readinessSlot.querySelector(".form-status")?.focus();
+        },
+        { buttons: [submit] },
+      );
     });
     replace(
       readinessSlot,

@@ -51,9 +51,9 @@ def scene(app, database):
     """Something behind the small ids the fuzzer tries first, so that its cases reach the success
     paths too: request 1 of France answered by Germany with a deployment on its way, request 2 of
     Belgium addressed to France, a training hosted by a French unit and a calendar feed."""
-    from atlas_coord.schemas_trainings import TrainingCreate
     from atlas_coord.services import calendars
     from atlas_coord.services import trainings as training_service
+    from atlas_coord.services.trainings.commands import TrainingCreate
 
     request_fr = raise_request(database, "demo-cc-fr", addressees=["DE", "NL"])
     raise_request(database, "demo-cc-be", addressees=["FR", "DE"])

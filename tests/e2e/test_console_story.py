@@ -439,3 +439,27 @@ def test_leaving_the_map_while_the_land_redraws_raises_no_script_error(consoles)
     )
     assert outcome == "no error"
     assert observer.errors == []
+
+
+def test_leaving_the_map_mid_zoom_raises_no_script_error(consoles):
+    """A zoom animation's late steps (the next frame, the 250 ms transition end) that land after
+    the map view is gone do nothing, instead of throwing "reading '_leaflet_pos'" in the page
+    (Leaflet 1.9.4 reads the removed map pane; seen at browser-test teardown)."""
+    expect = _expect()
+    observer = consoles("observer")
+    observer.sign_in("demo-observer")
+    page = observer.page
+    expect(page.locator("#atlas-map")).to_have_attribute("data-basemap", "loaded")
+    page.evaluate("() => { window.leftMap = window.atlasMap; }")
+    observer.goto("/trainings")
+    expect(page.locator("#atlas-map")).to_have_count(0)
+    outcome = page.evaluate(
+        """() => {
+            const map = window.leftMap;
+            map._animatingZoom = true;
+            try { map._animateZoom(L.latLng(50, 10), 6); map._onZoomTransitionEnd(); return 'no error'; }
+            catch (error) { return String(error); }
+        }"""
+    )
+    assert outcome == "no error"
+    assert observer.errors == []

@@ -21,6 +21,9 @@ def test_the_shell_is_served_with_the_csp_and_only_same_origin_assets(client):
     assert " style=" not in html
     assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None
     assert 'type="module" src="/static/js/app.js"' in html
+    # The console's styles, in cascade order: the map's, then base, components and views.
+    sheets = re.findall(r'href="/static/css/([a-z]+)\.css', html)
+    assert sheets == ["map", "base", "components", "views"]
 
 
 def test_static_files_have_javascript_types_and_cache_headers(client):
@@ -32,8 +35,10 @@ def test_static_files_have_javascript_types_and_cache_headers(client):
     again = client.get("/static/js/app.js", headers={"If-None-Match": module.headers["ETag"]})
     assert again.status_code == 304
 
-    css = client.get("/static/css/console.css")
-    assert css.headers["Content-Type"].startswith("text/css")
+    for name in ("map", "base", "components", "views"):
+        css = client.get(f"/static/css/{name}.css")
+        assert css.status_code == 200, name
+        assert css.headers["Content-Type"].startswith("text/css")
 
 
 def test_vendor_files_are_cached_for_a_day(client):
@@ -56,7 +61,7 @@ def test_paths_outside_static_and_unknown_files_are_404(client):
 
 def test_no_module_uses_inline_styles_or_remote_urls():
     """The CSP would block them in the browser; catch them in the source too."""
-    for path in (ROOT / "static" / "js").glob("*.js"):
+    for path in (ROOT / "static" / "js").rglob("*.js"):
         text = path.read_text()
         assert 'setAttribute("style"' not in text, path
         assert "innerHTML" not in text, path

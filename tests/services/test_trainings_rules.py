@@ -4,16 +4,14 @@ critical."""
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
-from atlas_coord.schemas_trainings import TrainingCreate
-from atlas_coord.services import trainings
+from atlas_coord.services import matching, trainings
 from atlas_coord.services.errors import Forbidden
+from atlas_coord.services.trainings.commands import TrainingCreate
 from tests.conftest import app_settings
 from tests.factories import demo_actor, training_payload, unit_id
 
@@ -106,11 +104,9 @@ def test_coverage_uses_the_ranking_services_eta_when_it_is_there(database, setti
     A fake one says every unit but the DSU needs 300 minutes anywhere."""
     (dsu,) = ids(database, "be-dsu")
     calls = []
-    fake = types.ModuleType("atlas_coord.services.matching")
-    fake.unit_snapshot = lambda unit: {"id": unit.id, "key": unit.key}
-    fake.eta_minutes = lambda snapshot, lat, lon, params, point_state=None: calls.append(params) or (10.0 if snapshot["id"] == dsu else 300.0)
-    monkeypatch.setitem(sys.modules, "atlas_coord.services.matching", fake)
-    monkeypatch.setattr("atlas_coord.services.matching", fake, raising=False)
+    monkeypatch.setattr(matching, "unit_snapshot", lambda unit: {"id": unit.id, "key": unit.key})
+    monkeypatch.setattr(matching, "eta_minutes", lambda snapshot, lat, lon, params, point_state=None:
+                        calls.append(params) or (10.0 if snapshot["id"] == dsu else 300.0))
 
     assessment = check(database, settings, host_unit_id=dsu)
 

@@ -10,8 +10,13 @@ import sqlalchemy as sa
 
 from atlas_coord.models import AuditRecord, Event, ReadinessChange, TrainingReminder, TrainingRun, Unit
 from atlas_coord.scheduler.jobs import dispatch_due
-from atlas_coord.schemas_trainings import ParticipantResponse, TrainingCancel, TrainingCreate, TrainingUpdate
 from atlas_coord.services import trainings
+from atlas_coord.services.trainings.commands import (
+    ParticipantResponse,
+    TrainingCancel,
+    TrainingCreate,
+    TrainingUpdate,
+)
 from tests.conftest import app_settings
 from tests.factories import demo_actor, training_payload, unit_id
 
