@@ -1,0 +1,40 @@
+"""Response models of a team proposal (:mod:`atlas_coord.domain.team`), built by attribute."""
+
+from __future__ import annotations
+
+from . import Out
+from .ranking import IsoTimeOrNone, Round2
+
+
+class TeamMemberOut(Out):
+    unit_id: int
+    state: str
+    name: str
+    rank: int
+    eta_min: Round2
+    arrival: IsoTimeOrNone
+    mode: str
+    contributes: dict[str, int]
+    why: str
+
+
+class UncoveredOut(Out):
+    code: str
+    required: int
+    available: int
+    shortfall: int
+    kind: str
+    message: str
+
+
+class TeamProposalOut(Out):
+    members: list[TeamMemberOut]
+    latest_arrival: IsoTimeOrNone
+    latest_eta_min: Round2 | None
+    uncovered: list[UncoveredOut]
+    covers_everything: bool
+    redundancy: bool
+    method: str
+    considered: int
+    complete: bool
+    notes: list[str]
