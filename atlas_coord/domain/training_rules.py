@@ -64,7 +64,8 @@ class Conflict:
     ``figure`` is the number that matters for the kind: overlap minutes (unit_overlap,
     unit_deployed), READY units left, always 0 (readiness_guard), minutes to the first capable
     unit or ``'no capable unit'`` (coverage_threshold). ``details`` holds the rest (e.g.
-    ``holders``, ``threshold_min``, the other ``training_id``).
+    ``holders``, ``threshold_min``, the other ``training_id``). The wire shape is
+    :class:`atlas_coord.serializers.conflicts.ConflictOut`.
     """
 
     kind: str
@@ -78,33 +79,9 @@ class Conflict:
     figure: float | int | str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: datetimes become ISO 8601 strings in UTC."""
-        return {
-            'kind': str(self.kind),
-            'state': self.state,
-            'capability': self.capability,
-            'unit_id': self.unit_id,
-            'point': self.point,
-            'window_start': _iso(self.window_start),
-            'window_end': _iso(self.window_end),
-            'figure': self.figure,
-            'details': {k: _jsonable(v) for k, v in self.details.items()},
-            'message': self.message,
-        }
-
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace('+00:00', 'Z')
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return _iso(value)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
-    return value
 
 
 # --------------------------------------------------------------------------- names and places

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams, estimate_eta
+from atlas_coord.domain.fulfilment import deployment_holds_unit
 from atlas_coord.domain.geo import GeoPoint, geodesic_m
-from atlas_coord.domain.lifecycle import deployment_holds_unit
 from atlas_coord.domain.ranking import (
     DEFAULT_LIMIT,
     CapabilityHolding,

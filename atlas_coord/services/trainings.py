@@ -64,6 +64,7 @@ from atlas_coord.schemas_trainings import (
     TrainingFilter,
     TrainingUpdate,
 )
+from atlas_coord.serializers.conflicts import ConflictOut
 
 from . import audit, events
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -264,7 +265,7 @@ class Assessment:
     occurrences: list[recurrence.Occurrence]
 
     def conflicts_json(self) -> list[dict[str, Any]]:
-        return [c.to_dict() for c in self.conflicts[:MAX_REPORTED_CONFLICTS]]
+        return [ConflictOut.of(c).wire() for c in self.conflicts[:MAX_REPORTED_CONFLICTS]]
 
     def warnings_json(self) -> list[str]:
         extra = len(self.conflicts) - MAX_REPORTED_CONFLICTS
@@ -642,7 +643,7 @@ def occurrence_view(occ: recurrence.Occurrence, conflicts: Iterable[rules.Confli
         "end_utc": _iso_utc(occ.end_utc),
         "overridden": occ.overridden,
         "title": occ.title,
-        "conflicts": [c.to_dict() for c in conflicts],
+        "conflicts": [ConflictOut.of(c).wire() for c in conflicts],
     }
 
 

@@ -21,6 +21,7 @@ from atlas_coord.domain.training_rules import (
     promote_from_waitlist,
     readiness_guard,
 )
+from atlas_coord.serializers.conflicts import ConflictOut
 
 
 def at(day, hour, minute=0):
@@ -266,7 +267,7 @@ def test_conflicts_serialise_to_json():
     units = [GuardUnit('BE-DSU', 'BE', frozenset({'ENV_AIRCRAFT'}), True)]
     (conflict,) = readiness_guard(BELGIUM, units, {'BE-DSU': [TRAINING]}, TRAINING)
 
-    data = json.loads(json.dumps(conflict.to_dict()))
+    data = json.loads(json.dumps(ConflictOut.of(conflict).wire()))
     assert data['window_start'] == '2027-03-10T08:00:00Z'
     assert (data['kind'], data['state'], data['figure']) == ('readiness_guard', 'BE', 0)
     assert data['message'].startswith('Belgium would have no READY unit')
