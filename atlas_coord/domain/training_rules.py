@@ -422,28 +422,44 @@ def coverage_threshold_check(
         free = [u for u in usable if u.id not in busy_here]
         for i, _point in enumerate(points):
             for cap in caps:
-                best, best_unit = math.inf, None
-                for u in free:
-                    if cap in u.capabilities and (t := eta(u, i)) < best:
-                        best, best_unit = t, u.id
-                run = open_runs.get((i, cap))
+                best, best_unit = _first_capable(free, cap, lambda u, i=i: eta(u, i))
                 if best <= threshold_min:
-                    if run is not None:
+                    if (i, cap) in open_runs:
                         finished.append(open_runs.pop((i, cap)))
                     continue
-                if run is not None and run['end'] == a:
-                    run['end'] = b
-                    if best > run['worst']:
-                        run['worst'], run['unit'] = best, best_unit
-                else:
-                    if run is not None:
-                        finished.append(run)
-                    open_runs[(i, cap)] = {'point': i, 'cap': cap, 'start': a, 'end': b,
-                                           'worst': best, 'unit': best_unit}
+                _extend_run(open_runs, finished, (i, cap), (a, b), best, best_unit)
     finished.extend(open_runs.values())
     conflicts = [_coverage_conflict(points[r['point']], r, threshold_min) for r in finished]
     conflicts.sort(key=lambda c: (c.point or '', c.capability or '', c.window_start))
     return conflicts
+
+
+def _first_capable(
+    free: Iterable[CoverageUnit], cap: str, eta: Callable[[CoverageUnit], float]
+) -> tuple[float, UnitId | None]:
+    """The smallest ETA of a free unit holding ``cap`` and that unit (the first on ties); inf if none."""
+    best, best_unit = math.inf, None
+    for u in free:
+        if cap in u.capabilities and (t := eta(u)) < best:
+            best, best_unit = t, u.id
+    return best, best_unit
+
+
+def _extend_run(
+    open_runs: dict[tuple[int, str], dict[str, Any]], finished: list[dict[str, Any]], key: tuple[int, str],
+    segment: tuple[datetime, datetime], worst: float, unit: UnitId | None,
+) -> None:
+    """Add a violating sub-window to the open run of ``key`` if it continues it, else start a new run."""
+    a, b = segment
+    run = open_runs.get(key)
+    if run is not None and run['end'] == a:
+        run['end'] = b
+        if worst > run['worst']:
+            run['worst'], run['unit'] = worst, unit
+        return
+    if run is not None:
+        finished.append(run)
+    open_runs[key] = {'point': key[0], 'cap': key[1], 'start': a, 'end': b, 'worst': worst, 'unit': unit}
 
 
 def _coverage_conflict(point: CheckPoint, run: Mapping[str, Any], threshold_min: float) -> Conflict:
