@@ -1,7 +1,8 @@
 """Response models of a ranking: candidates with their ETA, fit and readiness, and exclusions.
 
 Built from the domain values of :mod:`atlas_coord.domain.ranking` by attribute; figures are
-rounded here, on the way out (the domain keeps full precision for its comparisons). A whole match
+rounded here, on the way out (the domain keeps full precision for its comparisons). Values whose fields go out as they are
+(:class:`ExcludedUnit`, :class:`ReadinessEffect`) are used as they are. A whole match
 (query, ranking, team) is :mod:`.matching`'s model.
 """
 
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer
 
-from atlas_coord.domain.ranking import RankingResult
+from atlas_coord.domain.ranking import ExcludedUnit, RankingResult, ReadinessEffect
 
 from . import Out, iso
 
@@ -59,14 +60,6 @@ class CapabilityFitOut(Out):
     credit: Round4
 
 
-class ReadinessEffectOut(Out):
-    status: str
-    limited: bool
-    break_off_min: float
-    penalty: float
-    note: str
-
-
 class RankedUnitOut(Out):
     unit_id: int
     state: str
@@ -79,18 +72,9 @@ class RankedUnitOut(Out):
     eta: EtaOut
     capability_fit: list[CapabilityFitOut]
     cover: Round6
-    readiness: ReadinessEffectOut
+    readiness: ReadinessEffect
     tier: str
     explanation: list[str]
-
-
-class ExcludedUnitOut(Out):
-    unit_id: int
-    state: str
-    name: str
-    reason: str
-    message: str
-    details: dict[str, Any]
 
 
 class RankingOut(Out):
@@ -99,7 +83,7 @@ class RankingOut(Out):
     candidates: list[RankedUnitOut]
     candidates_total: int
     candidates_truncated: bool
-    excluded: list[ExcludedUnitOut]
+    excluded: list[ExcludedUnit]
     excluded_total: int
     excluded_counts: dict[str, int]
     excluded_truncated: bool
@@ -113,7 +97,7 @@ class RankingOut(Out):
             'candidates': [RankedUnitOut.model_validate(c) for c in result.candidates],
             'candidates_total': result.candidates_total,
             'candidates_truncated': len(result.candidates) < result.candidates_total,
-            'excluded': [ExcludedUnitOut.model_validate(e) for e in shown],
+            'excluded': list(shown),
             'excluded_total': result.excluded_total,
             'excluded_counts': dict(result.excluded_counts),
             'excluded_truncated': len(shown) < result.excluded_total,

@@ -1,6 +1,11 @@
-"""Response models of a team proposal (:mod:`atlas_coord.domain.team`), built by attribute."""
+"""Response models of a team proposal (:mod:`atlas_coord.domain.team`), built by attribute.
+
+:class:`~atlas_coord.domain.team.Uncovered` goes out as it is, so it is used as it is.
+"""
 
 from __future__ import annotations
+
+from atlas_coord.domain.team import Uncovered
 
 from . import Out
 from .ranking import IsoTimeOrNone, Round2
@@ -18,20 +23,11 @@ class TeamMemberOut(Out):
     why: str
 
 
-class UncoveredOut(Out):
-    code: str
-    required: int
-    available: int
-    shortfall: int
-    kind: str
-    message: str
-
-
 class TeamProposalOut(Out):
     members: list[TeamMemberOut]
     latest_arrival: IsoTimeOrNone
     latest_eta_min: Round2 | None
-    uncovered: list[UncoveredOut]
+    uncovered: list[Uncovered]
     covers_everything: bool
     redundancy: bool
     method: str
