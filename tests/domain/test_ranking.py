@@ -451,6 +451,8 @@ def test_the_shortlist_is_exactly_the_top_of_the_full_ranking(seed):
             assert short.excluded == full.excluded
             assert short.excluded_counts == full.excluded_counts
             assert short.candidates_total + len(short.excluded) == len(units)
+            # one full ranking shortened serves the board as the limited ranking would
+            assert wire(full.top(limit)) == wire(short)
 
 
 @pytest.mark.parametrize('side', [-1, 1])
