@@ -17,9 +17,14 @@ every unit in a Python loop, the scalar ETA and score per unit, then a full sort
 N <= 10,000 only, with fewer repetitions at 10,000 (it takes about 2 s per query there), and
 ``naive_ratio`` is the ratio of the two medians.
 
+"Old" is the ranking as it was before it became a package (issue #12), kept frozen in
+:mod:`benchmarks.baseline_ranking`. It ranks the same queries against its own index in the same
+run, interleaved with the new code query by query, so both see the same machine load;
+``vs_old`` is new median / old median (the goal: at most 1.10 at N = 10,000).
+
 Output, one line per N, then the memory line and a goals line::
 
-    ranking n=10000 median_ms=3.21 p95_ms=4.02 naive_ratio=412.0 build_ms=...
+    ranking n=10000 median_ms=3.21 p95_ms=4.02 old_median_ms=3.18 vs_old=1.01 naive_ratio=412.0 build_ms=...
     ranking n=100000 peak_mem_mb=...   (tracemalloc peak of one ranking, numpy buffers included)
     goals: ...
 
@@ -39,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from atlas_coord.domain.eta import DEFAULT_ETA, estimate_eta
+from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.ranking import (
     CapabilityHolding,
     MatchQuery,
@@ -47,6 +53,8 @@ from atlas_coord.domain.ranking import (
     UnitSnapshot,
     rank_units,
 )
+
+from . import baseline_ranking as old
 
 LIMIT = 50
 NOW = datetime(2027, 3, 10, 8, 0, tzinfo=UTC)
@@ -114,7 +122,7 @@ def synthetic_queries(count: int, seed: int = 2008) -> list[MatchQuery]:
         kinds = frozenset(rng.choice(['ACTION_ARMED', 'EXPERTISE', 'EQUIPMENT'], int(rng.integers(1, 3)),
                                      replace=False).tolist())
         needed_by = NOW + timedelta(minutes=float(rng.uniform(180, 600))) if rng.random() < 0.5 else None
-        out.append(MatchQuery(lat, lon, state, reqs, now=NOW, kinds=kinds, needed_by=needed_by,
+        out.append(MatchQuery(GeoPoint(lat, lon), state, reqs, now=NOW, kinds=kinds, needed_by=needed_by,
                                request_id=int(rng.integers(1, 20))))
     return out
 
@@ -126,7 +134,7 @@ def naive_rank(query: MatchQuery, units: list[UnitSnapshot], limit: int = LIMIT)
     """geopy geodesic per base in a Python loop, scalar ETA and score per unit, then sort."""
     from geopy.distance import geodesic
 
-    site = (query.site_lat, query.site_lon)
+    site = (query.site.lat, query.site.lon)
     rows = []
     for u in units:
         if u.readiness == 'UNAVAILABLE':
@@ -163,6 +171,28 @@ def naive_rank(query: MatchQuery, units: list[UnitSnapshot], limit: int = LIMIT)
     return rows[:limit]
 
 
+# --------------------------------------------------------------------------- the old code
+
+
+def old_units(units: list[UnitSnapshot]) -> list[old.UnitSnapshot]:
+    """The same units as the frozen baseline's own values (its index checks their type)."""
+    fields = [f for f in UnitSnapshot.__dataclass_fields__ if f != 'capabilities']
+    return [
+        old.UnitSnapshot(**{f: getattr(u, f) for f in fields},
+                         capabilities={c: old.CapabilityHolding(h.level, h.quantity) for c, h in u.capabilities.items()})
+        for u in units
+    ]
+
+
+def old_query(q: MatchQuery) -> old.MatchQuery:
+    return old.MatchQuery(
+        q.site.lat, q.site.lon, q.requesting_state,
+        tuple(old.Requirement(r.code, r.quantity, r.min_level, r.critical) for r in q.requirements),
+        now=q.now, kinds=q.kinds, needed_by=q.needed_by, include_requesting_state=q.include_requesting_state,
+        request_id=q.request_id,
+    )
+
+
 # --------------------------------------------------------------------------- timing
 
 
@@ -174,6 +204,19 @@ def _time(fn, queries, reps: int) -> list[float]:
         fn(q)
         out.append((time.perf_counter() - t0) * 1000.0)
     return out
+
+
+def _time_pair(new_fn, old_fn, queries, old_queries, reps: int) -> tuple[list[float], list[float]]:
+    """New and old on the same query back to back, the order alternating, so load hits both alike."""
+    new_ms, old_ms = [], []
+    for i in range(reps):
+        k = i % len(queries)
+        runs = [(new_fn, queries[k], new_ms), (old_fn, old_queries[k], old_ms)]
+        for fn, q, out in (runs if i % 2 == 0 else runs[::-1]):
+            t0 = time.perf_counter()
+            fn(q)
+            out.append((time.perf_counter() - t0) * 1000.0)
+    return new_ms, old_ms
 
 
 def _p95(values: list[float]) -> float:
@@ -188,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(',')]
     queries = synthetic_queries(200)
+    old_queries = [old_query(q) for q in queries]
     reps = {40: 200, 1000: 200, 10000: 100, 100000: 30}
     naive_reps = {40: 20, 1000: 5, 10000: 3}
     if args.quick:
@@ -199,11 +243,17 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         index = UnitIndex.build(units)
         build_ms = (time.perf_counter() - t0) * 1000.0
-        for q in queries[:3]:  # warm-up
+        old_index = old.UnitIndex.build(old_units(units))
+        for q, oq in zip(queries[:3], old_queries[:3], strict=True):  # warm-up
             rank_units(q, index, limit=LIMIT)
-        fast = _time(lambda q, index=index: rank_units(q, index, limit=LIMIT), queries, reps.get(n, 20))
-        row = {'median': statistics.median(fast), 'p95': _p95(fast)}
-        line = f'ranking n={n} median_ms={row["median"]:.2f} p95_ms={row["p95"]:.2f}'
+            old.rank_units(oq, old_index, limit=LIMIT)
+        fast, before = _time_pair(lambda q, index=index: rank_units(q, index, limit=LIMIT),
+                                  lambda q, index=old_index: old.rank_units(q, index, limit=LIMIT),
+                                  queries, old_queries, reps.get(n, 20))
+        row = {'median': statistics.median(fast), 'p95': _p95(fast), 'old': statistics.median(before)}
+        row['vs_old'] = row['median'] / row['old']
+        line = (f'ranking n={n} median_ms={row["median"]:.2f} p95_ms={row["p95"]:.2f} '
+                f'old_median_ms={row["old"]:.2f} vs_old={row["vs_old"]:.2f}')
         if n <= 10000:
             k = naive_reps.get(n, 1)
             naive = _time(lambda q, units=units: naive_rank(q, units), queries, k)
@@ -230,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         load = ''
     print('goals: '
           f'10k<=10ms {verdict(None if g10 is None else g10["median"] <= 10.0)}; '
+          f'10k<=1.10x old {verdict(None if g10 is None else g10["vs_old"] <= 1.10)} '
+          f'({"n/a" if g10 is None else format(g10["vs_old"], ".2f")}x); '
           f'naive_ratio>=100x {verdict(None if g10 is None else g10["ratio"] >= 100.0)}; '
           f'100k<=100ms {verdict(None if g100 is None else g100["median"] <= 100.0)}{load}')
     return 0

@@ -22,6 +22,7 @@ from atlas_coord.serializers.directory import (
     StateOut,
     UnitOut,
 )
+from atlas_coord.serializers.matching import MatchOut, RequestMatchOut
 from atlas_coord.serializers.system import HealthOut, LiveOut
 
 Schema = dict[str, Any]
@@ -124,32 +125,6 @@ SETTLEMENT = obj({
     })},
 })
 
-# ---------------------------------------------------------------- matching
-
-MATCH_PARTS = {
-    "query": obj({
-        "site": POINT, "requesting_state": STR,
-        "requirements": array(obj({"code": STR, "quantity": INT, "min_level": STR, "critical": BOOL})),
-        "kinds": array(STR), "needed_by": null(TIME), "now": TIME, "redundancy": BOOL, "eta_params": OBJ,
-    }),
-    "candidates": array(obj({
-        "unit_id": INT, "state": STR, "name": STR, "rank": INT, "score": NUM, "score_parts": OBJ,
-        "distance_m": NUM, "from_station": array(NUM), "eta": OBJ, "capability_fit": array(OBJ), "cover": NUM,
-        "readiness": OBJ, "tier": STR, "explanation": array(STR),
-    })),
-    "candidates_total": INT, "candidates_truncated": BOOL,
-    "excluded": array(obj({"unit_id": INT, "state": STR, "name": STR, "reason": STR, "message": STR,
-                           "details": OBJ})),
-    "excluded_total": INT, "excluded_counts": {"type": "object", "additionalProperties": INT},
-    "excluded_truncated": BOOL, "limit": null(INT),
-    "team": obj({
-        "members": array(OBJ), "latest_arrival": null(TIME), "latest_eta_min": null(NUM), "uncovered": array(OBJ),
-        "covers_everything": BOOL, "redundancy": BOOL, "method": STR, "considered": INT, "complete": BOOL,
-        "notes": array(STR),
-    }),
-}
-MATCH = obj(MATCH_PARTS)
-
 # ---------------------------------------------------------------- calendars (feeds and trainings use response models)
 
 ICALENDAR: Schema = {"type": "string", "description": "an iCalendar (RFC 5545) document"}
@@ -199,8 +174,8 @@ SUCCESS: dict[str, Schema | type] = {
     "requests.record_cost": COST,
     "requests.settlement": SETTLEMENT,
     "requests.settle_costs": SETTLEMENT,
-    "matching.request_candidates": obj({"request_id": INT} | MATCH_PARTS),
-    "matching.what_if": MATCH,
+    "matching.request_candidates": RequestMatchOut,
+    "matching.what_if": MatchOut,
     "trainings.list_trainings": training_out.TrainingPage,
     "trainings.create_training": training_out.SavedTrainingOut,
     "trainings.check_training": training_out.CheckOut,

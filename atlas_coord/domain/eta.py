@@ -132,10 +132,6 @@ class EtaParams:
                 raise ValueError(f"Unknown ETA parameter '{key}'; known: {', '.join(sorted(known))}")
         return cls(**dict(values))
 
-    def to_dict(self) -> dict[str, float]:
-        """Return every parameter as a JSON-ready dict."""
-        return dataclasses.asdict(self)
-
 
 DEFAULT_ETA = EtaParams()
 
@@ -163,22 +159,6 @@ class EtaBreakdown:
     refuel_stops: int
     total_min: float
     arrival: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            'mode': self.mode,
-            'distance_km': round(self.distance_km, 3),
-            'route_km': round(self.route_km, 3),
-            'mobilisation_min': round(self.mobilisation_min, 2),
-            'break_off_min': round(self.break_off_min, 2),
-            'transfer_min': round(self.transfer_min, 2),
-            'overhead_min': round(self.overhead_min, 2),
-            'travel_min': round(self.travel_min, 2),
-            'legs': self.legs,
-            'refuel_stops': self.refuel_stops,
-            'total_min': round(self.total_min, 2),
-            'arrival': self.arrival.isoformat() if self.arrival is not None else None,
-        }
 
     def summary(self) -> str:
         """One human sentence: 'Helicopter: 412 km, 1 refuelling stop, ETA 2 h 35 min'."""

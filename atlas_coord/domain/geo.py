@@ -14,18 +14,24 @@ Argument order is always **(lat, lon)** here, as in geopy. ``Geod.inv`` wants
 ``(lons1, lats1, lons2, lats2)``: only this module calls it, so only this module can get the
 order wrong, and tests/domain/test_geo.py checks it with real city pairs.
 
+A place travels through the house as one :class:`GeoPoint`: the API edge builds it from the body,
+the crisis row exposes its site as one (``Crisis.site``), the ranking takes it in its query and
+the response models write it back as ``{"lat": ..., "lon": ...}``.
+
 The module imports only the standard library, numpy and pyproj.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from pyproj import Geod
 
 __all__ = [
     'EARTH_MEAN_RADIUS_M',
+    'GeoPoint',
     'HAVERSINE_LOWER',
     'HAVERSINE_UPPER',
     'WGS84',
@@ -79,6 +85,26 @@ def validate_lat_lon(lat: float, lon: float) -> tuple[float, float]:
             raise ValueError(f"'{name}' must be within -{bound:g}..{bound:g}, got {value!r}")
         out.append(number)
     return out[0], out[1]
+
+
+@dataclass(frozen=True, slots=True)
+class GeoPoint:
+    """A WGS84 point in degrees, checked on creation (see :func:`validate_lat_lon`).
+
+    :raise ValueError: naming ``'lat'`` or ``'lon'`` for a value out of range or not finite.
+    """
+
+    lat: float
+    lon: float
+
+    def __post_init__(self) -> None:
+        lat, lon = validate_lat_lon(self.lat, self.lon)
+        object.__setattr__(self, 'lat', lat)
+        object.__setattr__(self, 'lon', lon)
+
+    def __composite_values__(self) -> tuple[float, float]:
+        """The two columns of a mapped composite (SQLAlchemy), latitude first."""
+        return self.lat, self.lon
 
 
 def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

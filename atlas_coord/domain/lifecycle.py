@@ -16,29 +16,22 @@ Council Decision 2008/617/JHA ("ATLAS Decision", OJ L 210, 6.8.2008, p. 73) is t
   of the requested State's units, including transport and accommodation. This wording is marked
   [M] in docs/domain.md: check it against the OJ text before quoting it to users.
 
-The module holds the status enums (the models import them from here, so that each status is
-defined once), one transition table per machine, and small pure helpers. It imports only the
-standard library. Guards are named here and documented in :data:`GUARDS`. The service works
-out each guard's truth from the database and passes the results to :func:`evaluate_guards`.
+The module holds one transition table per machine, the planning of a transition (who may take
+which action from which status) and its guards; the statuses themselves are the enums of
+:mod:`.choices`. Guards are named here and documented in :data:`GUARDS`. The service works out
+each guard's truth from the database and passes the results to :func:`evaluate_guards`. How far a
+request is met is :mod:`.fulfilment`'s business, the Art. 4 costs :mod:`.settlement`'s. It
+imports only the standard library and the vocabularies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal, NamedTuple
+from typing import Literal
 
-from .choices import (
-    AnswerStatus,
-    CapabilityLevel,
-    Choice,
-    CostBearer,
-    CostCategory,
-    DeploymentStatus,
-    Party,
-    RequestStatus,
-)
+from .choices import AnswerStatus, Choice, DeploymentStatus, Party, RequestStatus
 
 __all__ = [
     'ANSWER_TRANSITIONS',
@@ -47,8 +40,6 @@ __all__ = [
     'GUARDS',
     'REQUEST_TRANSITIONS',
     'TRANSITIONS',
-    'CostItem',
-    'CostTerms',
     'GuardFailed',
     'IllegalTransition',
     'LifecycleError',
@@ -57,38 +48,12 @@ __all__ = [
     'Transition',
     'allowed_actions',
     'answer_creates_deployments',
-    'cost_bearer',
-    'counts_towards_fulfilment',
-    'deployment_finished',
-    'deployment_holds_unit',
     'evaluate_guards',
-    'level_satisfies',
     'plan_creation',
     'plan_transition',
-    'recompute_request_status',
-    'request_fulfilment',
     'request_open',
-    'settlement_summary',
     'status_enum',
 ]
-
-
-# --------------------------------------------------------------------------- statuses
-
-
-_CAPABILITY_RANK = {CapabilityLevel.LIMITED: 1, CapabilityLevel.FULL: 2}
-
-
-def level_satisfies(held: CapabilityLevel | str | None, minimum: CapabilityLevel | str) -> bool:
-    """Return True if a capability held at ``held`` meets the ``minimum`` a request requires.
-
-    ``held=None`` (the capability is not held at all) never satisfies anything.
-
-    :raise ValueError: if either value is not a :class:`CapabilityLevel`.
-    """
-    if held is None:
-        return False
-    return _CAPABILITY_RANK[CapabilityLevel(held)] >= _CAPABILITY_RANK[CapabilityLevel(minimum)]
 
 
 # --------------------------------------------------------------------------- transitions
@@ -295,10 +260,7 @@ _check_tables()
 
 
 class LifecycleError(Exception):
-    """Base class of the lifecycle errors. ``to_dict()`` gives the body of the API's error response."""
-
-    def to_dict(self) -> dict:  # pragma: no cover - overridden
-        raise NotImplementedError
+    """Base class of the lifecycle errors (their wire shape: :mod:`atlas_coord.serializers.lifecycle`)."""
 
 
 class IllegalTransition(LifecycleError):
@@ -315,10 +277,6 @@ class IllegalTransition(LifecycleError):
         super().__init__(
             f'{machine}: cannot {action!r} from {current}; allowed: {", ".join(self.allowed_actions) or "none"}'
         )
-
-    def to_dict(self) -> dict:
-        return {'error': 'illegal_transition', 'machine': self.machine, 'action': self.action,
-                'current': self.current, 'allowed': self.allowed_actions}
 
 
 class PartyNotAllowed(LifecycleError):
@@ -338,11 +296,6 @@ class PartyNotAllowed(LifecycleError):
             f'{action!r} may be taken by {", ".join(self.allowed_parties)}, not {party}'
         )
 
-    def to_dict(self) -> dict:
-        return {'error': 'party_not_allowed', 'machine': self.machine, 'action': self.action,
-                'current': self.current, 'party': str(self.party),
-                'allowed_parties': [str(p) for p in self.allowed_parties]}
-
 
 class GuardFailed(LifecycleError):
     """A guard of the transition does not hold (API: 409, or 422 for missing input)."""
@@ -354,10 +307,6 @@ class GuardFailed(LifecycleError):
         self.description = GUARDS[guard]
         super().__init__(f'{transition.machine}: cannot {transition.action!r}: guard {guard!r} failed: '
                          f'{self.description}')
-
-    def to_dict(self) -> dict:
-        return {'error': 'guard_failed', 'machine': self.transition.machine, 'action': self.action,
-                'guard': self.guard, 'description': self.description}
 
 
 # --------------------------------------------------------------------------- planning
@@ -443,212 +392,7 @@ def request_open(status: str) -> bool:
     return RequestStatus(status) in _OPEN_REQUEST
 
 
-def _quantities(name: str, mapping: Mapping[str, int]) -> dict[str, int]:
-    out = {}
-    for key, qty in mapping.items():
-        if isinstance(qty, bool) or not isinstance(qty, int):
-            raise TypeError(f'{name}[{key!r}] must be an int, got {type(qty).__name__}')
-        if qty < 0:
-            raise ValueError(f'{name}[{key!r}] must be >= 0, got {qty}')
-        out[key] = qty
-    return out
-
-
-def request_fulfilment(required: Mapping[str, int], provided: Mapping[str, int]) -> str:
-    """Return how far a request is met: 'MET', 'PARTIALLY_MET' or 'SUBMITTED' (Art. 3(1)-(2)).
-
-    :param required: capability code -> quantity that the request asks for. Zero quantities are ignored.
-    :param provided: capability code -> quantity provided by units whose commander has accepted
-        (see :func:`counts_towards_fulfilment`). Capabilities the request does not ask for are ignored.
-
-    * MET: every required quantity is fully provided.
-    * PARTIALLY_MET: something required is provided (even part of one quantity), but not all of it.
-    * SUBMITTED: nothing required is provided.
-
-    A request that asks for no quantified capability is MET as soon as anything is provided, and
-    SUBMITTED until then.
-
-    :raise TypeError, ValueError: for quantities that are not non-negative ints.
-    """
-    need = {k: q for k, q in _quantities('required', required).items() if q > 0}
-    have = _quantities('provided', provided)
-    if not need:
-        return RequestStatus.MET if any(have.values()) else RequestStatus.SUBMITTED
-    covered = [min(have.get(k, 0), q) for k, q in need.items()]
-    if all(c == need[k] for c, k in zip(covered, need, strict=True)):
-        return RequestStatus.MET
-    if any(covered):
-        return RequestStatus.PARTIALLY_MET
-    return RequestStatus.SUBMITTED
-
-
-def recompute_request_status(current: str, required: Mapping[str, int], provided: Mapping[str, int]) -> RequestStatus:
-    """Apply the SYSTEM 'recompute' transition: the new status from :func:`request_fulfilment`.
-
-    The result may go down as well as up: a recalled unit makes a MET request PARTIALLY_MET again.
-
-    :raise IllegalTransition: if the request is DRAFT, CLOSED or WITHDRAWN.
-    """
-    t = plan_transition('request', 'recompute', current, Party.SYSTEM)
-    return RequestStatus(t.next_status(current, request_fulfilment(required, provided)))
-
-
 def answer_creates_deployments(status: str) -> bool:
     """True for ACCEPTED and COUNTER_ACCEPTED answers: one deployment is alerted per offered unit."""
     return AnswerStatus(status) in {AnswerStatus.ACCEPTED, AnswerStatus.COUNTER_ACCEPTED}
 
-
-# --------------------------------------------------------------------------- deployment helpers
-
-_HOLDING = frozenset({
-    DeploymentStatus.ACCEPTED, DeploymentStatus.MOBILISING, DeploymentStatus.EN_ROUTE,
-    DeploymentStatus.ON_SCENE, DeploymentStatus.STOOD_DOWN, DeploymentStatus.RECALLED,
-})
-_FINISHED = frozenset({DeploymentStatus.DECLINED, DeploymentStatus.RETURNED})
-_FULFILLING = frozenset({
-    DeploymentStatus.ACCEPTED, DeploymentStatus.MOBILISING, DeploymentStatus.EN_ROUTE,
-    DeploymentStatus.ON_SCENE, DeploymentStatus.STOOD_DOWN, DeploymentStatus.RETURNED,
-})
-
-
-def deployment_holds_unit(status: str) -> bool:
-    """True while the deployment commits the unit (readiness COMMITTED).
-
-    That is from the commander's acceptance until the unit is back: ACCEPTED, MOBILISING,
-    EN_ROUTE, ON_SCENE, STOOD_DOWN and RECALLED. ALERTED, DECLINED and RETURNED do not hold it.
-    """
-    return DeploymentStatus(status) in _HOLDING
-
-
-def deployment_finished(status: str) -> bool:
-    """True when the deployment is over (DECLINED or RETURNED). A request closes only when all are."""
-    return DeploymentStatus(status) in _FINISHED
-
-
-def counts_towards_fulfilment(status: str, *, recalled: bool = False) -> bool:
-    """True if a deployment's capabilities count as provided in :func:`request_fulfilment`.
-
-    A unit counts once its commander has accepted it (Art. 3(2)), and keeps counting after it has
-    stood down and returned, so that a request whose units have all come home stays MET or
-    PARTIALLY_MET and can still be closed. A unit that its State recalled (Art. 1) stops counting.
-    A RETURNED status does not show whether the unit was recalled first, so the service passes
-    ``recalled=True`` for a deployment that went through RECALLED.
-    """
-    return not recalled and DeploymentStatus(status) in _FULFILLING
-
-
-# --------------------------------------------------------------------------- costs (Art. 4)
-
-
-@dataclass(frozen=True)
-class CostTerms:
-    """Cost terms agreed for a request (Art. 4).
-
-    Art. 4 sets the default: unless the States concerned agree otherwise, the requesting State
-    bears the operational costs of the requested State's units, including transport and
-    accommodation. ``overrides`` records what they agreed otherwise, per category.
-    """
-
-    default_bearer: CostBearer = CostBearer.REQUESTING
-    overrides: Mapping[CostCategory, CostBearer] = field(default_factory=dict, hash=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, 'default_bearer', CostBearer(self.default_bearer))
-        object.__setattr__(self, 'overrides', MappingProxyType(
-            {CostCategory(k): CostBearer(v) for k, v in self.overrides.items()}
-        ))
-
-
-def cost_bearer(terms: CostTerms, category: CostCategory | str) -> CostBearer:
-    """Return who bears ``category`` under ``terms``: the override if any, else the default (Art. 4)."""
-    cat = CostCategory(category)
-    return terms.overrides.get(cat, terms.default_bearer)
-
-
-class CostItem(NamedTuple):
-    """One operational cost of a sending State's unit, in integer minor units (cents).
-
-    ``paid_by`` is the State that actually paid it. By default that is the sending State, whose
-    unit incurred the cost. Use 'requesting' for, e.g., accommodation the host booked directly.
-    """
-
-    category: CostCategory | str
-    currency: str
-    amount_minor: int
-    sending_state: str
-    requesting_state: str
-    paid_by: CostBearer | str = CostBearer.SENDING
-
-
-def settlement_summary(items: Iterable[Iterable], terms: CostTerms) -> dict[str, dict]:
-    """Sum cost items per currency and say who owes whom (Art. 4). All amounts are integer minor units.
-
-    Each item is a :class:`CostItem` or a tuple ``(category, currency, amount_minor,
-    sending_state, requesting_state[, paid_by])``. When the bearer is not the State that paid,
-    the bearer owes the payer the amount. Currencies are never converted or mixed.
-
-    :return: ``{currency: {'total': int, 'by_bearer': {'requesting': int, 'sending': int},
-        'by_category': {category: int}, 'balances': {state: int}, 'transfers':
-        [{'from': state, 'to': state, 'amount_minor': int}]}}``. In ``balances`` a positive
-        number means the State is owed and a negative one that it owes; they sum to zero.
-        ``transfers`` nets each pair of States and is sorted. Currencies and states are sorted too.
-    :raise TypeError: if an amount is not an int (floats are refused, never rounded).
-    :raise ValueError: for a negative amount, a malformed currency, identical States, or an
-        unknown category or bearer.
-    """
-    per: dict[str, dict] = {}
-    owed: dict[str, dict[tuple[str, str], int]] = {}
-    for raw in items:
-        item = CostItem(*raw)
-        amount = item.amount_minor
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            raise TypeError(f'amount_minor must be an int of minor units, got {amount!r}')
-        if amount < 0:
-            raise ValueError(f'amount_minor must be >= 0, got {amount}')
-        currency = str(item.currency).upper()
-        if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
-            raise ValueError(f'currency must be an ISO 4217 code, got {item.currency!r}')
-        if item.sending_state == item.requesting_state:
-            raise ValueError(f'sending and requesting State are both {item.sending_state!r}')
-        category = CostCategory(item.category)
-        bearer = cost_bearer(terms, category)
-        payer = CostBearer(item.paid_by)
-
-        bucket = per.setdefault(currency, {
-            'total': 0,
-            'by_bearer': {CostBearer.REQUESTING.value: 0, CostBearer.SENDING.value: 0},
-            'by_category': {},
-            'balances': {},
-        })
-        bucket['total'] += amount
-        bucket['by_bearer'][bearer.value] += amount
-        bucket['by_category'][category.value] = bucket['by_category'].get(category.value, 0) + amount
-        states = {CostBearer.SENDING: item.sending_state, CostBearer.REQUESTING: item.requesting_state}
-        for state in states.values():
-            bucket['balances'].setdefault(state, 0)
-        if bearer != payer:
-            debtor, creditor = states[bearer], states[payer]
-            bucket['balances'][debtor] -= amount
-            bucket['balances'][creditor] += amount
-            pairs = owed.setdefault(currency, {})
-            pairs[(debtor, creditor)] = pairs.get((debtor, creditor), 0) + amount
-
-    summary = {}
-    for currency in sorted(per):
-        bucket = per[currency]
-        pairs = owed.get(currency, {})
-        transfers = []
-        for a, b in sorted({tuple(sorted(p)) for p in pairs}):
-            net = pairs.get((a, b), 0) - pairs.get((b, a), 0)
-            if net > 0:
-                transfers.append({'from': a, 'to': b, 'amount_minor': net})
-            elif net < 0:
-                transfers.append({'from': b, 'to': a, 'amount_minor': -net})
-        summary[currency] = {
-            'total': bucket['total'],
-            'by_bearer': bucket['by_bearer'],
-            'by_category': dict(sorted(bucket['by_category'].items())),
-            'balances': dict(sorted(bucket['balances'].items())),
-            'transfers': transfers,
-        }
-    return summary

@@ -17,7 +17,9 @@ matter (and within :data:`NODE_BUDGET` search nodes), greedily with redundant-me
 
 What no available unit can provide (a missing capability, a short quantity, a single provider of a
 critical capability under ``redundancy``) is reported in ``uncovered`` and the team covers the rest.
-Imports: standard library and the ranking module only.
+The proposal reuses the request's ranking (:class:`RankingResult`): the candidates it ranked,
+their ETAs and capability fits. It never ranks again. Imports: standard library and the ranking
+package only. The wire shape is :mod:`atlas_coord.serializers.team`'s business.
 """
 
 from __future__ import annotations
@@ -25,19 +27,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from .eta import DEFAULT_ETA, EtaParams, format_minutes
-from .ranking import (
-    DEFAULT_WEIGHTS,
-    MatchQuery,
-    RankedUnit,
-    RankingResult,
-    ScoreWeights,
-    UnitIndex,
-    UnitSnapshot,
-    rank_units,
-)
+from .choices import CapabilityLevel
+from .eta import format_minutes
+from .ranking import MatchQuery, RankedUnit, RankingResult, Requirement
 
 __all__ = ['EXACT_MAX_UNITS', 'NODE_BUDGET', 'TeamMember', 'TeamProposal', 'Uncovered', 'propose_team']
 
@@ -61,19 +54,6 @@ class TeamMember:
     contributes: dict[str, int]
     why: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            'unit_id': self.unit_id,
-            'state': self.state,
-            'name': self.name,
-            'rank': self.rank,
-            'eta_min': round(self.eta_min, 2),
-            'arrival': None if self.arrival is None else self.arrival.isoformat(),
-            'mode': self.mode,
-            'contributes': dict(self.contributes),
-            'why': self.why,
-        }
-
 
 @dataclass(frozen=True)
 class Uncovered:
@@ -89,16 +69,6 @@ class Uncovered:
     shortfall: int
     kind: str
     message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            'code': self.code,
-            'required': self.required,
-            'available': self.available,
-            'shortfall': self.shortfall,
-            'kind': self.kind,
-            'message': self.message,
-        }
 
 
 @dataclass(frozen=True)
@@ -118,20 +88,6 @@ class TeamProposal:
     @property
     def covers_everything(self) -> bool:
         return not self.uncovered
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            'members': [m.to_dict() for m in self.members],
-            'latest_arrival': None if self.latest_arrival is None else self.latest_arrival.isoformat(),
-            'latest_eta_min': None if self.latest_eta_min is None else round(self.latest_eta_min, 2),
-            'uncovered': [u.to_dict() for u in self.uncovered],
-            'covers_everything': self.covers_everything,
-            'redundancy': self.redundancy,
-            'method': self.method,
-            'considered': self.considered,
-            'complete': self.complete,
-            'notes': list(self.notes),
-        }
 
 
 # --------------------------------------------------------------------------- solver
@@ -157,41 +113,55 @@ class _Problem:
     def key(self, members: Sequence[int]) -> tuple:
         return (len(members), sum(self.arrivals[u] for u in members), tuple(sorted(self.ranks[u] for u in members)))
 
+    def unmet(self, sums: list[int], provs: list[int]) -> list[int]:
+        """Requirements whose quantity or number of providers is still short."""
+        return [r for r in range(self.R) if sums[r] < self.targets[r] or provs[r] < self.needs[r]]
+
+    def add(self, u: int, sums: list[int], provs: list[int]) -> tuple[list[int], list[int]]:
+        """Sums and provider counts with unit ``u`` added."""
+        return ([s + c for s, c in zip(sums, self.contrib[u], strict=True)],
+                [n + (c > 0) for n, c in zip(provs, self.contrib[u], strict=True)])
+
+    def gain(self, u: int, unmet: list[int], sums: list[int], provs: list[int]) -> float:
+        """How much of the unmet quantities and providers unit ``u`` would bring (greedy's measure)."""
+        gain = 0.0
+        for r in unmet:
+            c = self.contrib[u][r]
+            if c <= 0:
+                continue
+            deficit = self.targets[r] - sums[r]
+            if deficit > 0:
+                gain += min(c, deficit) / self.targets[r]
+            if provs[r] < self.needs[r]:
+                gain += 1.0
+        return gain
+
+    def least_needed(self, r: int, providers: list[int], sums: list[int], provs: list[int]) -> int | None:
+        """Fewest more units that can meet requirement ``r`` from ``providers``; None if none can."""
+        deficit = self.targets[r] - sums[r]
+        top = sorted((self.contrib[u][r] for u in providers), reverse=True)
+        need_q, acc = 0, 0
+        while acc < deficit and need_q < len(top):
+            acc += top[need_q]
+            need_q += 1
+        if acc < deficit or len(providers) < self.needs[r] - provs[r]:
+            return None
+        return max(need_q, self.needs[r] - provs[r])
+
 
 def _greedy(p: _Problem, pool: list[int]) -> list[int] | None:
+    """Add the unit that brings most (then arrives first) until covered; drop who is not needed."""
     chosen: list[int] = []
-    sums = [0] * p.R
-    provs = [0] * p.R
+    sums, provs = [0] * p.R, [0] * p.R
     remaining = list(pool)
-    while True:
-        unmet = [r for r in range(p.R) if sums[r] < p.targets[r] or provs[r] < p.needs[r]]
-        if not unmet:
-            break
-        best, best_key = None, None
-        for u in remaining:
-            gain = 0.0
-            for r in unmet:
-                c = p.contrib[u][r]
-                if c <= 0:
-                    continue
-                deficit = p.targets[r] - sums[r]
-                if deficit > 0:
-                    gain += min(c, deficit) / p.targets[r]
-                if provs[r] < p.needs[r]:
-                    gain += 1.0
-            if gain <= 0:
-                continue
-            k = (-gain, p.arrivals[u], p.ranks[u])
-            if best_key is None or k < best_key:
-                best, best_key = u, k
-        if best is None:
+    while unmet := p.unmet(sums, provs):
+        scored = [(-g, p.arrivals[u], p.ranks[u], u) for u in remaining if (g := p.gain(u, unmet, sums, provs)) > 0]
+        if not scored:
             return None
+        best = min(scored)[3]
         chosen.append(best)
         remaining.remove(best)
-        for r in range(p.R):
-            c = p.contrib[best][r]
-            sums[r] += c
-            provs[r] += c > 0
+        sums, provs = p.add(best, sums, provs)
     # drop members that are not needed, latest arrival (then worst rank) first
     for u in sorted(chosen, key=lambda u: (-p.arrivals[u], -p.ranks[u])):
         rest = [v for v in chosen if v != u]
@@ -200,119 +170,141 @@ def _greedy(p: _Problem, pool: list[int]) -> list[int] | None:
     return sorted(chosen, key=lambda u: (p.arrivals[u], p.ranks[u]))
 
 
-def _exact(p: _Problem, pool: list[int], start: list[int] | None) -> tuple[list[int] | None, bool]:
-    """Branch and bound over ``pool``; return (best members, finished within the node budget)."""
-    best: list[list[int] | None] = [start]
-    best_key: list[tuple | None] = [None if start is None else p.key(start)]
-    nodes = [0]
+class _Search:
+    """Branch and bound over a pool, starting from a known cover (the greedy one) if any."""
 
-    def dfs(chosen: list[int], allowed: list[int], sums: list[int], provs: list[int]) -> bool:
-        nodes[0] += 1
-        if nodes[0] > NODE_BUDGET:
-            return False
-        unmet = [r for r in range(p.R) if sums[r] < p.targets[r] or provs[r] < p.needs[r]]
-        if not unmet:
-            k = p.key(chosen)
-            if best_key[0] is None or k < best_key[0]:
-                best[0], best_key[0] = sorted(chosen), k
-            return True
-        lower, pick, pick_count = 1, None, None
+    def __init__(self, p: _Problem, start: list[int] | None) -> None:
+        self.p = p
+        self.best = start
+        self.best_key = None if start is None else p.key(start)
+        self.nodes = 0
+
+    def bound(self, unmet: list[int], allowed: list[int], sums: list[int], provs: list[int]):
+        """(lower bound on more members, the providers to branch on), or None if ``unmet`` cannot be met."""
+        lower, pick = 1, None
         for r in unmet:
-            providers = [u for u in allowed if p.contrib[u][r] > 0]
-            if not providers:
-                return True  # this branch cannot cover r
-            deficit = p.targets[r] - sums[r]
-            top = sorted((p.contrib[u][r] for u in providers), reverse=True)
-            need_q = 0
-            acc = 0
-            while acc < deficit and need_q < len(top):
-                acc += top[need_q]
-                need_q += 1
-            if acc < deficit or len(providers) < p.needs[r] - provs[r]:
-                return True
-            lower = max(lower, need_q, p.needs[r] - provs[r])
-            if pick_count is None or len(providers) < pick_count:
-                pick, pick_count = providers, len(providers)
-        if best_key[0] is not None and len(chosen) + lower > best_key[0][0]:
+            providers = [u for u in allowed if self.p.contrib[u][r] > 0]
+            need = self.p.least_needed(r, providers, sums, provs) if providers else None
+            if need is None:
+                return None
+            lower = max(lower, need)
+            if pick is None or len(providers) < len(pick):
+                pick = providers
+        return lower, pick
+
+    def dfs(self, chosen: list[int], allowed: list[int], sums: list[int], provs: list[int]) -> bool:
+        """Search below ``chosen``; False once the node budget is spent."""
+        self.nodes += 1
+        if self.nodes > NODE_BUDGET:
+            return False
+        unmet = self.p.unmet(sums, provs)
+        if not unmet:
+            k = self.p.key(chosen)
+            if self.best_key is None or k < self.best_key:
+                self.best, self.best_key = sorted(chosen), k
             return True
-        assert pick is not None
+        bounded = self.bound(unmet, allowed, sums, provs)
+        if bounded is None:
+            return True  # this branch cannot cover everything
+        lower, pick = bounded
+        if self.best_key is not None and len(chosen) + lower > self.best_key[0]:
+            return True
         banned: set[int] = set()
         for u in pick:
             rest = [v for v in allowed if v != u and v not in banned]
-            new_sums = [s + c for s, c in zip(sums, p.contrib[u], strict=True)]
-            new_provs = [n + (c > 0) for n, c in zip(provs, p.contrib[u], strict=True)]
-            if not dfs([*chosen, u], rest, new_sums, new_provs):
+            if not self.dfs([*chosen, u], rest, *self.p.add(u, sums, provs)):
                 return False
             banned.add(u)
         return True
 
-    finished = dfs([], list(pool), [0] * p.R, [0] * p.R)
-    return best[0], finished
+
+def _exact(p: _Problem, pool: list[int], start: list[int] | None) -> tuple[list[int] | None, bool]:
+    """Branch and bound over ``pool``; return (best members, finished within the node budget)."""
+    search = _Search(p, start)
+    finished = search.dfs([], list(pool), [0] * p.R, [0] * p.R)
+    return search.best, finished
 
 
 # --------------------------------------------------------------------------- entry point
 
 
-def propose_team(
-    query: MatchQuery,
-    ranking_result_or_units: RankingResult | Sequence[UnitSnapshot] | UnitIndex,
-    *,
-    redundancy: bool = False,
-    params: EtaParams = DEFAULT_ETA,
-    weights: ScoreWeights = DEFAULT_WEIGHTS,
-) -> TeamProposal:
-    """Propose a team for ``query`` from a ranking result or from units (ranked here, unlimited).
+def propose_team(query: MatchQuery, ranking: RankingResult, *, redundancy: bool = False) -> TeamProposal:
+    """Propose a team for ``query`` from the ranking already made for it (never ranked again).
 
-    A :class:`RankingResult` made with a ``limit`` offers only its shown candidates
-    (``complete=False`` on the proposal then). With no requirement at all, the team is the single
-    earliest-arriving candidate.
+    A ranking made with a ``limit`` offers only its shown candidates (``complete=False`` on the
+    proposal then); rank with ``limit=None`` and show :meth:`RankingResult.top` to propose from
+    every candidate. With no requirement at all, the team is the single earliest-arriving candidate.
     """
-    if isinstance(ranking_result_or_units, RankingResult):
-        result = ranking_result_or_units
-    else:
-        result = rank_units(query, ranking_result_or_units, params=params, limit=None, weights=weights)
-    complete = len(result.candidates) == result.candidates_total
-    cands: list[RankedUnit] = sorted(result.candidates, key=lambda c: (c.eta.total_min, c.rank))
-    reqs = query.requirements
+    complete = len(ranking.candidates) == ranking.candidates_total
+    cands: list[RankedUnit] = sorted(ranking.candidates, key=lambda c: (c.eta.total_min, c.rank))
     notes: list[str] = []
     if not complete:
-        notes.append(f'Only the {len(result.candidates)} shown of {result.candidates_total} candidates were considered')
+        notes.append(f'Only the {len(ranking.candidates)} shown of {ranking.candidates_total} candidates were considered')
+    done = _Outcome(redundancy, complete, notes)
+    if not query.requirements:
+        return _earliest(cands, done)
+    reqs = query.requirements
+    contrib_all = [_contribution(c, reqs) for c in cands]
+    uncovered, targets, needs = _availability(reqs, contrib_all, redundancy)
+    # relevant units, sorted by (arrival, rank)
+    relevant = [i for i, row in enumerate(contrib_all) if any(c > 0 for c in row)]
+    p = _Problem([cands[i].eta.total_min for i in relevant], [cands[i].rank for i in relevant],
+                 [contrib_all[i] for i in relevant], targets, needs)
+    if not any(t > 0 for t in targets):
+        return done.proposal([], uncovered, 'none', len(relevant))
+    pool = list(range(_first_cover_cut(p)))
+    members, method = _solve(p, pool, notes)
+    team = [_member(cands[relevant[u]], _gives(p, u, reqs)) for u in sorted(members, key=lambda u: (p.arrivals[u], p.ranks[u]))]
+    return done.proposal(team, uncovered, method, len(pool))
 
-    if not reqs:
-        if not cands:
-            return TeamProposal([], None, None, [], redundancy, 'none', 0, complete, notes)
-        c = cands[0]
-        member = _member(c, {}, 'Earliest arrival; the request names no specific capability')
-        return TeamProposal([member], c.eta.arrival, c.eta.total_min, [], redundancy, 'exact', len(cands),
-                            complete, notes)
 
-    contrib_all = []
-    for c in cands:
-        fits = {f.code: f for f in c.capability_fit}
-        row = []
-        for r in reqs:
-            f = fits.get(r.code)
-            meets = f is not None and f.held_level is not None and (
-                f.held_level == 'full' or r.min_level == 'limited')
-            held = 0 if f is None or f.held_level is None else (1 if f.held_quantity is None else f.held_quantity)
-            row.append(held if meets else 0)
-        contrib_all.append(tuple(row))
+@dataclass(frozen=True)
+class _Outcome:
+    """What every proposal of one call shares: the redundancy asked for, completeness, notes."""
 
-    # what the whole candidate set can provide
+    redundancy: bool
+    complete: bool
+    notes: list[str]
+
+    def proposal(self, team: list[TeamMember], uncovered: list[Uncovered], method: str, considered: int) -> TeamProposal:
+        latest = max(team, key=lambda m: m.eta_min) if team else None
+        return TeamProposal(team, None if latest is None else latest.arrival, None if latest is None else latest.eta_min,
+                            uncovered, self.redundancy, method, considered, self.complete, self.notes)
+
+
+def _earliest(cands: list[RankedUnit], done: _Outcome) -> TeamProposal:
+    """No requirement: the earliest-arriving candidate alone, if there is one."""
+    if not cands:
+        return done.proposal([], [], 'none', 0)
+    member = _member(cands[0], {}, 'Earliest arrival; the request names no specific capability')
+    return done.proposal([member], [], 'exact', len(cands))
+
+
+def _contribution(c: RankedUnit, reqs: tuple[Requirement, ...]) -> tuple[int, ...]:
+    """What a candidate counts towards each requirement: its held quantity where its level meets the minimum."""
+    fits = {f.code: f for f in c.capability_fit}
+    row = []
+    for r in reqs:
+        f = fits.get(r.code)
+        held = None if f is None else f.held_level
+        meets = held is not None and (held == CapabilityLevel.FULL or r.min_level == CapabilityLevel.LIMITED)
+        row.append((1 if f.held_quantity is None else f.held_quantity) if meets else 0)
+    return tuple(row)
+
+
+def _availability(
+    reqs: tuple[Requirement, ...], contrib_all: list[tuple[int, ...]], redundancy: bool
+) -> tuple[list[Uncovered], list[int], list[int]]:
+    """What the whole candidate set can provide: the shortfalls, and the targets and provider counts capped to it."""
     uncovered: list[Uncovered] = []
     targets, needs = [], []
     for j, r in enumerate(reqs):
         total = sum(row[j] for row in contrib_all)
         providers = sum(1 for row in contrib_all if row[j] > 0)
-        level = 'full level' if r.min_level == 'full' else 'any level'
         target = min(r.quantity, total)
         need = 0 if target == 0 else 1
         if total < r.quantity:
-            if total == 0:
-                msg = f'No available unit holds {r.code} at {level}'
-            else:
-                msg = f'Available units hold only {total} of the {r.quantity} {r.code} required ({level})'
-            uncovered.append(Uncovered(r.code, r.quantity, total, r.quantity - total, 'quantity', msg))
+            uncovered.append(_short(r, total))
         if redundancy and r.critical and total > 0:
             if providers < 2:
                 uncovered.append(Uncovered(
@@ -321,55 +313,55 @@ def propose_team(
             need = min(2, providers)
         targets.append(target)
         needs.append(need)
+    return uncovered, targets, needs
 
-    # relevant units, sorted by (arrival, rank)
-    relevant = [i for i, row in enumerate(contrib_all) if any(c > 0 for c in row)]
-    arrivals = [cands[i].eta.total_min for i in relevant]
-    p = _Problem(arrivals, [cands[i].rank for i in relevant], [contrib_all[i] for i in relevant], targets, needs)
-    if not any(t > 0 for t in targets):
-        return TeamProposal([], None, None, uncovered, redundancy, 'none', len(relevant), complete, notes)
 
-    # first arrival threshold at which the arrived units can cover every (capped) target
-    sums, provs = [0] * p.R, [0] * p.R
-    cut = None
-    for k in range(len(relevant)):
-        for r in range(p.R):
-            c = p.contrib[k][r]
-            sums[r] += c
-            provs[r] += c > 0
-        last = k == len(relevant) - 1 or arrivals[k + 1] != arrivals[k]
-        if last and all(sums[r] >= targets[r] and provs[r] >= needs[r] for r in range(p.R)):
-            cut = k + 1
-            break
-    assert cut is not None  # all relevant units together meet the capped targets
-    pool = list(range(cut))
-    greedy = _greedy(p, pool)
-    if len(pool) <= EXACT_MAX_UNITS:
-        members, finished = _exact(p, pool, greedy)
-        method = 'exact'
-        if not finished:
-            notes.append(f'Exact search stopped after {NODE_BUDGET:,} nodes; best team found so far')
-            method = 'exact-partial'
+def _short(r: Requirement, total: int) -> Uncovered:
+    level = 'full level' if r.min_level == CapabilityLevel.FULL else 'any level'
+    if total == 0:
+        msg = f'No available unit holds {r.code} at {level}'
     else:
-        members, method = greedy, 'greedy'
-    assert members is not None
+        msg = f'Available units hold only {total} of the {r.quantity} {r.code} required ({level})'
+    return Uncovered(r.code, r.quantity, total, r.quantity - total, 'quantity', msg)
 
-    team = []
-    for u in sorted(members, key=lambda u: (p.arrivals[u], p.ranks[u])):
-        c = cands[relevant[u]]
-        gives = {}
-        for j, r in enumerate(reqs):
-            if p.contrib[u][j] > 0:
-                gives[r.code] = gives.get(r.code, 0) + p.contrib[u][j]
+
+def _first_cover_cut(p: _Problem) -> int:
+    """How many units (by arrival) it takes before the arrived ones can cover every capped target."""
+    sums, provs = [0] * p.R, [0] * p.R
+    n = len(p.arrivals)
+    for k in range(n):
+        sums, provs = p.add(k, sums, provs)
+        last = k == n - 1 or p.arrivals[k + 1] != p.arrivals[k]
+        if last and not p.unmet(sums, provs):
+            return k + 1
+    raise AssertionError('all relevant units together meet the capped targets')  # pragma: no cover
+
+
+def _solve(p: _Problem, pool: list[int], notes: list[str]) -> tuple[list[int], str]:
+    """Exact within :data:`EXACT_MAX_UNITS` units and the node budget, else greedy."""
+    greedy = _greedy(p, pool)
+    if len(pool) > EXACT_MAX_UNITS:
+        assert greedy is not None
+        return greedy, 'greedy'
+    members, finished = _exact(p, pool, greedy)
+    assert members is not None
+    if finished:
+        return members, 'exact'
+    notes.append(f'Exact search stopped after {NODE_BUDGET:,} nodes; best team found so far')
+    return members, 'exact-partial'
+
+
+def _gives(p: _Problem, u: int, reqs: tuple[Requirement, ...]) -> dict[str, int]:
+    gives: dict[str, int] = {}
+    for j, r in enumerate(reqs):
+        if p.contrib[u][j] > 0:
+            gives[r.code] = gives.get(r.code, 0) + p.contrib[u][j]
+    return gives
+
+
+def _member(c: RankedUnit, gives: dict[str, int], why: str | None = None) -> TeamMember:
+    if why is None:
         parts = [code if q == 1 else f'{code} x{q}' for code, q in gives.items()]
         why = (f'Provides {", ".join(parts)}; arrives in {format_minutes(c.eta.total_min)} '
                f'by {c.eta.mode.replace("_", " ")}')
-        team.append(_member(c, gives, why))
-    latest = max(team, key=lambda m: m.eta_min)
-    return TeamProposal(team, latest.arrival, latest.eta_min, uncovered, redundancy, method, len(pool),
-                        complete, notes)
-
-
-def _member(c: RankedUnit, gives: dict[str, int], why: str) -> TeamMember:
     return TeamMember(c.unit_id, c.state, c.name, c.rank, c.eta.total_min, c.eta.arrival, c.eta.mode, gives, why)
-

@@ -64,7 +64,8 @@ class Conflict:
     ``figure`` is the number that matters for the kind: overlap minutes (unit_overlap,
     unit_deployed), READY units left, always 0 (readiness_guard), minutes to the first capable
     unit or ``'no capable unit'`` (coverage_threshold). ``details`` holds the rest (e.g.
-    ``holders``, ``threshold_min``, the other ``training_id``).
+    ``holders``, ``threshold_min``, the other ``training_id``). The wire shape is
+    :class:`atlas_coord.serializers.trainings.ConflictOut`.
     """
 
     kind: str

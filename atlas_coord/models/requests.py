@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from atlas_coord.domain.choices import (
     AnswerStatus,
@@ -25,6 +25,7 @@ from atlas_coord.domain.choices import (
     ReadinessStatus,
     RequestStatus,
 )
+from atlas_coord.domain.geo import GeoPoint
 
 from .base import Base, UtcDateTime, enum_check, utcnow
 from .directory import Unit
@@ -46,6 +47,8 @@ class Crisis(Base):
     crisis_type: Mapped[str] = mapped_column(sa.String(24))
     site_lat: Mapped[float]
     site_lon: Mapped[float]
+    # The site as one value (the two columns stay as they are): what the ranking and the views take.
+    site: Mapped[GeoPoint] = composite("site_lat", "site_lon")
     place_name: Mapped[str] = mapped_column(sa.String(200))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     description: Mapped[str] = mapped_column(sa.Text)

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from atlas_coord.domain.choices import DeploymentStatus, RequestStatus
-from atlas_coord.domain.lifecycle import CostItem as CostLine
-from atlas_coord.domain.lifecycle import CostTerms, cost_bearer, settlement_summary
+from atlas_coord.domain.settlement import CostItem as CostLine
+from atlas_coord.domain.settlement import CostTerms, cost_bearer, settlement_summary
 from atlas_coord.models import AssistanceRequest, CostItem, Deployment, Unit, utcnow
 from atlas_coord.policy import Actor
 from atlas_coord.schemas_requests import CostItemIn

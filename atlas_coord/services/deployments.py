@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from atlas_coord.domain.choices import Party, ReadinessStatus
-from atlas_coord.domain.lifecycle import deployment_holds_unit, request_open
+from atlas_coord.domain.fulfilment import deployment_holds_unit
+from atlas_coord.domain.lifecycle import request_open
 from atlas_coord.models import AssistanceRequest, Deployment, Unit, utcnow
 from atlas_coord.policy import Action, Actor, granting
 from atlas_coord.schemas_requests import (

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams, estimate_eta
-from atlas_coord.domain.geo import geodesic_m
-from atlas_coord.domain.lifecycle import deployment_holds_unit
+from atlas_coord.domain.fulfilment import deployment_holds_unit
+from atlas_coord.domain.geo import GeoPoint, geodesic_m
 from atlas_coord.domain.ranking import (
     DEFAULT_LIMIT,
     CapabilityHolding,
@@ -27,6 +27,7 @@ from atlas_coord.domain.team import propose_team
 from atlas_coord.models import Capability, State, Unit
 from atlas_coord.models.requests import AssistanceRequest, Deployment
 from atlas_coord.policy import Action, Actor, can
+from atlas_coord.serializers.matching import MatchOut
 
 from .errors import Forbidden, Invalid
 
@@ -106,8 +107,7 @@ def query_for_request(request: AssistanceRequest, *, now: datetime, redundancy: 
     """A stored request as the engine's query. Stored requirements carry no 'critical' flag, so
     the redundancy option asks for every requirement to be covered twice."""
     return MatchQuery(
-        request.crisis.site_lat,
-        request.crisis.site_lon,
+        request.crisis.site,
         request.requesting_state,
         tuple(
             Requirement(r.capability_code, r.quantity, r.min_level, critical=redundancy)
@@ -124,25 +124,9 @@ def query_for_request(request: AssistanceRequest, *, now: datetime, redundancy: 
 def _run(session: Session, query: MatchQuery, *, redundancy: bool, limit: int | None) -> dict[str, Any]:
     params = eta_params_for(session)
     snapshots = load_snapshots(session)
-    result = rank_units(query, snapshots, params=params, limit=limit)
-    team = propose_team(query, snapshots, redundancy=redundancy, params=params)
-    return {
-        "query": {
-            "site": {"lat": query.site_lat, "lon": query.site_lon},
-            "requesting_state": query.requesting_state,
-            "requirements": [
-                {"code": r.code, "quantity": r.quantity, "min_level": r.min_level, "critical": r.critical}
-                for r in query.requirements
-            ],
-            "kinds": sorted(query.kinds),
-            "needed_by": query.needed_by.isoformat() if query.needed_by else None,
-            "now": query.now.isoformat(),
-            "redundancy": redundancy,
-            "eta_params": params.to_dict(),
-        },
-        **result.to_dict(),
-        "team": team.to_dict(),
-    }
+    result = rank_units(query, snapshots, params=params, limit=None)
+    team = propose_team(query, result, redundancy=redundancy)
+    return MatchOut.of_match(query, params, result.top(limit), team, redundancy=redundancy).wire()
 
 
 def match_request(
@@ -171,8 +155,7 @@ def what_if(session: Session, actor: Actor, body: Any) -> dict[str, Any]:
         raise Invalid(f"unknown state {body.requesting_state!r}", fields={"requesting_state": "unknown state code"})
     _check_codes(session, [r.code for r in body.requirements], "requirements")
     query = MatchQuery(
-        body.site.lat,
-        body.site.lon,
+        GeoPoint(body.site.lat, body.site.lon),
         body.requesting_state,
         tuple(Requirement(r.code, r.quantity, r.min_level.value, r.critical) for r in body.requirements),
         now=datetime.now(UTC),

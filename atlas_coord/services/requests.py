@@ -32,14 +32,9 @@ from atlas_coord.domain.choices import (
     ReadinessStatus,
     RequestStatus,
 )
-from atlas_coord.domain.lifecycle import (
-    answer_creates_deployments,
-    counts_towards_fulfilment,
-    level_satisfies,
-    plan_creation,
-    recompute_request_status,
-    request_open,
-)
+from atlas_coord.domain.fulfilment import counts_towards_fulfilment, level_satisfies, recompute_request_status
+from atlas_coord.domain.geo import GeoPoint
+from atlas_coord.domain.lifecycle import answer_creates_deployments, plan_creation, request_open
 from atlas_coord.models import (
     Arrangement,
     AssistanceRequest,
@@ -67,6 +62,7 @@ from atlas_coord.schemas_requests import (
     RequestFilter,
     RequestWithdraw,
 )
+from atlas_coord.serializers.geo import GeoPointOut
 
 from . import audit, events
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -184,7 +180,7 @@ def crisis_view(crisis: Crisis) -> dict[str, Any]:
         "id": crisis.id,
         "state": crisis.state_code,
         "type": crisis.crisis_type,
-        "site": {"lat": crisis.site_lat, "lon": crisis.site_lon},
+        "site": GeoPointOut.model_validate(crisis.site).wire(),
         "place_name": crisis.place_name,
         "started_at": _iso(crisis.started_at),
         "description": crisis.description,
@@ -415,8 +411,7 @@ def _new_crisis(actor: Actor, state: str, data: CrisisIn) -> Crisis:
     return Crisis(
         state_code=state,
         crisis_type=data.type.value,
-        site_lat=data.site.lat,
-        site_lon=data.site.lon,
+        site=GeoPoint(data.site.lat, data.site.lon),
         place_name=data.place_name,
         started_at=data.started_at,
         description=data.description,

@@ -1,5 +1,6 @@
 """How long until a unit is on site: notice to move, break-off, and the fastest transport."""
 
+import dataclasses
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -120,7 +121,7 @@ def test_config_overrides_any_parameter():
     assert p.helicopter_range_km == 400.0
     assert p.helicopter_speed_kmh == DEFAULT_ETA.helicopter_speed_kmh
     assert EtaParams.from_mapping(None) == DEFAULT_ETA
-    assert EtaParams.from_mapping(p.to_dict()) == p
+    assert EtaParams.from_mapping(dataclasses.asdict(p)) == p
 
 
 def test_unknown_config_key_is_named():
@@ -144,7 +145,7 @@ def test_every_parameter_is_documented_with_its_source():
     from atlas_coord.domain import eta as module
 
     source = inspect.getsource(module.EtaParams)
-    for name in DEFAULT_ETA.to_dict():
+    for name in dataclasses.asdict(DEFAULT_ETA):
         block = source.split(f'    {name}:')[0].rsplit('\n\n', 1)[-1]
         assert '[M' in block or '[V' in block, name
 

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from atlas_coord.domain import choices
+from atlas_coord.domain import choices, fulfilment, settlement
+from atlas_coord.domain import fulfilment as ff
 from atlas_coord.domain import lifecycle as lc
 from atlas_coord.domain.choices import (
     AnswerStatus,
@@ -24,19 +25,17 @@ from atlas_coord.domain.choices import (
     Party,
     RequestStatus,
 )
+from atlas_coord.domain.fulfilment import request_fulfilment
 from atlas_coord.domain.lifecycle import (
-    CostItem,
-    CostTerms,
     GuardFailed,
     IllegalTransition,
     PartyNotAllowed,
     allowed_actions,
-    cost_bearer,
     plan_creation,
     plan_transition,
-    request_fulfilment,
-    settlement_summary,
 )
+from atlas_coord.domain.settlement import CostItem, CostTerms, cost_bearer, settlement_summary
+from atlas_coord.serializers.lifecycle import lifecycle_error_out
 
 REQ, ANS, DEP = RequestStatus, AnswerStatus, DeploymentStatus
 RQ, AA, UC, SS, SY = Party.REQUESTER, Party.ADDRESSED_AUTHORITY, Party.UNIT_COMMANDER, Party.SENDING_STATE, Party.SYSTEM
@@ -158,7 +157,7 @@ def test_action_not_in_table_raises_illegal_transition(machine, action, current)
     e = exc.value
     assert (e.machine, e.action, e.current) == (machine, action, current)
     assert e.allowed_actions == expected_allowed(machine, current)
-    assert e.to_dict() == {'error': 'illegal_transition', 'machine': machine, 'action': action,
+    assert lifecycle_error_out(e).wire() == {'error': 'illegal_transition', 'machine': machine, 'action': action,
                            'current': current, 'allowed': expected_allowed(machine, current)}
 
 
@@ -169,7 +168,7 @@ def test_wrong_party_raises_party_not_allowed(machine, action, current, party, p
     e = exc.value
     assert (e.action, e.party, e.machine, e.current) == (action, party, machine, current)
     assert e.allowed_parties == sorted(parties)
-    assert e.to_dict()['allowed_parties'] == sorted(str(p) for p in parties)
+    assert lifecycle_error_out(e).wire()['allowed_parties'] == sorted(str(p) for p in parties)
 
 
 def test_illegal_status_wins_over_wrong_party():
@@ -233,7 +232,7 @@ def test_evaluate_guards_fails_closed_and_names_the_guard():
     with pytest.raises(GuardFailed) as exc:
         lc.evaluate_guards(t, {'request_open': True})  # missing = false
     assert exc.value.guard == 'units_offered_belong_to_state'
-    assert exc.value.to_dict()['error'] == 'guard_failed'
+    assert lifecycle_error_out(exc.value).wire()['error'] == 'guard_failed'
     with pytest.raises(GuardFailed, match='request_open'):
         lc.evaluate_guards(t, {'request_open': False, 'units_offered_belong_to_state': True})
     lc.evaluate_guards(plan_transition('request', 'submit', REQ.DRAFT, RQ), {})  # no guards
@@ -283,13 +282,13 @@ def test_request_fulfilment_rejects_bad_quantities(required, provided, exc):
 
 
 def test_recompute_goes_up_and_down():
-    assert lc.recompute_request_status(REQ.SUBMITTED, {'T1': 2}, {'T1': 1}) == REQ.PARTIALLY_MET
-    assert lc.recompute_request_status(REQ.PARTIALLY_MET, {'T1': 2}, {'T1': 2}) == REQ.MET
-    assert lc.recompute_request_status(REQ.MET, {'T1': 2}, {'T1': 1}) == REQ.PARTIALLY_MET  # a recall
-    assert lc.recompute_request_status(REQ.PARTIALLY_MET, {'T1': 2}, {}) == REQ.SUBMITTED
+    assert ff.recompute_request_status(REQ.SUBMITTED, {'T1': 2}, {'T1': 1}) == REQ.PARTIALLY_MET
+    assert ff.recompute_request_status(REQ.PARTIALLY_MET, {'T1': 2}, {'T1': 2}) == REQ.MET
+    assert ff.recompute_request_status(REQ.MET, {'T1': 2}, {'T1': 1}) == REQ.PARTIALLY_MET  # a recall
+    assert ff.recompute_request_status(REQ.PARTIALLY_MET, {'T1': 2}, {}) == REQ.SUBMITTED
     for status in (REQ.DRAFT, REQ.CLOSED, REQ.WITHDRAWN):
         with pytest.raises(IllegalTransition):
-            lc.recompute_request_status(status, {'T1': 1}, {'T1': 1})
+            ff.recompute_request_status(status, {'T1': 1}, {'T1': 1})
 
 
 def test_computed_target_is_required_and_checked():
@@ -309,17 +308,17 @@ COUNTS = {DEP.ACCEPTED, DEP.MOBILISING, DEP.EN_ROUTE, DEP.ON_SCENE, DEP.STOOD_DO
 
 @pytest.mark.parametrize('status', list(DeploymentStatus))
 def test_deployment_predicates(status):
-    assert lc.deployment_holds_unit(status) is (status in HOLDS)
-    assert lc.deployment_finished(status) is (status in FINISHED)
-    assert lc.counts_towards_fulfilment(status) is (status in COUNTS)
-    assert lc.counts_towards_fulfilment(status, recalled=True) is False
+    assert ff.deployment_holds_unit(status) is (status in HOLDS)
+    assert ff.deployment_finished(status) is (status in FINISHED)
+    assert ff.counts_towards_fulfilment(status) is (status in COUNTS)
+    assert ff.counts_towards_fulfilment(status, recalled=True) is False
 
 
 def test_a_unit_that_finished_its_task_keeps_the_request_closable():
     """After every unit returned, recompute must not drop the request back to SUBMITTED."""
     required = {'T1': 1}
-    provided = {'T1': 1} if lc.counts_towards_fulfilment(DEP.RETURNED) else {}
-    status = lc.recompute_request_status(REQ.MET, required, provided)
+    provided = {'T1': 1} if ff.counts_towards_fulfilment(DEP.RETURNED) else {}
+    status = ff.recompute_request_status(REQ.MET, required, provided)
     plan_transition('request', 'close', status, RQ)
 
 
@@ -328,8 +327,8 @@ def test_a_unit_that_finished_its_task_keeps_the_request_closable():
     ('limited', 'full', False), (None, 'limited', False), (None, 'full', False),
 ])
 def test_level_satisfies(held, minimum, ok):
-    assert lc.level_satisfies(held, minimum) is ok
-    assert lc.level_satisfies(None if held is None else CapabilityLevel(held), CapabilityLevel(minimum)) is ok
+    assert ff.level_satisfies(held, minimum) is ok
+    assert ff.level_satisfies(None if held is None else CapabilityLevel(held), CapabilityLevel(minimum)) is ok
 
 
 def test_enum_values():
@@ -441,7 +440,8 @@ def test_settlement_conserves_money(items, overrides):
 # --------------------------------------------------------------------------- purity
 
 
-@pytest.mark.parametrize('module', [lc, choices], ids=['lifecycle', 'choices'])
+@pytest.mark.parametrize('module', [lc, fulfilment, settlement, choices],
+                         ids=['lifecycle', 'fulfilment', 'settlement', 'choices'])
 def test_module_imports_only_the_standard_library_and_the_vocabularies(module):
     tree = ast.parse(Path(module.__file__).read_text())
     roots = {alias.name.split('.')[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
@@ -450,4 +450,4 @@ def test_module_imports_only_the_standard_library_and_the_vocabularies(module):
               if isinstance(node, ast.ImportFrom) and node.module and not node.level}
     relative = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
     assert roots <= set(sys.stdlib_module_names) | {'__future__'}
-    assert relative <= {'choices'}
+    assert relative <= {'choices', 'lifecycle', 'fulfilment', 'settlement', None}

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atlas_coord.domain.eta import EtaParams, estimate_eta
+from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.ranking import (
     REASONS,
     CapabilityHolding,
@@ -22,6 +23,7 @@ from atlas_coord.domain.ranking import (
     UnitSnapshot,
     rank_units,
 )
+from atlas_coord.serializers.ranking import RankingOut
 
 NOW = datetime(2027, 3, 10, 8, 0, tzinfo=UTC)
 SEED = Path(__file__).resolve().parents[2] / 'atlas_coord' / 'seed' / 'directory.json'
@@ -55,7 +57,12 @@ def unit(uid, state='XA', lat=50.0, lon=10.0, **kw):
 
 def query(lat=50.0, lon=10.0, state='RQ', reqs=(Requirement('ENV_BUILDING'),), **kw):
     kw.setdefault('now', NOW)
-    return MatchQuery(lat, lon, state, tuple(reqs), **kw)
+    return MatchQuery(GeoPoint(lat, lon), state, tuple(reqs), **kw)
+
+
+def wire(result):
+    """The ranking as the API and the stored snapshot write it."""
+    return RankingOut.of(result).wire()
 
 
 def geographiclib_m(lat1, lon1, lat2, lon2):
@@ -368,7 +375,7 @@ def dominance_case(draw):
     if draw(st.booleans()):
         a, b = replace(a, id=2, name='Bravo'), replace(b, id=1, name='Alpha')
     fillers = random_units(draw(st.integers(0, 80)), draw(st.integers(0, 10**6)), site=site, spread=8)
-    q = MatchQuery(site[0], site[1], 'RQ', tuple(reqs), now=NOW, needed_by=needed,
+    q = MatchQuery(GeoPoint(*site), 'RQ', tuple(reqs), now=NOW, needed_by=needed,
                    include_requesting_state=draw(st.booleans()), kinds=draw(st.sampled_from(
                        [frozenset(), frozenset({'EXPERTISE'}), frozenset({'ACTION_ARMED'})])))
     return q, a, b, fillers, draw(st.sampled_from([None, 1, 3, 10]))
@@ -415,13 +422,13 @@ def test_same_input_gives_identical_output_in_any_order():
     units = random_units(300, seed=5)
     q = query(50.5, 11.0, 'RQ', reqs=[Requirement('NEG', 2), Requirement('EOD', critical=True)],
               needed_by=NOW + timedelta(hours=5), request_id=7)
-    first = rank_units(q, units).to_dict()
-    assert rank_units(q, units).to_dict() == first
+    first = wire(rank_units(q, units))
+    assert wire(rank_units(q, units)) == first
     shuffled = list(units)
     random.Random(1).shuffle(shuffled)
-    assert rank_units(q, shuffled).to_dict() == first
-    assert rank_units(q, UnitIndex.build(shuffled)).to_dict() == first
-    assert rank_units(q, UnitIndex.build(shuffled), limit=20).to_dict()['candidates'] == first['candidates'][:20]
+    assert wire(rank_units(q, shuffled)) == first
+    assert wire(rank_units(q, UnitIndex.build(shuffled))) == first
+    assert wire(rank_units(q, UnitIndex.build(shuffled), limit=20))['candidates'] == first['candidates'][:20]
 
 
 @pytest.mark.parametrize('seed', range(6))
@@ -444,6 +451,8 @@ def test_the_shortlist_is_exactly_the_top_of_the_full_ranking(seed):
             assert short.excluded == full.excluded
             assert short.excluded_counts == full.excluded_counts
             assert short.candidates_total + len(short.excluded) == len(units)
+            # one full ranking shortened serves the board as the limited ranking would
+            assert wire(full.top(limit)) == wire(short)
 
 
 @pytest.mark.parametrize('side', [-1, 1])
@@ -477,7 +486,7 @@ def test_limited_result_counts_and_lazy_exclusions():
     assert result.excluded[:3] == list(result.excluded)[:3]
     keys = [(e.state, e.name, e.unit_id) for e in result.excluded]
     assert keys == sorted(keys)
-    data = result.to_dict(max_excluded=10)
+    data = RankingOut.of(result, max_excluded=10).wire()
     assert len(data['excluded']) == 10
     assert data['excluded_total'] == len(result.excluded)
     assert data['excluded_truncated'] is True
@@ -487,12 +496,12 @@ def test_limited_result_counts_and_lazy_exclusions():
         result.excluded[len(result.excluded)]
 
 
-def test_to_dict_is_json_ready_with_iso_datetimes():
+def test_the_wire_shape_is_json_ready_with_iso_datetimes():
     """The API serialises the ranking for Amsterdam's maritime request as plain JSON."""
     units = directory_units()
     result = rank_units(query(52.37, 4.90, 'NL', reqs=[Requirement('ENV_MARITIME')],
                               needed_by=NOW + timedelta(hours=4)), units)
-    data = json.loads(json.dumps(result.to_dict()))
+    data = json.loads(json.dumps(wire(result)))
     first = data['candidates'][0]
     assert datetime.fromisoformat(first['eta']['arrival']) == result.candidates[0].eta.arrival
     assert first['eta']['mode'] in ('road', 'helicopter', 'fixed_wing')
@@ -505,10 +514,12 @@ def test_to_dict_is_json_ready_with_iso_datetimes():
 
 def test_invalid_inputs_are_rejected_with_the_field_named():
     """A mistyped site or a naive timestamp is refused with the field named, never ranked."""
-    with pytest.raises(ValueError, match="'site_lat' must be within -90..90"):
+    with pytest.raises(ValueError, match="'lat' must be within -90..90"):
         query(95.0, 10.0)
-    with pytest.raises(ValueError, match="'site_lon' must be a finite number"):
+    with pytest.raises(ValueError, match="'lon' must be a finite number"):
         query(50.0, math.nan)
+    with pytest.raises(ValueError, match="'site' must be a GeoPoint"):
+        MatchQuery((50.0, 10.0), 'RQ', (), now=NOW)
     with pytest.raises(ValueError, match="'now' must be a timezone-aware"):
         query(now=datetime(2027, 3, 10, 8, 0))
     with pytest.raises(ValueError, match="'kinds'"):

@@ -11,6 +11,7 @@ from geographiclib.geodesic import Geodesic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.ranking import (
     CapabilityHolding,
     MatchQuery,
@@ -20,6 +21,7 @@ from atlas_coord.domain.ranking import (
     rank_units,
 )
 from atlas_coord.domain.team import EXACT_MAX_UNITS, propose_team
+from atlas_coord.serializers.team import TeamProposalOut
 
 NOW = datetime(2027, 3, 10, 8, 0, tzinfo=UTC)
 SITE = (50.85, 4.35)  # Brussels
@@ -42,7 +44,16 @@ def unit(uid, km, caps, *, state='XA', azimuth=90.0, **kw):
 
 
 def request(*reqs, **kw):
-    return MatchQuery(SITE[0], SITE[1], 'BE', tuple(reqs), now=NOW, **kw)
+    return MatchQuery(GeoPoint(*SITE), 'BE', tuple(reqs), now=NOW, **kw)
+
+
+def team_for(query, units, **kw):
+    """The team proposed from the ranking of ``units`` (the proposal never ranks on its own)."""
+    return propose_team(query, rank_units(query, units), **kw)
+
+
+def wire(team):
+    return TeamProposalOut.model_validate(team).wire()
 
 
 NEEDS = (Requirement('NEG', 2, 'full', critical=True), Requirement('DIVE'), Requirement('EOD'))
@@ -56,7 +67,7 @@ def test_two_nearby_units_beat_one_distant_unit_that_has_everything():
         unit(2, 150, {'NEG': ('full', 1), 'DIVE': 'limited'}, name='Antwerp', azimuth=10),
         unit(3, 900, {'NEG': ('full', 2), 'DIVE': 'full', 'EOD': 'full'}, name='Vienna'),
     ]
-    team = propose_team(request(*NEEDS), units)
+    team = team_for(request(*NEEDS), units)
     assert [m.name for m in team.members] == ['Lille', 'Antwerp']
     assert team.uncovered == []
     assert team.covers_everything
@@ -74,14 +85,14 @@ def test_one_unit_suffices_when_it_arrives_as_early():
         unit(2, 95, {'NEG': ('full', 1), 'EOD': 'full'}),
         unit(3, 100, {'NEG': ('full', 1), 'DIVE': 'full'}),
     ]
-    team = propose_team(request(*NEEDS), units)
+    team = team_for(request(*NEEDS), units)
     assert [m.unit_id for m in team.members] == [1]
 
 
 def test_a_need_nobody_can_meet_is_named_and_the_rest_is_covered():
     """Nobody in range has CBRN: the proposal says so and still covers negotiators and divers."""
     units = [unit(1, 100, {'NEG': ('full', 2)}), unit(2, 120, {'DIVE': 'full'})]
-    team = propose_team(request(Requirement('NEG', 2, 'full'), Requirement('DIVE'), Requirement('CBRN')), units)
+    team = team_for(request(Requirement('NEG', 2, 'full'), Requirement('DIVE'), Requirement('CBRN')), units)
     assert {m.unit_id for m in team.members} == {1, 2}
     (gap,) = team.uncovered
     assert (gap.code, gap.required, gap.available, gap.shortfall, gap.kind) == ('CBRN', 1, 0, 1, 'quantity')
@@ -92,7 +103,7 @@ def test_a_need_nobody_can_meet_is_named_and_the_rest_is_covered():
 def test_a_short_quantity_reports_the_shortfall_and_takes_all_there_is():
     units = [unit(1, 100, {'SNIPER_OBS': ('full', 2)}), unit(2, 300, {'SNIPER_OBS': ('full', 1)}),
              unit(3, 50, {'DIVE': 'full'})]
-    team = propose_team(request(Requirement('SNIPER_OBS', 5)), units)
+    team = team_for(request(Requirement('SNIPER_OBS', 5)), units)
     assert {m.unit_id for m in team.members} == {1, 2}
     (gap,) = team.uncovered
     assert (gap.available, gap.shortfall) == (3, 2)
@@ -102,15 +113,15 @@ def test_a_short_quantity_reports_the_shortfall_and_takes_all_there_is():
 def test_limited_holdings_count_only_for_a_limited_minimum():
     """A 'limited' dive capability does not satisfy a request for full-level divers."""
     units = [unit(1, 50, {'DIVE': 'limited'}), unit(2, 400, {'DIVE': 'full'})]
-    full = propose_team(request(Requirement('DIVE', min_level='full')), units)
+    full = team_for(request(Requirement('DIVE', min_level='full')), units)
     assert [m.unit_id for m in full.members] == [2]
-    limited = propose_team(request(Requirement('DIVE', min_level='limited')), units)
+    limited = team_for(request(Requirement('DIVE', min_level='limited')), units)
     assert [m.unit_id for m in limited.members] == [1]
 
 
 def test_quantity_none_counts_as_one():
     units = [unit(1, 50, {'NEG': 'full'}), unit(2, 60, {'NEG': 'full'}), unit(3, 700, {'NEG': ('full', 2)})]
-    team = propose_team(request(Requirement('NEG', 2)), units)
+    team = team_for(request(Requirement('NEG', 2)), units)
     assert [m.unit_id for m in team.members] == [1, 2]
 
 
@@ -122,9 +133,9 @@ def test_redundancy_puts_two_units_on_each_critical_need():
         unit(3, 250, {'NEG': 'full'}),
     ]
     reqs = (Requirement('EOD', critical=True), Requirement('NEG'))
-    plain = propose_team(request(*reqs), units)
+    plain = team_for(request(*reqs), units)
     assert [m.unit_id for m in plain.members] == [1]
-    safe = propose_team(request(*reqs), units, redundancy=True)
+    safe = team_for(request(*reqs), units, redundancy=True)
     assert [m.unit_id for m in safe.members] == [1, 2]  # NEG is not critical: one provider is enough
     assert safe.redundancy is True
     assert safe.uncovered == []
@@ -132,7 +143,7 @@ def test_redundancy_puts_two_units_on_each_critical_need():
 
 def test_redundancy_impossible_with_a_single_provider_is_reported():
     units = [unit(1, 100, {'EOD': 'full'}), unit(2, 120, {'NEG': 'full'})]
-    team = propose_team(request(Requirement('EOD', critical=True), Requirement('NEG')), units, redundancy=True)
+    team = team_for(request(Requirement('EOD', critical=True), Requirement('NEG')), units, redundancy=True)
     assert {m.unit_id for m in team.members} == {1, 2}
     (gap,) = team.uncovered
     assert (gap.code, gap.kind, gap.available, gap.shortfall) == ('EOD', 'redundancy', 1, 1)
@@ -145,19 +156,19 @@ def test_excluded_units_are_never_proposed():
         unit(2, 30, {'DIVE': 'full'}, state='BE'),
         unit(3, 300, {'DIVE': 'full'}),
     ]
-    team = propose_team(request(Requirement('DIVE')), units)
+    team = team_for(request(Requirement('DIVE')), units)
     assert [m.unit_id for m in team.members] == [3]
 
 
 def test_no_requirement_proposes_the_earliest_unit():
     units = [unit(1, 300, {}), unit(2, 80, {})]
-    team = propose_team(request(), units)
+    team = team_for(request(), units)
     assert [m.unit_id for m in team.members] == [2]
     assert team.uncovered == []
 
 
 def test_nobody_available():
-    team = propose_team(request(Requirement('DIVE')), [unit(1, 50, {'DIVE': 'full'}, readiness='UNAVAILABLE')])
+    team = team_for(request(Requirement('DIVE')), [unit(1, 50, {'DIVE': 'full'}, readiness='UNAVAILABLE')])
     assert team.members == []
     assert team.method == 'none'
     assert team.latest_arrival is None
@@ -168,7 +179,7 @@ def test_many_equal_units_use_the_greedy_solver_and_still_cover():
     """Thirty single-skill units at the same base: too many for the exact search, greedy covers."""
     codes = ['NEG', 'DIVE', 'EOD', 'K9', 'CBRN', 'TACMED']
     units = [unit(i, 80, {codes[i % len(codes)]: 'full'}) for i in range(EXACT_MAX_UNITS + 5)]
-    team = propose_team(request(*(Requirement(c) for c in codes)), units)
+    team = team_for(request(*(Requirement(c) for c in codes)), units)
     assert team.method == 'greedy'
     assert team.uncovered == []
     assert sorted(c for m in team.members for c in m.contributes) == sorted(codes)
@@ -182,7 +193,7 @@ def test_from_a_ranking_result_and_a_limited_one():
     full = propose_team(q, rank_units(q, units))
     assert full.complete is True
     assert [m.unit_id for m in full.members] == [1, 2]
-    assert propose_team(q, UnitIndex.build(units)).to_dict() == full.to_dict()
+    assert wire(team_for(q, UnitIndex.build(units))) == wire(full)
     short = propose_team(q, rank_units(q, units, limit=1))
     assert short.complete is False
     assert short.notes
@@ -194,10 +205,10 @@ def test_same_request_same_team_in_any_order():
                                             rng.sample(['NEG', 'DIVE', 'EOD', 'K9'], rng.randint(1, 3))},
                   azimuth=rng.uniform(0, 360)) for i in range(20)]
     q = request(Requirement('NEG'), Requirement('DIVE', min_level='full'), Requirement('EOD', 2, critical=True))
-    first = propose_team(q, units, redundancy=True).to_dict()
+    first = wire(team_for(q, units, redundancy=True))
     shuffled = list(units)
     rng.shuffle(shuffled)
-    assert propose_team(q, shuffled, redundancy=True).to_dict() == first
+    assert wire(team_for(q, shuffled, redundancy=True)) == first
     json.dumps(first)
     assert first['members']
     assert all(datetime.fromisoformat(m['arrival']) for m in first['members'])
@@ -237,7 +248,7 @@ def test_the_team_is_optimal_against_brute_force(case):
     """For small directories, check every subset: no cover arrives earlier, none is smaller."""
     units, reqs, redundancy = case
     q = request(*reqs)
-    team = propose_team(q, units, redundancy=redundancy)
+    team = team_for(q, units, redundancy=redundancy)
     ranked = rank_units(q, units).candidates
     by_id = {u.id: u for u in units}
     eta = {c.unit_id: c.eta.total_min for c in ranked}
@@ -269,14 +280,14 @@ def test_the_team_is_optimal_against_brute_force(case):
 
 def test_members_are_listed_by_arrival():
     units = [unit(1, 400, {'DIVE': 'full'}), unit(2, 50, {'NEG': 'full'})]
-    team = propose_team(request(Requirement('DIVE'), Requirement('NEG')), units)
+    team = team_for(request(Requirement('DIVE'), Requirement('NEG')), units)
     assert [m.unit_id for m in team.members] == [2, 1]
     assert team.latest_arrival == team.members[-1].arrival
 
 
 def test_uncovered_messages_name_the_level():
     units = [unit(1, 100, {'DIVE': 'limited'})]
-    team = propose_team(request(Requirement('DIVE', min_level='full')), units)
+    team = team_for(request(Requirement('DIVE', min_level='full')), units)
     assert team.uncovered[0].message == 'No available unit holds DIVE at full level'
 
 
@@ -296,13 +307,13 @@ def test_the_directory_gets_a_team_for_a_maritime_siege(redundancy):
                                    for c in u['capabilities']})
         for i, u in enumerate(data['units'], start=1)
     ]
-    q = MatchQuery(51.95, 4.14, 'NL', (Requirement('ENV_MARITIME', min_level='full', critical=True),
+    q = MatchQuery(GeoPoint(51.95, 4.14), 'NL', (Requirement('ENV_MARITIME', min_level='full', critical=True),
                                       Requirement('DIVE', critical=True), Requirement('NEG', 4),
                                       Requirement('SNIPER_OBS', 8)), now=NOW)
-    team = propose_team(q, units, redundancy=redundancy)
+    team = team_for(q, units, redundancy=redundancy)
     assert team.members
     assert all(m.state != 'NL' for m in team.members)
     covered = {c for m in team.members for c in m.contributes}
     uncovered = {g.code for g in team.uncovered if g.kind == 'quantity'}
     assert covered | uncovered == {'ENV_MARITIME', 'DIVE', 'NEG', 'SNIPER_OBS'}
-    assert replace(team, notes=[]).to_dict()['latest_eta_min'] == round(max(m.eta_min for m in team.members), 2)
+    assert wire(replace(team, notes=[]))['latest_eta_min'] == round(max(m.eta_min for m in team.members), 2)

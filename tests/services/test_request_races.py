@@ -18,7 +18,8 @@ import pytest
 import sqlalchemy as sa
 
 from atlas_coord import schemas_requests as sr
-from atlas_coord.domain.lifecycle import deployment_holds_unit, recompute_request_status, request_open
+from atlas_coord.domain.fulfilment import deployment_holds_unit, recompute_request_status
+from atlas_coord.domain.lifecycle import request_open
 from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, ReadinessChange, RequestAddressee
 from atlas_coord.services import audit, costs, deployments, directory, requests
 from atlas_coord.services.directory_commands import ReadinessUpdate

@@ -29,7 +29,7 @@ from atlas_coord.domain.choices import (
     TrainingStatus,
 )
 from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams
-from atlas_coord.domain.lifecycle import deployment_holds_unit
+from atlas_coord.domain.fulfilment import deployment_holds_unit
 from atlas_coord.models import Deployment, State, Training, TrainingRun, Unit, utcnow
 from atlas_coord.policy import Action, Actor, Grant, can, granting
 from atlas_coord.serializers.trainings import conflicts_wire

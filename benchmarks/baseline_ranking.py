@@ -1,4 +1,12 @@
-"""Rank special intervention units for an assistance request: who can help, how well, how soon.
+"""FROZEN baseline for the ranking benchmark: ``atlas_coord/domain/ranking.py`` as it was before
+the ranking became a package (issue #12), imports made absolute. Not used by the application.
+
+``benchmarks.bench_ranking`` times it next to :mod:`atlas_coord.domain.ranking` in the same run,
+so the goal "ranking 10k median within 10% of the old code" is measured on the same machine and
+load. Do not edit it to follow the new code: it is the yardstick. Its ``to_dict`` methods are left
+out (they are not timed). The original docstring follows.
+
+Rank special intervention units for an assistance request: who can help, how well, how soon.
 
 Pure domain code (standard library, numpy, pyproj through :mod:`.geo`). The service layer builds
 :class:`UnitSnapshot` and :class:`MatchQuery` values from database rows and serialises the
@@ -51,7 +59,6 @@ Ties: score descending, total ETA ascending, then state, name and id ascending.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -61,7 +68,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from .eta import (
+from atlas_coord.domain.eta import (
     AIR_CODES,
     DEFAULT_ETA,
     EtaBreakdown,
@@ -70,7 +77,7 @@ from .eta import (
     eta_minutes_many,
     format_minutes,
 )
-from .geo import (
+from atlas_coord.domain.geo import (
     exact_bounds_m,
     geodesic_many_m,
     haversine_from_vectors_m,
@@ -327,19 +334,6 @@ class CapabilityFit:
     covered: bool | str
     credit: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            'code': self.code,
-            'required_quantity': self.required_quantity,
-            'min_level': self.min_level,
-            'critical': self.critical,
-            'held_level': self.held_level,
-            'held_quantity': self.held_quantity,
-            'covered': self.covered,
-            'credit': round(self.credit, 4),
-        }
-
-
 @dataclass(frozen=True)
 class ReadinessEffect:
     """What the unit's readiness does to its ETA and score."""
@@ -349,10 +343,6 @@ class ReadinessEffect:
     break_off_min: float
     penalty: float
     note: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 @dataclass(frozen=True)
 class RankedUnit:
@@ -377,25 +367,6 @@ class RankedUnit:
     def limited(self) -> bool:
         return self.readiness.limited
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            'unit_id': self.unit_id,
-            'state': self.state,
-            'name': self.name,
-            'rank': self.rank,
-            'score': round(self.score, 6),
-            'score_parts': {k: round(v, 6) for k, v in self.score_parts.items()},
-            'distance_m': round(self.distance_m, 1),
-            'from_station': list(self.from_station),
-            'eta': self.eta.to_dict(),
-            'capability_fit': [c.to_dict() for c in self.capability_fit],
-            'cover': round(self.cover, 6),
-            'readiness': self.readiness.to_dict(),
-            'tier': self.tier,
-            'explanation': list(self.explanation),
-        }
-
-
 @dataclass(frozen=True)
 class ExcludedUnit:
     """A unit left out, with a reason code from :data:`REASONS` and a human message."""
@@ -406,17 +377,6 @@ class ExcludedUnit:
     reason: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            'unit_id': self.unit_id,
-            'state': self.state,
-            'name': self.name,
-            'reason': self.reason,
-            'message': self.message,
-            'details': dict(self.details),
-        }
-
 
 class ExcludedUnits(Sequence[ExcludedUnit]):
     """Lazy, read-only sequence of every excluded unit, ordered by (state, name, id).
@@ -489,21 +449,6 @@ class RankingResult:
     @property
     def excluded_total(self) -> int:
         return len(self.excluded)
-
-    def to_dict(self, *, max_excluded: int | None = None) -> dict[str, Any]:
-        """JSON-ready dict; ``max_excluded`` caps the serialised excluded list (counts stay whole)."""
-        shown = self.excluded if max_excluded is None else self.excluded[:max_excluded]
-        return {
-            'candidates': [c.to_dict() for c in self.candidates],
-            'candidates_total': self.candidates_total,
-            'candidates_truncated': len(self.candidates) < self.candidates_total,
-            'excluded': [e.to_dict() for e in shown],
-            'excluded_total': self.excluded_total,
-            'excluded_counts': dict(self.excluded_counts),
-            'excluded_truncated': len(shown) < self.excluded_total,
-            'limit': self.limit,
-        }
-
 
 # --------------------------------------------------------------------------- columnar index
 
