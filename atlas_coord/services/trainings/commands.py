@@ -17,7 +17,16 @@ from pydantic import BeforeValidator, Field, NaiveDatetime, StringConstraints, f
 
 from atlas_coord.domain import recurrence
 from atlas_coord.domain.choices import TrainingKind, TrainingStatus
-from atlas_coord.schemas import CapabilityCode, Id, Latitude, Longitude, Page, ShortText, StateCode, Strict
+from atlas_coord.services.inputs import (
+    CapabilityCode,
+    Id,
+    Latitude,
+    Longitude,
+    Page,
+    ShortText,
+    StateCode,
+    Strict,
+)
 
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=1000)]
