@@ -14,14 +14,10 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from atlas_coord.domain.choices import Role
 from atlas_coord.policy import Action, Actor, can
-from atlas_coord.services import events, requests
-from atlas_coord.services.errors import ServiceError
+from atlas_coord.services import events, visibility
 
 log = logging.getLogger(__name__)
-
-NETWORK_ROLES = frozenset({Role.OBSERVER, Role.ADMIN})
 
 
 def rooms_for(actor: Actor) -> list[str]:
@@ -32,16 +28,12 @@ def rooms_for(actor: Actor) -> list[str]:
         events.requests_room(code) for code in actor.states if can(actor, Action.REQUEST_READ, state=code)
     )
     rooms.update(events.unit_room(unit_id) for unit_id in actor.unit_ids)
-    if any(grant.role in NETWORK_ROLES for grant in actor.grants):
+    if can(actor, Action.EVENTS_OBSERVE):
         rooms.add(events.ROOM_OBSERVERS)
     return sorted(rooms)
 
 
 def may_watch_request(session: Session, actor: Actor, request_id: int) -> bool:
-    """True when ``actor`` may join ``request:<request_id>``: the requests service decides, and a
-    request the actor may not know of (NotFound) or not read (Forbidden) both mean no."""
-    try:
-        requests.get_request(session, actor, request_id)
-    except ServiceError:
-        return False
-    return True
+    """True when ``actor`` may join ``request:<request_id>``: the one need-to-know rule
+    (``services.visibility``) decides, as it does for the REST API."""
+    return visibility.may_see_request(session, actor, request_id)

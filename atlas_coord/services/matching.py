@@ -2,6 +2,10 @@
 
 The arithmetic lives in :mod:`atlas_coord.domain.ranking` and :mod:`atlas_coord.domain.team`;
 this module turns rows into the engine's plain snapshots and checks who may ask.
+
+Dependencies run one way: ``services.requests`` (submission) calls :func:`snapshot_for_request`;
+this module reads requests only through ``services.visibility`` (need-to-know), never through
+``services.requests``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from atlas_coord.models.requests import AssistanceRequest, Deployment
 from atlas_coord.policy import Action, Actor, can
 
 from .errors import Forbidden, Invalid
+from .visibility import load_request
 
 
 def eta_params_for(session: Session) -> EtaParams:
@@ -152,9 +157,7 @@ def match_request(
 
     :raise NotFound: unknown request, or not the actor's business (need-to-know).
     """
-    from . import requests as request_service
-
-    request = request_service.get_request(session, actor, request_id)
+    request = load_request(session, actor, request_id)
     query = query_for_request(request, now=datetime.now(UTC), redundancy=redundancy)
     return {"request_id": request.id, **_run(session, query, redundancy=redundancy, limit=limit)}
 

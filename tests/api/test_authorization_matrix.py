@@ -90,9 +90,9 @@ def _local(day: date, hour: int) -> str:
 
 def _build_scene(database, settings) -> dict[str, Any]:
     """Requests, answers, deployments, trainings and feeds of France and Germany, through the services."""
-    from atlas_coord.schemas_requests import AnswerCounter
     from atlas_coord.schemas_trainings import FeedCreate, OccurrenceEdit, TrainingCreate
     from atlas_coord.services import calendars, requests, trainings
+    from atlas_coord.services.requests.commands import AnswerCounter
 
     ids: dict[str, Any] = {}
     with database.transaction() as session:
