@@ -43,7 +43,6 @@ class Action(StrEnum):
     TRAINING_READ = "training.read"
     AUDIT_READ_ALL = "audit.read_all"
     AUDIT_VERIFY = "audit.verify"
-    EVENTS_OBSERVE = "events.observe"
 
 
 R = Role
@@ -61,7 +60,6 @@ POLICY: dict[tuple[Role, Action], Scope] = {
     (R.ADMIN, A.REQUEST_READ_ALL): S.ANY,
     (R.ADMIN, A.AUDIT_READ_ALL): S.ANY,
     (R.ADMIN, A.AUDIT_VERIFY): S.ANY,
-    (R.ADMIN, A.EVENTS_OBSERVE): S.ANY,
     (R.ADMIN, A.MATCH_WHAT_IF): S.ANY,
     (R.ADMIN, A.TRAINING_PLAN): S.ANY,
     (R.ADMIN, A.TRAINING_OVERRIDE): S.ANY,
@@ -93,8 +91,6 @@ POLICY: dict[tuple[Role, Action], Scope] = {
     (R.OBSERVER, A.REQUEST_READ_ALL): S.ANY,
     (R.OBSERVER, A.AUDIT_READ_ALL): S.ANY,
     (R.OBSERVER, A.AUDIT_VERIFY): S.ANY,
-    # Every live event also names the observers room; only the network roles receive it.
-    (R.OBSERVER, A.EVENTS_OBSERVE): S.ANY,
 }
 
 

@@ -1,8 +1,8 @@
 """JSON schemas of the success bodies, keyed by endpoint name (``blueprint.view``).
 
-They describe what the service views return (``services/*.py`` ``*_view`` functions) and are
-checked against the real responses by the schemathesis fuzz test (tests/api/test_openapi_fuzz.py):
-a field listed under ``required`` is always present; a type with ``"null"`` may be null. Nested
+An entry is a JSON schema, or a response model (``atlas_coord/serializers``) that builds the body
+itself and describes it in the OpenAPI document. Both are checked against the real responses by the
+schemathesis fuzz test (tests/api/test_openapi_fuzz.py): a field listed under ``required`` is always present; a type with ``"null"`` may be null. Nested
 parts that are free-form by design (audit ``before``/``after``, the ranking snapshot) stay objects.
 """
 
@@ -10,18 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from atlas_coord.serializers.costs import CostOut, SettlementOut
-from atlas_coord.serializers.requests import (
-    AnswerList,
-    AnswerOut,
-    CrisisOut,
-    DeploymentOut,
-    RankingSnapshotOut,
-    RequestOut,
-    RequestPage,
-    StateArrangementOut,
-    Timeline,
-)
+from atlas_coord.serializers import costs as cost_out
+from atlas_coord.serializers import requests as request_out
 
 Schema = dict[str, Any]
 
@@ -192,30 +182,30 @@ SUCCESS: dict[str, Schema | type] = {
     "directory.update_unit": UNIT,
     "directory.set_readiness": UNIT,
     "directory.readiness_history": page(READINESS_CHANGE),
-    "requests.create_crisis": CrisisOut,
-    "requests.get_crisis": CrisisOut,
-    "requests.update_crisis": CrisisOut,
-    "requests.list_requests": RequestPage,
-    "requests.raise_request": RequestOut,
-    "requests.get_request": RequestOut,
-    "requests.submit_request": RequestOut,
-    "requests.withdraw_request": RequestOut,
-    "requests.close_request": RequestOut,
-    "requests.mark_seen": AnswerList,
-    "requests.ranking_snapshot": RankingSnapshotOut,
+    "requests.create_crisis": request_out.CrisisOut,
+    "requests.get_crisis": request_out.CrisisOut,
+    "requests.update_crisis": request_out.CrisisOut,
+    "requests.list_requests": request_out.RequestPage,
+    "requests.raise_request": request_out.RequestOut,
+    "requests.get_request": request_out.RequestOut,
+    "requests.submit_request": request_out.RequestOut,
+    "requests.withdraw_request": request_out.RequestOut,
+    "requests.close_request": request_out.RequestOut,
+    "requests.mark_seen": request_out.AnswerList,
+    "requests.ranking_snapshot": request_out.RankingSnapshotOut,
     "requests.request_audit": page(AUDIT_RECORD),
-    "requests.request_timeline": Timeline,
-    "requests.accept_request": AnswerOut,
-    "requests.refuse_request": AnswerOut,
-    "requests.counter_propose": AnswerOut,
-    "requests.accept_counter": AnswerOut,
-    "requests.reject_counter": AnswerOut,
-    "requests.get_arrangement": StateArrangementOut,
-    "requests.record_arrangement": StateArrangementOut,
-    "requests.get_deployment": DeploymentOut,
-    "requests.record_cost": CostOut,
-    "requests.settlement": SettlementOut,
-    "requests.settle_costs": SettlementOut,
+    "requests.request_timeline": request_out.Timeline,
+    "requests.accept_request": request_out.AnswerOut,
+    "requests.refuse_request": request_out.AnswerOut,
+    "requests.counter_propose": request_out.AnswerOut,
+    "requests.accept_counter": request_out.AnswerOut,
+    "requests.reject_counter": request_out.AnswerOut,
+    "requests.get_arrangement": request_out.StateArrangementOut,
+    "requests.record_arrangement": request_out.StateArrangementOut,
+    "requests.get_deployment": request_out.DeploymentOut,
+    "requests.record_cost": cost_out.CostOut,
+    "requests.settlement": cost_out.SettlementOut,
+    "requests.settle_costs": cost_out.SettlementOut,
     "matching.request_candidates": obj({"request_id": INT} | MATCH_PARTS),
     "matching.what_if": MATCH,
     "trainings.list_trainings": page(TRAINING, paged=True),
@@ -239,7 +229,7 @@ SUCCESS: dict[str, Schema | type] = {
     "trainings.state_feed": ICALENDAR,
 }
 for _step in ("accept", "decline", "mobilise", "depart", "arrive", "stand_down", "return", "recall", "extend"):
-    SUCCESS[f"requests.deployment_{_step}"] = DeploymentOut
+    SUCCESS[f"requests.deployment_{_step}"] = request_out.DeploymentOut
 
 # Endpoints whose body is not JSON.
 MEDIA_TYPES: dict[str, str] = {

@@ -14,10 +14,13 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from atlas_coord.domain.choices import Role
 from atlas_coord.policy import Action, Actor, can
 from atlas_coord.services import events, visibility
 
 log = logging.getLogger(__name__)
+
+NETWORK_ROLES = frozenset({Role.OBSERVER, Role.ADMIN})
 
 
 def rooms_for(actor: Actor) -> list[str]:
@@ -28,7 +31,7 @@ def rooms_for(actor: Actor) -> list[str]:
         events.requests_room(code) for code in actor.states if can(actor, Action.REQUEST_READ, state=code)
     )
     rooms.update(events.unit_room(unit_id) for unit_id in actor.unit_ids)
-    if can(actor, Action.EVENTS_OBSERVE):
+    if any(grant.role in NETWORK_ROLES for grant in actor.grants):
         rooms.add(events.ROOM_OBSERVERS)
     return sorted(rooms)
 

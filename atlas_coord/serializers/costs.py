@@ -3,12 +3,31 @@ request's settlement per sending State and overall."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from atlas_coord.domain.lifecycle import CostTerms
+from atlas_coord.models import AssistanceRequest, CostItem
 
 from . import Out, iso
 
-if TYPE_CHECKING:  # the service freezes its event payloads with these models, so no import at run time
-    from atlas_coord.services.costs import RecordedCost, Settlement
+
+class RecordedCost(Protocol):
+    """A cost item with its sending State and who bears it (``services.costs.RecordedCost``)."""
+
+    item: CostItem
+    sending_state: str
+
+    @property
+    def borne_by(self) -> str: ...
+
+
+class Settlement(Protocol):
+    """A request's costs as ``services.costs.settlement`` works them out."""
+
+    request: AssistanceRequest
+    costs: list[RecordedCost]
+    by_sending_state: dict[str, tuple[CostTerms, dict[str, dict]]]
+    totals: dict[str, dict]
 
 
 class CostOut(Out):

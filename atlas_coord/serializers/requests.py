@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema, model_serializer
 
+from atlas_coord.domain.actions import next_actions
 from atlas_coord.domain.choices import CostBearer, LegalBasis
 from atlas_coord.models import (
     Arrangement,
@@ -22,7 +23,6 @@ from atlas_coord.models import (
     Deployment,
     RequestAddressee,
 )
-from atlas_coord.services.transitions import next_actions
 
 from . import Out, Page, PagedPage, iso
 

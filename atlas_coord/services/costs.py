@@ -10,7 +10,6 @@ Amounts are integer minor units (cents) per ISO 4217 currency, never converted o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session

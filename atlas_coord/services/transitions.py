@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_coord.domain.actions import next_actions
 from atlas_coord.domain.choices import Party
 from atlas_coord.domain.lifecycle import (
     TRANSITIONS,
@@ -25,7 +26,6 @@ from atlas_coord.domain.lifecycle import (
     Machine,
     PartyNotAllowed,
     Transition,
-    allowed_actions,
     evaluate_guards,
     plan_transition,
 )
@@ -55,17 +55,6 @@ _INPUT_GUARDS = {
     "on_scene_commander_required": "on_scene_commander",
     "units_offered_belong_to_state": "units",
 }
-
-
-# Actions only the system takes (the request's 'recompute'); never offered to people.
-_SYSTEM_ONLY = {
-    machine: {t.action for t in table if t.parties == {Party.SYSTEM}} for machine, table in TRANSITIONS.items()
-}
-
-
-def next_actions(machine: Machine, current: str) -> list[str]:
-    """The actions people may take from ``current`` (the system's own 'recompute' is left out)."""
-    return [a for a in allowed_actions(machine, current) if a not in _SYSTEM_ONLY[machine]]
 
 
 def plan(

@@ -63,16 +63,9 @@ def test_everyone_signed_in_reads_the_directory(who):
 
 
 def test_observers_change_nothing():
-    changing = [a for a in Action if a not in (Action.DIRECTORY_READ, Action.TRAINING_READ, Action.REQUEST_READ_ALL, Action.AUDIT_READ_ALL, Action.AUDIT_VERIFY, Action.EVENTS_OBSERVE)]
+    changing = [a for a in Action if a not in (Action.DIRECTORY_READ, Action.TRAINING_READ, Action.REQUEST_READ_ALL, Action.AUDIT_READ_ALL, Action.AUDIT_VERIFY)]
     for action in changing:
         assert not can(ACTORS["observer"], action, state=OWN, unit_id=OWN_UNIT), action
-
-
-@pytest.mark.parametrize("who", sorted(ACTORS))
-def test_only_the_network_roles_receive_every_live_event(who):
-    """The live ``observers`` room: observers and admins, nobody of a state or unit."""
-    expected = who in {"observer", "admin"}
-    assert can(ACTORS[who], Action.EVENTS_OBSERVE) is expected
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,8 @@ from atlas_coord.domain.choices import (
     LegalBasis,
     RequestStatus,
 )
-from atlas_coord.schemas import MAX_INT, CapabilityCode, Id, Page, Point, ShortText, StateCode, Strict
+
+from ..inputs import MAX_INT, CapabilityCode, Id, Page, Point, ShortText, StateCode, Strict
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
