@@ -138,7 +138,8 @@ def mark_seen(request_id: int, body: Empty):
           errors=(404,))
 def ranking_snapshot(request_id: int):
     """Inputs and outputs of the ranking, to explain the choice of addressees later."""
-    return RankingSnapshotOut.of(requests.ranking_snapshot_of(db_session(), current_actor(), request_id)).wire()
+    return RankingSnapshotOut.model_validate(
+        requests.ranking_snapshot_of(db_session(), current_actor(), request_id)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/audit", query=AuditQuery, summary="The request's audit records",

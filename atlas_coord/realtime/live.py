@@ -280,7 +280,7 @@ class Live:
                 actor = handshake_auth.recheck(session, conn.credentials)
                 if actor is None:
                     return error("unauthenticated", "your sign-in has ended; reconnect")
-                seen = [SeenOut.of(answer).wire() for answer in requests.mark_seen(session, actor, request_id)]
+                seen = [SeenOut.model_validate(answer).wire() for answer in requests.mark_seen(session, actor, request_id)]
                 body = {"ok": True, "request_id": request_id, "seen": seen}
         except ServiceError as exc:
             return error(exc.code, exc.message)

@@ -167,14 +167,10 @@ class AnswerOut(Out):
 
 
 class SeenOut(Out):
-    """An acknowledgement as the live ``ack`` call answers it."""
+    """An acknowledgement as the live ``ack`` call answers it; read from the answer row."""
 
-    state: str
+    state: str = Field(validation_alias="state_code")
     seen_at: Time
-
-    @classmethod
-    def of(cls, addressee: RequestAddressee) -> SeenOut:
-        return cls(state=addressee.state_code, seen_at=addressee.seen_at)
 
 
 class DeploymentUnitOut(Out):
@@ -299,14 +295,11 @@ class RequestOut(RequestSummaryOut):
 
 
 class RankingSnapshotOut(Out):
-    """The ranking frozen at submission (free-form: the ranking's own inputs and outputs)."""
+    """The ranking frozen at submission (free-form: the ranking's own inputs and outputs); read
+    from the request row."""
 
-    request_id: int
-    snapshot: dict[str, Any] | None
-
-    @classmethod
-    def of(cls, request: AssistanceRequest) -> RankingSnapshotOut:
-        return cls(request_id=request.id, snapshot=request.ranking_snapshot)
+    request_id: int = Field(validation_alias="id")
+    snapshot: dict[str, Any] | None = Field(validation_alias="ranking_snapshot")
 
 
 class StepOut(Out):
