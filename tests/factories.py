@@ -132,8 +132,8 @@ def signed_in(database, username: str):
 
 def raise_request(database, username: str = "demo-cc-be", **overrides) -> int:
     """Raise (and by default submit) :func:`request_payload` through the service; returns its id."""
-    from atlas_coord.schemas_requests import RequestCreate
     from atlas_coord.services import requests
+    from atlas_coord.services.requests.commands import RequestCreate
 
     with signed_in(database, username) as (session, actor):
         return requests.raise_request(session, actor, RequestCreate.model_validate(request_payload(**overrides))).id
@@ -142,8 +142,8 @@ def raise_request(database, username: str = "demo-cc-be", **overrides) -> int:
 def accept_with(database, request_id: int, state: str, *unit_keys: str) -> list[int]:
     """``state``'s competent authority accepts, offering the units by key; returns the new deployment ids."""
     from atlas_coord.models import Deployment
-    from atlas_coord.schemas_requests import AnswerAccept
     from atlas_coord.services import requests
+    from atlas_coord.services.requests.commands import AnswerAccept
 
     with signed_in(database, f"demo-ca-{state.lower()}") as (session, actor):
         units = [unit_id(session, key) for key in unit_keys]
@@ -156,8 +156,8 @@ def accept_with(database, request_id: int, state: str, *unit_keys: str) -> list[
 
 def deployment_steps(database, request_id: int, deployment_id: int, username: str, *steps: str) -> None:
     """Run commander steps (accept, mobilise, depart, arrive, stand_down, return_home) in order."""
-    from atlas_coord import schemas_requests as sr
     from atlas_coord.services import deployments
+    from atlas_coord.services.requests import commands as sr
 
     bodies = {
         "accept": sr.DeploymentAccept(),

@@ -62,7 +62,15 @@ def _imports(name: str, *, top_level_only: bool) -> list[tuple[str, int]]:
                 nodes.append(node)
             pending.extend(ast.iter_child_nodes(node))
     else:
-        nodes = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        # Type-only imports (``if TYPE_CHECKING:``) are annotations, not dependencies at run time.
+        pending = list(tree.body)
+        while pending:
+            node = pending.pop()
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                nodes.append(node)
+            pending.extend(ast.iter_child_nodes(node))
     found = []
     for node in nodes:
         if isinstance(node, ast.Import):

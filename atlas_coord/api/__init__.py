@@ -19,13 +19,15 @@ log = logging.getLogger(__name__)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+def settings():
+    """The application's settings: they reach a service as an explicit argument, never through the session."""
+    return current_app.config["ATLAS_SETTINGS"]
+
+
 def db_session():
     """The request's session, opened on first use and committed once when the view succeeds."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["atlas_db"].session_factory()
-        # Settings reach services as an explicit argument. The one reader left of this channel is
-        # services/matching.eta_params_for (the ETA model); the line goes once it takes settings.
-        g.db_session.info["settings"] = current_app.config["ATLAS_SETTINGS"]
     return g.db_session
 
 

@@ -6,24 +6,21 @@ import math
 import time
 from datetime import timedelta
 
-from flask import Blueprint, Flask, current_app, g, session
+from flask import Blueprint, Flask, g, session
 from flask_wtf.csrf import generate_csrf
 
 from atlas_coord.schemas import LoginBody
 from atlas_coord.serializers.accounts import LoginOut, MeOut, SignedOutOut, TokenOut, TokenRevokedOut, UserOut
 from atlas_coord.services import accounts
 
-from . import db_session
+from . import db_session, settings
 from .core import current_actor, endpoint, error_json
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
-def _settings():
-    return current_app.config["ATLAS_SETTINGS"]
-
 
 def _check_password(body: LoginBody):
-    auth = _settings().auth
+    auth = settings().auth
     return accounts.authenticate(
         db_session(),
         body.username,
@@ -47,7 +44,7 @@ def create_token(body: LoginBody):
         _commit_failed_attempt()
         raise
     token, row = accounts.issue_token(
-        db_session(), user, lifetime=timedelta(hours=_settings().auth.token_lifetime_hours)
+        db_session(), user, lifetime=timedelta(hours=settings().auth.token_lifetime_hours)
     )
     return TokenOut.of(token, row.expires_at).wire()
 

@@ -7,7 +7,7 @@ from flask import Blueprint
 from atlas_coord.schemas import MatchOptions, WhatIfMatch
 from atlas_coord.services import matching
 
-from . import db_session
+from . import db_session, settings
 from .core import current_actor, endpoint
 
 bp = Blueprint("matching", __name__, url_prefix="/api/v1")
@@ -19,11 +19,11 @@ def request_candidates(request_id: int, query: MatchOptions):
     effect, score parts and an explanation) or excluded with its reason. ``redundancy=true`` asks
     the team to cover every requirement twice."""
     return matching.match_request(
-        db_session(), current_actor(), request_id, redundancy=query.redundancy, limit=query.limit
+        db_session(), current_actor(), settings(), request_id, redundancy=query.redundancy, limit=query.limit
     )
 
 
 @endpoint(bp, "/match", "POST", body=WhatIfMatch, summary="What-if matching for any site and needs")
 def what_if(body: WhatIfMatch):
     """For planners and crisis centres: nothing is stored."""
-    return matching.what_if(db_session(), current_actor(), body)
+    return matching.what_if(db_session(), current_actor(), settings(), body)

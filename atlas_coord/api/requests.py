@@ -9,7 +9,24 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from atlas_coord.schemas_requests import (
+from atlas_coord.serializers import Page
+from atlas_coord.serializers.audit import AuditRecordOut
+from atlas_coord.serializers.costs import CostOut, SettlementOut
+from atlas_coord.serializers.requests import (
+    AnswerList,
+    AnswerOut,
+    CrisisOut,
+    DeploymentOut,
+    RankingSnapshotOut,
+    RequestOut,
+    RequestPage,
+    RequestSummaryOut,
+    StateArrangementOut,
+    StepOut,
+    Timeline,
+)
+from atlas_coord.services import costs, deployments, requests
+from atlas_coord.services.requests.commands import (
     AnswerAccept,
     AnswerCounter,
     AnswerRefuse,
@@ -32,18 +49,12 @@ from atlas_coord.schemas_requests import (
     RequestFilter,
     RequestWithdraw,
 )
-from atlas_coord.services import costs, deployments, requests
 
-from . import db_session
+from . import db_session, settings
 from .core import current_actor, endpoint
 
 bp = Blueprint("requests", __name__, url_prefix="/api/v1")
 
-PAGE = {
-    "type": "object",
-    "required": ["items", "total"],
-    "properties": {"items": {"type": "array", "items": {"type": "object"}}, "total": {"type": "integer"}},
-}
 CHANGE_ERRORS = (403, 404, 409, 422)
 
 
@@ -54,69 +65,68 @@ CHANGE_ERRORS = (403, 404, 409, 422)
           errors=(403, 422))
 def create_crisis(body: CrisisIn):
     """The caller's State owns it and sets its classification marking."""
-    crisis = requests.create_crisis(db_session(), current_actor(), body)
-    return requests.crisis_view(crisis)
+    return CrisisOut.of(requests.create_crisis(db_session(), current_actor(), body)).wire()
 
 
 @endpoint(bp, "/crises/<int:crisis_id>", summary="One crisis", errors=(404,))
 def get_crisis(crisis_id: int):
     """Visible to the owning State and to those who may see one of its requests."""
-    return requests.crisis_view(requests.get_crisis(db_session(), current_actor(), crisis_id))
+    return CrisisOut.of(requests.get_crisis(db_session(), current_actor(), crisis_id)).wire()
 
 
 @endpoint(bp, "/crises/<int:crisis_id>", "PATCH", body=CrisisUpdate, summary="Change a crisis's marking or description",
           errors=CHANGE_ERRORS)
 def update_crisis(crisis_id: int, body: CrisisUpdate):
     """Only the owning State."""
-    return requests.crisis_view(requests.update_crisis(db_session(), current_actor(), crisis_id, body))
+    return CrisisOut.of(requests.update_crisis(db_session(), current_actor(), crisis_id, body)).wire()
 
 
 # ---------------------------------------------------------------- requests
 
 
-@endpoint(bp, "/requests", query=RequestFilter, summary="Assistance requests the caller may know of", response=PAGE)
+@endpoint(bp, "/requests", query=RequestFilter, summary="Assistance requests the caller may know of")
 def list_requests(query: RequestFilter):
     """Newest first, paged; only requests of the caller's State, addressed to it, or asking its unit."""
     rows, total = requests.list_requests(db_session(), current_actor(), query)
-    return {"items": [requests.request_summary(r) for r in rows], "total": total,
-            "page": query.page, "per_page": query.per_page}
+    return RequestPage(items=[RequestSummaryOut.of(r) for r in rows], total=total, page=query.page,
+                       per_page=query.per_page).wire()
 
 
 @endpoint(bp, "/requests", "POST", body=RequestCreate, status=201, summary="Raise an assistance request (Art. 3(1))",
           errors=(403, 422))
 def raise_request(body: RequestCreate):
     """DRAFT, or submitted at once with ``"submit": true``."""
-    request = requests.raise_request(db_session(), current_actor(), body)
-    return requests.request_view(request)
+    return RequestOut.of(requests.raise_request(db_session(), current_actor(), body, settings=settings())).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>", summary="One assistance request with its answers and deployments",
           errors=(404,))
 def get_request(request_id: int):
     """404 for anyone who may not know the request exists."""
-    return requests.request_view(requests.get_request(db_session(), current_actor(), request_id))
+    return RequestOut.of(requests.get_request(db_session(), current_actor(), request_id)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/submit", "POST", body=Empty, summary="Submit a draft to the addressed states",
           errors=CHANGE_ERRORS)
 def submit_request(request_id: int, body: Empty):
     """Each addressed State receives it; the unit ranking is frozen on the request."""
-    request = requests.submit_request(db_session(), current_actor(), request_id, body.expected_version)
-    return requests.request_view(request)
+    request = requests.submit_request(db_session(), current_actor(), request_id, body.expected_version,
+                                       settings=settings())
+    return RequestOut.of(request).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/withdraw", "POST", body=RequestWithdraw, summary="Withdraw the request",
           errors=CHANGE_ERRORS)
 def withdraw_request(request_id: int, body: RequestWithdraw):
     """Any time before CLOSED, by the requester."""
-    return requests.request_view(requests.withdraw_request(db_session(), current_actor(), request_id, body))
+    return RequestOut.of(requests.withdraw_request(db_session(), current_actor(), request_id, body)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/close", "POST", body=Empty, summary="Close the request", errors=CHANGE_ERRORS)
 def close_request(request_id: int, body: Empty):
     """Once every unit is back and the costs are settled."""
     request = requests.close_request(db_session(), current_actor(), request_id, body.expected_version)
-    return requests.request_view(request)
+    return RequestOut.of(request).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/seen", "POST", body=Empty, summary="Acknowledge the request (addressed state)",
@@ -124,31 +134,33 @@ def close_request(request_id: int, body: Empty):
 def mark_seen(request_id: int, body: Empty):
     """The requester sees when, and by whom, each addressed State read it."""
     rows = requests.mark_seen(db_session(), current_actor(), request_id)
-    return {"items": [requests.answer_view(a) for a in rows], "total": len(rows)}
+    return AnswerList(items=[AnswerOut.of(a) for a in rows], total=len(rows)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/ranking-snapshot", summary="The unit ranking frozen at submission",
           errors=(404,))
 def ranking_snapshot(request_id: int):
     """Inputs and outputs of the ranking, to explain the choice of addressees later."""
-    return requests.ranking_snapshot_of(db_session(), current_actor(), request_id)
+    return RankingSnapshotOut.model_validate(
+        requests.ranking_snapshot_of(db_session(), current_actor(), request_id)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/audit", query=AuditQuery, summary="The request's audit records",
-          response=PAGE, errors=(404,))
+          errors=(404,))
 def request_audit(request_id: int, query: AuditQuery):
     """Hash-chained records in order: who, which role, when, before and after."""
     rows = requests.request_audit(db_session(), current_actor(), request_id, after_seq=query.after_seq,
                                   limit=query.limit)
-    return {"items": rows, "total": len(rows)}
+    return Page[AuditRecordOut](items=[AuditRecordOut.of(row) for row in rows], total=len(rows)).wire()
 
 
-@endpoint(bp, "/requests/<int:request_id>/timeline", summary="Every step of the request in order", response=PAGE,
+@endpoint(bp, "/requests/<int:request_id>/timeline", summary="Every step of the request in order",
           errors=(404,))
 def request_timeline(request_id: int):
     """Derived from the audit trail: time, actor, role, action, subject, status from and to."""
-    steps = requests.timeline(db_session(), current_actor(), request_id)
-    return {"items": steps, "total": len(steps)}
+    records = requests.timeline(db_session(), current_actor(), request_id)
+    return Timeline(items=[StepOut.of(AuditRecordOut.of(record).wire()) for record in records],
+                    total=len(records)).wire()
 
 
 # ---------------------------------------------------------------- answers (Art. 3(1))
@@ -158,51 +170,52 @@ def request_timeline(request_id: int):
           summary="Accept, naming the units offered (addressed state's competent authority)", errors=CHANGE_ERRORS)
 def accept_request(request_id: int, state: str, body: AnswerAccept):
     """Each unit offered is alerted."""
-    return requests.answer_view(requests.accept(db_session(), current_actor(), request_id, state, body))
+    return AnswerOut.of(requests.accept(db_session(), current_actor(), request_id, state, body)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/answers/<string:state>/refuse", "POST", body=AnswerRefuse,
           summary="Refuse, with a reason", errors=CHANGE_ERRORS)
 def refuse_request(request_id: int, state: str, body: AnswerRefuse):
     """The reason is required (Art. 3(1))."""
-    return requests.answer_view(requests.refuse(db_session(), current_actor(), request_id, state, body))
+    return AnswerOut.of(requests.refuse(db_session(), current_actor(), request_id, state, body)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/answers/<string:state>/counter-propose", "POST", body=AnswerCounter,
           summary="Propose another kind of assistance", errors=CHANGE_ERRORS)
 def counter_propose(request_id: int, state: str, body: AnswerCounter):
     """Other assistance kinds, other units, fewer personnel or a later arrival, plus text."""
-    return requests.answer_view(requests.counter_propose(db_session(), current_actor(), request_id, state, body))
+    return AnswerOut.of(requests.counter_propose(db_session(), current_actor(), request_id, state, body)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/answers/<string:state>/counter/accept", "POST", body=CounterDecision,
           summary="Accept a counter-proposal (requester)", errors=CHANGE_ERRORS)
 def accept_counter(request_id: int, state: str, body: CounterDecision):
     """The units it offers are alerted."""
-    return requests.answer_view(requests.decide_counter(db_session(), current_actor(), request_id, state,
-                                                  accept_it=True, data=body))
+    return AnswerOut.of(requests.decide_counter(db_session(), current_actor(), request_id, state,
+                                                  accept_it=True, data=body)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/answers/<string:state>/counter/reject", "POST", body=CounterDecision,
           summary="Reject a counter-proposal (requester)", errors=CHANGE_ERRORS)
 def reject_counter(request_id: int, state: str, body: CounterDecision):
     """No assistance from that State follows."""
-    return requests.answer_view(requests.decide_counter(db_session(), current_actor(), request_id, state,
-                                                  accept_it=False, data=body))
+    return AnswerOut.of(requests.decide_counter(db_session(), current_actor(), request_id, state,
+                                                  accept_it=False, data=body)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/answers/<string:state>/arrangement", summary="The arrangements with one state",
           errors=(404,))
 def get_arrangement(request_id: int, state: str):
     """Legal basis, weapons and equipment manifest, liaison officer and Art. 4 cost terms."""
-    return requests.get_arrangement(db_session(), current_actor(), request_id, state)
+    return StateArrangementOut.of_answer(requests.get_arrangement(db_session(), current_actor(), request_id, state)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/answers/<string:state>/arrangement", "PUT", body=ArrangementIn,
           summary="Record the arrangements agreed (requester or answering state)", errors=CHANGE_ERRORS)
 def record_arrangement(request_id: int, state: str, body: ArrangementIn):
     """Replaces what was recorded; by default the requesting State bears the operational costs (Art. 4)."""
-    return requests.record_arrangement(db_session(), current_actor(), request_id, state, body)
+    addressee = requests.record_arrangement(db_session(), current_actor(), request_id, state, body)
+    return StateArrangementOut.of_answer(addressee).wire()
 
 
 # ---------------------------------------------------------------- deployments
@@ -211,13 +224,13 @@ def record_arrangement(request_id: int, state: str, body: ArrangementIn):
 @endpoint(bp, "/requests/<int:request_id>/deployments/<int:deployment_id>", summary="One deployment", errors=(404,))
 def get_deployment(request_id: int, deployment_id: int):
     """The unit, its status, ETA, on-scene commander and the actions allowed next."""
-    return requests.deployment_view(deployments.get_deployment(db_session(), current_actor(), request_id, deployment_id))
+    return DeploymentOut.of(deployments.get_deployment(db_session(), current_actor(), request_id, deployment_id)).wire()
 
 
 def _deployment_step(rule: str, name: str, body_model, service, summary: str, doc: str) -> None:
     def view(request_id: int, deployment_id: int, body):
         deployment = service(db_session(), current_actor(), request_id, deployment_id, body)
-        return requests.deployment_view(deployment)
+        return DeploymentOut.of(deployment).wire()
 
     view.__name__ = f"deployment_{name}"
     view.__doc__ = doc
@@ -255,17 +268,17 @@ for _rule, _name, _body, _service, _summary, _doc in (
           summary="Record an operational cost of a deployed unit", errors=CHANGE_ERRORS)
 def record_cost(request_id: int, deployment_id: int, body: CostItemIn):
     """Integer minor units of an ISO 4217 currency; who bears it follows from the agreed terms."""
-    return costs.record_cost(db_session(), current_actor(), request_id, deployment_id, body)
+    return CostOut.of(costs.record_cost(db_session(), current_actor(), request_id, deployment_id, body)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/costs", summary="Cost items and the settlement summary", errors=(404,))
 def settlement(request_id: int):
     """Per sending State and overall, per currency: totals, by bearer and category, who owes whom."""
-    return costs.settlement(db_session(), current_actor(), request_id)
+    return SettlementOut.of(costs.settlement(db_session(), current_actor(), request_id)).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/costs/settle", "POST", body=Empty, summary="Record that the costs are settled",
           errors=CHANGE_ERRORS)
 def settle_costs(request_id: int, body: Empty):
     """By the requester, once every unit is back."""
-    return costs.settle_costs(db_session(), current_actor(), request_id, body.expected_version)
+    return SettlementOut.of(costs.settle_costs(db_session(), current_actor(), request_id, body.expected_version)).wire()

@@ -12,8 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from atlas_coord.serializers import Page, PagedPage
+from atlas_coord.serializers import costs as cost_out
+from atlas_coord.serializers import requests as request_out
 from atlas_coord.serializers import trainings as training_out
 from atlas_coord.serializers.accounts import LoginOut, MeOut, SignedOutOut, TokenOut, TokenRevokedOut
+from atlas_coord.serializers.audit import AuditRecordOut
 from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
 from atlas_coord.serializers.directory import (
     AuthorityOut,
@@ -62,68 +65,6 @@ def page(items: Schema, *, paged: bool = False) -> Schema:
 
 POINT = obj({"lat": NUM, "lon": NUM})
 
-# ---------------------------------------------------------------- requests
-
-CRISIS = obj({
-    "id": INT, "state": STR, "type": STR, "site": POINT, "place_name": STR, "started_at": null(TIME),
-    "description": null(STR), "exercise": BOOL, "classification": STR, "version": INT,
-})
-COST_TERMS = obj({"default_bearer": STR, "overrides": {"type": "object", "additionalProperties": STR},
-                  "note": null(STR)})
-ARRANGEMENT_PARTS = {
-    "recorded": BOOL, "legal_basis": STR, "weapons_manifest": array(OBJ), "liaison_officer": null(OBJ),
-    "cost_terms": COST_TERMS, "version": null(INT), "updated_by_id": null(INT), "updated_at": null(TIME),
-}
-ARRANGEMENT = obj(ARRANGEMENT_PARTS, optional=("updated_by_id", "updated_at"))
-ANSWER = obj({
-    "id": INT, "state": STR, "status": STR, "reason": null(STR), "units": array(INT),
-    "counter": null(obj({
-        "kinds": array(STR), "assistance_kinds": array(STR), "personnel": null(INT), "arrival_at": null(TIME),
-        "text": null(STR), "decision_reason": null(STR),
-    })),
-    "answered_by_id": null(INT), "answered_at": null(TIME), "decided_by_id": null(INT), "decided_at": null(TIME),
-    "seen_by_id": null(INT), "seen_at": null(TIME), "arrangement": ARRANGEMENT, "version": INT,
-})
-DEPLOYMENT = obj({
-    "id": INT, "request_id": INT, "unit": obj({"id": INT, "key": STR, "name": STR, "state": STR}),
-    "status": STR, "headcount": null(INT), "transport_mode": null(STR), "eta": null(TIME),
-    "on_scene_commander": null(STR), "extended_until": null(TIME), "recalled": BOOL, "status_reason": null(STR),
-    "previous_readiness": null(STR), "allowed": array(STR), "version": INT,
-})
-REQUEST_SUMMARY_PARTS = {
-    "id": INT, "status": STR, "requesting_state": STR, "crisis_id": INT, "crisis_type": STR, "place_name": STR,
-    "exercise": BOOL, "classification": STR, "kinds": array(STR), "addressed_states": array(STR),
-    "needed_by": null(TIME), "answer_deadline": null(TIME), "created_at": null(TIME), "submitted_at": null(TIME),
-    "withdrawn_at": null(TIME), "closed_at": null(TIME),
-    "answers_by_status": {"type": "object", "additionalProperties": INT}, "version": INT,
-}
-REQUEST_SUMMARY = obj(REQUEST_SUMMARY_PARTS)
-REQUEST = obj(REQUEST_SUMMARY_PARTS | {
-    "crisis": CRISIS, "operational_necessity": STR,
-    "requirements": array(obj({"code": STR, "quantity": INT, "min_level": STR})),
-    "duration_hours": null(INT), "address_all": BOOL, "withdrawal_reason": null(STR),
-    "costs_settled_at": null(TIME), "has_ranking_snapshot": BOOL, "answers": array(ANSWER),
-    "deployments": array(DEPLOYMENT), "allowed": array(STR),
-})
-AUDIT_RECORD = obj({
-    "seq": INT, "at": TIME, "actor": STR, "role": null(STR), "action": STR, "subject": STR,
-    "request_id": null(INT), "before": null(OBJ), "after": null(OBJ), "hash": STR, "prev_hash": null(STR),
-})
-STEP = obj({
-    "seq": INT, "at": TIME, "actor": STR, "role": null(STR), "action": STR, "subject": STR,
-    "from": null(STR), "to": null(STR),
-})
-COST = obj({
-    "id": INT, "deployment_id": INT, "sending_state": STR, "category": STR, "currency": STR, "amount_minor": INT,
-    "paid_by": STR, "borne_by": STR, "note": null(STR), "recorded_by_id": null(INT), "recorded_at": TIME,
-})
-SETTLEMENT = obj({
-    "request_id": INT, "requesting_state": STR, "settled": BOOL, "settled_at": null(TIME), "items": array(COST),
-    "by_sending_state": {"type": "object", "additionalProperties": obj({"terms": OBJ, "summary": OBJ})},
-    "totals": {"type": "object", "additionalProperties": obj({
-        "total": INT, "by_bearer": OBJ, "by_category": OBJ, "balances": OBJ, "transfers": array(OBJ),
-    })},
-})
 
 # ---------------------------------------------------------------- calendars (feeds and trainings use response models)
 
@@ -148,32 +89,30 @@ SUCCESS: dict[str, Schema | type] = {
     "directory.update_unit": UnitOut,
     "directory.set_readiness": UnitOut,
     "directory.readiness_history": Page[ReadinessChangeOut],
-    "requests.create_crisis": CRISIS,
-    "requests.get_crisis": CRISIS,
-    "requests.update_crisis": CRISIS,
-    "requests.list_requests": page(REQUEST_SUMMARY, paged=True),
-    "requests.raise_request": REQUEST,
-    "requests.get_request": REQUEST,
-    "requests.submit_request": REQUEST,
-    "requests.withdraw_request": REQUEST,
-    "requests.close_request": REQUEST,
-    "requests.mark_seen": page(ANSWER),
-    "requests.ranking_snapshot": obj({"request_id": INT, "snapshot": null(OBJ)}),
-    "requests.request_audit": page(AUDIT_RECORD),
-    "requests.request_timeline": page(STEP),
-    "requests.accept_request": ANSWER,
-    "requests.refuse_request": ANSWER,
-    "requests.counter_propose": ANSWER,
-    "requests.accept_counter": ANSWER,
-    "requests.reject_counter": ANSWER,
-    "requests.get_arrangement": obj({"request_id": INT, "state": STR} | ARRANGEMENT_PARTS,
-                                    optional=("updated_by_id", "updated_at")),
-    "requests.record_arrangement": obj({"request_id": INT, "state": STR} | ARRANGEMENT_PARTS,
-                                       optional=("updated_by_id", "updated_at")),
-    "requests.get_deployment": DEPLOYMENT,
-    "requests.record_cost": COST,
-    "requests.settlement": SETTLEMENT,
-    "requests.settle_costs": SETTLEMENT,
+    "requests.create_crisis": request_out.CrisisOut,
+    "requests.get_crisis": request_out.CrisisOut,
+    "requests.update_crisis": request_out.CrisisOut,
+    "requests.list_requests": request_out.RequestPage,
+    "requests.raise_request": request_out.RequestOut,
+    "requests.get_request": request_out.RequestOut,
+    "requests.submit_request": request_out.RequestOut,
+    "requests.withdraw_request": request_out.RequestOut,
+    "requests.close_request": request_out.RequestOut,
+    "requests.mark_seen": request_out.AnswerList,
+    "requests.ranking_snapshot": request_out.RankingSnapshotOut,
+    "requests.request_audit": Page[AuditRecordOut],
+    "requests.request_timeline": request_out.Timeline,
+    "requests.accept_request": request_out.AnswerOut,
+    "requests.refuse_request": request_out.AnswerOut,
+    "requests.counter_propose": request_out.AnswerOut,
+    "requests.accept_counter": request_out.AnswerOut,
+    "requests.reject_counter": request_out.AnswerOut,
+    "requests.get_arrangement": request_out.StateArrangementOut,
+    "requests.record_arrangement": request_out.StateArrangementOut,
+    "requests.get_deployment": request_out.DeploymentOut,
+    "requests.record_cost": cost_out.CostOut,
+    "requests.settlement": cost_out.SettlementOut,
+    "requests.settle_costs": cost_out.SettlementOut,
     "matching.request_candidates": RequestMatchOut,
     "matching.what_if": MatchOut,
     "trainings.list_trainings": training_out.TrainingPage,
@@ -196,7 +135,7 @@ SUCCESS: dict[str, Schema | type] = {
     "trainings.state_feed": ICALENDAR,
 }
 for _step in ("accept", "decline", "mobilise", "depart", "arrive", "stand_down", "return", "recall", "extend"):
-    SUCCESS[f"requests.deployment_{_step}"] = DEPLOYMENT
+    SUCCESS[f"requests.deployment_{_step}"] = request_out.DeploymentOut
 
 # Endpoints whose body is not JSON.
 MEDIA_TYPES: dict[str, str] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from atlas_coord.schemas_trainings import FeedCreate, FeedQuery
 from atlas_coord.serializers import Page
@@ -39,7 +39,7 @@ from atlas_coord.services.trainings.commands import (
     TrainingUpdate,
 )
 
-from . import db_session
+from . import db_session, settings
 from .core import current_actor, endpoint
 
 bp = Blueprint("trainings", __name__)
@@ -47,9 +47,6 @@ bp = Blueprint("trainings", __name__)
 API = "/api/v1"
 CONFLICT_ERRORS = (403, 404, 409, 422)
 
-
-def _settings():
-    return current_app.config["ATLAS_SETTINGS"]
 
 
 def _saved(saved: service.Saved) -> dict:
@@ -99,21 +96,21 @@ def list_trainings(query: TrainingFilter):
           summary="Plan a training or exercise (checked against the planning rules)")
 def create_training(body: TrainingCreate):
     """409 ``training_conflict`` lists what the plan breaks; ``override_reason`` saves it anyway (training.override)."""
-    return _saved(service.create_training(db_session(), current_actor(), _settings(), body))
+    return _saved(service.create_training(db_session(), current_actor(), settings(), body))
 
 
 @endpoint(bp, f"{API}/trainings/check", "POST", body=TrainingCheck, errors=(403, 404, 422),
           summary="Check a plan without saving it (inline warnings)")
 def check_training(body: TrainingCheck):
     """The conflicts and warnings a create (or, with ``training_id``, a change) would meet."""
-    return CheckOut.of(service.check_plan(db_session(), current_actor(), _settings(), body)).wire()
+    return CheckOut.of(service.check_plan(db_session(), current_actor(), settings(), body)).wire()
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>", query=OccurrenceWindow, errors=(404, 422),
           summary="One training with its occurrences in a window and their conflicts")
 def get_training(training_id: int, query: OccurrenceWindow):
     """Occurrences in ``[from, to)`` (default: the next 90 days), each with the conflicts it adds."""
-    detail = service.training_detail(db_session(), current_actor(), _settings(), training_id,
+    detail = service.training_detail(db_session(), current_actor(), settings(), training_id,
                                      window_from=query.from_, window_to=query.to)
     return TrainingDetailOut.of(detail).wire()
 
@@ -122,21 +119,21 @@ def get_training(training_id: int, query: OccurrenceWindow):
           summary="Change a training (checked again)")
 def update_training(training_id: int, body: TrainingUpdate):
     """Only the fields given change; ``expected_version`` guards against overwriting a concurrent change."""
-    return _saved(service.update_training(db_session(), current_actor(), _settings(), training_id, body))
+    return _saved(service.update_training(db_session(), current_actor(), settings(), training_id, body))
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>/cancel", "POST", body=TrainingCancel, errors=(403, 404, 409),
           summary="Cancel a training")
 def cancel_training(training_id: int, body: TrainingCancel):
     """All occurrences are cancelled; a running one ends at the next scheduler run, restoring readiness."""
-    return _training(service.cancel_training(db_session(), current_actor(), _settings(), training_id, body))
+    return _training(service.cancel_training(db_session(), current_actor(), settings(), training_id, body))
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>/occurrences/<recurrence_id>", "PUT", body=OccurrenceEdit,
           errors=CONFLICT_ERRORS, summary="Move, rename or cancel one occurrence")
 def edit_occurrence(training_id: int, recurrence_id: str, body: OccurrenceEdit):
     """``recurrence_id`` is the occurrence's original local start, e.g. ``2027-03-17T09:00``."""
-    saved = service.edit_occurrence(db_session(), current_actor(), _settings(), training_id,
+    saved = service.edit_occurrence(db_session(), current_actor(), settings(), training_id,
                                     _recurrence_id(recurrence_id), body)
     return _saved(saved)
 
@@ -145,7 +142,7 @@ def edit_occurrence(training_id: int, recurrence_id: str, body: OccurrenceEdit):
           summary="Undo the edit of one occurrence")
 def revert_occurrence(training_id: int, recurrence_id: str):
     """The occurrence follows the series' rule again."""
-    saved = service.revert_occurrence(db_session(), current_actor(), _settings(), training_id,
+    saved = service.revert_occurrence(db_session(), current_actor(), settings(), training_id,
                                       _recurrence_id(recurrence_id))
     return _training(saved)
 
@@ -154,14 +151,14 @@ def revert_occurrence(training_id: int, recurrence_id: str):
           summary="Invite units")
 def invite_units(training_id: int, body: Invitation):
     """Invitation order is the waiting-list order; the invited units are checked against the planning rules."""
-    return _saved(service.invite_units(db_session(), current_actor(), _settings(), training_id, body))
+    return _saved(service.invite_units(db_session(), current_actor(), settings(), training_id, body))
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>/participants/<int:unit_id>/response", "POST",
           body=ParticipantResponse, errors=CONFLICT_ERRORS, summary="Accept or decline (the unit's commander or competent authority)")
 def respond(training_id: int, unit_id: int, body: ParticipantResponse):
     """Accepting runs the conflict check and may put the unit on the waiting list; declining promotes the next."""
-    return _saved(service.respond(db_session(), current_actor(), _settings(), training_id, unit_id, body))
+    return _saved(service.respond(db_session(), current_actor(), settings(), training_id, unit_id, body))
 
 
 @endpoint(bp, f"{API}/trainings/<int:training_id>/attendance", errors=(404,), summary="Attendance per occurrence")

@@ -22,6 +22,7 @@ from socketio.exceptions import ConnectionRefusedError  # noqa: A004 - carries i
 from sqlalchemy.orm import Session
 
 from atlas_coord.policy import Actor, rooms_for
+from atlas_coord.serializers.requests import SeenOut
 from atlas_coord.services import events, requests
 from atlas_coord.services.errors import ServiceError
 
@@ -63,14 +64,6 @@ def _request_id(data: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         return None
     return value
-
-
-def _seen_view(answers: list) -> list[dict[str, Any]]:
-    """The addressed answers ``mark_seen`` marked, as JSON: ``[{state, seen_at}]``."""
-    return [
-        {"state": answer.state_code, "seen_at": answer.seen_at.isoformat() if answer.seen_at else None}
-        for answer in answers
-    ]
 
 
 class Live:
@@ -288,7 +281,7 @@ class Live:
                 actor = handshake_auth.recheck(session, conn.credentials)
                 if actor is None:
                     return error("unauthenticated", "your sign-in has ended; reconnect")
-                seen = _seen_view(requests.mark_seen(session, actor, request_id))
+                seen = [SeenOut.model_validate(answer).wire() for answer in requests.mark_seen(session, actor, request_id)]
                 body = {"ok": True, "request_id": request_id, "seen": seen}
         except ServiceError as exc:
             return error(exc.code, exc.message)

@@ -10,15 +10,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from atlas_coord.policy import Actor
-from atlas_coord.services import requests
-from atlas_coord.services.errors import ServiceError
+from atlas_coord.services import visibility
 
 
 def may_watch_request(session: Session, actor: Actor, request_id: int) -> bool:
-    """True when ``actor`` may join ``request:<request_id>``: the requests service decides, and a
-    request the actor may not know of (NotFound) or not read (Forbidden) both mean no."""
-    try:
-        requests.get_request(session, actor, request_id)
-    except ServiceError:
-        return False
-    return True
+    """True when ``actor`` may join ``request:<request_id>``: the one need-to-know rule
+    (``services.visibility``) decides, as it does for the REST API."""
+    return visibility.may_see_request(session, actor, request_id)

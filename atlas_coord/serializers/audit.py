@@ -40,8 +40,3 @@ class AuditRecordOut(Out):
             prev_hash=entry.prev_hash,
         )
 
-
-def audit_view(entry: AuditRecord) -> dict[str, Any]:
-    """The record as JSON; kept for the requests service's trail until its edge serialises
-    :class:`AuditRecordOut` itself."""
-    return AuditRecordOut.of(entry).wire()

@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, Field
 from atlas_coord.models import Unit
 
 from . import IsoTime, Out, RowOut
+from .geo import GeoPointOut
 
 
 class StateOut(RowOut):
@@ -55,9 +56,6 @@ class ReadinessOut(RowOut):
     changed_at: Annotated[IsoTime | None, Field(validation_alias="readiness_changed_at")]
 
 
-class PointOut(Out):
-    lat: float
-    lon: float
 
 
 class StationOut(RowOut):
@@ -88,7 +86,7 @@ class UnitOut(Out):
     state: str
     parent_agency: str
     base_city: str
-    base: PointOut
+    base: GeoPointOut
     stations: list[StationOut]
     tier: str
     personnel: int | None
@@ -112,7 +110,7 @@ class UnitOut(Out):
             state=unit.state_code,
             parent_agency=unit.parent_agency,
             base_city=unit.base_city,
-            base=PointOut(lat=unit.lat, lon=unit.lon),
+            base=GeoPointOut(lat=unit.lat, lon=unit.lon),
             stations=[StationOut.of(s) for s in unit.stations],
             tier=unit.tier,
             personnel=unit.personnel,

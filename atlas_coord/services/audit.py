@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from atlas_coord.db import lock_chain
 from atlas_coord.models import AuditRecord, utcnow
 from atlas_coord.policy import Actor
-from atlas_coord.serializers.audit import audit_view
 
 GENESIS_HASH = "0" * 64
 
@@ -128,8 +127,3 @@ def records(session: Session, *, request_id: int | None = None, after_seq: int =
         query = query.where(AuditRecord.request_id == request_id)
     return list(session.scalars(query))
 
-
-def trail(session: Session, *, request_id: int | None = None, after_seq: int = 0, limit: int = 500) -> list[dict]:
-    """:func:`records` as JSON, for the requests service until its edge serialises the rows
-    with :class:`atlas_coord.serializers.audit.AuditRecordOut`."""
-    return [audit_view(entry) for entry in records(session, request_id=request_id, after_seq=after_seq, limit=limit)]

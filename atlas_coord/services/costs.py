@@ -9,7 +9,7 @@ Amounts are integer minor units (cents) per ISO 4217 currency, never converted o
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -19,19 +19,16 @@ from atlas_coord.domain.settlement import CostItem as CostLine
 from atlas_coord.domain.settlement import CostTerms, cost_bearer, settlement_summary
 from atlas_coord.models import AssistanceRequest, CostItem, Deployment, Unit, utcnow
 from atlas_coord.policy import Actor
-from atlas_coord.schemas_requests import CostItemIn
+from atlas_coord.serializers.costs import CostOut
 
 from . import audit, events
 from .deployments import load_deployment
 from .errors import Conflict, Forbidden
-from .requests import (
-    answering_grant,
-    audience,
-    load_request,
-    requester_grant,
-    unfinished_deployments,
-)
-from .transitions import GuardRefused, lock_row
+from .requests.commands import CostItemIn
+from .requests.lifecycle import unfinished_deployments
+from .requests.parties import answering_grant, requester_grant
+from .transitions import GuardRefused, check_expected_version, claim_version, lock_row
+from .visibility import audience, load_request
 
 _NEVER_DEPLOYED = {DeploymentStatus.ALERTED.value, DeploymentStatus.DECLINED.value}
 _SETTLEABLE = {RequestStatus.PARTIALLY_MET.value, RequestStatus.MET.value, RequestStatus.WITHDRAWN.value}
@@ -59,20 +56,27 @@ def _rows(session: Session, request: AssistanceRequest) -> list[tuple[CostItem, 
     ))
 
 
-def cost_view(item: CostItem, sending_state: str, terms: CostTerms) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "deployment_id": item.deployment_id,
-        "sending_state": sending_state,
-        "category": item.category,
-        "currency": item.currency,
-        "amount_minor": item.amount_minor,
-        "paid_by": item.paid_by,
-        "borne_by": cost_bearer(terms, item.category).value,
-        "note": item.note,
-        "recorded_by_id": item.recorded_by_id,
-        "recorded_at": item.recorded_at.isoformat(),
-    }
+@dataclass(frozen=True)
+class RecordedCost:
+    """A cost item with the State of the unit that incurred it, under that State's agreed terms."""
+
+    item: CostItem
+    sending_state: str
+    terms: CostTerms
+
+    @property
+    def borne_by(self) -> str:
+        return cost_bearer(self.terms, self.item.category).value
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A request's costs: every item, each sending State's terms and summary, and the totals per currency."""
+
+    request: AssistanceRequest
+    costs: list[RecordedCost]
+    by_sending_state: dict[str, tuple[CostTerms, dict[str, dict]]]
+    totals: dict[str, dict]
 
 
 def _merge(summaries: list[dict[str, dict]]) -> dict[str, dict]:
@@ -96,7 +100,7 @@ def _merge(summaries: list[dict[str, dict]]) -> dict[str, dict]:
     return dict(sorted(merged.items()))
 
 
-def settlement(session: Session, actor: Actor, request_id: int) -> dict[str, Any]:
+def settlement(session: Session, actor: Actor, request_id: int) -> Settlement:
     """The request's cost items, who bears each, and the settlement summary per sending State and overall.
 
     :raise NotFound: unknown, or not the actor's business.
@@ -105,34 +109,24 @@ def settlement(session: Session, actor: Actor, request_id: int) -> dict[str, Any
     return _settlement(session, request)
 
 
-def _settlement(session: Session, request: AssistanceRequest) -> dict[str, Any]:
+def _settlement(session: Session, request: AssistanceRequest) -> Settlement:
     terms = _terms_by_state(request)
-    rows = _rows(session, request)
+    costs = [RecordedCost(item, state, terms.get(state, CostTerms())) for item, state in _rows(session, request)]
     lines: dict[str, list[CostLine]] = {}
-    for item, state in rows:
-        lines.setdefault(state, []).append(
-            CostLine(item.category, item.currency, item.amount_minor, state, request.requesting_state, item.paid_by)
+    for cost in costs:
+        item = cost.item
+        lines.setdefault(cost.sending_state, []).append(
+            CostLine(item.category, item.currency, item.amount_minor, cost.sending_state, request.requesting_state,
+                     item.paid_by)
         )
     by_state = {
-        state: {
-            "terms": {"default_bearer": terms.get(state, CostTerms()).default_bearer.value,
-                      "overrides": {k.value: v.value for k, v in terms.get(state, CostTerms()).overrides.items()}},
-            "summary": settlement_summary(items, terms.get(state, CostTerms())),
-        }
+        state: (terms.get(state, CostTerms()), settlement_summary(items, terms.get(state, CostTerms())))
         for state, items in sorted(lines.items())
     }
-    return {
-        "request_id": request.id,
-        "requesting_state": request.requesting_state,
-        "settled": request.costs_settled_at is not None,
-        "settled_at": request.costs_settled_at.isoformat() if request.costs_settled_at else None,
-        "items": [cost_view(item, state, terms.get(state, CostTerms())) for item, state in rows],
-        "by_sending_state": by_state,
-        "totals": _merge([part["summary"] for part in by_state.values()]),
-    }
+    return Settlement(request, costs, by_state, _merge([summary for _, summary in by_state.values()]))
 
 
-def record_cost(session: Session, actor: Actor, request_id: int, deployment_id: int, data: CostItemIn) -> dict[str, Any]:
+def record_cost(session: Session, actor: Actor, request_id: int, deployment_id: int, data: CostItemIn) -> RecordedCost:
     """Record one operational cost of a deployed unit (its State's competent authority, or the requester).
 
     :raise NotFound: unknown, or not the actor's business.
@@ -156,18 +150,18 @@ def record_cost(session: Session, actor: Actor, request_id: int, deployment_id: 
                     note=data.note, recorded_by_id=actor.user_id, recorded_at=utcnow())
     session.add(item)
     session.flush()
-    terms = _terms_by_state(request).get(sending_state, CostTerms())
-    view = cost_view(item, sending_state, terms)
-    audit.record(session, actor, grant.label(), "cost.record", "cost", item.id, after=view, request_id=request.id)
+    cost = RecordedCost(item, sending_state, _terms_by_state(request).get(sending_state, CostTerms()))
+    audit.record(session, actor, grant.label(), "cost.record", "cost", item.id, after=CostOut.of(cost).wire(),
+                 request_id=request.id)
     events.publish(session, "cost.recorded", f"request:{request.id}",
                    {"request_id": request.id, "deployment_id": deployment.id, "cost_id": item.id,
                     "category": item.category, "currency": item.currency, "amount_minor": item.amount_minor,
-                    "borne_by": view["borne_by"]},
+                    "borne_by": cost.borne_by},
                    audience(session, request))
-    return view
+    return cost
 
 
-def settle_costs(session: Session, actor: Actor, request_id: int, expected_version: int | None = None) -> dict[str, Any]:
+def settle_costs(session: Session, actor: Actor, request_id: int, expected_version: int | None = None) -> Settlement:
     """The requester records that the costs are settled, once every unit is back (Art. 4).
 
     :raise NotFound: unknown, or not the actor's business.
@@ -179,11 +173,26 @@ def settle_costs(session: Session, actor: Actor, request_id: int, expected_versi
     grant = requester_grant(actor, request)
     if grant is None:
         raise Forbidden("only the requester records the settlement of costs")
+    what = f"request {request.id}"
+    check_expected_version(request, expected_version, what, machine="request")
     seen = (request.status, request.version)
-    if expected_version is not None and expected_version != request.version:
-        raise Conflict(f"request {request.id} changed since version {expected_version}", current=request.status,
-                       version=request.version)
     lock_row(session, request, unchanged_since=seen)
+    _check_settleable(session, request)
+    claim_version(session, request, seen[1], what, costs_settled_at=utcnow(), costs_settled_by_id=actor.user_id)
+    summary = _settlement(session, request)
+    audit.record(session, actor, grant.label(), "costs.settle", "request", request.id,
+                 before={"costs_settled": False}, after={"costs_settled": True, "totals": summary.totals},
+                 request_id=request.id)
+    events.publish(session, "costs.settled", f"request:{request.id}",
+                   {"request_id": request.id, "settled_at": request.costs_settled_at.isoformat(),
+                    "version": request.version},
+                   audience(session, request))
+    return summary
+
+
+def _check_settleable(session: Session, request: AssistanceRequest) -> None:
+    """:raise Conflict: already settled, or not in a settleable status.
+    :raise GuardRefused: a deployment is unfinished."""
     if request.costs_settled_at is not None:
         raise Conflict(f"the costs of request {request.id} are settled already", current=request.status)
     if request.status not in _SETTLEABLE:
@@ -193,23 +202,3 @@ def settle_costs(session: Session, actor: Actor, request_id: int, expected_versi
     if unfinished:
         raise GuardRefused(f"deployments {unfinished} are not finished; settle once every unit is back",
                            guard="all_deployments_finished", current=request.status, unfinished=unfinished)
-    now = utcnow()
-    result = session.execute(
-        sa.update(AssistanceRequest)
-        .where(AssistanceRequest.id == request.id, AssistanceRequest.version == seen[1],
-               AssistanceRequest.costs_settled_at.is_(None))
-        .values(costs_settled_at=now, costs_settled_by_id=actor.user_id, version=seen[1] + 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(request)
-    if result.rowcount != 1:  # pragma: no cover - the request lock makes this unreachable
-        raise Conflict(f"request {request.id} was changed by someone else; reload and retry", current=request.status)
-    summary = _settlement(session, request)
-    audit.record(session, actor, grant.label(), "costs.settle", "request", request.id,
-                 before={"costs_settled": False}, after={"costs_settled": True, "totals": summary["totals"]},
-                 request_id=request.id)
-    events.publish(session, "costs.settled", f"request:{request.id}",
-                   {"request_id": request.id, "settled_at": summary["settled_at"], "version": request.version},
-                   audience(session, request))
-    return summary
-

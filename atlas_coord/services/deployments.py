@@ -22,7 +22,11 @@ from atlas_coord.domain.fulfilment import deployment_holds_unit
 from atlas_coord.domain.lifecycle import request_open
 from atlas_coord.models import AssistanceRequest, Deployment, Unit, utcnow
 from atlas_coord.policy import Action, Actor, granting
-from atlas_coord.schemas_requests import (
+from atlas_coord.serializers.requests import DeploymentOut
+
+from . import audit, directory, events
+from .errors import Conflict, Invalid, NotFound
+from .requests.commands import (
     DeploymentAccept,
     DeploymentArrive,
     DeploymentDecline,
@@ -33,18 +37,10 @@ from atlas_coord.schemas_requests import (
     DeploymentStandDown,
     Empty,
 )
-
-from . import audit, directory, events
-from .errors import Conflict, Invalid, NotFound
-from .requests import (
-    audience,
-    deployment_view,
-    load_request,
-    recompute_status,
-    record_recompute,
-    requester_grant,
-)
-from .transitions import GuardRefused, check_expected_version, check_guards, compare_and_set, lock_row, plan
+from .requests.lifecycle import recompute_status, record_recompute
+from .requests.parties import requester_grant
+from .transitions import GuardRefused, begin, check_guards, compare_and_set, lock_row
+from .visibility import audience, load_request
 
 
 def load_deployment(session: Session, actor: Actor, request_id: int, deployment_id: int) -> tuple[AssistanceRequest, Deployment]:
@@ -89,22 +85,20 @@ def _step(
     """Apply one deployment transition: plan, guard, compare-and-set, readiness, recompute, audit, event."""
     request, deployment = load_deployment(session, actor, request_id, deployment_id)
     unit = deployment.unit
-    what = f"deployment {deployment.id} ({unit.key})"
-    transition, grant = plan("deployment", action, deployment.status, {
+    planned = begin("deployment", action, deployment, {
         Party.UNIT_COMMANDER: granting(actor, Action.DEPLOYMENT_REPORT, unit_id=unit.id),
         Party.REQUESTER: requester_grant(actor, request),
         Party.SENDING_STATE: granting(actor, Action.DEPLOYMENT_RECALL, state=unit.state_code),
-    }, what)
-    check_expected_version(deployment, expected_version, what, machine="deployment")
-    seen = (deployment.status, deployment.version)
+    }, f"deployment {deployment.id} ({unit.key})", expected_version)
+    transition, grant, seen, what = planned.transition, planned.grant, planned.seen, planned.what
     check_guards(transition, facts or {}, current=request.status)
     if check is not None:
         check(request, deployment)
-    before = deployment_view(deployment)
+    before = DeploymentOut.of(deployment).wire()
 
     # Lock order: request, deployment (by the compare-and-set), unit; the audit chain comes last.
     lock_row(session, request)
-    target = transition.next_status(deployment.status)
+    target = planned.target
     commits_unit = not deployment_holds_unit(seen[0]) and deployment_holds_unit(target)
     releases_unit = deployment_holds_unit(seen[0]) and not deployment_holds_unit(target)
     if action == "unit_accept" and not request_open(request.status):
@@ -124,7 +118,7 @@ def _step(
 
     label = grant.label()
     audit.record(session, actor, label, f"deployment.{action}", "deployment", deployment.id,
-                 before=before, after=deployment_view(deployment), request_id=request.id)
+                 before=before, after=DeploymentOut.of(deployment).wire(), request_id=request.id)
     if commits_unit:
         directory.apply_readiness(session, unit, status=ReadinessStatus.COMMITTED.value,
                                   reason=f"committed to request {request.id} (deployment {deployment.id})",

@@ -2,6 +2,10 @@
 
 The arithmetic lives in :mod:`atlas_coord.domain.ranking` and :mod:`atlas_coord.domain.team`;
 this module turns rows into the engine's plain snapshots and checks who may ask.
+
+Dependencies run one way: ``services.requests`` (submission) calls :func:`snapshot_for_request`;
+this module reads requests only through ``services.visibility`` (need-to-know), never through
+``services.requests``.
 """
 
 from __future__ import annotations
@@ -30,11 +34,11 @@ from atlas_coord.policy import Action, Actor, can
 from atlas_coord.serializers.matching import MatchOut
 
 from .errors import Forbidden, Invalid
+from .visibility import load_request
 
 
-def eta_params_for(session: Session) -> EtaParams:
-    """The configured ETA model: the edges put the settings on the session (``session.info``)."""
-    settings = session.info.get("settings")
+def eta_params_for(settings: Any) -> EtaParams:
+    """The configured ETA model (``[eta]``), or the sourced defaults when none is configured."""
     if settings is None or not settings.eta:
         return DEFAULT_ETA
     return EtaParams.from_mapping(settings.eta)
@@ -121,8 +125,8 @@ def query_for_request(request: AssistanceRequest, *, now: datetime, redundancy: 
     )
 
 
-def _run(session: Session, query: MatchQuery, *, redundancy: bool, limit: int | None) -> dict[str, Any]:
-    params = eta_params_for(session)
+def _run(session: Session, settings: Any, query: MatchQuery, *, redundancy: bool, limit: int | None) -> dict[str, Any]:
+    params = eta_params_for(settings)
     snapshots = load_snapshots(session)
     result = rank_units(query, snapshots, params=params, limit=None)
     team = propose_team(query, result, redundancy=redundancy)
@@ -130,20 +134,19 @@ def _run(session: Session, query: MatchQuery, *, redundancy: bool, limit: int | 
 
 
 def match_request(
-    session: Session, actor: Actor, request_id: int, *, redundancy: bool = False, limit: int = DEFAULT_LIMIT
+    session: Session, actor: Actor, settings: Any, request_id: int, *, redundancy: bool = False,
+    limit: int = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     """Candidates, exclusions and a team proposal for a stored request, as of now.
 
     :raise NotFound: unknown request, or not the actor's business (need-to-know).
     """
-    from . import requests as request_service
-
-    request = request_service.get_request(session, actor, request_id)
+    request = load_request(session, actor, request_id)
     query = query_for_request(request, now=datetime.now(UTC), redundancy=redundancy)
-    return {"request_id": request.id, **_run(session, query, redundancy=redundancy, limit=limit)}
+    return {"request_id": request.id, **_run(session, settings, query, redundancy=redundancy, limit=limit)}
 
 
-def what_if(session: Session, actor: Actor, body: Any) -> dict[str, Any]:
+def what_if(session: Session, actor: Actor, settings: Any, body: Any) -> dict[str, Any]:
     """Planners' matching for any site and needs; nothing is stored.
 
     :raise Forbidden: the actor may not run what-if matching.
@@ -163,10 +166,10 @@ def what_if(session: Session, actor: Actor, body: Any) -> dict[str, Any]:
         needed_by=body.needed_by,
         include_requesting_state=body.include_requesting_state,
     )
-    return _run(session, query, redundancy=body.redundancy, limit=body.limit)
+    return _run(session, settings, query, redundancy=body.redundancy, limit=body.limit)
 
 
-def snapshot_for_request(session: Session, request: AssistanceRequest) -> dict[str, Any]:
+def snapshot_for_request(session: Session, settings: Any, request: AssistanceRequest) -> dict[str, Any]:
     """The ranking's inputs and outputs at submission, kept on the request for later review."""
     query = query_for_request(request, now=datetime.now(UTC))
-    return {"taken_at": query.now.isoformat(), **_run(session, query, redundancy=False, limit=DEFAULT_LIMIT)}
+    return {"taken_at": query.now.isoformat(), **_run(session, settings, query, redundancy=False, limit=DEFAULT_LIMIT)}

@@ -11,11 +11,13 @@ serialises writers, so the compare-and-set is what makes both engines safe.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_coord.domain.actions import next_actions
 from atlas_coord.domain.choices import Party
 from atlas_coord.domain.lifecycle import (
     TRANSITIONS,
@@ -24,7 +26,6 @@ from atlas_coord.domain.lifecycle import (
     Machine,
     PartyNotAllowed,
     Transition,
-    allowed_actions,
     evaluate_guards,
     plan_transition,
 )
@@ -54,17 +55,6 @@ _INPUT_GUARDS = {
     "on_scene_commander_required": "on_scene_commander",
     "units_offered_belong_to_state": "units",
 }
-
-
-# Actions only the system takes (the request's 'recompute'); never offered to people.
-_SYSTEM_ONLY = {
-    machine: {t.action for t in table if t.parties == {Party.SYSTEM}} for machine, table in TRANSITIONS.items()
-}
-
-
-def next_actions(machine: Machine, current: str) -> list[str]:
-    """The actions people may take from ``current`` (the system's own 'recompute' is left out)."""
-    return [a for a in allowed_actions(machine, current) if a not in _SYSTEM_ONLY[machine]]
 
 
 def plan(
@@ -126,7 +116,8 @@ def _moved_on(row: Any, machine: Machine | None, message: str) -> Conflict:
     """The 409 for a row that is not the version the caller planned from: with its current status
     and the actions allowed from it when it is a lifecycle row, else with its current version."""
     if machine is None:
-        return Conflict(message, current={"version": row.version})
+        # ``version`` at the top as well: the requests API answered a stale crisis or arrangement so.
+        return Conflict(message, current={"version": row.version}, version=row.version)
     return Conflict(message, current=row.status, allowed=next_actions(machine, row.status), version=row.version)
 
 
@@ -140,6 +131,36 @@ def check_expected_version(row: Any, expected: int | None, what: str, *, machine
         state = f", {row.status}" if machine is not None else ""
         raise _moved_on(row, machine, f"{what} changed since version {expected} (now version {row.version}{state}); "
                                       "reload and retry")
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A status change planned from what the caller saw: the transition, the grant to record in
+    the audit trail, and the (status, version) the compare-and-set must still find."""
+
+    transition: Transition
+    grant: Grant
+    seen: tuple[str, int]
+    what: str
+
+    @property
+    def target(self) -> str:
+        return self.transition.next_status(self.seen[0])
+
+
+def begin(
+    machine: Machine, action: str, row: Any, grants: Mapping[Party, Grant | None], what: str, expected: int | None
+) -> Planned:
+    """The preamble of every status change: :func:`plan` it for the actor's parties, check the
+    caller's expected version, and remember the status and version it was planned from. Locking
+    is the caller's (what to lock, and when, differs by aggregate; see the lock order above).
+
+    :raise Forbidden, TransitionRefused: as for :func:`plan`.
+    :raise Conflict: the caller based the change on another version than the current one.
+    """
+    transition, grant = plan(machine, action, row.status, grants, what)
+    check_expected_version(row, expected, what, machine=machine)
+    return Planned(transition, grant, (row.status, row.version), what)
 
 
 def claim_version(session: Session, row: Any, seen_version: int, what: str, **values: Any) -> None:

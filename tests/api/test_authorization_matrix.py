@@ -90,8 +90,8 @@ def _local(day: date, hour: int) -> str:
 
 def _build_scene(database, settings) -> dict[str, Any]:
     """Requests, answers, deployments, trainings and feeds of France and Germany, through the services."""
-    from atlas_coord.schemas_requests import AnswerCounter
     from atlas_coord.services import calendars, requests, trainings
+    from atlas_coord.services.requests.commands import AnswerCounter
     from atlas_coord.services.trainings.commands import OccurrenceEdit, TrainingCreate
 
     ids: dict[str, Any] = {}

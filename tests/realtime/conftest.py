@@ -65,7 +65,7 @@ def api_for():
 
 def raise_request(database, username: str, addressees: list[str]) -> int:
     """A real request raised and submitted by ``username`` (a crisis centre) to ``addressees``."""
-    from atlas_coord.schemas_requests import RequestCreate
+    from atlas_coord.services.requests.commands import RequestCreate
 
     now = datetime.now(UTC)
     body = RequestCreate.model_validate(

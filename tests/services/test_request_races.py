@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from atlas_coord import schemas_requests as sr
 from atlas_coord.domain.fulfilment import deployment_holds_unit, recompute_request_status
 from atlas_coord.domain.lifecycle import request_open
 from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, ReadinessChange, RequestAddressee
 from atlas_coord.services import audit, costs, deployments, directory, requests
 from atlas_coord.services.directory_commands import ReadinessUpdate
 from atlas_coord.services.errors import Conflict
+from atlas_coord.services.requests import commands as sr
+from atlas_coord.services.requests import lifecycle
 from tests.factories import accept_with, actor_named, deployment_steps, in_hours, raise_request, unit_id
 
 WON = "won"
@@ -254,5 +255,5 @@ def test_a_burst_of_different_changes_to_one_request_never_deadlocks_and_stays_c
             assert (deployment.unit.readiness_status == "COMMITTED") is holds, deployment.unit.key
         if request_open(request.status):
             required = {r.capability_code: r.quantity for r in request.requirements}
-            provided = requests.provided_capabilities(session, request)
+            provided = lifecycle.provided_capabilities(session, request)
             assert recompute_request_status(request.status, required, provided) == request.status

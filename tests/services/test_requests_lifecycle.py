@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 import sqlalchemy as sa
 
-from atlas_coord import schemas_requests as sr
 from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, Event, RequestAddressee, Unit
-from atlas_coord.services import deployments, requests
+from atlas_coord.services import deployments, matching, requests
 from atlas_coord.services.errors import Conflict, Forbidden
+from atlas_coord.services.requests import commands as sr
 from atlas_coord.services.transitions import GuardRefused, TransitionRefused
 from tests.factories import (
     accept_with,
@@ -67,13 +64,11 @@ def test_address_all_reaches_every_participating_state_except_the_requester(data
     assert {"FR", "DE", "NL", "AT", "NO", "CH"} <= states
 
 
-def test_submission_freezes_the_ranking_snapshot_when_the_matching_service_is_there(database, monkeypatch):
-    matching = types.ModuleType("atlas_coord.services.matching")
-    matching.snapshot_for_request = lambda session, request: {
+def test_submission_freezes_the_matching_services_ranking_snapshot(database, monkeypatch):
+    monkeypatch.setattr(matching, "snapshot_for_request", lambda session, settings, request: {
         "inputs": {"requirements": [r.capability_code for r in request.requirements]},
         "ranking": [{"unit": "fr-gign", "score": 0.93}],
-    }
-    monkeypatch.setitem(sys.modules, "atlas_coord.services.matching", matching)
+    })
 
     request_id = raise_request(database)
 
@@ -83,8 +78,11 @@ def test_submission_freezes_the_ranking_snapshot_when_the_matching_service_is_th
                         "ranking": [{"unit": "fr-gign", "score": 0.93}]}
 
 
-def test_without_the_matching_service_the_snapshot_is_empty_and_submission_still_works(database, monkeypatch):
-    monkeypatch.setitem(sys.modules, "atlas_coord.services.matching", None)  # import fails as if absent
+def test_a_failing_ranking_leaves_the_snapshot_empty_and_submission_still_works(database, monkeypatch):
+    def broken(session, settings, request):
+        raise RuntimeError("the ranking failed")
+
+    monkeypatch.setattr(matching, "snapshot_for_request", broken)
     request_id = raise_request(database)
     with database.transaction() as session:
         request = session.get(AssistanceRequest, request_id)

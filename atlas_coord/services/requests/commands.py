@@ -1,8 +1,10 @@
-"""Input schemas for crises, assistance requests, answers, arrangements, deployments and costs.
+"""The commands of the request use cases: validated input for crises, assistance requests,
+answers, arrangements, deployments and costs.
 
-They check shape, types and ranges at the edge; rules that need the database (a capability
-exists, a unit belongs to the answering State) are checked by the services, which name the
-offending field the same way (``requirements.1.code``, ``units.0``).
+The services take these models; the edge (``api/requests.py``) validates the body into them, so
+the dependency runs edge -> service. They check shape, types and ranges; rules that need the
+database (a capability exists, a unit belongs to the answering State) are checked by the services,
+which name the offending field the same way (``requirements.1.code``, ``units.0``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from atlas_coord.domain.choices import (
     LegalBasis,
     RequestStatus,
 )
-from atlas_coord.schemas import MAX_INT, CapabilityCode, Id, Page, Point, ShortText, StateCode, Strict
+
+from ..inputs import MAX_INT, CapabilityCode, Id, Page, Point, ShortText, StateCode, Strict
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
