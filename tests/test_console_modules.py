@@ -13,7 +13,7 @@ from pathlib import Path
 JS = Path(__file__).resolve().parents[1] / "static" / "js"
 MAX_LINES = 400
 # Over the limit before the limit was set: they may shrink, not grow (split them when touched).
-KNOWN_LONG = {"basemap.js": 499, "view-map.js": 407}
+KNOWN_LONG = {"basemap.js": 477, "view-map.js": 407}
 
 # `import x from "./a.js"`, `import { x } from "../a.js"`, `export { x } from "./a.js"`,
 # `import "./a.js"`, and dynamic `import("./a.js")`; only relative specifiers name our modules.
