@@ -30,19 +30,23 @@ def _check_password(body: LoginBody):
     )
 
 
-def _commit_failed_attempt():
-    """Failed attempts must count even though the request ends in 401."""
-    db_session().commit()
+def _signed_in_user(body: LoginBody):
+    """The user whose password ``body`` gives.
+
+    :raise Unauthenticated: a wrong name or password; the failed attempt is committed first, so
+        that it counts although the request ends in 401.
+    """
+    try:
+        return _check_password(body)
+    except accounts.Unauthenticated:
+        db_session().commit()
+        raise
 
 
 @endpoint(bp, "/token", "POST", body=LoginBody, auth=False, summary="Exchange a user name and password for a bearer token")
 def create_token(body: LoginBody):
     """Use the token as ``Authorization: Bearer <token>``. A bad login gets 401."""
-    try:
-        user = _check_password(body)
-    except accounts.Unauthenticated:
-        _commit_failed_attempt()
-        raise
+    user = _signed_in_user(body)
     token, row = accounts.issue_token(
         db_session(), user, lifetime=timedelta(hours=settings().auth.token_lifetime_hours)
     )
@@ -62,11 +66,7 @@ def revoke_token():
 @endpoint(bp, "/login", "POST", body=LoginBody, auth=False, summary="Sign in to the console (session cookie)")
 def login(body: LoginBody):
     """Sets the session cookie and returns the CSRF token that every change must echo in X-CSRF-Token."""
-    try:
-        user = _check_password(body)
-    except accounts.Unauthenticated:
-        _commit_failed_attempt()
-        raise
+    user = _signed_in_user(body)
     session.clear()
     session.permanent = True
     session["user_id"] = user.id

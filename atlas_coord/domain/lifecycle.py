@@ -260,7 +260,7 @@ _check_tables()
 
 
 class LifecycleError(Exception):
-    """Base class of the lifecycle errors (their wire shape: :mod:`atlas_coord.serializers.lifecycle`)."""
+    """Base class of the lifecycle errors; ``services/transitions.py`` turns them into 403/409/422."""
 
 
 class IllegalTransition(LifecycleError):

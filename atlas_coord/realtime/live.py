@@ -218,14 +218,21 @@ class Live:
 
     # -- requests: watch, presence, acknowledgement ---------------------------------------
 
-    def watch(self, sid: str, data: Any) -> dict[str, Any]:
-        """Join ``request:<id>`` (if entitled) and announce the viewer to the other viewers."""
+    def _about_a_request(self, sid: str, data: Any) -> tuple[Connection | None, int | None, dict[str, Any] | None]:
+        """The connection and the ``request_id`` a call names, or the error to answer instead."""
         conn = self.connections.get(sid)
         request_id = _request_id(data)
         if conn is None:
-            return error("unauthenticated", "not connected")
+            return None, None, error("unauthenticated", "not connected")
         if request_id is None:
-            return error("validation_error", "request_id must be a positive integer")
+            return None, None, error("validation_error", "request_id must be a positive integer")
+        return conn, request_id, None
+
+    def watch(self, sid: str, data: Any) -> dict[str, Any]:
+        """Join ``request:<id>`` (if entitled) and announce the viewer to the other viewers."""
+        conn, request_id, refused = self._about_a_request(sid, data)
+        if refused is not None:
+            return refused
         with self.reading() as session:
             allowed = may_watch_request(session, conn.actor, request_id)
         if not allowed:
@@ -270,12 +277,9 @@ class Live:
     def ack(self, sid: str, data: Any) -> dict[str, Any]:
         """Mark a request as seen by this user's authority (the requests service decides who may);
         the service's ``request.seen`` event then reaches the requester like any other event."""
-        conn = self.connections.get(sid)
-        request_id = _request_id(data)
-        if conn is None:
-            return error("unauthenticated", "not connected")
-        if request_id is None:
-            return error("validation_error", "request_id must be a positive integer")
+        conn, request_id, refused = self._about_a_request(sid, data)
+        if refused is not None:
+            return refused
         try:
             with self.db.transaction() as session:
                 actor = handshake_auth.recheck(session, conn.credentials)

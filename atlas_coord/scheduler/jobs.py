@@ -78,51 +78,52 @@ def sync_schedules(database: Database, settings, now: datetime) -> int:
     return len(ids)
 
 
+def _act_on_claimed(database: Database, what: str, ids: list[int], claim, act) -> tuple[int, int]:
+    """Claim each due row in its own transaction (compare-and-set: a second scheduler's claim of
+    the same row gets None and skips it) and act on it.
+
+    :return: how many rows this scheduler claimed, and how many of its acts said True.
+    """
+    claimed = done = 0
+    for row_id in ids:
+        with database.transaction() as session:
+            row = claim(session, row_id)
+            if row is None:
+                log.info("%s %s was already claimed by another scheduler", what, row_id)
+                continue
+            _pause_after_claim(what, row_id)
+            claimed += 1
+            done += bool(act(session, row))
+    return claimed, done
+
+
 def end_runs(database: Database, now: datetime, worker: str) -> int:
     with database.transaction() as session:
         ids = trainings.due_run_end_ids(session, now)
-    ended = 0
-    for run_id in ids:
-        with database.transaction() as session:
-            run = trainings.claim_run_end(session, run_id, now, worker)
-            if run is None:
-                continue
-            _pause_after_claim("run end", run_id)
-            trainings.end_run(session, run, now)
-            ended += 1
+    _, ended = _act_on_claimed(database, "run end", ids,
+                               lambda session, run_id: trainings.claim_run_end(session, run_id, now, worker),
+                               lambda session, run: trainings.end_run(session, run, now))
     return ended
 
 
 def start_runs(database: Database, now: datetime, worker: str) -> int:
     with database.transaction() as session:
         ids = trainings.due_run_start_ids(session, now)
-    started = 0
-    for run_id in ids:
-        with database.transaction() as session:
-            run = trainings.claim_run_start(session, run_id, now, worker)
-            if run is None:
-                continue
-            _pause_after_claim("run start", run_id)
-            if trainings.start_run(session, run, now, worker)["started"]:
-                started += 1
+    _, started = _act_on_claimed(database, "run start", ids,
+                                 lambda session, run_id: trainings.claim_run_start(session, run_id, now, worker),
+                                 lambda session, run: trainings.start_run(session, run, now, worker))
     return started
 
 
 def send_reminders(database: Database, now: datetime, worker: str) -> tuple[int, int]:
     with database.transaction() as session:
         ids = trainings.due_reminder_ids(session, now)
-    sent = skipped = 0
-    for reminder_id in ids:
-        with database.transaction() as session:
-            reminder = trainings.claim_reminder(session, reminder_id, now, worker)
-            if reminder is None:
-                log.info("reminder %s was already claimed by another scheduler", reminder_id)
-                continue
-            _pause_after_claim("reminder", reminder_id)
-            if trainings.deliver_reminder(session, reminder, now) == "sent":
-                sent += 1
-            else:
-                skipped += 1
+    claimed, sent = _act_on_claimed(
+        database, "reminder", ids,
+        lambda session, reminder_id: trainings.claim_reminder(session, reminder_id, now, worker),
+        lambda session, reminder: trainings.deliver_reminder(session, reminder, now) == "sent",
+    )
+    skipped = claimed - sent
     return sent, skipped
 
 

@@ -18,7 +18,7 @@ from atlas_coord.models import (
     UnitStation,
     utcnow,
 )
-from atlas_coord.policy import Action, Actor, can, granting
+from atlas_coord.policy import Action, Actor, granting
 from atlas_coord.serializers.directory import ReadinessChangedEvent, ReadinessOut, UnitEvent, UnitOut
 
 from . import audit, events
@@ -309,5 +309,3 @@ def apply_readiness(
     return unit
 
 
-def can_read_directory(actor: Actor) -> bool:
-    return can(actor, Action.DIRECTORY_READ)

@@ -35,7 +35,6 @@ from atlas_coord.domain.lifecycle import (
     plan_transition,
 )
 from atlas_coord.domain.settlement import CostItem, CostTerms, cost_bearer, settlement_summary
-from atlas_coord.serializers.lifecycle import lifecycle_error_out
 
 REQ, ANS, DEP = RequestStatus, AnswerStatus, DeploymentStatus
 RQ, AA, UC, SS, SY = Party.REQUESTER, Party.ADDRESSED_AUTHORITY, Party.UNIT_COMMANDER, Party.SENDING_STATE, Party.SYSTEM
@@ -157,8 +156,6 @@ def test_action_not_in_table_raises_illegal_transition(machine, action, current)
     e = exc.value
     assert (e.machine, e.action, e.current) == (machine, action, current)
     assert e.allowed_actions == expected_allowed(machine, current)
-    assert lifecycle_error_out(e).wire() == {'error': 'illegal_transition', 'machine': machine, 'action': action,
-                           'current': current, 'allowed': expected_allowed(machine, current)}
 
 
 @pytest.mark.parametrize(('machine', 'action', 'current', 'party', 'parties'), WRONG_PARTY)
@@ -168,7 +165,6 @@ def test_wrong_party_raises_party_not_allowed(machine, action, current, party, p
     e = exc.value
     assert (e.action, e.party, e.machine, e.current) == (action, party, machine, current)
     assert e.allowed_parties == sorted(parties)
-    assert lifecycle_error_out(e).wire()['allowed_parties'] == sorted(str(p) for p in parties)
 
 
 def test_illegal_status_wins_over_wrong_party():
@@ -232,7 +228,6 @@ def test_evaluate_guards_fails_closed_and_names_the_guard():
     with pytest.raises(GuardFailed) as exc:
         lc.evaluate_guards(t, {'request_open': True})  # missing = false
     assert exc.value.guard == 'units_offered_belong_to_state'
-    assert lifecycle_error_out(exc.value).wire()['error'] == 'guard_failed'
     with pytest.raises(GuardFailed, match='request_open'):
         lc.evaluate_guards(t, {'request_open': False, 'units_offered_belong_to_state': True})
     lc.evaluate_guards(plan_transition('request', 'submit', REQ.DRAFT, RQ), {})  # no guards

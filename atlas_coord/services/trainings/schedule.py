@@ -267,17 +267,17 @@ def _switch_to_training(session: Session, run: TrainingRun, training: Training, 
     return switched
 
 
-def start_run(session: Session, run: TrainingRun, now: datetime, worker: str) -> dict[str, Any]:
+def start_run(session: Session, run: TrainingRun, now: datetime, worker: str) -> bool:
     """A claimed occurrence starts: accepted units of an off-duty training switch to TRAINING
     with the training's break-off time; a COMMITTED unit is skipped and noted. An occurrence
     whose training was cancelled, or that ended while no scheduler ran, is closed unswitched.
 
-    :return: ``run_id``, ``started`` and, when started, the ``training.started`` payload.
+    :return: whether the occurrence started (False: closed unswitched).
     """
     training = session.scalar(training_query().where(Training.id == run.training_id))
     if training is None or training.status != TrainingStatus.PLANNED or run.end_utc <= now:
         _close_unstarted(session, run, training, now, worker)
-        return {"run_id": run.id, "started": False}
+        return False
     notes = list(run.notes or [])
     switched = _switch_to_training(session, run, training, notes) if training.units_off_duty else []
     run.switched_units, run.notes = switched, notes
@@ -285,7 +285,7 @@ def start_run(session: Session, run: TrainingRun, now: datetime, worker: str) ->
     data = RunStartedOut.of(run, training, [s["unit_id"] for s in switched]).wire()
     publish(session, training, "training.started", data)
     audit.record(session, None, SYSTEM_ROLE, "training.start", "training", training.id, after=data)
-    return {"run_id": run.id, "started": True, **data}
+    return True
 
 
 def _restore(session: Session, entry: dict[str, Any], held: dict[int, Any], title: str, notes: list) -> int | None:
@@ -306,12 +306,12 @@ def _restore(session: Session, entry: dict[str, Any], held: dict[int, Any], titl
     return unit.id
 
 
-def end_run(session: Session, run: TrainingRun, now: datetime) -> dict[str, Any]:
+def end_run(session: Session, run: TrainingRun, now: datetime) -> bool:
     """A claimed occurrence ends: each switched unit still in TRAINING and in no other running
     training gets its previous status back; a unit changed meanwhile (e.g. COMMITTED) is left
     as it is and noted.
 
-    :return: ``run_id`` and the ``training.ended`` payload.
+    :return: True (the occurrence ended; the event says which units were restored).
     """
     training = session.scalar(training_query().where(Training.id == run.training_id))
     held = _units_in_other_runs(session, run)
@@ -325,4 +325,4 @@ def end_run(session: Session, run: TrainingRun, now: datetime) -> dict[str, Any]
     rooms = audience(training, units_of(session, [training])) if training is not None else [events.ROOM_ALL]
     events.publish(session, "training.ended", f"training:{run.training_id}", data, rooms)
     audit.record(session, None, SYSTEM_ROLE, "training.end", "training", run.training_id, after=data)
-    return {"run_id": run.id, **data}
+    return True
