@@ -7,15 +7,18 @@ a request at submission (``taken_at`` added), so the three cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, Self
 
 from atlas_coord.domain.eta import EtaParams
-from atlas_coord.domain.ranking import MatchQuery, RankingResult
-from atlas_coord.domain.team import TeamProposal
+from atlas_coord.domain.ranking import MatchQuery
 
 from . import Out
 from .geo import GeoPointOut
 from .ranking import IsoTime, IsoTimeOrNone, RankingOut
 from .team import TeamProposalOut
+
+if TYPE_CHECKING:
+    from atlas_coord.services.matching import Match
 
 
 class RequirementOut(Out):
@@ -58,13 +61,11 @@ class MatchOut(RankingOut):
     team: TeamProposalOut
 
     @classmethod
-    def of_match(
-        cls, query: MatchQuery, params: EtaParams, result: RankingResult, team: TeamProposal, *, redundancy: bool
-    ) -> MatchOut:
+    def of(cls, match: Match) -> Self:
         return cls(
-            query=MatchQueryOut.of(query, params, redundancy=redundancy),
-            **cls.fields_of(result),
-            team=TeamProposalOut.model_validate(team),
+            query=MatchQueryOut.of(match.query, match.params, redundancy=match.redundancy),
+            **cls.fields_of(match.result),
+            team=TeamProposalOut.model_validate(match.team),
         )
 
 
@@ -72,3 +73,7 @@ class RequestMatchOut(MatchOut):
     """A match for a stored request (``/requests/<id>/candidates``)."""
 
     request_id: int
+
+    @classmethod
+    def of(cls, match: Match) -> Self:
+        return cls(request_id=match.request_id, **MatchOut.of(match).model_dump())

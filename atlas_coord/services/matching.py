@@ -10,6 +10,7 @@ this module reads requests only through ``services.visibility`` (need-to-know), 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,11 +24,12 @@ from atlas_coord.domain.ranking import (
     DEFAULT_LIMIT,
     CapabilityHolding,
     MatchQuery,
+    RankingResult,
     Requirement,
     UnitSnapshot,
     rank_units,
 )
-from atlas_coord.domain.team import propose_team
+from atlas_coord.domain.team import TeamProposal, propose_team
 from atlas_coord.models import Capability, State, Unit
 from atlas_coord.models.requests import AssistanceRequest, Deployment
 from atlas_coord.policy import Action, Actor, can
@@ -125,28 +127,42 @@ def query_for_request(request: AssistanceRequest, *, now: datetime, redundancy: 
     )
 
 
-def _run(session: Session, settings: Any, query: MatchQuery, *, redundancy: bool, limit: int | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Match:
+    """One ranking and the team proposed from it: what the edge serialises (``serializers/matching``)."""
+
+    query: MatchQuery
+    params: EtaParams
+    result: RankingResult
+    team: TeamProposal
+    redundancy: bool
+    request_id: int | None = None
+
+
+def _run(session: Session, settings: Any, query: MatchQuery, *, redundancy: bool, limit: int | None,
+         request_id: int | None = None) -> Match:
+    """Rank every unit once; the team is proposed from the whole ranking, the result shows ``limit``."""
     params = eta_params_for(settings)
     snapshots = load_snapshots(session)
     result = rank_units(query, snapshots, params=params, limit=None)
     team = propose_team(query, result, redundancy=redundancy)
-    return MatchOut.of_match(query, params, result.top(limit), team, redundancy=redundancy).wire()
+    return Match(query, params, result.top(limit), team, redundancy, request_id)
 
 
 def match_request(
     session: Session, actor: Actor, settings: Any, request_id: int, *, redundancy: bool = False,
     limit: int = DEFAULT_LIMIT,
-) -> dict[str, Any]:
+) -> Match:
     """Candidates, exclusions and a team proposal for a stored request, as of now.
 
     :raise NotFound: unknown request, or not the actor's business (need-to-know).
     """
     request = load_request(session, actor, request_id)
     query = query_for_request(request, now=datetime.now(UTC), redundancy=redundancy)
-    return {"request_id": request.id, **_run(session, settings, query, redundancy=redundancy, limit=limit)}
+    return _run(session, settings, query, redundancy=redundancy, limit=limit, request_id=request.id)
 
 
-def what_if(session: Session, actor: Actor, settings: Any, body: Any) -> dict[str, Any]:
+def what_if(session: Session, actor: Actor, settings: Any, body: Any) -> Match:
     """Planners' matching for any site and needs; nothing is stored.
 
     :raise Forbidden: the actor may not run what-if matching.
@@ -172,4 +188,6 @@ def what_if(session: Session, actor: Actor, settings: Any, body: Any) -> dict[st
 def snapshot_for_request(session: Session, settings: Any, request: AssistanceRequest) -> dict[str, Any]:
     """The ranking's inputs and outputs at submission, kept on the request for later review."""
     query = query_for_request(request, now=datetime.now(UTC))
-    return {"taken_at": query.now.isoformat(), **_run(session, settings, query, redundancy=False, limit=DEFAULT_LIMIT)}
+    match = _run(session, settings, query, redundancy=False, limit=DEFAULT_LIMIT)
+    # Frozen on the request as the match body it was, like an event payload (serializers/matching).
+    return {"taken_at": query.now.isoformat(), **MatchOut.of(match).wire()}
