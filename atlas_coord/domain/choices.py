@@ -196,6 +196,13 @@ class AirTransport(Choice):
     NONE = 'none'
 
 
+class AirliftKind(Choice):
+    """The kind of a state's airlift asset (``airlift_asset.kind``)."""
+
+    FIXED_WING = 'fixed_wing'
+    HELICOPTER = 'helicopter'
+
+
 class TrainingKind(Choice):
     """Art. 5 meetings, joint trainings and exercises."""
 

@@ -1,6 +1,7 @@
 """All models, imported here so that Alembic and ``Base.metadata`` see every table."""
 
 from .accounts import ApiToken, RoleGrant, User
+from .airlift import AirliftAsset
 from .audit import AuditRecord, Event
 from .base import Base, utcnow
 from .directory import Authority, Capability, ReadinessChange, State, Unit, UnitCapability, UnitStation
@@ -25,6 +26,7 @@ from .trainings import (
 )
 
 __all__ = [
+    "AirliftAsset",
     "Arrangement",
     "AssistanceRequest",
     "CostItem",
