@@ -74,7 +74,8 @@ def seed(demo: bool) -> None:
         report = seed_directory(session)
         click.echo(
             f"directory: {report.states} states, {report.authorities} authorities, "
-            f"{report.capabilities} capabilities, {report.units} units ({report.created_units} new)"
+            f"{report.capabilities} capabilities, {report.units} units ({report.created_units} new), "
+            f"{report.airlift_assets} airlift assets"
         )
         click.echo("note: the directory is illustrative public data, not the official GSC list")
         if demo:

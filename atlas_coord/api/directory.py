@@ -8,6 +8,7 @@ from atlas_coord.policy import Action, can
 from atlas_coord.schemas import Page
 from atlas_coord.serializers import Out, PagedPage
 from atlas_coord.serializers import Page as ListPage
+from atlas_coord.serializers.airlift import StateAirliftOut
 from atlas_coord.serializers.directory import (
     AuthorityOut,
     CapabilityOut,
@@ -15,7 +16,7 @@ from atlas_coord.serializers.directory import (
     StateOut,
     UnitOut,
 )
-from atlas_coord.services import directory
+from atlas_coord.services import airlift, directory
 from atlas_coord.services.directory_commands import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
 from atlas_coord.services.errors import Forbidden
 
@@ -41,6 +42,15 @@ def list_states(query: Page):
     """EU members, the associated states (NO, IS, CH) and partners, with their IANA time zone."""
     _require_read()
     return _page_of(StateOut, directory.list_states(db_session()), query)
+
+
+@endpoint(bp, "/states/<code>/airlift", summary="A state's airlift")
+def state_airlift(code: str):
+    """The aircraft that may carry the state's units (own, and lent by partners), with their base,
+    seats, mobilisation time and source, or the assumption made."""
+    _require_read()
+    found = airlift.state_airlift(db_session(), code)
+    return StateAirliftOut.of(found.state, found.own, found.partners).wire()
 
 
 @endpoint(bp, "/authorities", query=Page, summary="Competent authorities (Art. 2)")

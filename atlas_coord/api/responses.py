@@ -16,6 +16,7 @@ from atlas_coord.serializers import costs as cost_out
 from atlas_coord.serializers import requests as request_out
 from atlas_coord.serializers import trainings as training_out
 from atlas_coord.serializers.accounts import LoginOut, MeOut, SignedOutOut, TokenOut, TokenRevokedOut
+from atlas_coord.serializers.airlift import StateAirliftOut
 from atlas_coord.serializers.audit import AuditRecordOut
 from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
 from atlas_coord.serializers.directory import (
@@ -81,6 +82,7 @@ SUCCESS: dict[str, Schema | type] = {
     "auth.logout": SignedOutOut,
     "auth.me": MeOut,
     "directory.list_states": PagedPage[StateOut],
+    "directory.state_airlift": StateAirliftOut,
     "directory.list_authorities": PagedPage[AuthorityOut],
     "directory.list_capabilities": PagedPage[CapabilityOut],
     "directory.list_units": PagedPage[UnitOut],

@@ -16,7 +16,8 @@ class AirliftAsset(Base):
 
     ``partners`` lists the other states whose units it may carry (ATLAS partners lend airlift);
     a row is either sourced (``source_url``) or flagged ``assumption`` with its reason in
-    ``source_note``. ``mobilisation_assumed`` says the mobilisation time is not from a source.
+    ``source_note``. ``mobilisation_assumed`` and ``partners_assumed`` say that the mobilisation
+    time, or the lending to the partners, is not from a source.
     """
 
     __tablename__ = "airlift_asset"
@@ -46,6 +47,7 @@ class AirliftAsset(Base):
     mobilisation_assumed: Mapped[bool] = mapped_column(default=True)
     availability: Mapped[str] = mapped_column(sa.String(500))
     partners: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    partners_assumed: Mapped[bool] = mapped_column(default=True)
     source_url: Mapped[str | None] = mapped_column(sa.String(300))
     source_note: Mapped[str | None] = mapped_column(sa.Text)
     assumption: Mapped[bool] = mapped_column(default=False)

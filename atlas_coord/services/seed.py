@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from atlas_coord.models import Authority, Capability, State, Unit, UnitCapability, UnitStation, User, utcnow
+from atlas_coord.models import AirliftAsset, Authority, Capability, State, Unit, UnitCapability, UnitStation, User, utcnow
 
 from . import audit
 from .accounts import GrantSpec, create_user
@@ -22,9 +22,37 @@ DEMO_STATES = ("BE", "FR", "DE", "NL", "AT")
 DEMO_UNITS = {"BE": "be-dsu", "FR": "fr-gign", "DE": "de-gsg9", "NL": "nl-dsi", "AT": "at-eko-cobra"}
 
 
+def _seed_file(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("atlas_coord.seed").joinpath(name).read_text(encoding="utf-8"))
+
+
 def load_directory() -> dict[str, Any]:
-    text = resources.files("atlas_coord.seed").joinpath("directory.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return _seed_file("directory.json")
+
+
+def load_airlift() -> dict[str, Any]:
+    """Each state's airlift (``airlift.json``): sources and assumptions in docs/airlift.md."""
+    return _seed_file("airlift.json")
+
+
+AIRLIFT_FIELDS = (
+    "key", "kind", "aircraft_type", "operator", "base_name", "base_icao", "lat", "lon", "aircraft_count", "seats",
+    "mobilisation_min", "mobilisation_assumed", "availability", "partners", "partners_assumed", "source_url",
+    "source_note", "assumption",
+)
+
+
+def seed_airlift(session: Session, data: dict[str, Any] | None = None) -> int:
+    """Insert the airlift rows that are missing, keyed by ``key``; returns how many were added.
+    Existing rows are left as they are, like the units; rows of states not in the directory are skipped."""
+    data = data or load_airlift()
+    existing = set(session.scalars(sa.select(AirliftAsset.key)))
+    states = set(session.scalars(sa.select(State.code)))
+    missing = [item for item in data["assets"] if item["key"] not in existing and item["state"] in states]
+    for item in missing:
+        session.add(AirliftAsset(state_code=item["state"], **{k: item[k] for k in AIRLIFT_FIELDS}))
+    session.flush()
+    return len(missing)
 
 
 @dataclass(frozen=True)
@@ -34,6 +62,7 @@ class SeedReport:
     capabilities: int
     units: int
     created_units: int
+    airlift_assets: int = 0
 
 
 def seed_directory(session: Session, data: dict[str, Any] | None = None) -> SeedReport:
@@ -95,14 +124,16 @@ def seed_directory(session: Session, data: dict[str, Any] | None = None) -> Seed
             )
         )
     session.flush()
+    created_airlift = seed_airlift(session)
     report = SeedReport(
         states=session.scalar(sa.select(sa.func.count()).select_from(State)) or 0,
         authorities=session.scalar(sa.select(sa.func.count()).select_from(Authority)) or 0,
         capabilities=session.scalar(sa.select(sa.func.count()).select_from(Capability)) or 0,
         units=session.scalar(sa.select(sa.func.count()).select_from(Unit)) or 0,
         created_units=created,
+        airlift_assets=session.scalar(sa.select(sa.func.count()).select_from(AirliftAsset)) or 0,
     )
-    if created:
+    if created or created_airlift:
         audit.record(session, None, "system", "directory.seed", "directory", "atlas", after=report.__dict__)
     return report
 

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("mobilisation_assumed", sa.Boolean(), nullable=False),
         sa.Column("availability", sa.String(length=500), nullable=False),
         sa.Column("partners", sa.JSON(), nullable=False),
+        sa.Column("partners_assumed", sa.Boolean(), nullable=False),
         sa.Column("source_url", sa.String(length=300), nullable=True),
         sa.Column("source_note", sa.Text(), nullable=True),
         sa.Column("assumption", sa.Boolean(), nullable=False),

@@ -217,3 +217,44 @@ def test_support_office_is_not_a_unit(units):
     for u in units:
         assert "support office" not in u["name"].lower()
         assert "support office" not in u["english_name"].lower()
+
+
+# A station this close to another unit's base or station of the same state is the same place:
+# the detachment would be ranked twice (issue #13: GSG 9's "Berlin location").
+DUPLICATE_STATION_KM = 5.0
+
+
+def _places(units):
+    for u in units:
+        yield u["key"], u["state"], "base", u["lat"], u["lon"]
+        for st in u["stations"]:
+            yield u["key"], u["state"], st["name"], st["lat"], st["lon"]
+
+
+def test_no_station_duplicates_another_units_place(units):
+    from atlas_coord.domain.geo import geodesic_m
+
+    places = list(_places(units))
+    duplicates = [
+        (key, name, other_key, other_name, round(geodesic_m(lat, lon, olat, olon) / 1000, 1))
+        for key, state, name, lat, lon in places if name != "base"
+        for other_key, other_state, other_name, olat, olon in places
+        if other_state == state and other_key != key
+        and geodesic_m(lat, lon, olat, olon) <= DUPLICATE_STATION_KM * 1000
+    ]
+    assert duplicates == [], f"stations within {DUPLICATE_STATION_KM} km of another unit's place: {duplicates}"
+
+
+def test_the_duplicate_check_finds_the_gsg9_berlin_case(units):
+    """The check above fails on the case issue #13 reported (a test that cannot fail is a defect)."""
+    from atlas_coord.domain.geo import geodesic_m
+
+    berlin = next(u for u in units if u["key"] == "de-gsg9-berlin")
+    assert geodesic_m(52.52, 13.4, berlin["lat"], berlin["lon"]) <= DUPLICATE_STATION_KM * 1000
+    gsg9 = next(u for u in units if u["key"] == "de-gsg9")
+    assert "GSG 9 Berlin location" not in {st["name"] for st in gsg9["stations"]}
+
+
+def test_air_transport_is_reviewed_in_the_source_note(units):
+    for u in units:
+        assert "Air transport:" in (u["source_note"] or ""), u["key"]
