@@ -11,7 +11,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from atlas_coord.models import AirliftAsset, Authority, Capability, State, Unit, UnitCapability, UnitStation, User, utcnow
+from atlas_coord.models import (
+    AirliftAsset,
+    Authority,
+    Capability,
+    State,
+    Unit,
+    UnitCapability,
+    UnitStation,
+    User,
+    utcnow,
+)
 
 from . import audit
 from .accounts import GrantSpec, create_user

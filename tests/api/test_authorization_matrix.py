@@ -372,6 +372,8 @@ MATRIX: list[Row] = [
     Row("GET", f"{API}/events", ANYONE_SIGNED_IN),
     # ------------------------------------------------------------ directory
     Row("GET", f"{API}/states", ANYONE_SIGNED_IN),
+    Row("GET", f"{API}/states/<code>/airlift", "U   AA  AA  AA  AA  AA  AA  AA",
+        T("France's airlift", {"code": "FR"}), T("Germany's airlift", {"code": "DE"})),
     Row("GET", f"{API}/authorities", ANYONE_SIGNED_IN),
     Row("GET", f"{API}/capabilities", ANYONE_SIGNED_IN),
     Row("GET", f"{API}/units", ANYONE_SIGNED_IN),
