@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from atlas_coord.domain.choices import AirliftKind
+from atlas_coord.domain.geo import GeoPoint
 
 from .base import Base, enum_check
 from .directory import State
@@ -53,3 +54,8 @@ class AirliftAsset(Base):
     assumption: Mapped[bool] = mapped_column(default=False)
 
     state: Mapped[State] = relationship()
+
+    @property
+    def base(self) -> GeoPoint:
+        """Where the aircraft are based."""
+        return GeoPoint(self.lat, self.lon)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Self
+from typing import Annotated, Self
+
+from pydantic import BeforeValidator, Field
 
 from atlas_coord.models import AirliftAsset
 
-from . import Out
+from . import Out, RowOut
 from .geo import GeoPointOut
 
 
-class AirliftAssetOut(Out):
+class AirliftAssetOut(RowOut):
     """One aircraft type of one operator at one base. ``source_url`` or ``assumption`` says where
     the figures come from; ``mobilisation_assumed`` and ``partners_assumed`` flag those two as
     assumptions."""
 
     key: str
-    state: str
+    state: Annotated[str, Field(validation_alias="state_code")]
     kind: str
     aircraft_type: str
     operator: str
@@ -29,34 +31,11 @@ class AirliftAssetOut(Out):
     mobilisation_min: int
     mobilisation_assumed: bool
     availability: str
-    partners: list[str]
+    partners: Annotated[list[str], BeforeValidator(lambda codes: list(codes or []))]
     partners_assumed: bool
     source_url: str | None
     source_note: str | None
     assumption: bool
-
-    @classmethod
-    def of(cls, row: AirliftAsset) -> Self:
-        return cls(
-            key=row.key,
-            state=row.state_code,
-            kind=row.kind,
-            aircraft_type=row.aircraft_type,
-            operator=row.operator,
-            base_name=row.base_name,
-            base_icao=row.base_icao,
-            base=GeoPointOut(lat=row.lat, lon=row.lon),
-            aircraft_count=row.aircraft_count,
-            seats=row.seats,
-            mobilisation_min=row.mobilisation_min,
-            mobilisation_assumed=row.mobilisation_assumed,
-            availability=row.availability,
-            partners=list(row.partners or []),
-            partners_assumed=row.partners_assumed,
-            source_url=row.source_url,
-            source_note=row.source_note,
-            assumption=row.assumption,
-        )
 
 
 class StateAirliftOut(Out):

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from atlas_coord.domain.airlift import AirliftAsset as AirliftValue
-from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.models import AirliftAsset, State
 
 from .errors import NotFound
@@ -57,7 +56,7 @@ def as_value(row: AirliftAsset) -> AirliftValue:
         seats=row.seats,
         mobilisation_min=row.mobilisation_min,
         base_icao=row.base_icao,
-        base=GeoPoint(row.lat, row.lon),
+        base=row.base,
         count=row.aircraft_count,
         operator=row.operator,
         partners=tuple(row.partners or ()),
