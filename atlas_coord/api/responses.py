@@ -27,6 +27,7 @@ from atlas_coord.serializers.directory import (
     UnitOut,
 )
 from atlas_coord.serializers.matching import MatchOut, RequestMatchOut
+from atlas_coord.serializers.places import PlaceResolutionOut
 from atlas_coord.serializers.system import HealthOut, LiveOut
 
 Schema = dict[str, Any]
@@ -91,6 +92,7 @@ SUCCESS: dict[str, Schema | type] = {
     "directory.update_unit": UnitOut,
     "directory.set_readiness": UnitOut,
     "directory.readiness_history": Page[ReadinessChangeOut],
+    "places.find_place": PlaceResolutionOut,
     "requests.create_crisis": request_out.CrisisOut,
     "requests.get_crisis": request_out.CrisisOut,
     "requests.update_crisis": request_out.CrisisOut,

@@ -219,5 +219,21 @@ class TrainingStatus(Choice):
     CANCELLED = 'cancelled'
 
 
+class SiteKind(Choice):
+    """What a typed crisis site was read as (``domain.places``)."""
+
+    COORDINATES = 'coordinates'
+    AIRPORT = 'airport'
+    PLACE = 'place'
+
+
+class SiteStatus(Choice):
+    """How a typed crisis site resolved: one place, several to pick from, or none."""
+
+    RESOLVED = 'resolved'
+    AMBIGUOUS = 'ambiguous'
+    UNKNOWN = 'unknown'
+
+
 #: Assistance kinds that put officers into action on the requesting State's territory (Art. 3(2)).
 ACTION_KINDS = frozenset({AssistanceKind.ACTION_ARMED, AssistanceKind.ACTION_UNARMED})

@@ -12,6 +12,7 @@ import { createBasemap, siteMarker, candidateLine, unitMarker } from "./basemap.
 import { checkboxGroup, field, formErrors, h, replace, select } from "./dom.js";
 import { sendForm } from "./forms.js";
 import { whatIf } from "./matching.js";
+import { siteFinder } from "./site-finder.js";
 import * as store from "./store.js";
 import { fmt, fromLocalInput, minutes, toLocalInput, viewerZone } from "./time.js";
 import { ASSISTANCE_KINDS, CRISIS_TYPES, debounce } from "./util.js";
@@ -158,6 +159,18 @@ export async function mount(container, { query, navigate }) {
   const submitBtn = h("button", { type: "submit", class: "btn btn--primary", dataset: { submit: "true" } }, "Submit the request");
   const draftBtn = h("button", { type: "submit", class: "btn btn--secondary", dataset: { submit: "false" } }, "Save as draft");
 
+  // ---- "Find the site": the resolved point moves the marker; its name fills an empty (or found) place name
+  let foundName = "";
+  const finder = siteFinder({
+    onPick(place) {
+      lat.value = String(place.point.lat);
+      lon.value = String(place.point.lon);
+      if (!placeName.value || placeName.value === foundName) placeName.value = foundName = place.name;
+      setSite(place.point.lat, place.point.lon);
+      map.setView([place.point.lat, place.point.lon], 9);
+    },
+  });
+
   const form = h(
     "form",
     { class: "form", novalidate: true, "aria-labelledby": "new-title" },
@@ -174,6 +187,7 @@ export async function mount(container, { query, navigate }) {
           { class: "form__grid" },
           myStates.length > 1 ? field({ label: "Requesting state", control: requestingState, field: "requesting_state" }) : null,
           field({ label: "Crisis type", control: crisisType, field: "crisis.type" }),
+          finder.element,
           field({ label: "Place name", control: placeName, field: "crisis.place_name", hint: "e.g. Brussels Airport, Terminal A" }),
           field({ label: "Latitude", control: lat, field: "crisis.site.lat", hint: "Decimal degrees, WGS84 (north positive)" }),
           field({ label: "Longitude", control: lon, field: "crisis.site.lon", hint: "Decimal degrees, WGS84 (east positive)" }),

@@ -257,13 +257,14 @@ class T:
     body: Body = None
     # For deployment targets: the unit's commander, who walks it to the status the action needs.
     commander: str | None = None
+    query: str = ""  # a query string, "?q=..."
 
     def path(self, rule: str, ids: dict[str, Any]) -> str:
         def value(match: re.Match) -> str:
             raw = self.params[match.group(1)]
             return str(ids.get(raw, raw)) if isinstance(raw, str) else str(raw)
 
-        return PARAM.sub(value, rule)
+        return PARAM.sub(value, rule) + self.query
 
     def json(self, ids: dict[str, Any]) -> dict[str, Any] | None:
         return self.body(ids) if callable(self.body) else self.body
@@ -387,6 +388,7 @@ MATRIX: list[Row] = [
     Row("PUT", f"{API}/units/<int:unit_id>/readiness", "U   AA  FF  FF  FF  FF  AF  FF",
         T(UNIT_FR.what, UNIT_FR.params, {"status": "LIMITED", "reason": "two operators on leave"}),
         T(UNIT_DE.what, UNIT_DE.params, {"status": "LIMITED", "reason": "two operators on leave"})),
+    Row("GET", f"{API}/places", ANYONE_SIGNED_IN, T("Brussels Airport by its ICAO code", query="?q=EBBR")),
     # ------------------------------------------------------------ matching
     Row("POST", f"{API}/match", "U   A   F   A   A   A   F   A",
         T("a what-if for Paris", body={"site": {"lat": 48.86, "lon": 2.35}, "requesting_state": "FR",

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from atlas_coord import __version__
-from atlas_coord.api import auth, directory, events, matching, requests, system, trainings  # noqa: F401  (registers)
+from atlas_coord.api import auth, directory, events, matching, places, requests, system, trainings  # noqa: F401  (registers)
 from atlas_coord.api.openapi import build_document
 from tests.factories import (
     accept_with,

@@ -34,6 +34,7 @@ from atlas_coord.domain.choices import (
 )
 
 from ..inputs import MAX_INT, CapabilityCode, Id, Page, Point, ShortText, StateCode, Strict
+from ..places import SiteText
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -73,12 +74,32 @@ class CrisisIn(Strict):
     """A crisis situation (Art. 2(b)); the owning State is the requesting State."""
 
     type: CrisisType
-    site: Point
-    place_name: ShortText
+    site_query: SiteText | None = Field(
+        None, description="the site as text instead of site: coordinates (50.9010, 4.4844 or 50°54′04″N 4°29′04″E), "
+                          "an ICAO or IATA airport code (EBBR, BRU) or a place name (Lisbon); see GET /api/v1/places")
+    site: Point | None = Field(None, validate_default=True, description="the site as WGS84 degrees; or give site_query")
+    place_name: ShortText | None = Field(
+        None, validate_default=True, description="defaults to the name site_query resolves to")
     started_at: AwareDatetime
     description: LongText
     exercise: StrictBool = Field(False, description="true for an exercise, false for an actual crisis")
     classification: Classification = Field(description="the owner's classification marking, e.g. RESTREINT UE")
+
+    @field_validator("site")
+    @classmethod
+    def _one_site(cls, value: Point | None, info: ValidationInfo) -> Point | None:
+        if "site_query" not in info.data:
+            return value  # site_query itself failed validation; that error is reported
+        if (value is None) == (info.data["site_query"] is None):
+            raise ValueError("give either site ({lat, lon}) or site_query (coordinates, an airport code or a place name)")
+        return value
+
+    @field_validator("place_name")
+    @classmethod
+    def _named(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("site") is not None:
+            raise ValueError("name the place (or give site_query, whose resolved name is used)")
+        return value
 
     @field_validator("started_at")
     @classmethod

@@ -16,6 +16,7 @@ from atlas_coord.serializers.requests import CrisisOut
 
 from .. import audit, events
 from ..errors import Forbidden, NotFound
+from ..places import site_for_crisis
 from ..transitions import check_expected_version, claim_version
 from ..visibility import audience, crisis_visible
 from .commands import CrisisIn, CrisisUpdate
@@ -30,13 +31,24 @@ def get_crisis(session: Session, actor: Actor, crisis_id: int) -> Crisis:
     return crisis
 
 
-def new_crisis(actor: Actor, state: str, data: CrisisIn) -> Crisis:
-    """A crisis row of ``state`` from the command (not added to the session)."""
+def new_crisis(actor: Actor, state: str, data: CrisisIn, *, prefix: str = "crisis.") -> Crisis:
+    """A crisis row of ``state`` from the command (not added to the session).
+
+    A ``site_query`` is resolved here (``services.places``); its name is the place name unless one was given.
+
+    :raise Invalid: naming ``{prefix}site_query``, when it names no place or several.
+    """
+    if data.site_query is not None:
+        found = site_for_crisis(data.site_query, f"{prefix}site_query")
+        site, place_name = found.point, data.place_name or found.name
+    else:
+        assert data.site is not None and data.place_name is not None  # the command requires them
+        site, place_name = GeoPoint(data.site.lat, data.site.lon), data.place_name
     return Crisis(
         state_code=state,
         crisis_type=data.type.value,
-        site=GeoPoint(data.site.lat, data.site.lon),
-        place_name=data.place_name,
+        site=site,
+        place_name=place_name,
         started_at=data.started_at,
         description=data.description,
         is_exercise=data.exercise,
@@ -60,7 +72,7 @@ def create_crisis(session: Session, actor: Actor, data: CrisisIn, state: str | N
     grant = granting(actor, Action.REQUEST_RAISE, state=code)
     if grant is None:
         raise Forbidden(f"you may not record crises for {code}")
-    crisis = new_crisis(actor, code, data)
+    crisis = new_crisis(actor, code, data, prefix="")
     session.add(crisis)
     session.flush()
     audit.record(session, actor, grant.label(), "crisis.create", "crisis", crisis.id, after=crisis_record(crisis))
