@@ -1,0 +1,133 @@
+"""Landmasses of Europe: which connected piece of land a point lies on.
+
+Data: ``data/land-europe.json`` (Natural Earth 1:50m land, see ``data/SOURCE.md``), built by
+``scripts/build_land.py``. Each landmass is one connected polygon; roads run only within one
+landmass, and between landmasses only over the links of :mod:`.links`.
+
+A point on land, or at sea within :data:`SNAP_KM` of a coast, belongs to the nearest landmass: the
+1:50m coastline is a few kilometres off in places, and a harbour or a bridgehead must not read as
+open sea. Further out it is at sea (``None``).
+
+The data is loaded once, lazily, and indexed with a shapely STRtree over prepared polygons. Large
+polygons are cut into :data:`TILE_DEG` tiles first, so that a lookup tests a few small pieces
+instead of the 10,000-vertex outline of Eurasia (about 5 times faster near coasts and at sea).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely import STRtree
+from shapely.geometry import Polygon, box
+from shapely.ops import nearest_points
+
+from atlas_coord.domain.geo import EARTH_MEAN_RADIUS_M, GeoPoint
+
+__all__ = ['SNAP_KM', 'Land', 'land', 'landmass_of', 'landmass_name']
+
+DATA = Path(__file__).resolve().parent / 'data' / 'land-europe.json'
+#: A point at sea this close to a coast snaps to that landmass [M]: about three times the 1:50m
+#: coastline's generalisation (a few km), and wide enough for a harbour entrance or a bridgehead.
+SNAP_KM = 15.0
+#: Side of the tiles large polygons are cut into for the index, degrees.
+TILE_DEG = 1.0
+_TILE_ABOVE_VERTICES = 64
+_KM_PER_DEG = EARTH_MEAN_RADIUS_M * math.pi / 180.0 / 1000.0
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_MEAN_RADIUS_M / 1000.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+@dataclass(frozen=True)
+class Land:
+    """The landmass polygons (index = landmass id), their names and an STRtree over their tiles.
+
+    ``geoms[k]`` is a prepared tile of landmass ``owner[k]``.
+    """
+
+    names: tuple[str, ...]
+    polygons: tuple[Polygon, ...]
+    tree: STRtree
+    geoms: np.ndarray
+    owner: np.ndarray
+
+    def landmass_of(self, point: GeoPoint, snap_km: float = SNAP_KM) -> int | None:
+        """The id of the landmass under ``point``, or of the nearest one within ``snap_km``; else None."""
+        lon, lat = point.lon, point.lat
+        hits = self.tree.query(shapely.points(lon, lat))
+        for i in hits:
+            if shapely.contains_xy(self.geoms[i], lon, lat):
+                return int(self.owner[i])
+        return self.nearest_within(point, snap_km)[0]
+
+    def nearest_within(self, point: GeoPoint, snap_km: float) -> tuple[int | None, float]:
+        """``(id, km)`` of the nearest landmass within ``snap_km`` of ``point`` (``(None, inf)`` if none).
+
+        The nearest point is found in degree space, then measured on the sphere: exact enough at the
+        scale of the snap radius (the coast itself is generalised to a few km).
+        """
+        lon, lat = point.lon, point.lat
+        dlat = snap_km / _KM_PER_DEG
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+        here = shapely.points(lon, lat)
+        best, best_km = None, math.inf
+        for i in self.tree.query(box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)):
+            near = nearest_points(self.geoms[i], here)[0]
+            km = _haversine_km(lat, lon, near.y, near.x)
+            if km < best_km:
+                best, best_km = int(self.owner[i]), km
+        if best_km > snap_km:
+            return None, math.inf
+        return best, best_km
+
+
+@functools.cache
+def land() -> Land:
+    """The landmasses, loaded and indexed on first use."""
+    doc = json.loads(DATA.read_text(encoding='utf-8'))
+    polygons = tuple(Polygon(lm['polygon'][0], lm['polygon'][1:]) for lm in doc['landmasses'])
+    tiles: list = []
+    owner: list[int] = []
+    for i, poly in enumerate(polygons):
+        pieces = _tiles(poly) if shapely.get_num_coordinates(poly) > _TILE_ABOVE_VERTICES else [poly]
+        tiles.extend(pieces)
+        owner.extend([i] * len(pieces))
+    geoms = np.array(tiles, dtype=object)
+    shapely.prepare(geoms)
+    return Land(
+        names=tuple(lm['name'] for lm in doc['landmasses']),
+        polygons=polygons,
+        tree=STRtree(geoms),
+        geoms=geoms,
+        owner=np.array(owner, dtype=np.int32),
+    )
+
+
+def _tiles(poly: Polygon) -> list:
+    """The non-empty pieces of ``poly`` cut along a :data:`TILE_DEG` grid."""
+    x0, y0, x1, y1 = poly.bounds
+    xs = np.arange(math.floor(x0 / TILE_DEG) * TILE_DEG, x1, TILE_DEG)
+    ys = np.arange(math.floor(y0 / TILE_DEG) * TILE_DEG, y1, TILE_DEG)
+    gx, gy = np.meshgrid(xs, ys)
+    cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + TILE_DEG, gy.ravel() + TILE_DEG)
+    pieces = shapely.intersection(poly, cells[shapely.intersects(poly, cells)])
+    return [p for p in pieces if not p.is_empty and p.area > 0]
+
+
+def landmass_of(point: GeoPoint, snap_km: float = SNAP_KM) -> int | None:
+    """Module-level shortcut for :meth:`Land.landmass_of` on the vendored data."""
+    return land().landmass_of(point, snap_km)
+
+
+def landmass_name(landmass: int | None) -> str:
+    """'Great Britain', 'Zealand', 'island 57', or 'sea' for None."""
+    return 'sea' if landmass is None else land().names[landmass]
