@@ -12,6 +12,13 @@ box; each resulting polygon is one landmass (the land object is already dissolve
 is one polygon). Landmasses are named from a list of reference places. Coordinates are rounded to
 0.001 degree (about 100 m), far finer than the 1:50m data itself.
 
+It also writes, from the same polygons:
+
+* ``waypoints`` per landmass: one point on land per :data:`WAYPOINT_DEG` grid cell (the land part's
+  representative point), the nodes of the road graph in domain/transport/road.py;
+* ``land-europe-mask.npz``: a land/sea raster of :data:`MASK_DEG` cells (cell centre on land),
+  bit-packed, with which road.py checks cheaply that a road segment does not cross open sea.
+
 Run it again only to change the region or the resolution; the output is committed.
 """
 
@@ -19,8 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
+import numpy as np
+import shapely
 from shapely.geometry import MultiPolygon, Polygon, box, mapping
 from shapely.ops import unary_union
 from shapely.validation import make_valid
@@ -30,6 +40,15 @@ OUT = ROOT / 'atlas_coord' / 'domain' / 'transport' / 'data' / 'land-europe.json
 REGION = (-32.0, 27.0, 45.0, 72.0)  # lon_min, lat_min, lon_max, lat_max
 #: A polygon whose bounding box fits in this wider box is an island kept whole.
 WHOLE = (-40.0, 20.0, 60.0, 82.0)
+
+MASK = OUT.with_name('land-europe-mask.npz')
+WAYPOINT_DEG = 2.0
+#: Minimum land area (square degrees) of a grid cell's land part to get a waypoint.
+WAYPOINT_MIN_AREA = 0.05
+MASK_DEG = 0.025
+#: Waypoints only north of 35.8 N and west of 41 E: roads to North Africa, the Levant and the
+#: Caucasus are never a unit's route, and fewer nodes keep the road graph's all-pairs step fast.
+ROAD_AREA = (-32.0, 35.8, 41.0, 72.0)
 
 #: (name, lon, lat) of a place on each landmass worth naming; the first match names it.
 NAMES = [
@@ -109,6 +128,46 @@ def rounded(poly: Polygon) -> list[list[list[float]]]:
     return [[[round(x, 3), round(y, 3)] for x, y in r] for r in rings]
 
 
+def waypoints(poly: Polygon) -> list[list[float]]:
+    """One representative point per WAYPOINT_DEG cell of ``poly`` with enough land."""
+    x0, y0, x1, y1 = poly.bounds
+    xs = np.arange(math.floor(x0 / WAYPOINT_DEG) * WAYPOINT_DEG, x1, WAYPOINT_DEG)
+    ys = np.arange(math.floor(y0 / WAYPOINT_DEG) * WAYPOINT_DEG, y1, WAYPOINT_DEG)
+    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    cells = shapely.box(gx, gy, gx + WAYPOINT_DEG, gy + WAYPOINT_DEG)
+    out = []
+    road_area = box(*ROAD_AREA)
+    for piece in shapely.intersection(poly, cells):
+        parts = [g for g in getattr(piece, 'geoms', [piece]) if g.geom_type == 'Polygon']
+        if not parts:
+            continue
+        biggest = max(parts, key=lambda g: g.area)
+        pt = biggest.representative_point()
+        if biggest.area >= WAYPOINT_MIN_AREA and road_area.contains(pt):
+            out.append([round(pt.x, 3), round(pt.y, 3)])
+    return out
+
+
+def land_mask(polys: list[Polygon]) -> np.ndarray:
+    """Boolean raster (rows from REGION's south edge): True where the cell centre is on land."""
+    lon0, lat0, lon1, lat1 = REGION
+    cols, rows = round((lon1 - lon0) / MASK_DEG), round((lat1 - lat0) / MASK_DEG)
+    mask = np.zeros((rows, cols), dtype=bool)
+    lons = lon0 + (np.arange(cols) + 0.5) * MASK_DEG
+    lats = lat0 + (np.arange(rows) + 0.5) * MASK_DEG
+    for poly in polys:
+        x0, y0, x1, y1 = poly.bounds
+        c = np.flatnonzero((lons >= x0) & (lons <= x1))
+        r = np.flatnonzero((lats >= y0) & (lats <= y1))
+        if not c.size or not r.size:
+            continue
+        shapely.prepare(poly)
+        gx, gy = np.meshgrid(lons[c], lats[r])
+        inside = shapely.contains_xy(poly, gx, gy)
+        mask[np.ix_(r, c)] |= inside
+    return mask
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--scale', default='50m', choices=('10m', '50m', '110m'))
@@ -125,19 +184,26 @@ def main() -> None:
                 names[i] = name
                 break
     landmasses = [
-        {'id': i, 'name': names.get(i, f'island {i}'), 'polygon': rounded(poly)} for i, poly in enumerate(polys)
+        {'id': i, 'name': names.get(i, f'island {i}'), 'polygon': rounded(poly), 'waypoints': waypoints(poly)}
+        for i, poly in enumerate(polys)
     ]
+    mask = land_mask(polys)
+    np.savez_compressed(MASK, bits=np.packbits(mask, axis=None), shape=np.array(mask.shape), deg=MASK_DEG,
+                        origin=np.array(REGION[:2]))
     doc = {
         'source': f'Natural Earth 1:{args.scale[:-1]}m land polygons via the world-atlas npm package 2.0.2 '
         '(https://github.com/topojson/world-atlas); built by scripts/build_land.py',
         'license': 'Natural Earth: public domain (https://www.naturalearthdata.com/about/terms-of-use/); '
         'world-atlas: ISC, Copyright 2013-2019 Michael Bostock',
         'region': {'lon_min': REGION[0], 'lat_min': REGION[1], 'lon_max': REGION[2], 'lat_max': REGION[3]},
+        'waypoint_deg': WAYPOINT_DEG,
         'landmasses': landmasses,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, separators=(',', ':'), ensure_ascii=False))
-    print(f'{OUT.relative_to(ROOT)}: {len(landmasses)} landmasses, {OUT.stat().st_size / 1e6:.2f} MB')
+    print(f'{OUT.relative_to(ROOT)}: {len(landmasses)} landmasses, {OUT.stat().st_size / 1e6:.2f} MB, '
+          f"{sum(len(lm['waypoints']) for lm in landmasses)} waypoints")
+    print(f'{MASK.relative_to(ROOT)}: {mask.shape} cells, {MASK.stat().st_size / 1e6:.2f} MB')
     for lm in landmasses:
         if not lm['name'].startswith('island'):
             print(f"  {lm['id']:4d} {lm['name']}")

@@ -29,12 +29,17 @@ from shapely.ops import nearest_points
 
 from atlas_coord.domain.geo import EARTH_MEAN_RADIUS_M, GeoPoint
 
-__all__ = ['SNAP_KM', 'Land', 'land', 'landmass_of', 'landmass_name']
+__all__ = ['SNAP_KM', 'WATER_GAP_KM', 'Land', 'LandMask', 'land', 'land_mask', 'landmass_of', 'landmass_name']
 
 DATA = Path(__file__).resolve().parent / 'data' / 'land-europe.json'
+MASK = DATA.with_name('land-europe-mask.npz')
 #: A point at sea this close to a coast snaps to that landmass [M]: about three times the 1:50m
 #: coastline's generalisation (a few km), and wide enough for a harbour entrance or a bridgehead.
 SNAP_KM = 15.0
+#: The longest stretch of water a road segment may cross [M]: fjords and estuaries bridged or
+#: tunnelled (most Norwegian fjord crossings, the Humber, the Tagus), plus the 1:50m coastline's
+#: generalisation; far below any open-sea strait left to ferries (Helsinki–Tallinn 80 km).
+WATER_GAP_KM = 15.0
 #: Side of the tiles large polygons are cut into for the index, degrees.
 TILE_DEG = 1.0
 _TILE_ABOVE_VERTICES = 64
@@ -117,9 +122,7 @@ def _tiles(poly: Polygon) -> list:
     x0, y0, x1, y1 = poly.bounds
     xs = np.arange(math.floor(x0 / TILE_DEG) * TILE_DEG, x1, TILE_DEG)
     ys = np.arange(math.floor(y0 / TILE_DEG) * TILE_DEG, y1, TILE_DEG)
-    gx, gy = np.meshgrid(xs, ys)
-    cells = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + TILE_DEG, gy.ravel() + TILE_DEG)
-    pieces = shapely.intersection(poly, cells[shapely.intersects(poly, cells)])
+    pieces = [shapely.clip_by_rect(poly, x, y, x + TILE_DEG, y + TILE_DEG) for x in xs for y in ys]
     return [p for p in pieces if not p.is_empty and p.area > 0]
 
 
@@ -131,3 +134,62 @@ def landmass_of(point: GeoPoint, snap_km: float = SNAP_KM) -> int | None:
 def landmass_name(landmass: int | None) -> str:
     """'Great Britain', 'Zealand', 'island 57', or 'sea' for None."""
     return 'sea' if landmass is None else land().names[landmass]
+
+
+class LandMask:
+    """A land/sea raster of the region (cell centre on land), for cheap checks along segments."""
+
+    def __init__(self, mask: np.ndarray, deg: float, lon0: float, lat0: float) -> None:
+        self.mask, self.deg, self.lon0, self.lat0 = mask, deg, lon0, lat0
+
+    def max_water_km(self, lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+        """Longest run of water (km) along each straight segment in (lat, lon), sampled every half cell.
+
+        Vectorised over segments. Points outside the raster count as water. The segment is the straight
+        line in degrees, not the great circle: at road-leg lengths the two are a few km apart at most.
+        """
+        lat1, lon1, lat2, lon2 = (np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
+        span = np.maximum(np.abs(lat2 - lat1), np.abs(lon2 - lon1))
+        n = int(max(2, math.ceil(float(span.max(initial=0.0)) / (self.deg / 2)) + 1))
+        t = np.linspace(0.0, 1.0, n)
+        lats = lat1[:, None] + (lat2 - lat1)[:, None] * t
+        lons = lon1[:, None] + (lon2 - lon1)[:, None] * t
+        rows = np.floor((lats - self.lat0) / self.deg).astype(np.int64)
+        cols = np.floor((lons - self.lon0) / self.deg).astype(np.int64)
+        inside = (rows >= 0) & (rows < self.mask.shape[0]) & (cols >= 0) & (cols < self.mask.shape[1])
+        water = ~inside
+        water[inside] = ~self.mask[rows[inside], cols[inside]]
+        # longest run of consecutive water samples per row: index minus the last land index so far
+        k = np.arange(n)
+        last_land = np.maximum.accumulate(np.where(water, -1, k), axis=1)
+        longest = (k - last_land).max(axis=1)
+        step_km = _segment_km(lat1, lon1, lat2, lon2) / (n - 1)
+        return longest * step_km
+
+    def on_land(self, lat1, lon1, lat2, lon2, gap_km: float = WATER_GAP_KM) -> np.ndarray:
+        """Whether each segment crosses no more than ``gap_km`` of water at a stretch."""
+        return self.max_water_km(lat1, lon1, lat2, lon2) <= gap_km
+
+
+def _segment_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_MEAN_RADIUS_M / 1000.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+@functools.cache
+def land_mask() -> LandMask:
+    """The vendored raster, unpacked on first use."""
+    with np.load(MASK) as z:
+        shape = tuple(int(x) for x in z['shape'])
+        bits = np.unpackbits(z['bits'])[: shape[0] * shape[1]].astype(bool).reshape(shape)
+        return LandMask(bits, float(z['deg']), float(z['origin'][0]), float(z['origin'][1]))
+
+
+@functools.cache
+def waypoints() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(lats, lons, landmass ids)`` of the road graph's waypoints (one per 2-degree cell of land)."""
+    doc = json.loads(DATA.read_text(encoding='utf-8'))
+    rows = [(lat, lon, lm['id']) for lm in doc['landmasses'] for lon, lat in lm['waypoints']]
+    lats, lons, ids = zip(*rows, strict=True)
+    return np.array(lats), np.array(lons), np.array(ids)
