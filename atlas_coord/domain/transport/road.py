@@ -23,22 +23,14 @@ from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.transport.land import land_mask, landmass_of, waypoints
 from atlas_coord.domain.transport.links import LINKS, Link
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
-from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km
+from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km, haversine_km_many
 
 __all__ = ['RoadNetwork', 'road_minutes', 'road_network', 'road_route']
-
-_R_KM = 6371.0088
 
 
 def road_minutes(great_circle: float, params: TransportParams = DEFAULT_TRANSPORT) -> float:
     """Minutes of a convoy road leg of ``great_circle`` km on one landmass."""
     return great_circle * params.road_detour_factor / params.road_speed_kmh * 60.0
-
-
-def _km_many(lat: float, lon: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    p1, p2 = math.radians(lat), np.radians(lats)
-    h = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(np.radians(lons - lon) / 2) ** 2
-    return 2 * _R_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 #: Longest road edge between two graph nodes, km: the waypoints are one per 2-degree cell, so
@@ -66,7 +58,7 @@ class RoadNetwork:
         self.names = [t.name for t in terminals] + ['waypoint'] * len(w_lats)
         self.lats = np.concatenate([[t.lat for t in terminals], w_lats])
         self.lons = np.concatenate([[t.lon for t in terminals], w_lons])
-        self.landmass = np.concatenate([[_landmass(t.lat, t.lon) for t in terminals], w_ids]).astype(np.int64)
+        self.node_landmass = np.concatenate([[_landmass(t.lat, t.lon) for t in terminals], w_ids]).astype(np.int64)
         self.places = [Place(n, GeoPoint(float(la), float(lo))) for n, la, lo in zip(self.names, self.lats, self.lons,
                                                                                       strict=True)]
         self.edge = self._road_edges()
@@ -78,14 +70,19 @@ class RoadNetwork:
                     self.link_at[x, y] = k
         self.time = _all_pairs(self.edge)
         self._access = functools.lru_cache(maxsize=4096)(self._access_uncached)
+        self._landmass = functools.lru_cache(maxsize=16384)(lambda lat, lon: landmass_of(GeoPoint(lat, lon)))
+
+    def landmass(self, point: GeoPoint) -> int | None:
+        """:func:`.land.landmass_of`, remembered per point (stations, airports, ports and sites recur)."""
+        return self._landmass(point.lat, point.lon)
 
     def _road_edges(self) -> np.ndarray:
         n = len(self.lats)
         edge = np.full((n, n), np.inf)
         np.fill_diagonal(edge, 0.0)
         for i in range(n):
-            km = _km_many(self.lats[i], self.lons[i], self.lats[i + 1 :], self.lons[i + 1 :])
-            cand = np.flatnonzero((km <= EDGE_KM) & (self.landmass[i + 1 :] == self.landmass[i])) + i + 1
+            km = haversine_km_many(self.lats[i], self.lons[i], self.lats[i + 1 :], self.lons[i + 1 :])
+            cand = np.flatnonzero((km <= EDGE_KM) & (self.node_landmass[i + 1 :] == self.node_landmass[i])) + i + 1
             if not cand.size:
                 continue
             ok = self.mask.on_land(np.full(cand.size, self.lats[i]), np.full(cand.size, self.lons[i]),
@@ -96,10 +93,10 @@ class RoadNetwork:
 
     def _access_uncached(self, lat: float, lon: float, landmass: int) -> tuple[np.ndarray, np.ndarray]:
         """``(nodes, minutes)``: the nearest nodes of ``landmass`` reachable over land from the point."""
-        same = np.flatnonzero(self.landmass == landmass)
+        same = np.flatnonzero(self.node_landmass == landmass)
         if not same.size:
             return same, np.zeros(0)
-        km = _km_many(lat, lon, self.lats[same], self.lons[same])
+        km = haversine_km_many(lat, lon, self.lats[same], self.lons[same])
         order = np.argsort(km)[:ACCESS_TRY]
         cand = same[order]
         ok = self.mask.on_land(np.full(cand.size, lat), np.full(cand.size, lon), self.lats[cand], self.lons[cand])
@@ -118,11 +115,11 @@ class RoadNetwork:
     def minutes(self, a: Place, b: Place) -> tuple[float, tuple[int, int] | None]:
         """``(minutes, via)`` of the fastest road route (``inf`` if none); ``via`` is the pair of graph
         nodes the route enters and leaves the graph by, None for a direct road leg. Cheap: no legs."""
-        la, lb = landmass_of(a.point), landmass_of(b.point)
+        la, lb = self.landmass(a.point), self.landmass(b.point)
         if la is None or lb is None:
             return math.inf, None
         best, via = math.inf, None
-        if la == lb and self.mask.on_land(a.point.lat, a.point.lon, b.point.lat, b.point.lon)[0]:
+        if la == lb and self.mask.segment_on_land(a.point.lat, a.point.lon, b.point.lat, b.point.lon):
             best = road_minutes(great_circle_km(a.point, b.point), self.params)
         ta, ra = self._access(a.point.lat, a.point.lon, la)
         tb, rb = self._access(b.point.lat, b.point.lon, lb)
@@ -132,6 +129,24 @@ class RoadNetwork:
             if total.flat[k] < best:
                 best, via = float(total.flat[k]), (int(ta[k // tb.size]), int(tb[k % tb.size]))
         return best, via
+
+    def segments(self, a: Place, b: Place) -> list[tuple[Place, Place, Link | None]]:
+        """The straight pieces of the fastest road route: ``(from, to, link)``, ``link`` None for road.
+
+        For checks and maps; :meth:`route` merges the road pieces into legs.
+        """
+        best, via = self.minutes(a, b)
+        if math.isinf(best):
+            return []
+        if via is None:
+            return [(a, b, None)]
+        nodes = self.path(*via)
+        out: list[tuple[Place, Place, Link | None]] = [(a, self.places[nodes[0]], None)]
+        for x, y in zip(nodes, nodes[1:], strict=False):
+            k = int(self.link_at[x, y])
+            out.append((self.places[x], self.places[y], self.links[k] if k >= 0 else None))
+        out.append((self.places[nodes[-1]], b, None))
+        return out
 
     def _place(self, i: int) -> Place:
         return self.places[i]

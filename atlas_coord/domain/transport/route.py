@@ -5,9 +5,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from atlas_coord.domain.geo import EARTH_MEAN_RADIUS_M, GeoPoint
 
-__all__ = ['LEG_MODES', 'Leg', 'Place', 'Route', 'great_circle_km', 'short_minutes']
+__all__ = [
+    'LEG_MODES', 'Leg', 'Place', 'PlaceIndex', 'Route', 'great_circle_km', 'haversine_km', 'haversine_km_many', 'nearest_indices',
+    'short_minutes',
+]
 
 #: Leg modes. 'bridge' is a fixed link driven over, 'shuttle' a car train (Le Shuttle), 'wait' the
 #: time at an airfield until the aircraft is ready.
@@ -20,11 +25,47 @@ class Place:
     point: GeoPoint
 
 
+_R_KM = EARTH_MEAN_RADIUS_M / 1000.0
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle km on the mean-radius sphere between two (lat, lon) points in degrees."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * _R_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def haversine_km_many(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """:func:`haversine_km` on numpy arrays (broadcast)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(np.subtract(lon2, lon1)) / 2) ** 2
+    return 2 * _R_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def nearest_indices(point: GeoPoint, lats: np.ndarray, lons: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` points of ``(lats, lons)`` nearest ``point``, nearest first."""
+    km = haversine_km_many(point.lat, point.lon, lats, lons)
+    part = np.argpartition(km, k)[:k] if k < km.size else np.arange(km.size)
+    return part[np.argsort(km[part], kind='stable')]
+
+
+class PlaceIndex:
+    """Named places (airports, ports) with a nearest-k search on the sphere."""
+
+    def __init__(self, places: tuple[Place, ...]) -> None:
+        self.places = places
+        self.names = tuple(p.name for p in places)
+        self.lats = np.array([p.point.lat for p in places])
+        self.lons = np.array([p.point.lon for p in places])
+
+    def nearest(self, point: GeoPoint, k: int) -> np.ndarray:
+        """Indices of the ``k`` places nearest ``point``, nearest first."""
+        return nearest_indices(point, self.lats, self.lons, k)
+
+
 def great_circle_km(a: GeoPoint, b: GeoPoint) -> float:
     """Haversine distance on the mean-radius sphere, km (the model's distance for every leg)."""
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b.lon - a.lon) / 2) ** 2
-    return 2 * EARTH_MEAN_RADIUS_M / 1000.0 * math.asin(min(1.0, math.sqrt(h)))
+    return haversine_km(a.lat, a.lon, b.lat, b.lon)
 
 
 def short_minutes(minutes: float) -> str:
