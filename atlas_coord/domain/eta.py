@@ -44,7 +44,10 @@ __all__ = [
     'EtaParams',
     'estimate_eta',
     'eta_minutes_many',
+    'check_number_fields',
     'format_minutes',
+    'helicopter_times',
+    'params_from_mapping',
 ]
 
 #: Transport modes, in tie-break order (the first wins on equal times).
@@ -103,20 +106,7 @@ class EtaParams:
     fixed_wing_max_km: float = 8000.0
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"ETA parameter '{f.name}' must be a number, got {value!r}")
-            value = float(value)
-            if math.isnan(value) or value < 0:
-                raise ValueError(f"ETA parameter '{f.name}' must be >= 0, got {value!r}")
-            if (f.name.endswith('_kmh') or f.name == 'helicopter_range_km') and not (
-                0 < value < math.inf
-            ):
-                raise ValueError(f"ETA parameter '{f.name}' must be a positive finite number, got {value!r}")
-            if f.name.endswith('_factor') and value < 1:
-                raise ValueError(f"ETA parameter '{f.name}' must be >= 1, got {value!r}")
-            object.__setattr__(self, f.name, value)
+        check_number_fields(self, 'ETA')
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> EtaParams:
@@ -124,13 +114,40 @@ class EtaParams:
 
         :raise ValueError: naming the key, for an unknown key or an invalid value.
         """
-        if not values:
-            return cls()
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in values:
-            if key not in known:
-                raise ValueError(f"Unknown ETA parameter '{key}'; known: {', '.join(sorted(known))}")
-        return cls(**dict(values))
+        return params_from_mapping(cls, values, 'ETA')
+
+
+def check_number_fields(params: Any, label: str) -> None:
+    """Check and coerce to float every field of a frozen parameter dataclass, in place.
+
+    Every field is a finite-or-infinite number >= 0; ``*_kmh`` and ``*_range_km`` fields are positive
+    and finite; ``*_factor`` fields are >= 1.
+
+    :raise ValueError: naming the field.
+    """
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{label} parameter '{f.name}' must be a number, got {value!r}")
+        value = float(value)
+        if math.isnan(value) or value < 0:
+            raise ValueError(f"{label} parameter '{f.name}' must be >= 0, got {value!r}")
+        if (f.name.endswith('_kmh') or f.name.endswith('_range_km')) and not (0 < value < math.inf):
+            raise ValueError(f"{label} parameter '{f.name}' must be a positive finite number, got {value!r}")
+        if f.name.endswith('_factor') and value < 1:
+            raise ValueError(f"{label} parameter '{f.name}' must be >= 1, got {value!r}")
+        object.__setattr__(params, f.name, value)
+
+
+def params_from_mapping(cls: type, values: Mapping[str, Any] | None, label: str) -> Any:
+    """``cls()`` overridden by ``values``; :raise ValueError: naming an unknown key or a bad value."""
+    if not values:
+        return cls()
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in known:
+            raise ValueError(f"Unknown {label} parameter '{key}'; known: {', '.join(sorted(known))}")
+    return cls(**dict(values))
 
 
 DEFAULT_ETA = EtaParams()
@@ -193,16 +210,25 @@ def format_minutes(minutes: float) -> str:
 # --------------------------------------------------------------------------- one unit
 
 
+def helicopter_times(distance_km: float, p: EtaParams = DEFAULT_ETA) -> tuple[float, float, float, int]:
+    """``(transfer, overhead, travel, legs)`` of a helicopter flight of ``distance_km`` great-circle km.
+
+    One refuelling stop per :attr:`EtaParams.helicopter_range_km` after the first leg. The caller
+    checks :attr:`EtaParams.helicopter_max_km`. Shared with the transport model (domain/transport).
+    """
+    legs = max(1, math.ceil(distance_km / p.helicopter_range_km))
+    overhead = p.helicopter_overhead_min + (legs - 1) * p.helicopter_refuel_min
+    travel = distance_km * p.helicopter_routing_factor / p.helicopter_speed_kmh * 60.0
+    return p.helicopter_transfer_min, overhead, travel, legs
+
+
 def _mode_times(distance_km: float, air: str, p: EtaParams) -> dict[str, tuple[float, float, float, int]]:
     """Return ``{mode: (transfer, overhead, travel, legs)}`` for the modes available at this distance."""
     out: dict[str, tuple[float, float, float, int]] = {}
     if distance_km <= p.road_max_km:
         out['road'] = (0.0, 0.0, distance_km * p.road_detour_factor / p.road_speed_kmh * 60.0, 1)
     if air == 'helicopter' and distance_km <= p.helicopter_max_km:
-        legs = max(1, math.ceil(distance_km / p.helicopter_range_km))
-        overhead = p.helicopter_overhead_min + (legs - 1) * p.helicopter_refuel_min
-        travel = distance_km * p.helicopter_routing_factor / p.helicopter_speed_kmh * 60.0
-        out['helicopter'] = (p.helicopter_transfer_min, overhead, travel, legs)
+        out['helicopter'] = helicopter_times(distance_km, p)
     if air == 'fixed_wing' and distance_km <= p.fixed_wing_max_km:
         travel = distance_km * p.fixed_wing_routing_factor / p.fixed_wing_speed_kmh * 60.0
         transfer = p.fixed_wing_transfer_min + p.fixed_wing_final_road_min

@@ -1,0 +1,203 @@
+"""Landmasses of Europe: which connected piece of land a point lies on.
+
+Data: ``data/land-europe.json`` (Natural Earth 1:50m land, see ``data/SOURCE.md``), built by
+``scripts/build_land.py``. Each landmass is one connected polygon; roads run only within one
+landmass, and between landmasses only over the links of :mod:`.links`.
+
+A point on land, or at sea within :data:`SNAP_KM` of a coast, belongs to the nearest landmass: the
+1:50m coastline is a few kilometres off in places, and a harbour or a bridgehead must not read as
+open sea. Further out it is at sea (``None``).
+
+The data is loaded once, lazily, and indexed with a shapely STRtree over prepared polygons. Large
+polygons are cut into :data:`TILE_DEG` tiles first, so that a lookup tests a few small pieces
+instead of the 10,000-vertex outline of Eurasia (about 5 times faster near coasts and at sea).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely import STRtree
+from shapely.geometry import Polygon, box
+from shapely.ops import nearest_points
+
+from atlas_coord.domain.geo import EARTH_MEAN_RADIUS_M, GeoPoint
+from atlas_coord.domain.transport.route import haversine_km, haversine_km_many
+
+__all__ = ['SNAP_KM', 'WATER_GAP_KM', 'Land', 'LandMask', 'land', 'land_mask', 'landmass_of', 'landmass_name']
+
+DATA = Path(__file__).resolve().parent / 'data' / 'land-europe.json'
+MASK = DATA.with_name('land-europe-mask.npz')
+#: A point at sea this close to a coast snaps to that landmass [M]: about three times the 1:50m
+#: coastline's generalisation (a few km), and wide enough for a harbour entrance or a bridgehead.
+SNAP_KM = 15.0
+#: The longest stretch of water a road segment may cross [M]: fjords and estuaries bridged or
+#: tunnelled (most Norwegian fjord crossings, the Humber, the Tagus), plus the 1:50m coastline's
+#: generalisation; far below any open-sea strait left to ferries (Helsinki–Tallinn 80 km).
+WATER_GAP_KM = 15.0
+#: Side of the tiles large polygons are cut into for the index, degrees.
+TILE_DEG = 1.0
+_TILE_ABOVE_VERTICES = 64
+_KM_PER_DEG = EARTH_MEAN_RADIUS_M * math.pi / 180.0 / 1000.0
+
+
+@dataclass(frozen=True)
+class Land:
+    """The landmass polygons (index = landmass id), their names and an STRtree over their tiles.
+
+    ``geoms[k]`` is a prepared tile of landmass ``owner[k]``.
+    """
+
+    names: tuple[str, ...]
+    polygons: tuple[Polygon, ...]
+    #: (lon_min, lat_min, lon_max, lat_max) of the data
+    region: tuple[float, float, float, float]
+    tree: STRtree
+    geoms: np.ndarray
+    owner: np.ndarray
+
+    def landmass_of(self, point: GeoPoint, snap_km: float = SNAP_KM) -> int | None:
+        """The id of the landmass under ``point``, or of the nearest one within ``snap_km``; else None."""
+        lon, lat = point.lon, point.lat
+        hits = self.tree.query(shapely.points(lon, lat))
+        for i in hits:
+            if shapely.contains_xy(self.geoms[i], lon, lat):
+                return int(self.owner[i])
+        return self.nearest_within(point, snap_km)[0]
+
+    def nearest_within(self, point: GeoPoint, snap_km: float) -> tuple[int | None, float]:
+        """``(id, km)`` of the nearest landmass within ``snap_km`` of ``point`` (``(None, inf)`` if none).
+
+        The nearest point is found in degree space, then measured on the sphere: exact enough at the
+        scale of the snap radius (the coast itself is generalised to a few km).
+        """
+        lon, lat = point.lon, point.lat
+        dlat = snap_km / _KM_PER_DEG
+        dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+        here = shapely.points(lon, lat)
+        best, best_km = None, math.inf
+        for i in self.tree.query(box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)):
+            near = nearest_points(self.geoms[i], here)[0]
+            km = haversine_km(lat, lon, near.y, near.x)
+            if km < best_km:
+                best, best_km = int(self.owner[i]), km
+        if best_km > snap_km:
+            return None, math.inf
+        return best, best_km
+
+
+@functools.cache
+def land() -> Land:
+    """The landmasses, loaded and indexed on first use."""
+    doc = json.loads(DATA.read_text(encoding='utf-8'))
+    polygons = tuple(Polygon(lm['polygon'][0], lm['polygon'][1:]) for lm in doc['landmasses'])
+    tiles: list = []
+    owner: list[int] = []
+    for i, poly in enumerate(polygons):
+        pieces = _tiles(poly) if shapely.get_num_coordinates(poly) > _TILE_ABOVE_VERTICES else [poly]
+        tiles.extend(pieces)
+        owner.extend([i] * len(pieces))
+    geoms = np.array(tiles, dtype=object)
+    shapely.prepare(geoms)
+    return Land(
+        names=tuple(lm['name'] for lm in doc['landmasses']),
+        polygons=polygons,
+        region=tuple(float(doc['region'][k]) for k in ('lon_min', 'lat_min', 'lon_max', 'lat_max')),
+        tree=STRtree(geoms),
+        geoms=geoms,
+        owner=np.array(owner, dtype=np.int32),
+    )
+
+
+def _tiles(poly: Polygon) -> list:
+    """The non-empty pieces of ``poly`` cut along a :data:`TILE_DEG` grid."""
+    x0, y0, x1, y1 = poly.bounds
+    xs = np.arange(math.floor(x0 / TILE_DEG) * TILE_DEG, x1, TILE_DEG)
+    ys = np.arange(math.floor(y0 / TILE_DEG) * TILE_DEG, y1, TILE_DEG)
+    pieces = [shapely.clip_by_rect(poly, x, y, x + TILE_DEG, y + TILE_DEG) for x in xs for y in ys]
+    return [p for p in pieces if not p.is_empty and p.area > 0]
+
+
+def landmass_of(point: GeoPoint, snap_km: float = SNAP_KM) -> int | None:
+    """Module-level shortcut for :meth:`Land.landmass_of` on the vendored data."""
+    return land().landmass_of(point, snap_km)
+
+
+def landmass_name(landmass: int | None) -> str:
+    """'Great Britain', 'Zealand', 'island 57', or 'sea' for None."""
+    return 'sea' if landmass is None else land().names[landmass]
+
+
+class LandMask:
+    """A land/sea raster of the region (cell centre on land), for cheap checks along segments."""
+
+    def __init__(self, mask: np.ndarray, deg: float, lon0: float, lat0: float) -> None:
+        self.mask, self.deg, self.lon0, self.lat0 = mask, deg, lon0, lat0
+
+    def max_water_km(self, lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+        """Longest run of water (km) along each straight segment in (lat, lon), sampled every half cell.
+
+        Vectorised over segments. Points outside the raster count as water. The segment is the straight
+        line in degrees, not the great circle: at road-leg lengths the two are a few km apart at most.
+        """
+        lat1, lon1, lat2, lon2 = (np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
+        span = np.maximum(np.abs(lat2 - lat1), np.abs(lon2 - lon1))
+        n = int(max(2, math.ceil(float(span.max(initial=0.0)) / (self.deg / 2)) + 1))
+        t = np.linspace(0.0, 1.0, n)
+        lats = lat1[:, None] + (lat2 - lat1)[:, None] * t
+        lons = lon1[:, None] + (lon2 - lon1)[:, None] * t
+        rows = np.floor((lats - self.lat0) / self.deg).astype(np.int64)
+        cols = np.floor((lons - self.lon0) / self.deg).astype(np.int64)
+        inside = (rows >= 0) & (rows < self.mask.shape[0]) & (cols >= 0) & (cols < self.mask.shape[1])
+        water = ~inside
+        water[inside] = ~self.mask[rows[inside], cols[inside]]
+        # longest run of consecutive water samples per row: index minus the last land index so far
+        k = np.arange(n)
+        last_land = np.maximum.accumulate(np.where(water, -1, k), axis=1)
+        longest = (k - last_land).max(axis=1)
+        step_km = haversine_km_many(lat1, lon1, lat2, lon2) / (n - 1)
+        return longest * step_km
+
+    def segment_on_land(self, lat1: float, lon1: float, lat2: float, lon2: float, gap_km: float = WATER_GAP_KM) -> bool:
+        """:meth:`on_land` for one segment, with fewer numpy calls (the per-query hot path)."""
+        n = max(2, math.ceil(max(abs(lat2 - lat1), abs(lon2 - lon1)) / (self.deg / 2)) + 1)
+        t = np.linspace(0.0, 1.0, n)
+        rows = ((lat1 - self.lat0 + (lat2 - lat1) * t) / self.deg).astype(np.int64)
+        cols = ((lon1 - self.lon0 + (lon2 - lon1) * t) / self.deg).astype(np.int64)
+        rows_ok = (rows >= 0) & (rows < self.mask.shape[0]) & (cols >= 0) & (cols < self.mask.shape[1])
+        land_at = np.flatnonzero(rows_ok)
+        land_at = land_at[self.mask[rows[land_at], cols[land_at]]]
+        if land_at.size == 0:
+            longest = n
+        else:
+            longest = max(int(land_at[0]), n - 1 - int(land_at[-1]), int(np.diff(land_at).max(initial=1)) - 1)
+        step_km = float(haversine_km_many(lat1, lon1, lat2, lon2)) / (n - 1)
+        return longest * step_km <= gap_km
+
+    def on_land(self, lat1, lon1, lat2, lon2, gap_km: float = WATER_GAP_KM) -> np.ndarray:
+        """Whether each segment crosses no more than ``gap_km`` of water at a stretch."""
+        return self.max_water_km(lat1, lon1, lat2, lon2) <= gap_km
+
+
+@functools.cache
+def land_mask() -> LandMask:
+    """The vendored raster, unpacked on first use."""
+    with np.load(MASK) as z:
+        shape = tuple(int(x) for x in z['shape'])
+        bits = np.unpackbits(z['bits'])[: shape[0] * shape[1]].astype(bool).reshape(shape)
+        return LandMask(bits, float(z['deg']), float(z['origin'][0]), float(z['origin'][1]))
+
+
+@functools.cache
+def waypoints() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(lats, lons, landmass ids)`` of the road graph's waypoints (one per 2-degree cell of land)."""
+    doc = json.loads(DATA.read_text(encoding='utf-8'))
+    rows = [(lat, lon, lm['id']) for lm in doc['landmasses'] for lon, lat in lm['waypoints']]
+    lats, lons, ids = zip(*rows, strict=True)
+    return np.array(lats), np.array(lons), np.array(ids)

@@ -1,0 +1,53 @@
+"""Every figure of the transport model that is not data (links, ports, airports, aircraft).
+
+Sources in docs/transport.md; [V] = verified source, [M] = modelling assumption. Helicopter and
+fixed-wing overheads stay in :class:`atlas_coord.domain.eta.EtaParams` (``eta`` below), so the two
+models cannot disagree on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams, check_number_fields, params_from_mapping
+
+__all__ = ['DEFAULT_TRANSPORT', 'TransportParams']
+
+
+@dataclass(frozen=True)
+class TransportParams:
+    """Minutes, km and km/h. ``eta`` holds the helicopter and fixed-wing figures."""
+
+    #: Road km per great-circle km in Europe [M]: circuity of European road networks is reported
+    #: around 1.2-1.3 (docs/transport.md); 1.2 because a convoy takes motorways, not the shortest road.
+    road_detour_factor: float = 1.2
+    #: Average convoy speed under blue lights, motorway-dominated [M]: the issue's practitioner figure
+    #: "300 km in about 3 h" (road km), and domain.md §6 "up to about 110 with blue lights".
+    road_speed_kmh: float = 100.0
+    #: Fast patrol boat speed: 22 kn = 40.7 km/h [M, typical 20-25 kn of police/coast guard patrol boats].
+    boat_speed_kmh: float = 40.7
+    #: Sea routing factor on the great-circle distance [M].
+    boat_routing_factor: float = 1.1
+    #: Minutes to board, brief and cast off at the port [M].
+    boat_boarding_min: float = 20.0
+    eta: EtaParams = field(default=DEFAULT_ETA)
+
+    def __post_init__(self) -> None:
+        eta = self.eta
+        object.__setattr__(self, 'eta', 0.0)  # checked separately: it is not a number
+        check_number_fields(self, 'transport')
+        if not isinstance(eta, EtaParams):
+            raise ValueError(f"transport parameter 'eta' must be EtaParams, got {eta!r}")
+        object.__setattr__(self, 'eta', eta)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None, eta: EtaParams = DEFAULT_ETA) -> TransportParams:
+        """The defaults overridden by ``values`` (a config section); :raise ValueError: naming the key."""
+        values = dict(values or {})
+        values['eta'] = eta
+        return params_from_mapping(cls, values, 'transport')
+
+
+DEFAULT_TRANSPORT = TransportParams()

@@ -1,0 +1,190 @@
+"""The fastest way from a unit's station to a site, and a proven lower bound for pruning.
+
+:func:`best_route` compares, for the modes in :class:`TransportOptions`:
+
+* **road**: over land and the fixed links and ferries (:mod:`.road`);
+* **helicopter**: straight to the site with refuelling stops, the figures and arithmetic of
+  :func:`atlas_coord.domain.eta.helicopter_times` (up to ``EtaParams.helicopter_max_km``);
+* **air**: road to one of the :data:`AIRPORT_CHOICES` airports nearest the station, a wait until the
+  aircraft is ready (``Airlift.mobilisation_min`` counted from the unit's departure), the flight,
+  road from one of the airports nearest the site;
+* **boat**: to a site at sea, or on land no road or flight reaches: the best of the above to one of
+  the ports nearest the site, then a patrol boat (:mod:`.sea`).
+
+Times exclude the unit's own notice to move, which the ranking adds.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from atlas_coord.domain.eta import helicopter_times
+from atlas_coord.domain.geo import HAVERSINE_UPPER, GeoPoint
+from atlas_coord.domain.transport.air import AIRCRAFT, Airlift, airports, flight_leg, flight_minutes
+from atlas_coord.domain.transport.land import landmass_of
+from atlas_coord.domain.transport.links import LINKS
+from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
+from atlas_coord.domain.transport.road import road_network
+from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km
+from atlas_coord.domain.transport.sea import boat_leg, ports
+
+__all__ = ['AIRPORT_CHOICES', 'PORT_CHOICES', 'TransportOptions', 'best_route', 'lower_bound_minutes']
+
+#: Airports tried at each end of a flight, nearest first (the nearest may be on another island).
+AIRPORT_CHOICES = 3
+#: Ports tried for a boat to the site.
+PORT_CHOICES = 2
+
+
+@dataclass(frozen=True)
+class TransportOptions:
+    """What a unit can use: road always; its own helicopter; its state's (or a partner's) airlift."""
+
+    helicopter: bool = False
+    airlift: Airlift | None = None
+
+
+_Candidate = tuple[float, Callable[[], tuple[Leg, ...]]]
+
+
+def best_route(
+    origin: GeoPoint,
+    site: GeoPoint,
+    options: TransportOptions = TransportOptions(),
+    params: TransportParams = DEFAULT_TRANSPORT,
+    *,
+    origin_name: str = 'station',
+    site_name: str = 'site',
+) -> Route | None:
+    """The fastest :class:`Route` from ``origin`` to ``site``, or None if no mode reaches it."""
+    a, b = Place(origin_name, origin), Place(site_name, site)
+    best = _best_on_land(a, b, options, params)
+    heli = _helicopter(a, b, options, params)
+    if heli[0] < best[0]:
+        best = heli
+    if math.isinf(best[0]) or landmass_of(site) is None:
+        boat = _by_boat(a, b, options, params)
+        if boat[0] < best[0]:
+            best = boat
+    if math.isinf(best[0]):
+        return None
+    legs = best[1]()
+    # a road leg of 0 km (a port at a ferry terminal) says nothing: drop it, unless it is the route
+    return Route(tuple(leg for leg in legs if leg.minutes > 0 or len(legs) == 1))
+
+
+def _best_on_land(a: Place, b: Place, options: TransportOptions, params: TransportParams) -> _Candidate:
+    """Road, or air with road at both ends, whichever is faster."""
+    net = road_network(params)
+    minutes, via = net.minutes(a, b)
+    best: _Candidate = (minutes, lambda: net.route(a, b).legs)
+    if options.airlift is not None:
+        air = _by_air(a, b, options.airlift, params)
+        if air[0] < best[0]:
+            best = air
+    return best
+
+
+def _helicopter(a: Place, b: Place, options: TransportOptions, params: TransportParams) -> _Candidate:
+    km = great_circle_km(a.point, b.point)
+    if not options.helicopter or km > params.eta.helicopter_max_km:
+        return math.inf, tuple
+    transfer, overhead, travel, _legs = helicopter_times(km, params.eta)
+    minutes = transfer + overhead + travel
+    return minutes, lambda: (Leg('helicopter', a.name, b.name, km, minutes),)
+
+
+@functools.lru_cache(maxsize=8192)
+def _airport_access(point: GeoPoint, params: TransportParams) -> tuple[tuple[float, Place], ...]:
+    """``(road minutes, airport)`` for the airports nearest ``point`` (road times are symmetric).
+
+    Remembered per point: a station's departures serve every query, a site's arrivals every station.
+    """
+    net, air = road_network(params), airports()
+    here = Place('', point)
+    return tuple((net.minutes(here, air.places[i])[0], air.places[i]) for i in air.nearest(point, AIRPORT_CHOICES))
+
+
+def _by_air(a: Place, b: Place, airlift: Airlift, params: TransportParams) -> _Candidate:
+    net = road_network(params)
+    deps, arrs = _airport_access(a.point, params), _airport_access(b.point, params)
+    best, pick = math.inf, None
+    for to_dep, dep in deps:
+        ready = max(to_dep, airlift.mobilisation_min)
+        for from_arr, arr in arrs:
+            if dep is arr or math.isinf(to_dep + from_arr):
+                continue
+            total = ready + flight_minutes(great_circle_km(dep.point, arr.point), airlift, params) + from_arr
+            if total < best:
+                best, pick = total, (dep, arr, to_dep)
+    if pick is None:
+        return math.inf, tuple
+
+    def legs() -> tuple[Leg, ...]:
+        dep, arr, to_dep = pick
+        out = list(net.route(a, dep).legs)
+        if airlift.mobilisation_min > to_dep:
+            out.append(Leg('wait', dep.name, dep.name, 0.0, airlift.mobilisation_min - to_dep))
+        out.append(flight_leg(dep, arr, airlift, params))
+        return (*out, *net.route(arr, b).legs)
+
+    return best, legs
+
+
+def _by_boat(a: Place, b: Place, options: TransportOptions, params: TransportParams) -> _Candidate:
+    best: _Candidate = (math.inf, tuple)
+    catalogue = ports()
+    for i in catalogue.nearest(b.point, PORT_CHOICES):
+        port = catalogue.places[i]
+        minutes, legs = _best_on_land(a, port, options, params)
+        boat = boat_leg(port, b, params)
+        if minutes + boat.minutes < best[0]:
+            best = (minutes + boat.minutes, lambda legs=legs, boat=boat: (*legs(), boat))
+    return best
+
+
+# --------------------------------------------------------------------------- lower bound
+
+
+def surface_speed_kmh(params: TransportParams = DEFAULT_TRANSPORT) -> float:
+    """The fastest great-circle progress of any surface leg: road, a link's crossing, a boat."""
+    links = max(great_circle_km(GeoPoint(k.a.lat, k.a.lon), GeoPoint(k.b.lat, k.b.lon)) / k.minutes * 60.0
+                for k in LINKS)
+    road = params.road_speed_kmh / params.road_detour_factor
+    boat = params.boat_speed_kmh / params.boat_routing_factor
+    return max(links, road, boat)
+
+
+def lower_bound_minutes(
+    distance_km: float, options: TransportOptions = TransportOptions(), params: TransportParams = DEFAULT_TRANSPORT
+) -> float:
+    """A proven lower bound of :func:`best_route`'s ``total_minutes`` for any two points
+    ``distance_km`` apart (WGS84 geodesic or great circle), for a unit with ``options``.
+
+    Every leg's minutes are at least its great-circle km over the fastest speed of its kind and the
+    legs' great-circle km add up to at least the distance (triangle inequality), so any route takes
+    at least ``distance / v``, ``v`` the fastest speed among the modes it may use; a flight adds its
+    fixed overhead and cannot leave before the aircraft is ready, a helicopter its overheads.
+    The distance is first turned into a lower bound of the great-circle one (``/ HAVERSINE_UPPER``).
+    For the ranking's pruning over all units, pass the fastest options any unit has.
+    """
+    d = max(0.0, float(distance_km)) / HAVERSINE_UPPER
+    surface = surface_speed_kmh(params)
+    bound = d / surface * 60.0
+    if options.helicopter:
+        eta = params.eta
+        heli = eta.helicopter_transfer_min + eta.helicopter_overhead_min + d / eta.helicopter_speed_kmh * 60.0
+        bound = min(bound, heli)
+    if options.airlift is not None:
+        fastest = max(surface, options.airlift.cruise_kmh / params.eta.fixed_wing_routing_factor)
+        air = params.eta.fixed_wing_overhead_min + max(options.airlift.mobilisation_min, d / fastest * 60.0)
+        bound = min(bound, air)
+    return bound
+
+
+#: The aircraft type with the highest cruise speed: its airlift with no mobilisation gives the bound
+#: for a unit whose options are unknown.
+FASTEST_AIRCRAFT = max(AIRCRAFT, key=lambda k: AIRCRAFT[k].cruise_kmh)

@@ -1,0 +1,212 @@
+"""Convoy road time, and road routes between landmasses over the fixed links and ferries.
+
+A road leg never leaves its landmass: it runs great-circle distance x :attr:`road_detour_factor` at
+:attr:`road_speed_kmh` (:class:`.params.TransportParams`). Between landmasses the only ways are
+the :data:`.links.LINKS`, each a timed leg (boarding + crossing) with road legs to and from its
+terminals. A ferry between two terminals on one landmass (Helsinki–Tallinn) competes with the drive.
+
+A landmass is not convex: Eurasia wraps the Baltic, the Adriatic, the Gulf of Bothnia. So a road
+leg follows a graph (:class:`RoadNetwork`) whose edges never cross more than
+:data:`.land.WATER_GAP_KM` of water, checked on a land raster. The all-pairs times are computed
+once per parameter set (Floyd–Warshall over about 510 nodes, about 0.3 s); a query joins both ends to
+their nearest reachable nodes and takes the best combination, in numpy.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from atlas_coord.domain.geo import GeoPoint
+from atlas_coord.domain.transport.land import land_mask, landmass_of, waypoints
+from atlas_coord.domain.transport.links import LINKS, Link
+from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
+from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km, haversine_km_many
+
+__all__ = ['RoadNetwork', 'road_minutes', 'road_network', 'road_route']
+
+
+def road_minutes(great_circle: float, params: TransportParams = DEFAULT_TRANSPORT) -> float:
+    """Minutes of a convoy road leg of ``great_circle`` km on one landmass."""
+    return great_circle * params.road_detour_factor / params.road_speed_kmh * 60.0
+
+
+#: Longest road edge between two graph nodes, km: the waypoints are one per 2-degree cell, so
+#: neighbours (diagonals included) are within about 320 km.
+EDGE_KM = 350.0
+#: Graph nodes tried, nearest first, when joining a point to the graph; joined to the first
+#: :data:`ACCESS_KEEP` reachable over land.
+ACCESS_TRY = 12
+ACCESS_KEEP = 4
+
+
+class RoadNetwork:
+    """Road graph: link terminals and land waypoints, with all-pairs fastest times.
+
+    Nodes are the two terminals of every link (first, in link order) and the waypoints of
+    :func:`.land.waypoints`. A road edge joins two nodes on one landmass within :data:`EDGE_KM`
+    whose straight segment crosses no more than :data:`.land.WATER_GAP_KM` of water; a link joins
+    its two terminals. A point joins the graph through its nearest nodes reachable over land.
+    """
+
+    def __init__(self, params: TransportParams, links: tuple[Link, ...] = LINKS) -> None:
+        self.params, self.links, self.mask = params, links, land_mask()
+        terminals = [t for link in links for t in (link.a, link.b)]
+        w_lats, w_lons, w_ids = waypoints()
+        self.names = [t.name for t in terminals] + ['waypoint'] * len(w_lats)
+        self.lats = np.concatenate([[t.lat for t in terminals], w_lats])
+        self.lons = np.concatenate([[t.lon for t in terminals], w_lons])
+        self.node_landmass = np.concatenate([[_landmass(t.lat, t.lon) for t in terminals], w_ids]).astype(np.int64)
+        self.places = [Place(n, GeoPoint(float(la), float(lo))) for n, la, lo in zip(self.names, self.lats, self.lons,
+                                                                                      strict=True)]
+        self.edge = self._road_edges()
+        self.link_at = np.full(self.edge.shape, -1, dtype=np.int32)
+        for k, link in enumerate(links):
+            for x, y in ((2 * k, 2 * k + 1), (2 * k + 1, 2 * k)):
+                if link.minutes < self.edge[x, y]:
+                    self.edge[x, y] = link.minutes
+                    self.link_at[x, y] = k
+        self.time = _all_pairs(self.edge)
+        self._access = functools.lru_cache(maxsize=4096)(self._access_uncached)
+        self._landmass = functools.lru_cache(maxsize=16384)(lambda lat, lon: landmass_of(GeoPoint(lat, lon)))
+
+    def landmass(self, point: GeoPoint) -> int | None:
+        """:func:`.land.landmass_of`, remembered per point (stations, airports, ports and sites recur)."""
+        return self._landmass(point.lat, point.lon)
+
+    def _road_edges(self) -> np.ndarray:
+        n = len(self.lats)
+        edge = np.full((n, n), np.inf)
+        np.fill_diagonal(edge, 0.0)
+        for i in range(n):
+            km = haversine_km_many(self.lats[i], self.lons[i], self.lats[i + 1 :], self.lons[i + 1 :])
+            cand = np.flatnonzero((km <= EDGE_KM) & (self.node_landmass[i + 1 :] == self.node_landmass[i])) + i + 1
+            if not cand.size:
+                continue
+            ok = self.mask.on_land(np.full(cand.size, self.lats[i]), np.full(cand.size, self.lons[i]),
+                                   self.lats[cand], self.lons[cand])
+            good = cand[ok]
+            edge[i, good] = edge[good, i] = road_minutes(km[good - i - 1], self.params)
+        return edge
+
+    def _access_uncached(self, lat: float, lon: float, landmass: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(nodes, minutes)``: the nearest nodes of ``landmass`` reachable over land from the point."""
+        same = np.flatnonzero(self.node_landmass == landmass)
+        if not same.size:
+            return same, np.zeros(0)
+        km = haversine_km_many(lat, lon, self.lats[same], self.lons[same])
+        order = np.argsort(km)[:ACCESS_TRY]
+        cand = same[order]
+        ok = self.mask.on_land(np.full(cand.size, lat), np.full(cand.size, lon), self.lats[cand], self.lons[cand])
+        keep = np.flatnonzero(ok)[:ACCESS_KEEP]
+        return cand[keep], road_minutes(km[order][keep], self.params)
+
+    def route(self, a: Place, b: Place) -> Route | None:
+        """The fastest road route from ``a`` to ``b``, or None if no road and link joins them."""
+        best, via = self.minutes(a, b)
+        if math.isinf(best):
+            return None
+        if via is None:
+            return Route((self._road_leg(a, b, great_circle_km(a.point, b.point)),))
+        return Route(self._legs(a, b, *via))
+
+    def minutes(self, a: Place, b: Place) -> tuple[float, tuple[int, int] | None]:
+        """``(minutes, via)`` of the fastest road route (``inf`` if none); ``via`` is the pair of graph
+        nodes the route enters and leaves the graph by, None for a direct road leg. Cheap: no legs."""
+        la, lb = self.landmass(a.point), self.landmass(b.point)
+        if la is None or lb is None:
+            return math.inf, None
+        best, via = math.inf, None
+        if la == lb and self.mask.segment_on_land(a.point.lat, a.point.lon, b.point.lat, b.point.lon):
+            best = road_minutes(great_circle_km(a.point, b.point), self.params)
+        ta, ra = self._access(a.point.lat, a.point.lon, la)
+        tb, rb = self._access(b.point.lat, b.point.lon, lb)
+        if ta.size and tb.size:
+            total = ra[:, None] + self.time[np.ix_(ta, tb)] + rb[None, :]
+            k = int(np.argmin(total))
+            if total.flat[k] < best:
+                best, via = float(total.flat[k]), (int(ta[k // tb.size]), int(tb[k % tb.size]))
+        return best, via
+
+    def segments(self, a: Place, b: Place) -> list[tuple[Place, Place, Link | None]]:
+        """The straight pieces of the fastest road route: ``(from, to, link)``, ``link`` None for road.
+
+        For checks and maps; :meth:`route` merges the road pieces into legs.
+        """
+        best, via = self.minutes(a, b)
+        if math.isinf(best):
+            return []
+        if via is None:
+            return [(a, b, None)]
+        nodes = self.path(*via)
+        out: list[tuple[Place, Place, Link | None]] = [(a, self.places[nodes[0]], None)]
+        for x, y in zip(nodes, nodes[1:], strict=False):
+            k = int(self.link_at[x, y])
+            out.append((self.places[x], self.places[y], self.links[k] if k >= 0 else None))
+        out.append((self.places[nodes[-1]], b, None))
+        return out
+
+    def _place(self, i: int) -> Place:
+        return self.places[i]
+
+    def _road_leg(self, a: Place, b: Place, great_circle: float) -> Leg:
+        p = self.params
+        return Leg('road', a.name, b.name, great_circle * p.road_detour_factor, road_minutes(great_circle, p))
+
+    def path(self, i: int, j: int) -> list[int]:
+        """Graph nodes from ``i`` to ``j`` on a fastest path (greedy over the all-pairs times)."""
+        nodes = [i]
+        while nodes[-1] != j:
+            x = nodes[-1]
+            step = self.edge[x] + self.time[:, j]
+            step[x] = np.inf
+            nodes.append(int(np.argmin(step)))
+        return nodes
+
+    def _legs(self, a: Place, b: Place, i: int, j: int) -> tuple[Leg, ...]:
+        """Legs a → node i → ... → node j → b: road stretches merged, one leg per link."""
+        legs: list[Leg] = []
+        start, km = a, great_circle_km(a.point, self._place(i).point)
+        nodes = self.path(i, j)
+        for x, y in zip(nodes, nodes[1:], strict=False):
+            k = int(self.link_at[x, y])
+            if k < 0:
+                km += great_circle_km(self._place(x).point, self._place(y).point)
+                continue
+            if km > 0:
+                legs.append(self._road_leg(start, self._place(x), km))
+            link = self.links[k]
+            crossing_km = great_circle_km(self._place(x).point, self._place(y).point)
+            legs.append(Leg(link.kind, self.names[x], self.names[y], crossing_km, link.minutes))
+            start, km = self._place(y), 0.0
+        km += great_circle_km(self._place(j).point, b.point)
+        legs.append(self._road_leg(start, b, km))
+        return tuple(legs)
+
+
+def _all_pairs(edge: np.ndarray) -> np.ndarray:
+    """Floyd–Warshall on a dense matrix of edge minutes (inf where no edge)."""
+    time = edge.copy()
+    for k in range(len(time)):
+        np.minimum(time, time[:, k : k + 1] + time[k : k + 1, :], out=time)
+    return time
+
+
+def _landmass(lat: float, lon: float) -> int:
+    found = landmass_of(GeoPoint(lat, lon))
+    if found is None:
+        raise ValueError(f'link terminal at {lat}, {lon} is not on any landmass')
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def road_network(params: TransportParams = DEFAULT_TRANSPORT) -> RoadNetwork:
+    """The network for ``params``, built on first use."""
+    return RoadNetwork(params)
+
+
+def road_route(a: Place, b: Place, params: TransportParams = DEFAULT_TRANSPORT) -> Route | None:
+    """Shortcut for ``road_network(params).route(a, b)``."""
+    return road_network(params).route(a, b)
