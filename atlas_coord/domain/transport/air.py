@@ -20,8 +20,7 @@ import functools
 import math
 from dataclasses import dataclass
 
-import airportsdata
-
+from atlas_coord.domain.airports import airports_by
 from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.transport.land import land
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
@@ -82,7 +81,7 @@ def airports() -> PlaceIndex:
     region = land().region
     rows = sorted(
         (a['icao'], a['lat'], a['lon'])
-        for a in airportsdata.load('ICAO').values()
+        for a in airports_by('ICAO').values()
         if a['iata']
         and a['icao'].startswith(_REGIONS)
         and not any(word in a['name'].lower() for word in _NOT_RUNWAYS)
