@@ -1,13 +1,19 @@
-"""The score: its weights, the capability cover and the parts every candidate's score adds up.
+"""The ordering key: effective minutes, the time to the site less capped credits in minutes.
 
-``score = capability + eta + readiness + tier`` (see the package docstring for the formula and
-the dominance property). The array functions score many units at once; :func:`capability_fit`
-explains one unit with the same arithmetic.
+``score = ETA minutes - credit`` (lower is better; see the package docstring for the ordering and
+the dominance property). The credit adds a capability, a tier and a readiness part, each capped by
+its own weight, and the sum is capped by :attr:`ScoreWeights.max_credit_min`: labels never outweigh
+more than that many minutes of travel. The array functions score many units at once;
+:func:`capability_fit` explains one unit with the same arithmetic.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -18,35 +24,60 @@ from .types import CapabilityFit, MatchQuery, UnitSnapshot
 
 @dataclass(frozen=True)
 class ScoreWeights:
-    """Weights of the score (points). See the package docstring for the formula."""
+    """The credits of the ordering key, in minutes of ETA. Override from ``[ranking]`` (:meth:`from_mapping`).
 
-    #: Points for covering every requirement fully at full level [M].
-    capability: float = 50.0
-    #: Points at ETA 0; half of them at ``eta_half_min``. With the default notice to move of
-    #: 2-4 h for international help [domain.md §6], capability and speed weigh about the same [M].
-    eta: float = 40.0
-    eta_half_min: float = 120.0
+    Every credit is a modelling assumption [M]: the ranking puts the time to the site first
+    (issue #13) and lets labels move a unit by at most :attr:`max_credit_min` minutes.
+    """
+
+    #: Cap of the whole credit (capability + tier + readiness), minutes [M, issue #13: "say 30"].
+    max_credit_min: float = 30.0
+    #: Credit for covering every requirement fully at full level (x cover, 0..1) [M].
+    capability_min: float = 15.0
     #: Level factor of a holding that meets the minimum: full / limited; below a 'full' minimum.
     level_full: float = 1.0
     level_limited: float = 0.75
     level_below_min: float = 0.25
     #: Weight of a critical requirement in the cover (a normal one weighs 1).
     critical_weight: float = 2.0
-    #: Readiness part (<= 0). READY and COMMITTED-to-this-request score 0.
-    limited_penalty: float = -5.0
-    training_penalty: float = -10.0
-    #: Tier bonus when the request asks for action.
-    tier_t1: float = 5.0
-    tier_t2: float = 3.0
-    tier_t3: float = 1.0
+    #: Readiness credit: READY (and COMMITTED to this request), LIMITED, TRAINING (whose break-off
+    #: time is already in the ETA) [M].
+    ready_min: float = 7.0
+    limited_min: float = 0.0
+    training_min: float = 0.0
+    #: Tier credit when the request asks for action; none for equipment or expertise only [M].
+    tier_t1_min: float = 8.0
+    tier_t2_min: float = 5.0
+    tier_t3_min: float = 2.0
 
     def __post_init__(self) -> None:
-        if not (self.level_full >= self.level_limited >= self.level_below_min >= 0):
-            raise ValueError('level factors must satisfy level_full >= level_limited >= level_below_min >= 0')
-        if not (0 >= self.limited_penalty >= self.training_penalty):
-            raise ValueError('penalties must satisfy 0 >= limited_penalty >= training_penalty')
-        if self.capability < 0 or self.eta < 0 or self.eta_half_min <= 0 or self.critical_weight <= 0:
-            raise ValueError('capability and eta weights must be >= 0, eta_half_min and critical_weight > 0')
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"ranking weight '{f.name}' must be a finite number >= 0, got {value!r}")
+            object.__setattr__(self, f.name, float(value))
+        if not (self.level_full >= self.level_limited >= self.level_below_min):
+            raise ValueError('ranking weights must satisfy level_full >= level_limited >= level_below_min')
+        if not (self.ready_min >= self.limited_min >= self.training_min):
+            raise ValueError('ranking weights must satisfy ready_min >= limited_min >= training_min')
+        if not (self.tier_t1_min >= self.tier_t2_min >= self.tier_t3_min):
+            raise ValueError('ranking weights must satisfy tier_t1_min >= tier_t2_min >= tier_t3_min')
+        if self.critical_weight <= 0 or self.level_full > 1:
+            raise ValueError("ranking weights must satisfy critical_weight > 0 and level_full <= 1")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> ScoreWeights:
+        """Return the defaults overridden by ``values`` (the ``[ranking]`` config section).
+
+        :raise ValueError: naming the key, for an unknown key or an invalid value.
+        """
+        if not values:
+            return cls()
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key in values:
+            if key not in known:
+                raise ValueError(f"Unknown ranking weight '{key}'; known: {', '.join(sorted(known))}")
+        return cls(**dict(values))
 
     def limited_factor(self, min_level: str) -> float:
         """Level factor of a 'limited' holding for a requirement of ``min_level``."""
@@ -103,21 +134,36 @@ def capability_fit(query: MatchQuery, unit: UnitSnapshot, w: ScoreWeights) -> li
     return fits
 
 
-def static_parts(
-    query: MatchQuery, index: UnitIndex, w: ScoreWeights, pos: np.ndarray, cover: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The parts of the score that do not depend on distance: capability, readiness and tier."""
-    cap = w.capability * cover
-    ready_lut = np.array([0.0, w.limited_penalty, w.training_penalty, 0.0, 0.0])
+@dataclass(frozen=True)
+class Credits:
+    """Credit minutes per candidate: the three parts, the trim that keeps their sum under the cap, the total."""
+
+    capability: np.ndarray
+    readiness: np.ndarray
+    tier: np.ndarray
+    trim: np.ndarray
+    total: np.ndarray
+
+    def part(self, j: int) -> dict[str, float]:
+        """The credit parts of candidate ``j`` as negative minutes (they lower the score)."""
+        return {'capability': -float(self.capability[j]), 'readiness': -float(self.readiness[j]),
+                'tier': -float(self.tier[j]), 'credit_cap': float(self.trim[j])}
+
+
+def credits(query: MatchQuery, index: UnitIndex, w: ScoreWeights, pos: np.ndarray, cover: np.ndarray) -> Credits:
+    """The credit minutes of the units at ``pos``: what does not depend on distance.
+
+    Each part is monotone (more cover, a higher tier, a better readiness never lower it) and so is
+    the cap, ``min(sum, max_credit_min)``: the dominance property holds.
+    """
+    cap = w.capability_min * cover
+    # index readiness codes: READY, LIMITED, TRAINING, COMMITTED (to this request: ranks as READY)
+    ready_lut = np.array([w.ready_min, w.limited_min, w.training_min, w.ready_min, 0.0])
     ready = ready_lut[index.readiness[pos]]
     if query.wants_action:
-        tier_lut = np.array([0.0, w.tier_t1, w.tier_t2, w.tier_t3])
-        tier = tier_lut[index.tier[pos]]
+        tier = np.array([0.0, w.tier_t1_min, w.tier_t2_min, w.tier_t3_min])[index.tier[pos]]
     else:
         tier = np.zeros(pos.size)
-    return cap, ready, tier
-
-
-def eta_part(w: ScoreWeights, eta_min: np.ndarray) -> np.ndarray:
-    """The ETA part: ``eta`` weight x H / (H + ETA minutes)."""
-    return (w.eta * w.eta_half_min) / (w.eta_half_min + eta_min)
+    raw = (cap + ready) + tier
+    total = np.minimum(raw, w.max_credit_min)
+    return Credits(cap, ready, tier, raw - total, total)
