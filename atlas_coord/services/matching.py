@@ -22,9 +22,9 @@ from atlas_coord.domain.fulfilment import deployment_holds_unit
 from atlas_coord.domain.geo import GeoPoint, geodesic_m
 from atlas_coord.domain.ranking import (
     DEFAULT_LIMIT,
+    DEFAULT_WEIGHTS,
     CapabilityHolding,
     MatchQuery,
-    DEFAULT_WEIGHTS,
     RankingResult,
     Requirement,
     ScoreWeights,

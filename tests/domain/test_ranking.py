@@ -214,7 +214,7 @@ def test_each_exclusion_has_its_reason_and_every_unit_lands_once():
     assert [c.on_time for c in result.candidates] == [True, True, False]
     late = result.candidates[-1]
     assert late.late_by_min > 0
-    assert any(s.startswith(f'Late by ') and 'needed by 13:00 UTC' in s for s in late.explanation)
+    assert any(s.startswith('Late by ') and 'needed by 13:00 UTC' in s for s in late.explanation)
     assert result.candidates_total == 3
     assert result.excluded_counts == {r: 1 for r in REASONS}
     assert sorted([c.unit_id for c in result.candidates] + list(reasons)) == [u.id for u in units]
