@@ -6,8 +6,7 @@ so their cost does not grow with the directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..choices import AirTransport, CapabilityLevel, Tier
 from ..eta import EtaBreakdown, format_minutes
@@ -35,9 +34,11 @@ _TIER_NOTES = {
     Tier.T3: ('Tier T3 tactical response team', 15, 'no deliberate hostage rescue'),
 }
 
+#: Plain strings: comparing with them is faster than with the enum members (hot path).
+_FULL, _LIMITED = CapabilityLevel.FULL.value, CapabilityLevel.LIMITED.value
 
-@dataclass(frozen=True)
-class Row:
+
+class Row(NamedTuple):
     """One ordered candidate as the pipeline knows it before it is explained."""
 
     i: int
@@ -51,15 +52,13 @@ class Row:
 
 
 def ranked_unit(
-    ctx: QueryContext, row: Row, rank: int, distance_m: float, cover: float, below: Row | None
+    ctx: QueryContext, row: Row, rank: int, exact: float, station: tuple[float, float], cover: float,
+    below: Row | None,
 ) -> RankedUnit:
-    """The candidate ``row`` with its ETA breakdown, fit and explanation; ``below`` ranks next."""
+    """The candidate ``row``, ``exact`` metres from its nearest base ``station``, with its ETA
+    breakdown, fit and explanation; ``below`` ranks next."""
     q, idx, i = ctx.q, ctx.idx, row.i
     u = idx.units[i]
-    if len(u.stations):
-        exact, station = idx.nearest_base(q.site, i)
-    else:
-        exact, station = distance_m, u.home
     eta = ctx.eta_of(i, exact)
     assert eta is not None
     fits = capability_fit(q, u, ctx.w)
@@ -103,19 +102,20 @@ def comparison(ctx: QueryContext, a: Row, b: Row) -> str:
 
 def _credit_reasons(ctx: QueryContext, a: Row, b: Row) -> str:
     """The credit parts in which ``a`` beats ``b``, with their minutes."""
-    ua, ub = ctx.idx.units[a.i], ctx.idx.units[b.i]
-    labels = {
-        'capability': 'better capability cover',
-        'tier': f'tier {ua.tier} over {ub.tier}',
-        'readiness': f'{ua.readiness.lower()} readiness over {ub.readiness.lower()}',
-    }
     bits = []
-    for part, label in labels.items():
+    for part in ('capability', 'tier', 'readiness'):
         diff = b.credit[part] - a.credit[part]  # parts are negative minutes
-        if diff >= 0.05:
-            bits.append(f'{label} (+{diff:.0f} min credit)' if diff >= 0.5 else f'{label} (+{diff:.1f} min credit)')
-    trimmed = a.credit['credit_cap'] - b.credit['credit_cap']
-    if trimmed >= 0.05:
+        if diff < 0.05:
+            continue
+        ua, ub = ctx.idx.units[a.i], ctx.idx.units[b.i]
+        if part == 'capability':
+            label = 'better capability cover'
+        elif part == 'tier':
+            label = f'tier {ua.tier} over {ub.tier}'
+        else:
+            label = f'{ua.readiness.lower()} readiness over {ub.readiness.lower()}'
+        bits.append(f'{label} (+{diff:.0f} min credit)' if diff >= 0.5 else f'{label} (+{diff:.1f} min credit)')
+    if a.credit['credit_cap'] - b.credit['credit_cap'] >= 0.05:
         bits.append(f'credit capped at {ctx.w.max_credit_min:g} min')
     return '; '.join(bits)
 
@@ -165,18 +165,20 @@ def cover_sentence(fits: list[CapabilityFit]) -> str:
     full = [f for f in fits if f.covered is True]
     if len(full) == total:
         text = 'Covers the required capability' if total == 1 else f'Covers all {total} required capabilities'
-        limited = [f.code for f in fits if f.held_level == CapabilityLevel.LIMITED]
+        limited = [f.code for f in fits if f.held_level == _LIMITED]
         return text + (f' ({", ".join(limited)} at limited level)' if limited else '')
     bits = []
     missing = [f.code for f in fits if f.covered is False]
     if missing:
         bits.append(f'missing {", ".join(missing)}')
-    bits.extend(_shortfall(f) for f in fits if f.covered == 'partial')
+    for f in fits:
+        if f.covered == 'partial':
+            bits.append(_shortfall(f))
     return f'Covers {len(full)} of {total} required capabilities ({"; ".join(bits)})'
 
 
 def _shortfall(f: CapabilityFit) -> str:
-    if f.min_level == CapabilityLevel.FULL and f.held_level == CapabilityLevel.LIMITED:
+    if f.min_level == _FULL and f.held_level == _LIMITED:
         return f'{f.code} only at limited level'
     held_q = 1 if f.held_quantity is None else f.held_quantity
     return f'{f.code} {held_q} of {f.required_quantity}'

@@ -146,6 +146,24 @@ class UnitIndex:
         d = geodesic_many_m(site.lat, site.lon, self.base_lat[base_ids], self.base_lon[base_ids])
         return np.minimum.reduceat(d, offs[:-1])
 
+    def nearest_bases(self, site: GeoPoint, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact metres to the nearest base of each unit in ``pos`` and that base's (lat, lon), the
+        first on ties: :meth:`nearest_base` for many units in one geodesic call."""
+        pos = np.asarray(pos, dtype=np.int64)
+        if not self.multi_base or pos.size == 0:
+            d = geodesic_many_m(site.lat, site.lon, self.base_lat[pos], self.base_lon[pos])
+            return d, self.base_lat[pos], self.base_lon[pos]
+        starts = self.base_start[pos]
+        counts = self.base_start[pos + 1] - starts
+        offs = np.zeros(pos.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=offs[1:])
+        base_ids = np.repeat(starts - offs[:-1], counts) + np.arange(offs[-1], dtype=np.int64)
+        d = geodesic_many_m(site.lat, site.lon, self.base_lat[base_ids], self.base_lon[base_ids])
+        mins = np.minimum.reduceat(d, offs[:-1])
+        first = np.flatnonzero(d == np.repeat(mins, counts))
+        k = base_ids[first[np.searchsorted(first, offs[:-1])]]
+        return mins, self.base_lat[k], self.base_lon[k]
+
     def nearest_base(self, site: GeoPoint, i: int) -> tuple[float, tuple[float, float]]:
         """Exact metres to the nearest base of unit ``i`` and that base (the first on ties)."""
         s, e = int(self.base_start[i]), int(self.base_start[i + 1])

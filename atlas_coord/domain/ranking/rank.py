@@ -71,7 +71,9 @@ def rank_units(
     ``result.excluded`` holds every excluded unit but builds each :class:`ExcludedUnit` only when
     read (see :class:`ExcludedUnits`); ``result.excluded_counts`` counts them by reason. Besides the
     reasons of the request workflow, ``out_of_range`` marks a unit no transport mode reaches (no
-    road beyond :attr:`EtaParams.road_max_km` and no aircraft that far).
+    road beyond :attr:`EtaParams.road_max_km` and no aircraft that far). Units that cannot make
+    ``query.needed_by`` stay candidates, after the punctual ones, with ``on_time=False`` and
+    ``late_by_min``; ``weights`` are the credits in minutes (see the package docstring).
 
     A COMMITTED unit is a candidate only when ``query.request_id`` is set and equals its
     ``committed_request_id``; it then ranks as READY. The output does not depend on the order of
@@ -232,14 +234,13 @@ def _shortlist(
     late = eta_sel > ctx.budget_min
     order = np.lexsort((ctx.idx.key_rank[cand[sel]], np.where(late, score, eta_sel),
                         np.where(late, eta_sel, score), late))[:wanted]
-    rows = [Row(int(cand[sel[j]]), float(eta_sel[j]), bool(late[j]), float(score[j]), cr.part(int(sel[j])))
-            for j in order]
-    candidates = []
-    for rank, (j, row) in enumerate(zip(order[:want], rows, strict=False), start=1):
-        s = int(sel[j])
-        below = rows[rank] if rank < len(rows) else None
-        candidates.append(ranked_unit(ctx, row, rank, float(d_sel[j]), float(cover[s]), below))
-    return candidates
+    rows = [Row(*r) for r in zip(cand[sel[order]].tolist(), eta_sel[order].tolist(), late[order].tolist(),
+                                 score[order].tolist(), cr.parts(sel[order]), strict=True)]
+    shown = order[:want]
+    dists, b_lat, b_lon = (a.tolist() for a in ctx.idx.nearest_bases(ctx.q.site, cand[sel[shown]]))
+    covers = cover[sel[shown]].tolist()
+    return [ranked_unit(ctx, rows[k], k + 1, dists[k], (b_lat[k], b_lon[k]), covers[k],
+                        rows[k + 1] if k + 1 < len(rows) else None) for k in range(shown.size)]
 
 
 def _exclusions(ctx: QueryContext, reason: np.ndarray) -> tuple[ExcludedUnits, dict[str, int]]:

@@ -21,6 +21,9 @@ from ..choices import CapabilityLevel
 from .index import UnitIndex
 from .types import CapabilityFit, MatchQuery, UnitSnapshot
 
+#: Plain strings: comparing with them is faster than with the enum members (hot path).
+_FULL, _LIMITED = CapabilityLevel.FULL.value, CapabilityLevel.LIMITED.value
+
 
 @dataclass(frozen=True)
 class ScoreWeights:
@@ -81,7 +84,7 @@ class ScoreWeights:
 
     def limited_factor(self, min_level: str) -> float:
         """Level factor of a 'limited' holding for a requirement of ``min_level``."""
-        return self.level_limited if min_level == CapabilityLevel.LIMITED else self.level_below_min
+        return self.level_limited if min_level == _LIMITED else self.level_below_min
 
 
 DEFAULT_WEIGHTS = ScoreWeights()
@@ -124,8 +127,8 @@ def capability_fit(query: MatchQuery, unit: UnitSnapshot, w: ScoreWeights) -> li
                                       None if h is None else h.level, None if h is None else h.quantity,
                                       False, 0.0))
             continue
-        full = h.level == CapabilityLevel.FULL
-        meets = full or r.min_level == CapabilityLevel.LIMITED
+        full = h.level == _FULL
+        meets = full or r.min_level == _LIMITED
         level_factor = w.level_full if full else w.limited_factor(r.min_level)
         credit = level_factor * min(1.0, h.counted / r.quantity)
         covered: bool | str = True if meets and h.counted >= r.quantity else 'partial'
@@ -144,10 +147,11 @@ class Credits:
     trim: np.ndarray
     total: np.ndarray
 
-    def part(self, j: int) -> dict[str, float]:
-        """The credit parts of candidate ``j`` as negative minutes (they lower the score)."""
-        return {'capability': -float(self.capability[j]), 'readiness': -float(self.readiness[j]),
-                'tier': -float(self.tier[j]), 'credit_cap': float(self.trim[j])}
+    def parts(self, js: np.ndarray) -> list[dict[str, float]]:
+        """The credit parts of candidates ``js`` as negative minutes (they lower the score)."""
+        cols = zip((-self.capability[js]).tolist(), (-self.readiness[js]).tolist(), (-self.tier[js]).tolist(),
+                   self.trim[js].tolist(), strict=True)
+        return [{'capability': c, 'readiness': r, 'tier': t, 'credit_cap': x} for c, r, t, x in cols]
 
 
 def credits(query: MatchQuery, index: UnitIndex, w: ScoreWeights, pos: np.ndarray, cover: np.ndarray) -> Credits:
