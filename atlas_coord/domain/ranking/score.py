@@ -74,13 +74,11 @@ class ScoreWeights:
 
         :raise ValueError: naming the key, for an unknown key or an invalid value.
         """
-        if not values:
-            return cls()
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in values:
-            if key not in known:
-                raise ValueError(f"Unknown ranking weight '{key}'; known: {', '.join(sorted(known))}")
-        return cls(**dict(values))
+        known = sorted(f.name for f in dataclasses.fields(cls))
+        unknown = [key for key in (values or {}) if key not in known]
+        if unknown:
+            raise ValueError(f"Unknown ranking weight '{unknown[0]}'; known: {', '.join(known)}")
+        return cls(**dict(values or {}))
 
     def limited_factor(self, min_level: str) -> float:
         """Level factor of a 'limited' holding for a requirement of ``min_level``."""
