@@ -118,20 +118,20 @@ def cover_arrays(query: MatchQuery, index: UnitIndex, w: ScoreWeights) -> tuple[
 def capability_fit(query: MatchQuery, unit: UnitSnapshot, w: ScoreWeights) -> list[CapabilityFit]:
     """Per-requirement fit of one unit (same arithmetic as :func:`cover_arrays`)."""
     fits = []
+    held = unit.capabilities
     for r in query.requirements:
-        h = unit.capabilities.get(r.code)
-        if h is None or h.counted <= 0:
-            fits.append(CapabilityFit(r.code, r.quantity, r.min_level, r.critical,
-                                      None if h is None else h.level, None if h is None else h.quantity,
-                                      False, 0.0))
+        code, qty, min_level = r.code, r.quantity, r.min_level
+        h = held.get(code)
+        counted = 0 if h is None else (1 if h.quantity is None else h.quantity)
+        if counted <= 0:
+            fits.append(CapabilityFit(code, qty, min_level, r.critical, None if h is None else h.level,
+                                      None if h is None else h.quantity, False, 0.0))
             continue
         full = h.level == _FULL
-        meets = full or r.min_level == _LIMITED
-        level_factor = w.level_full if full else w.limited_factor(r.min_level)
-        credit = level_factor * min(1.0, h.counted / r.quantity)
-        covered: bool | str = True if meets and h.counted >= r.quantity else 'partial'
-        fits.append(CapabilityFit(r.code, r.quantity, r.min_level, r.critical, h.level, h.quantity,
-                                  covered, credit))
+        level_factor = w.level_full if full else w.limited_factor(min_level)
+        credit = level_factor * (1.0 if counted >= qty else counted / qty)
+        covered: bool | str = True if (full or min_level == _LIMITED) and counted >= qty else 'partial'
+        fits.append(CapabilityFit(code, qty, min_level, r.critical, h.level, h.quantity, covered, credit))
     return fits
 
 
