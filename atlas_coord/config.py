@@ -140,6 +140,8 @@ class Settings(_Section):
     logging: LoggingSettings = LoggingSettings()
     # ETA model parameters; validated by domain.eta.EtaParams.from_mapping at start-up.
     eta: dict[str, float] = Field(default_factory=dict)
+    # Ranking credits in minutes; validated by domain.ranking.ScoreWeights.from_mapping at start-up.
+    ranking: dict[str, float] = Field(default_factory=dict)
     testing: bool = False
 
 
@@ -239,6 +241,7 @@ def load_settings(
         if key:
             settings = settings.model_copy(update={"server": settings.server.model_copy(update={"secret_key": key})})
     _validate_eta(settings)
+    _validate_ranking(settings)
     return settings
 
 
@@ -251,3 +254,12 @@ def _validate_eta(settings: Settings) -> None:
         EtaParams.from_mapping(settings.eta)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"eta: {exc}") from exc
+
+
+def _validate_ranking(settings: Settings) -> None:
+    from atlas_coord.domain.ranking import ScoreWeights
+
+    try:
+        ScoreWeights.from_mapping(settings.ranking)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"ranking: {exc}") from exc

@@ -45,6 +45,8 @@ def test_environment_variables_override_single_keys(tmp_path):
         ('[server]\nsecret_key = "x"\n[database]\nurl = "mysql://db"\n', "database.url"),
         ('[server]\nsecret_key = "x"\n[colour]\nsea = "blue"\n', "colour"),
         ('[server]\nsecret_key = "x"\n[eta]\nwarp_factor = 9\n', "warp_factor"),
+        ('[server]\nsecret_key = "x"\n[ranking]\nmax_credit_minutes = 30\n', "max_credit_minutes"),
+        ('[server]\nsecret_key = "x"\n[ranking]\ntier_t1_min = -5\n', "tier_t1_min"),
         ("[server]\n", "server.secret_key"),
     ],
 )

@@ -17,6 +17,10 @@ matter (and within :data:`NODE_BUDGET` search nodes), greedily with redundant-me
 
 What no available unit can provide (a missing capability, a short quantity, a single provider of a
 critical capability under ``redundancy``) is reported in ``uncovered`` and the team covers the rest.
+Units that cannot make the deadline are candidates too (ranked after the punctual ones): since the
+team minimises its latest arrival it uses them only when punctual units cannot cover a need, and
+says so in ``notes``. A need that only late units can meet is not ``uncovered``: it is listed in
+``late_needs`` with the earliest time it could be met.
 The proposal reuses the request's ranking (:class:`RankingResult`): the candidates it ranked,
 their ETAs and capability fits. It never ranks again. Imports: standard library and the ranking
 package only. The wire shape is :mod:`atlas_coord.serializers.team`'s business.
@@ -32,7 +36,7 @@ from .choices import CapabilityLevel
 from .eta import format_minutes
 from .ranking import MatchQuery, RankedUnit, RankingResult, Requirement
 
-__all__ = ['EXACT_MAX_UNITS', 'NODE_BUDGET', 'TeamMember', 'TeamProposal', 'Uncovered', 'propose_team']
+__all__ = ['EXACT_MAX_UNITS', 'NODE_BUDGET', 'LateNeed', 'TeamMember', 'TeamProposal', 'Uncovered', 'propose_team']
 
 #: Largest number of relevant units solved exactly; beyond, greedy.
 EXACT_MAX_UNITS = 25
@@ -72,6 +76,18 @@ class Uncovered:
 
 
 @dataclass(frozen=True)
+class LateNeed:
+    """A requirement the available units can meet only after the deadline, and when at the earliest."""
+
+    code: str
+    earliest_arrival: datetime | None
+    earliest_eta_min: float
+    late_by_min: float
+    units: list[str]
+    message: str
+
+
+@dataclass(frozen=True)
 class TeamProposal:
     """The proposed team. ``method`` is 'exact', 'greedy' or 'none' (no member)."""
 
@@ -84,6 +100,7 @@ class TeamProposal:
     considered: int
     complete: bool = True
     notes: list[str] = field(default_factory=list)
+    late_needs: list[LateNeed] = field(default_factory=list)
 
     @property
     def covers_everything(self) -> bool:
@@ -254,8 +271,16 @@ def propose_team(query: MatchQuery, ranking: RankingResult, *, redundancy: bool 
         return done.proposal([], uncovered, 'none', len(relevant))
     pool = list(range(_first_cover_cut(p)))
     members, method = _solve(p, pool, notes)
-    team = [_member(cands[relevant[u]], _gives(p, u, reqs)) for u in sorted(members, key=lambda u: (p.arrivals[u], p.ranks[u]))]
-    return done.proposal(team, uncovered, method, len(pool))
+    order = sorted(members, key=lambda u: (p.arrivals[u], p.ranks[u]))
+    chosen = [cands[relevant[u]] for u in order]
+    team = [_member(c, _gives(p, u, reqs)) for c, u in zip(chosen, order, strict=True)]
+    late_needs = _late_needs(query, p, [cands[i] for i in relevant], reqs)
+    late_used = [c for c in chosen if not c.on_time]
+    if late_used:
+        names = ', '.join(f'{c.name} ({c.state}, late by {format_minutes(c.late_by_min or 0)})' for c in late_used)
+        short = ', '.join(n.code for n in late_needs) or 'every need'
+        notes.append(f'Late units used: {names}; no set of punctual units covers {short}')
+    return done.proposal(team, uncovered, method, len(pool), late_needs)
 
 
 @dataclass(frozen=True)
@@ -266,10 +291,12 @@ class _Outcome:
     complete: bool
     notes: list[str]
 
-    def proposal(self, team: list[TeamMember], uncovered: list[Uncovered], method: str, considered: int) -> TeamProposal:
+    def proposal(self, team: list[TeamMember], uncovered: list[Uncovered], method: str, considered: int,
+                 late_needs: list[LateNeed] | None = None) -> TeamProposal:
         latest = max(team, key=lambda m: m.eta_min) if team else None
         return TeamProposal(team, None if latest is None else latest.arrival, None if latest is None else latest.eta_min,
-                            uncovered, self.redundancy, method, considered, self.complete, self.notes)
+                            uncovered, self.redundancy, method, considered, self.complete, self.notes,
+                            late_needs or [])
 
 
 def _earliest(cands: list[RankedUnit], done: _Outcome) -> TeamProposal:
@@ -323,6 +350,35 @@ def _short(r: Requirement, total: int) -> Uncovered:
     else:
         msg = f'Available units hold only {total} of the {r.quantity} {r.code} required ({level})'
     return Uncovered(r.code, r.quantity, total, r.quantity - total, 'quantity', msg)
+
+
+def _late_needs(query: MatchQuery, p: _Problem, units: list[RankedUnit], reqs: tuple[Requirement, ...]) -> list[LateNeed]:
+    """Each requirement whose (capped) target the units meet only after the deadline, and when at the earliest.
+
+    ``units`` are the relevant candidates in ``p``'s order (arrival, rank): walking them, the first
+    at which a requirement's quantity and providers are met is when it could be met at the earliest.
+    """
+    if query.needed_by is None:
+        return []
+    out = []
+    for r, req in enumerate(reqs):
+        if p.targets[r] <= 0:
+            continue
+        total, providers, names = 0, 0, []
+        for k, c in enumerate(units):
+            if p.contrib[k][r] <= 0:
+                continue
+            total, providers = total + p.contrib[k][r], providers + 1
+            names.append(c.name)
+            if total >= p.targets[r] and providers >= p.needs[r]:
+                if not c.on_time:
+                    late = c.late_by_min or 0.0
+                    when = f'{c.eta.arrival:%Y-%m-%d %H:%M} UTC' if c.eta.arrival else f'in {format_minutes(c.eta.total_min)}'
+                    out.append(LateNeed(req.code, c.eta.arrival, c.eta.total_min, late, names,
+                                        f'{req.code} can be met at the earliest {when}, {format_minutes(late)} after '
+                                        f'the deadline ({", ".join(names)})'))
+                break
+    return out
 
 
 def _first_cover_cut(p: _Problem) -> int:

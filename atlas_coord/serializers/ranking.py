@@ -61,6 +61,10 @@ class CapabilityFitOut(Out):
 
 
 class RankedUnitOut(Out):
+    """A candidate. ``score`` is its effective minutes: the ETA less its capped credit for capability,
+    tier and readiness (lower is better; ``score_parts`` add up to it). Units that cannot make the
+    deadline come after those that can, ``on_time`` false and ``late_by_min`` set."""
+
     unit_id: int
     state: str
     name: str
@@ -75,6 +79,8 @@ class RankedUnitOut(Out):
     readiness: ReadinessEffect
     tier: str
     explanation: list[str]
+    on_time: bool
+    late_by_min: Round2 | None
 
 
 class RankingOut(Out):

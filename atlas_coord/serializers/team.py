@@ -11,6 +11,17 @@ from . import Out
 from .ranking import IsoTimeOrNone, Round2
 
 
+class LateNeedOut(Out):
+    """A need only late units can meet, and the earliest time they could meet it."""
+
+    code: str
+    earliest_arrival: IsoTimeOrNone
+    earliest_eta_min: Round2
+    late_by_min: Round2
+    units: list[str]
+    message: str
+
+
 class TeamMemberOut(Out):
     unit_id: int
     state: str
@@ -34,3 +45,4 @@ class TeamProposalOut(Out):
     considered: int
     complete: bool
     notes: list[str]
+    late_needs: list[LateNeedOut]

@@ -22,10 +22,12 @@ from atlas_coord.domain.fulfilment import deployment_holds_unit
 from atlas_coord.domain.geo import GeoPoint, geodesic_m
 from atlas_coord.domain.ranking import (
     DEFAULT_LIMIT,
+    DEFAULT_WEIGHTS,
     CapabilityHolding,
     MatchQuery,
     RankingResult,
     Requirement,
+    ScoreWeights,
     UnitSnapshot,
     rank_units,
 )
@@ -44,6 +46,13 @@ def eta_params_for(settings: Any) -> EtaParams:
     if settings is None or not settings.eta:
         return DEFAULT_ETA
     return EtaParams.from_mapping(settings.eta)
+
+
+def score_weights_for(settings: Any) -> ScoreWeights:
+    """The configured ranking credits (``[ranking]``), or the defaults when none is configured."""
+    if settings is None or not getattr(settings, "ranking", None):
+        return DEFAULT_WEIGHTS
+    return ScoreWeights.from_mapping(settings.ranking)
 
 
 def unit_snapshot(unit: Unit, committed_request_id: int | None = None) -> UnitSnapshot:
@@ -144,7 +153,7 @@ def _run(session: Session, settings: Any, query: MatchQuery, *, redundancy: bool
     """Rank every unit once; the team is proposed from the whole ranking, the result shows ``limit``."""
     params = eta_params_for(settings)
     snapshots = load_snapshots(session)
-    result = rank_units(query, snapshots, params=params, limit=None)
+    result = rank_units(query, snapshots, params=params, limit=None, weights=score_weights_for(settings))
     team = propose_team(query, result, redundancy=redundancy)
     return Match(query, params, result.top(limit), team, redundancy, request_id)
 

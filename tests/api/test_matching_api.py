@@ -26,8 +26,12 @@ def test_a_submitted_request_gets_ranked_candidates_every_exclusion_and_a_team(a
     body = api.get(f"/api/v1/requests/{request_id}/candidates", "demo-cc-be").get_json()
     candidates, excluded = body["candidates"], body["excluded"]
     assert candidates and [c["rank"] for c in candidates] == list(range(1, len(candidates) + 1))
-    scores = [c["score"] for c in candidates]
-    assert scores == sorted(scores, reverse=True)
+    # score = effective minutes, lower is better; punctual units first, each group in its order
+    on_time = [c["on_time"] for c in candidates]
+    assert on_time == sorted(on_time, reverse=True)
+    scores = [c["score"] for c in candidates if c["on_time"]]
+    assert scores == sorted(scores)
+    assert all((c["late_by_min"] is None) is c["on_time"] for c in candidates)
     first = candidates[0]
     assert first["state"] != "BE"
     assert first["explanation"] and first["score_parts"]
@@ -66,6 +70,29 @@ def test_what_if_matching_for_a_planner_is_deterministic(api):
     second = api.post("/api/v1/match", "demo-planner", json=WHAT_IF).get_json()
     assert [c["unit_id"] for c in first["candidates"]] == [c["unit_id"] for c in second["candidates"]]
     assert first["candidates"][0]["state"] in {"NL", "FR", "DE", "LU"}
+
+
+def test_a_deadline_nobody_meets_still_ranks_everyone_flagged_late(api):
+    """A hijacked aircraft at Brussels Airport, needed in 30 minutes: nobody makes it, yet the board
+    ranks every capable unit by lateness, the team is proposed from late units and says so, and
+    ENV_AIRCRAFT is not among the needs nobody can meet: it says when it can be met."""
+    from datetime import UTC, datetime, timedelta
+
+    needed_by = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    body = api.post("/api/v1/match", "demo-planner", json={**WHAT_IF, "needed_by": needed_by, "limit": 100}).get_json()
+    candidates = body["candidates"]
+    assert len(candidates) > 20
+    assert not any(c["on_time"] for c in candidates)
+    late = [c["late_by_min"] for c in candidates]
+    assert late == sorted(late) and late[0] > 0
+    assert any(line.startswith("Late by") for line in candidates[0]["explanation"])
+    assert "too_far_for_deadline" not in body["excluded_counts"]
+    team = body["team"]
+    assert team["members"]
+    assert "ENV_AIRCRAFT" not in {u["code"] for u in team["uncovered"]}
+    aircraft = next(n for n in team["late_needs"] if n["code"] == "ENV_AIRCRAFT")
+    assert aircraft["late_by_min"] > 0 and aircraft["earliest_arrival"] and aircraft["units"]
+    assert any(note.startswith("Late units used") for note in team["notes"])
 
 
 def test_a_unit_in_training_carries_its_break_off_time_and_an_unavailable_one_is_excluded(api, database):

@@ -207,11 +207,15 @@ def test_each_exclusion_has_its_reason_and_every_unit_lands_once():
         3: 'committed_elsewhere',
         5: 'requesting_state',
         6: 'no_required_capability',
-        7: 'too_far_for_deadline',
         8: 'out_of_range',
     }
-    assert [c.unit_id for c in result.candidates] == [1, 4]  # 4 is committed to this very request
-    assert result.candidates_total == 2
+    # Lisbon's unit 2,200 km away cannot make 13:00: it stays, last, flagged late
+    assert [c.unit_id for c in result.candidates] == [1, 4, 7]  # 4 is committed to this very request
+    assert [c.on_time for c in result.candidates] == [True, True, False]
+    late = result.candidates[-1]
+    assert late.late_by_min > 0
+    assert any(s.startswith('Late by ') and 'needed by 13:00 UTC' in s for s in late.explanation)
+    assert result.candidates_total == 3
     assert result.excluded_counts == {r: 1 for r in REASONS}
     assert sorted([c.unit_id for c in result.candidates] + list(reasons)) == [u.id for u in units]
 
@@ -219,10 +223,7 @@ def test_each_exclusion_has_its_reason_and_every_unit_lands_once():
     assert messages[3] == 'Committed to request #9'
     assert messages[5] == 'Belongs to the requesting state CZ'
     assert messages[6] == 'Holds none of the required capabilities (EOD)'
-    assert 'after the deadline 2027-03-10 13:00 UTC' in messages[7]
     assert messages[8].startswith('No transport reaches the site')
-    late = next(e for e in result.excluded if e.unit_id == 7)
-    assert late.details['late_min'] > 0
     assert any(s == 'Already committed to this request' for s in result.candidates[1].explanation)
 
 
@@ -256,7 +257,8 @@ def test_training_adds_its_break_off_time():
     assert second.eta.break_off_min == 60
     assert 'In training, can break off within 1 h' in second.explanation
     assert second.readiness.status == 'TRAINING'
-    assert second.score_parts['readiness'] < 0
+    assert second.score_parts['readiness'] == 0  # no readiness credit; its break-off is in the ETA
+    assert first.score_parts['readiness'] < 0
 
 
 def test_training_without_declared_break_off_uses_the_configured_default():
@@ -275,7 +277,8 @@ def test_limited_readiness_is_flagged_and_penalised():
     assert second.readiness.limited is True
     assert second.readiness.penalty < 0
     assert first.limited is False
-    assert second.score == pytest.approx(first.score + second.readiness.penalty)
+    # the score is effective minutes (lower is better): less credit, more minutes
+    assert second.score == pytest.approx(first.score - second.readiness.penalty)
 
 
 # --------------------------------------------------------------------------- score
@@ -287,11 +290,13 @@ def test_score_parts_sum_to_the_score_and_ranks_follow_the_key():
     reqs = (Requirement('NEG', 2, 'full', critical=True), Requirement('DIVE'), Requirement('EOD'))
     result = rank_units(query(45.76, 4.84, 'IT', reqs=reqs, kinds={'ACTION_ARMED'}), units)
     assert [c.rank for c in result.candidates] == list(range(1, len(result.candidates) + 1))
-    keys = [(-c.score, c.eta.total_min, c.state, c.name, c.unit_id) for c in result.candidates]
+    keys = [(c.score, c.eta.total_min, c.state, c.name, c.unit_id) for c in result.candidates]
     assert keys == sorted(keys)
     for c in result.candidates:
         assert sum(c.score_parts.values()) == pytest.approx(c.score, abs=1e-8)
-        assert set(c.score_parts) == {'capability', 'eta', 'readiness', 'tier'}
+        assert set(c.score_parts) == {'capability', 'eta', 'readiness', 'tier', 'credit_cap'}
+        assert c.score_parts['eta'] == pytest.approx(c.eta.total_min)
+        assert c.eta.total_min - 30 - 1e-6 <= c.score <= c.eta.total_min + 1e-6
 
 
 def test_equipment_only_requests_ignore_the_tier():
@@ -300,7 +305,7 @@ def test_equipment_only_requests_ignore_the_tier():
     (c,) = rank_units(query(kinds={'EQUIPMENT'}), [u]).candidates
     assert c.score_parts['tier'] == 0
     (c,) = rank_units(query(kinds={'ACTION_ARMED'}), [u]).candidates
-    assert c.score_parts['tier'] > 0
+    assert c.score_parts['tier'] < 0  # a credit: fewer effective minutes
 
 
 def test_faster_unit_wins_when_all_else_is_equal():
@@ -309,7 +314,7 @@ def test_faster_unit_wins_when_all_else_is_equal():
     far = unit(2, lat=52.0, lon=10.0)
     result = rank_units(query(), [far, near])
     assert [c.unit_id for c in result.candidates] == [1, 2]
-    assert result.candidates[0].score > result.candidates[1].score
+    assert result.candidates[0].score < result.candidates[1].score
 
 
 def test_a_helicopter_further_away_arrives_first_and_ranks_first():
@@ -386,7 +391,8 @@ def dominance_case(draw):
 def test_a_dominating_unit_never_ranks_below_the_unit_it_dominates(case):
     """If A is at least as close, as ready, of a tier as high and holds a superset of B's
     capabilities at levels and quantities at least B's (same transport, notice and state), A never
-    ranks below B. An exact tie of score and ETA is broken by the stable key, either way."""
+    ranks below B: it arrives no later, so it is late only if B is, and has no less credit. An
+    exact tie of score and ETA is broken by the stable key, either way."""
     q, a, b, fillers, limit = case
     result = rank_units(q, [a, b, *fillers], limit=limit)
     full = rank_units(q, [a, b, *fillers])
@@ -404,8 +410,9 @@ def test_a_dominating_unit_never_ranks_below_the_unit_it_dominates(case):
 
     if a.id in by_id and b.id in by_id:
         ca, cb = by_id[a.id], by_id[b.id]
-        assert ca.score >= cb.score - 1e-9
+        assert ca.score <= cb.score + 1e-9
         assert ca.eta.total_min <= cb.eta.total_min + 1e-6
+        assert ca.on_time or not cb.on_time
         if ca.rank > cb.rank:
             assert tied(ca, cb)
     shown = [c.unit_id for c in result.candidates]
@@ -466,12 +473,13 @@ def test_deadline_is_decided_on_the_exact_distance(side):
     eta = estimate_eta(geographiclib_m(*site, lat, lon), notice_min=180)
     needed = NOW + timedelta(minutes=eta.total_min) + timedelta(seconds=side)
     q = query(*site, 'RQ', needed_by=needed)
-    result = rank_units(q, [target, *others], limit=1)
-    excluded = {e.unit_id: e.reason for e in result.excluded}
-    if side < 0:
-        assert excluded[1] == 'too_far_for_deadline'
-    else:
-        assert 1 not in excluded
+    full = rank_units(q, [target, *others])
+    (c,) = [c for c in full.candidates if c.unit_id == 1]
+    assert c.on_time is (side > 0)
+    assert (c.late_by_min is None) is (side > 0)
+    assert [c.on_time for c in full.candidates] == sorted((c.on_time for c in full.candidates), reverse=True)
+    for limit in (1, c.rank - 1, c.rank, c.rank + 1):
+        assert rank_units(q, [target, *others], limit=limit).candidates == full.candidates[:limit]
 
 
 def test_limited_result_counts_and_lazy_exclusions():

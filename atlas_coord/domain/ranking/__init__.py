@@ -14,14 +14,18 @@ Pipeline of :func:`rank_units`
 1. **Masks** (numpy, all units): readiness, commitment, requesting state and capability holdings
    give each unit an exclusion reason or none. Reasons, highest precedence first:
    ``unavailable``, ``committed_elsewhere``, ``requesting_state``, ``no_required_capability``,
-   ``out_of_range`` (no transport mode reaches the site, see :mod:`.eta`), ``too_far_for_deadline``.
+   ``out_of_range`` (no transport mode reaches the site, see :mod:`.eta`). A unit that cannot make
+   ``needed_by`` is *not* excluded: it ranks after every punctual unit, flagged late.
 2. **Bounds** (numpy, remaining units): a haversine distance from the site to every base gives
    proven lower/upper bounds of the exact geodesic (:func:`.geo.exact_bounds_m`), hence bounds of
-   the ETA and of the score.
+   the ETA and of the ordering key.
 3. **Exact** (pyproj, few units): exact geodesics only where the bounds cannot decide: units near
-   the deadline or range limits, and the units that may belong to the top ``limit``. A unit outside
-   that set has an upper score bound below the lower bounds of ``limit`` others, so it cannot rank
-   in the top ``limit``: the shortlist is exactly what an all-exact ranking would give.
+   the deadline or range limits (so that every unit's lateness is decided exactly), and the units
+   that may belong to the top ``limit`` (+1, for the last one's comparison sentence). If at least
+   that many units are punctual, only punctual units may rank there; else every punctual unit does
+   and the rest come from the late ones, by lateness. Within a group, a unit whose lower key bound
+   exceeds the ``limit``-th smallest upper bound has ``limit`` others strictly before it, so it
+   cannot rank in the top ``limit``: the shortlist is exactly what an all-exact ranking would give.
 4. **Objects** (Python, shortlist only): :class:`RankedUnit` with ETA breakdown, capability fit,
    readiness effect, score parts and explanation sentences.
 
@@ -34,25 +38,38 @@ item (with its message, which may need an exact ETA) is made when first read. ``
 would give, so one ranking serves the team proposal and the board. Every unit is counted once:
 ``candidates_total + len(excluded) == number of units``.
 
-Score
------
-A documented weighted sum; every part is monotone, so the **dominance property** holds: if unit A
-is at least as close as B (nearest base; same transport and notice), at least as ready
-(READY = COMMITTED to this request > LIMITED > TRAINING, and no longer break-off), of a tier at
-least as high, and holds a superset of B's required capabilities at levels and quantities at least
-B's, then A's score is at least B's and A is never excluded when B is not; A ranks below B only on
-an exact tie of score and ETA, which the stable key (state, name, id) breaks.
+Score: time to the site first
+-----------------------------
+``score`` is the unit's **effective minutes**, lower is better::
 
-``score = capability + eta + readiness + tier`` (:class:`ScoreWeights`):
+    score = ETA minutes - min(capability + tier + readiness, max_credit_min)
 
-* ``capability`` = ``capability`` weight x cover, cover = weighted mean over requirements of
+The ETA includes the notice to move and a TRAINING unit's break-off time (:mod:`.eta`). The credits
+are minutes (:class:`ScoreWeights`, overridable under ``[ranking]``), each capped by its weight:
+
+* ``capability`` = ``capability_min`` (15) x cover, cover = weighted mean over requirements of
   level factor x min(1, held quantity / required quantity); critical requirements weigh double.
-* ``eta`` = ``eta`` weight x H / (H + ETA minutes): half the points at H = 120 min.
-* ``readiness``: 0 when READY, a penalty when LIMITED, a larger one in TRAINING.
-* ``tier``: a bonus by tier when the request asks for action (or names no kind); none for a
+  Full against limited level is worth 15 x 0.25 = 3.75 min for a single requirement.
+* ``tier``: T1 8, T2 5, T3 2 min when the request asks for action (or names no kind); none for a
   request of equipment or expertise only, where team size does not matter.
+* ``readiness``: READY (or COMMITTED to this request) 7, LIMITED and TRAINING 0 min.
 
-Ties: score descending, total ETA ascending, then state, name and id ascending.
+Their sum is capped at ``max_credit_min`` (30): labels never outweigh more than 30 minutes of
+time to the site. ``score_parts`` add up to the score: ``eta`` (minutes), the credits as negative
+minutes, and ``credit_cap`` (what the cap took back, >= 0).
+
+Order: punctual units (or all, without a deadline) by score, then ETA; then late units by
+lateness (ETA), then score; last the stable key (state, name, id). Each candidate's explanation
+ends with the comparison with the next one ("Ranked above RAID: 40 min sooner", "Ranked above X
+although 12 min later: tier T1 over T3 (+6 min credit)").
+
+**Dominance property**: if unit A is at least as close as B (nearest base; same transport and
+notice), at least as ready (READY = COMMITTED to this request > LIMITED > TRAINING, and no longer
+break-off), of a tier at least as high, and holds a superset of B's required capabilities at levels
+and quantities at least B's, then A's ETA is at most B's (so A is late only if B is) and its credit
+at least B's (every part and the cap are monotone), so A's score is at most B's; A is never
+excluded when B is not, and ranks below B only on an exact tie of score and ETA, which the stable
+key breaks.
 """
 
 from .index import UnitIndex

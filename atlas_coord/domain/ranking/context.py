@@ -10,10 +10,13 @@ import math
 
 import numpy as np
 
+from ..choices import ReadinessStatus
 from ..eta import EtaBreakdown, EtaParams, estimate_eta
 from .index import TRAINING, UnitIndex
 from .score import ScoreWeights
 from .types import MatchQuery
+
+_TRAINING = ReadinessStatus.TRAINING.value
 
 
 class QueryContext:
@@ -37,19 +40,21 @@ class QueryContext:
         brk[idx.readiness[pos] != TRAINING] = 0.0
         return notice + brk
 
+    # The scalar helpers read the unit's snapshot (plain Python attributes), faster than numpy
+    # scalars for the few units explained; they agree with the arrays of :meth:`fixed_many`.
+
     def domestic(self, i: int) -> bool:
-        return int(self.idx.state[i]) == self.state_code
+        return self.idx.units[i].state == self.q.requesting_state
 
     def notice(self, i: int) -> float:
-        idx = self.idx
-        return float(idx.notice_dom[i] if self.domestic(i) else idx.notice_intl[i])
+        u = self.idx.units[i]
+        return float(u.notice_domestic_min if u.state == self.q.requesting_state else u.notice_international_min)
 
     def break_off(self, i: int) -> float:
-        idx = self.idx
-        if idx.readiness[i] != TRAINING:
+        u = self.idx.units[i]
+        if u.readiness != _TRAINING:
             return 0.0
-        b = float(idx.break_off[i])
-        return self.p.training_break_off_default_min if math.isnan(b) else b
+        return self.p.training_break_off_default_min if u.break_off_min is None else float(u.break_off_min)
 
     def exact_distance(self, i: int) -> float:
         d = float(self.exact[i])

@@ -138,13 +138,32 @@ class UnitIndex:
             return np.zeros(0, dtype=np.float64)
         if not self.multi_base:
             return geodesic_many_m(site.lat, site.lon, self.base_lat[pos], self.base_lon[pos])
+        d, offs, _, _ = self._base_geodesics(site, pos)
+        return np.minimum.reduceat(d, offs[:-1])
+
+    def _base_geodesics(self, site: GeoPoint, pos: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Metres to every base of the units at ``pos`` (one segment per unit, starting at ``offs``),
+        with the segments' offsets, lengths and base ids."""
         starts = self.base_start[pos]
         counts = self.base_start[pos + 1] - starts
         offs = np.zeros(pos.size + 1, dtype=np.int64)
         np.cumsum(counts, out=offs[1:])
         base_ids = np.repeat(starts - offs[:-1], counts) + np.arange(offs[-1], dtype=np.int64)
         d = geodesic_many_m(site.lat, site.lon, self.base_lat[base_ids], self.base_lon[base_ids])
-        return np.minimum.reduceat(d, offs[:-1])
+        return d, offs, counts, base_ids
+
+    def nearest_bases(self, site: GeoPoint, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact metres to the nearest base of each unit in ``pos`` and that base's (lat, lon), the
+        first on ties: :meth:`nearest_base` for many units in one geodesic call."""
+        pos = np.asarray(pos, dtype=np.int64)
+        if not self.multi_base or pos.size == 0:
+            d = geodesic_many_m(site.lat, site.lon, self.base_lat[pos], self.base_lon[pos])
+            return d, self.base_lat[pos], self.base_lon[pos]
+        d, offs, counts, base_ids = self._base_geodesics(site, pos)
+        mins = np.minimum.reduceat(d, offs[:-1])
+        first = np.flatnonzero(d == np.repeat(mins, counts))
+        k = base_ids[first[np.searchsorted(first, offs[:-1])]]
+        return mins, self.base_lat[k], self.base_lon[k]
 
     def nearest_base(self, site: GeoPoint, i: int) -> tuple[float, tuple[float, float]]:
         """Exact metres to the nearest base of unit ``i`` and that base (the first on ties)."""

@@ -15,12 +15,11 @@ import numpy as np
 from ..eta import DEFAULT_ETA, EtaParams, eta_minutes_many
 from ..geo import exact_bounds_m
 from .context import QueryContext
-from .explain import excluded_unit, ranked_unit
+from .explain import Row, excluded_unit, ranked_unit
 from .index import UnitIndex
-from .score import DEFAULT_WEIGHTS, ScoreWeights, cover_arrays, eta_part, static_parts
+from .score import DEFAULT_WEIGHTS, ScoreWeights, cover_arrays, credits
 from .types import (
     R_COMMITTED,
-    R_DEADLINE,
     R_NOCAP,
     R_RANGE,
     R_STATE,
@@ -72,7 +71,9 @@ def rank_units(
     ``result.excluded`` holds every excluded unit but builds each :class:`ExcludedUnit` only when
     read (see :class:`ExcludedUnits`); ``result.excluded_counts`` counts them by reason. Besides the
     reasons of the request workflow, ``out_of_range`` marks a unit no transport mode reaches (no
-    road beyond :attr:`EtaParams.road_max_km` and no aircraft that far).
+    road beyond :attr:`EtaParams.road_max_km` and no aircraft that far). Units that cannot make
+    ``query.needed_by`` stay candidates, after the punctual ones, with ``on_time=False`` and
+    ``late_by_min``; ``weights`` are the credits in minutes (see the package docstring).
 
     A COMMITTED unit is a candidate only when ``query.request_id`` is set and equals its
     ``committed_request_id``; it then ranks as READY. The output does not depend on the order of
@@ -94,7 +95,7 @@ def rank_units(
     ctx.exact[alive[known]] = dist.exact[known]
     keep = _mark_unreachable(ctx, reason, alive, dist.eta_lo)
     cand, dist = alive[keep], dist.keep(keep)
-    # 4. scores and the shortlist
+    # 4. ordering keys and the shortlist
     candidates = _shortlist(ctx, cand, cover_all[cand], dist, limit, small)
     excluded, counts = _exclusions(ctx, reason)
     return RankingResult(candidates, excluded, int(cand.size), counts, limit)
@@ -160,67 +161,86 @@ def _bounded_distances(ctx: QueryContext, alive: np.ndarray) -> _Distances:
 
 
 def _mark_unreachable(ctx: QueryContext, reason: np.ndarray, alive: np.ndarray, eta_lo: np.ndarray) -> np.ndarray:
-    """Set out-of-range and too-late reasons; return the positions in ``alive`` that stay candidates."""
+    """Set the out-of-range reason; return the positions in ``alive`` that stay candidates.
+
+    A unit that cannot make the deadline stays a candidate (ranked after the punctual ones).
+    """
     out_of_range = np.isinf(eta_lo)
-    late = eta_lo > ctx.budget_min
-    reason[alive[late]] = R_DEADLINE
     reason[alive[out_of_range]] = R_RANGE
-    return np.flatnonzero(~(out_of_range | late))
+    return np.flatnonzero(~out_of_range)
 
 
-def _needs_exact_score(
-    ctx: QueryContext, dist: _Distances, parts: tuple[np.ndarray, np.ndarray, np.ndarray], want: int
-) -> np.ndarray:
-    """Candidates whose upper score bound reaches the ``want``-th best lower bound: only they may rank."""
-    n_cand = dist.exact.size
-    if want >= n_cand:
-        return np.arange(n_cand)
-    cap, ready, tier = parts
-    w, p = ctx.w, ctx.p
-    score_hi = ((cap + eta_part(w, dist.eta_lo)) + ready) + tier
-    # lower bounds for a subset give a threshold no higher than the true one: still safe
-    sub_size = n_cand if math.isfinite(ctx.budget_min) else min(n_cand, 4 * want + 64)
-    sub = np.arange(n_cand) if sub_size == n_cand else np.argpartition(-score_hi, sub_size - 1)[:sub_size]
+def _may_rank(ctx: QueryContext, dist: _Distances, pos: np.ndarray, credit: np.ndarray, want: int) -> np.ndarray:
+    """Positions among ``pos`` whose lower key bound reaches the ``want``-th best upper bound.
+
+    The key is ``ETA - credit`` (``credit`` is 0 for late units, ordered by lateness). A unit
+    whose lower bound exceeds the ``want``-th smallest upper bound has ``want`` others strictly
+    better, so it cannot rank among the first ``want``: only the returned units may.
+    """
+    n = pos.size
+    if want >= n:
+        return pos
+    key_lo = dist.eta_lo[pos] - credit
+    # upper bounds of a subset give a threshold no lower than the true one: still safe
+    sub_size = n if math.isfinite(ctx.budget_min) else min(n, 4 * want + 64)
+    sub = np.arange(n) if sub_size == n else np.argpartition(key_lo, sub_size - 1)[:sub_size]
     eta_hi = dist.eta_hi
-    missing = sub[np.isnan(eta_hi[sub])]
+    missing = pos[sub][np.isnan(eta_hi[pos[sub]])]
     if missing.size:
-        eta_hi[missing], _ = eta_minutes_many(dist.d_hi[missing], dist.air[missing], dist.fixed[missing], p)
-    score_lo = ((cap[sub] + eta_part(w, eta_hi[sub])) + ready[sub]) + tier[sub]
-    threshold = np.partition(score_lo, sub_size - want)[sub_size - want]
-    return np.flatnonzero(score_hi >= threshold)
+        eta_hi[missing], _ = eta_minutes_many(dist.d_hi[missing], dist.air[missing], dist.fixed[missing], ctx.p)
+    key_hi = eta_hi[pos[sub]] - credit[sub]
+    threshold = np.partition(key_hi, want - 1)[want - 1]
+    # the margin covers the 1e-9 rounding of the final score (a rounding tie must not prune)
+    return pos[key_lo <= threshold + 1e-6]
+
+
+def _needs_exact_score(ctx: QueryContext, dist: _Distances, credit: np.ndarray, want: int) -> np.ndarray:
+    """Candidates that may rank in the first ``want``: punctual ones first, then the late by lateness.
+
+    Lateness is decided exactly before this step (see :func:`_bounded_distances`): a unit is late
+    iff its ETA lower bound exceeds the budget.
+    """
+    late = dist.eta_lo > ctx.budget_min
+    on_time, late_pos = np.flatnonzero(~late), np.flatnonzero(late)
+    if on_time.size >= want:
+        return _may_rank(ctx, dist, on_time, credit[on_time], want)
+    zero = np.zeros(late_pos.size)
+    return np.concatenate([on_time, _may_rank(ctx, dist, late_pos, zero, want - on_time.size)])
 
 
 def _shortlist(
     ctx: QueryContext, cand: np.ndarray, cover: np.ndarray, dist: _Distances, limit: int | None, small: bool
 ) -> list[RankedUnit]:
-    """Exact scores for whoever may rank, then the best ``limit`` as :class:`RankedUnit` values."""
+    """Exact keys for whoever may rank, then the best ``limit`` as :class:`RankedUnit` values.
+
+    One more than ``limit`` is ordered so that the last shown can be compared with the next.
+    """
     n_cand = cand.size
     want = n_cand if limit is None else min(limit, n_cand)
-    parts = cap, ready, tier = static_parts(ctx.q, ctx.idx, ctx.w, cand, cover)
+    wanted = min(want + 1, n_cand)
+    cr = credits(ctx.q, ctx.idx, ctx.w, cand, cover)
     if small or want == 0:
         sel = np.arange(n_cand) if want else _EMPTY
     else:
-        sel = _needs_exact_score(ctx, dist, parts, want)
+        sel = _needs_exact_score(ctx, dist, cr.total, wanted)
         todo = sel[np.isnan(dist.exact[sel])]
         if todo.size:
             dist.exact[todo] = ctx.idx.exact_distances(ctx.q.site, cand[todo])
     d_sel = dist.exact[sel]
     eta_sel, _ = eta_minutes_many(d_sel, dist.air[sel], dist.fixed[sel], ctx.p)
-    eta_sel_part = eta_part(ctx.w, eta_sel)
-    # Rounded to 1e-9 so that sums equal in exact arithmetic compare equal (a 1-ULP difference
+    # Rounded to 1e-9 so that values equal in exact arithmetic compare equal (a 1-ULP difference
     # between summation orders must not break the dominance property); ties go to the stable key.
-    score = np.round(((cap[sel] + eta_sel_part) + ready[sel]) + tier[sel], 9)
-    order = np.lexsort((ctx.idx.key_rank[cand[sel]], eta_sel, -score))[:want]
-    candidates = []
-    for rank, j in enumerate(order, start=1):
-        s = int(sel[j])
-        candidates.append(ranked_unit(ctx, int(cand[s]), rank, float(d_sel[j]), float(cover[s]), float(score[j]), {
-            'capability': float(cap[s]),
-            'eta': float(eta_sel_part[j]),
-            'readiness': float(ready[s]),
-            'tier': float(tier[s]),
-        }))
-    return candidates
+    score = np.round(eta_sel - cr.total[sel], 9)
+    late = eta_sel > ctx.budget_min
+    order = np.lexsort((ctx.idx.key_rank[cand[sel]], np.where(late, score, eta_sel),
+                        np.where(late, eta_sel, score), late))[:wanted]
+    rows = [Row(*r) for r in zip(cand[sel[order]].tolist(), eta_sel[order].tolist(), late[order].tolist(),
+                                 score[order].tolist(), cr.parts(sel[order]), strict=True)]
+    shown = order[:want]
+    dists, b_lat, b_lon = (a.tolist() for a in ctx.idx.nearest_bases(ctx.q.site, cand[sel[shown]]))
+    covers = cover[sel[shown]].tolist()
+    return [ranked_unit(ctx, rows[k], k + 1, dists[k], (b_lat[k], b_lon[k]), covers[k],
+                        rows[k + 1] if k + 1 < len(rows) else None) for k in range(shown.size)]
 
 
 def _exclusions(ctx: QueryContext, reason: np.ndarray) -> tuple[ExcludedUnits, dict[str, int]]:

@@ -1,13 +1,19 @@
-"""The score: its weights, the capability cover and the parts every candidate's score adds up.
+"""The ordering key: effective minutes, the time to the site less capped credits in minutes.
 
-``score = capability + eta + readiness + tier`` (see the package docstring for the formula and
-the dominance property). The array functions score many units at once; :func:`capability_fit`
-explains one unit with the same arithmetic.
+``score = ETA minutes - credit`` (lower is better; see the package docstring for the ordering and
+the dominance property). The credit adds a capability, a tier and a readiness part, each capped by
+its own weight, and the sum is capped by :attr:`ScoreWeights.max_credit_min`: labels never outweigh
+more than that many minutes of travel. The array functions score many units at once;
+:func:`capability_fit` explains one unit with the same arithmetic.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -15,42 +21,68 @@ from ..choices import CapabilityLevel
 from .index import UnitIndex
 from .types import CapabilityFit, MatchQuery, UnitSnapshot
 
+#: Plain strings: comparing with them is faster than with the enum members (hot path).
+_FULL, _LIMITED = CapabilityLevel.FULL.value, CapabilityLevel.LIMITED.value
+
 
 @dataclass(frozen=True)
 class ScoreWeights:
-    """Weights of the score (points). See the package docstring for the formula."""
+    """The credits of the ordering key, in minutes of ETA. Override from ``[ranking]`` (:meth:`from_mapping`).
 
-    #: Points for covering every requirement fully at full level [M].
-    capability: float = 50.0
-    #: Points at ETA 0; half of them at ``eta_half_min``. With the default notice to move of
-    #: 2-4 h for international help [domain.md §6], capability and speed weigh about the same [M].
-    eta: float = 40.0
-    eta_half_min: float = 120.0
+    Every credit is a modelling assumption [M]: the ranking puts the time to the site first
+    (issue #13) and lets labels move a unit by at most :attr:`max_credit_min` minutes.
+    """
+
+    #: Cap of the whole credit (capability + tier + readiness), minutes [M, issue #13: "say 30"].
+    max_credit_min: float = 30.0
+    #: Credit for covering every requirement fully at full level (x cover, 0..1) [M].
+    capability_min: float = 15.0
     #: Level factor of a holding that meets the minimum: full / limited; below a 'full' minimum.
     level_full: float = 1.0
     level_limited: float = 0.75
     level_below_min: float = 0.25
     #: Weight of a critical requirement in the cover (a normal one weighs 1).
     critical_weight: float = 2.0
-    #: Readiness part (<= 0). READY and COMMITTED-to-this-request score 0.
-    limited_penalty: float = -5.0
-    training_penalty: float = -10.0
-    #: Tier bonus when the request asks for action.
-    tier_t1: float = 5.0
-    tier_t2: float = 3.0
-    tier_t3: float = 1.0
+    #: Readiness credit: READY (and COMMITTED to this request), LIMITED, TRAINING (whose break-off
+    #: time is already in the ETA) [M].
+    ready_min: float = 7.0
+    limited_min: float = 0.0
+    training_min: float = 0.0
+    #: Tier credit when the request asks for action; none for equipment or expertise only [M].
+    tier_t1_min: float = 8.0
+    tier_t2_min: float = 5.0
+    tier_t3_min: float = 2.0
 
     def __post_init__(self) -> None:
-        if not (self.level_full >= self.level_limited >= self.level_below_min >= 0):
-            raise ValueError('level factors must satisfy level_full >= level_limited >= level_below_min >= 0')
-        if not (0 >= self.limited_penalty >= self.training_penalty):
-            raise ValueError('penalties must satisfy 0 >= limited_penalty >= training_penalty')
-        if self.capability < 0 or self.eta < 0 or self.eta_half_min <= 0 or self.critical_weight <= 0:
-            raise ValueError('capability and eta weights must be >= 0, eta_half_min and critical_weight > 0')
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"ranking weight '{f.name}' must be a finite number >= 0, got {value!r}")
+            object.__setattr__(self, f.name, float(value))
+        if not (self.level_full >= self.level_limited >= self.level_below_min):
+            raise ValueError('ranking weights must satisfy level_full >= level_limited >= level_below_min')
+        if not (self.ready_min >= self.limited_min >= self.training_min):
+            raise ValueError('ranking weights must satisfy ready_min >= limited_min >= training_min')
+        if not (self.tier_t1_min >= self.tier_t2_min >= self.tier_t3_min):
+            raise ValueError('ranking weights must satisfy tier_t1_min >= tier_t2_min >= tier_t3_min')
+        if self.critical_weight <= 0 or self.level_full > 1:
+            raise ValueError("ranking weights must satisfy critical_weight > 0 and level_full <= 1")
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> ScoreWeights:
+        """Return the defaults overridden by ``values`` (the ``[ranking]`` config section).
+
+        :raise ValueError: naming the key, for an unknown key or an invalid value.
+        """
+        known = sorted(f.name for f in dataclasses.fields(cls))
+        unknown = [key for key in (values or {}) if key not in known]
+        if unknown:
+            raise ValueError(f"Unknown ranking weight '{unknown[0]}'; known: {', '.join(known)}")
+        return cls(**dict(values or {}))
 
     def limited_factor(self, min_level: str) -> float:
         """Level factor of a 'limited' holding for a requirement of ``min_level``."""
-        return self.level_limited if min_level == CapabilityLevel.LIMITED else self.level_below_min
+        return self.level_limited if min_level == _LIMITED else self.level_below_min
 
 
 DEFAULT_WEIGHTS = ScoreWeights()
@@ -86,38 +118,54 @@ def cover_arrays(query: MatchQuery, index: UnitIndex, w: ScoreWeights) -> tuple[
 def capability_fit(query: MatchQuery, unit: UnitSnapshot, w: ScoreWeights) -> list[CapabilityFit]:
     """Per-requirement fit of one unit (same arithmetic as :func:`cover_arrays`)."""
     fits = []
+    held = unit.capabilities
     for r in query.requirements:
-        h = unit.capabilities.get(r.code)
-        if h is None or h.counted <= 0:
-            fits.append(CapabilityFit(r.code, r.quantity, r.min_level, r.critical,
-                                      None if h is None else h.level, None if h is None else h.quantity,
-                                      False, 0.0))
+        code, qty, min_level = r.code, r.quantity, r.min_level
+        h = held.get(code)
+        counted = 0 if h is None else (1 if h.quantity is None else h.quantity)
+        if counted <= 0:
+            fits.append(CapabilityFit(code, qty, min_level, r.critical, None if h is None else h.level,
+                                      None if h is None else h.quantity, False, 0.0))
             continue
-        full = h.level == CapabilityLevel.FULL
-        meets = full or r.min_level == CapabilityLevel.LIMITED
-        level_factor = w.level_full if full else w.limited_factor(r.min_level)
-        credit = level_factor * min(1.0, h.counted / r.quantity)
-        covered: bool | str = True if meets and h.counted >= r.quantity else 'partial'
-        fits.append(CapabilityFit(r.code, r.quantity, r.min_level, r.critical, h.level, h.quantity,
-                                  covered, credit))
+        full = h.level == _FULL
+        level_factor = w.level_full if full else w.limited_factor(min_level)
+        credit = level_factor * (1.0 if counted >= qty else counted / qty)
+        covered: bool | str = True if (full or min_level == _LIMITED) and counted >= qty else 'partial'
+        fits.append(CapabilityFit(code, qty, min_level, r.critical, h.level, h.quantity, covered, credit))
     return fits
 
 
-def static_parts(
-    query: MatchQuery, index: UnitIndex, w: ScoreWeights, pos: np.ndarray, cover: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The parts of the score that do not depend on distance: capability, readiness and tier."""
-    cap = w.capability * cover
-    ready_lut = np.array([0.0, w.limited_penalty, w.training_penalty, 0.0, 0.0])
+@dataclass(frozen=True)
+class Credits:
+    """Credit minutes per candidate: the three parts, the trim that keeps their sum under the cap, the total."""
+
+    capability: np.ndarray
+    readiness: np.ndarray
+    tier: np.ndarray
+    trim: np.ndarray
+    total: np.ndarray
+
+    def parts(self, js: np.ndarray) -> list[dict[str, float]]:
+        """The credit parts of candidates ``js`` as negative minutes (they lower the score)."""
+        cols = zip((-self.capability[js]).tolist(), (-self.readiness[js]).tolist(), (-self.tier[js]).tolist(),
+                   self.trim[js].tolist(), strict=True)
+        return [{'capability': c, 'readiness': r, 'tier': t, 'credit_cap': x} for c, r, t, x in cols]
+
+
+def credits(query: MatchQuery, index: UnitIndex, w: ScoreWeights, pos: np.ndarray, cover: np.ndarray) -> Credits:
+    """The credit minutes of the units at ``pos``: what does not depend on distance.
+
+    Each part is monotone (more cover, a higher tier, a better readiness never lower it) and so is
+    the cap, ``min(sum, max_credit_min)``: the dominance property holds.
+    """
+    cap = w.capability_min * cover
+    # index readiness codes: READY, LIMITED, TRAINING, COMMITTED (to this request: ranks as READY)
+    ready_lut = np.array([w.ready_min, w.limited_min, w.training_min, w.ready_min, 0.0])
     ready = ready_lut[index.readiness[pos]]
     if query.wants_action:
-        tier_lut = np.array([0.0, w.tier_t1, w.tier_t2, w.tier_t3])
-        tier = tier_lut[index.tier[pos]]
+        tier = np.array([0.0, w.tier_t1_min, w.tier_t2_min, w.tier_t3_min])[index.tier[pos]]
     else:
         tier = np.zeros(pos.size)
-    return cap, ready, tier
-
-
-def eta_part(w: ScoreWeights, eta_min: np.ndarray) -> np.ndarray:
-    """The ETA part: ``eta`` weight x H / (H + ETA minutes)."""
-    return (w.eta * w.eta_half_min) / (w.eta_half_min + eta_min)
+    raw = (cap + ready) + tier
+    total = np.minimum(raw, w.max_credit_min)
+    return Credits(cap, ready, tier, raw - total, total)

@@ -25,10 +25,10 @@ REASONS = (
     'requesting_state',
     'no_required_capability',
     'out_of_range',
-    'too_far_for_deadline',
 )
-#: The same reasons as the pipeline stores them per unit (0: not excluded).
-R_UNAVAILABLE, R_COMMITTED, R_STATE, R_NOCAP, R_RANGE, R_DEADLINE = range(1, len(REASONS) + 1)
+#: The same reasons as the pipeline stores them per unit (0: not excluded). A unit that cannot
+#: make the deadline is not excluded: it ranks after those that can, flagged late.
+R_UNAVAILABLE, R_COMMITTED, R_STATE, R_NOCAP, R_RANGE = range(1, len(REASONS) + 1)
 
 _LEVELS = CapabilityLevel.codes()
 _READINESS = ReadinessStatus.codes()
@@ -199,7 +199,8 @@ class CapabilityFit:
 
 @dataclass(frozen=True)
 class ReadinessEffect:
-    """What the unit's readiness does to its ETA and score."""
+    """What the unit's readiness does to its ETA (break-off) and its credit (``penalty``: minutes
+    of credit fewer than a READY unit gets, <= 0)."""
 
     status: str
     limited: bool
@@ -210,7 +211,12 @@ class ReadinessEffect:
 
 @dataclass(frozen=True)
 class RankedUnit:
-    """A candidate unit with everything the board shows and explains."""
+    """A candidate unit with everything the board shows and explains.
+
+    ``score`` is the unit's effective minutes (ETA less its credit; lower is better) and
+    ``score_parts`` add up to it. ``on_time`` is False when the unit cannot make the query's
+    ``needed_by``; ``late_by_min`` then says by how much (None when on time or no deadline).
+    """
 
     unit_id: int
     state: str
@@ -226,6 +232,8 @@ class RankedUnit:
     readiness: ReadinessEffect
     tier: str
     explanation: list[str]
+    on_time: bool = True
+    late_by_min: float | None = None
 
     @property
     def limited(self) -> bool:

@@ -131,7 +131,7 @@ export function rankingTab(view) {
       h(
         "table",
         { class: "data candidates", dataset: { table: "candidates" } },
-        h("caption", {}, "Best first; open a row for the unit's explanation"),
+        h("caption", {}, "Best first: units that make the deadline, by effective minutes (ETA less capped credits, lower is better), then late units by lateness; open a row for the unit's explanation"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "num" }, "#"), h("th", { scope: "col" }, "Unit"), h("th", { scope: "col", class: "num" }, "Score"), h("th", { scope: "col" }, "Score parts"), h("th", { scope: "col", class: "num" }, "ETA"), h("th", { scope: "col" }, "Cover"))),
         h(
           "tbody",
@@ -147,6 +147,7 @@ export function rankingTab(view) {
                 h("strong", {}, c.name),
                 ` (${c.state}) `,
                 c.readiness?.limited ? badge("LIMITED") : null,
+                c.on_time === false ? badge(`late by ${minutes(c.late_by_min)}`, "late") : null,
                 h(
                   "details",
                   {},
@@ -217,6 +218,9 @@ export function rankingTab(view) {
       (team.uncovered || []).length
         ? h("div", { class: "notice notice--danger" }, h("strong", {}, "Needs nobody can meet: "), h("ul", {}, team.uncovered.map((u) => h("li", {}, u.message))))
         : h("p", { class: "notice notice--ok" }, "The team covers every need."),
+      (team.late_needs || []).length
+        ? h("div", { class: "notice" }, h("strong", {}, "Needs met only after the deadline: "), h("ul", {}, team.late_needs.map((n) => h("li", {}, n.message))))
+        : null,
       (team.notes || []).length ? h("ul", { class: "explain" }, team.notes.map((n) => h("li", {}, n))) : null,
     );
   }
