@@ -27,6 +27,13 @@ instance/secret_key:
 	@$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 	@chmod 600 $@
 
+# The audit trail's HMAC key (id "local"), held outside the database; ATLAS_AUDIT_KEYS or
+# audit.hmac_keys take precedence (atlas_coord/config.py). Back it up apart from the database.
+instance/audit_key:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import secrets; print("local:" + secrets.token_hex(32))' > $@
+	@chmod 600 $@
+
 instance/demo_password:
 	@mkdir -p instance
 	@$(PYTHON) -c 'import secrets; print("demo-" + secrets.token_urlsafe(9))' > $@
@@ -35,8 +42,9 @@ instance/demo_password:
 # Embedded default: SQLite in instance/, one process, no other service. `setup` is the part of
 # `make run` before serving. No secret key is passed around: every atlas-coord process started
 # in this folder (make run's and the CLI run by hand) reads instance/secret_key when neither
-# ATLAS_SECRET_KEY nor server.secret_key is set (atlas_coord/config.py).
-setup: venv instance/secret_key instance/demo_password
+# ATLAS_SECRET_KEY nor server.secret_key is set, and instance/audit_key when no audit key is
+# configured (atlas_coord/config.py).
+setup: venv instance/secret_key instance/audit_key instance/demo_password
 	@$(BIN)/atlas-coord db upgrade
 	@ATLAS_DEMO_PASSWORD=$${ATLAS_DEMO_PASSWORD:-$$(cat instance/demo_password)} $(BIN)/atlas-coord seed --demo
 

@@ -44,7 +44,10 @@ def create_app(config: Any = None):
     init_request_logging(app)
     CSRFProtect(app)
 
-    database = Database(settings.database.url, pool_size=settings.database.pool_size)
+    from .services.audit_chain import session_info
+
+    database = Database(settings.database.url, pool_size=settings.database.pool_size,
+                        session_info=session_info(settings))
     app.extensions["atlas_db"] = database
 
     from .api import init_api

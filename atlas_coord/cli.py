@@ -25,6 +25,14 @@ def _settings():
         raise click.ClickException(str(exc)) from exc
 
 
+def _database(settings):
+    """The settings' database, its sessions sealing audit records with the configured key."""
+    from .db import Database
+    from .services.audit_chain import session_info
+
+    return Database(settings.database.url, session_info=session_info(settings))
+
+
 def alembic_config(url: str):
     from alembic.config import Config
 
@@ -65,11 +73,9 @@ def db_upgrade(revision: str) -> None:
 @click.option("--demo", is_flag=True, help="also create fictional demo accounts (never in production)")
 def seed(demo: bool) -> None:
     """Load the public ATLAS directory; with --demo also the demo accounts."""
-    from .db import Database
     from .services.seed import seed_demo_accounts, seed_directory
 
-    settings = _settings()
-    database = Database(settings.database.url)
+    database = _database(_settings())
     with database.transaction() as session:
         report = seed_directory(session)
         click.echo(
@@ -101,7 +107,6 @@ def user() -> None:
 @click.option("--display-name", default=None)
 def user_add(username: str, roles: tuple[str, ...], password_stdin: bool, display_name: str | None) -> None:
     """Create a user with one or more role grants."""
-    from .db import Database
     from .services.accounts import GrantSpec, create_user
     from .services.errors import ServiceError
 
@@ -109,8 +114,7 @@ def user_add(username: str, roles: tuple[str, ...], password_stdin: bool, displa
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
-    settings = _settings()
-    database = Database(settings.database.url)
+    database = _database(_settings())
     try:
         with database.transaction() as session:
             created = create_user(
@@ -134,24 +138,48 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the hash chain; names the first record that was edited, deleted or reordered."""
-    import sqlalchemy as sa
-
-    from .db import Database
-    from .models import AuditRecord
+@click.option("--witness", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="compare with this witness file instead of audit.witness_path (e.g. a copy kept elsewhere)")
+def audit_verify(witness: Path | None) -> None:
+    """Check the chain with the keys and against the witness's checkpoints; names the first record
+    that was edited, deleted, reordered, forged or cut off, and exits 1."""
     from .services.audit import verify
+    from .services.audit_chain import anchor_from_settings
 
-    database = Database(_settings().database.url)
+    settings = _settings()
+    database = _database(settings)
     with database.transaction() as session:
-        result = verify(session)
-        head = session.scalar(sa.select(AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1))
+        result = verify(session, anchor_from_settings(settings), witness=witness)
     database.dispose()
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if result.ok:
-        click.echo(f"audit trail intact: {result.checked} records, head {head or 'none'}")
+        anchored = f", checkpoint at seq {result.checkpoint.seq} of {result.checkpoint.at}" if result.checkpoint else ""
+        legacy = f", {result.legacy} legacy (SHA-256) records" if result.legacy else ""
+        click.echo(f"audit trail intact: {result.checked} records, head {result.head or 'none'}{anchored}{legacy}")
         return
-    click.echo(f"audit trail BROKEN at record {result.first_bad_seq}: {result.problem}", err=True)
+    where = f"record {result.first_bad_seq}" if result.first_bad_seq is not None else "the witness"
+    click.echo(f"audit trail BROKEN at {where}: {result.problem}", err=True)
     sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Append a signed checkpoint of the current head to the witness (audit.witness_path)."""
+    from .services.audit import checkpoint
+    from .services.audit_chain import anchor_from_settings
+
+    settings = _settings()
+    anchor = anchor_from_settings(settings)
+    if not anchor.keys:
+        raise click.ClickException("no audit key: set ATLAS_AUDIT_KEYS or audit.hmac_keys (see README, Security)")
+    database = _database(settings)
+    with database.transaction() as session:
+        written = checkpoint(session, anchor)
+    database.dispose()
+    if written is None:
+        raise click.ClickException(f"no checkpoint written to {anchor.witness_path} (empty chain, or see the log)")
+    click.echo(f"checkpoint seq {written.seq}, head {written.hash}, key {written.key_id} -> {anchor.witness_path}")
 
 
 # ---------------------------------------------------------------- backups (SQLite)
@@ -285,6 +313,8 @@ def backup(path: Path, force: bool) -> None:
         raise click.ClickException(f"{path} is the live database itself")
     snapshot = _copy_sqlite(source, path)
     click.echo(_describe_copy("backup", source, path, snapshot))
+    click.echo(f"also back up the audit witness {_settings().audit.witness_path} and keep the audit keys "
+               "(audit.hmac_keys) safe: `audit verify` of a restore needs both")
 
 
 @main.command()
@@ -357,6 +387,11 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
         settings = load_settings(overrides)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    if not settings.audit.hmac_keys and not settings.testing:
+        raise click.ClickException(
+            "audit.hmac_keys: not set; set ATLAS_AUDIT_KEYS (id:secret,...) or audit.hmac_keys, "
+            "or run `make run` once, which generates instance/audit_key"
+        )
     sys.exit(serve_until_stopped(settings, announce=click.echo))
 
 

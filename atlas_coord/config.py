@@ -7,12 +7,13 @@ start-up with a message that names the key (pydantic does the naming).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 
 class ConfigError(Exception):
@@ -130,6 +131,48 @@ class TrainingSettings(_Section):
     reminder_lead_hours: list[int] = Field(default_factory=lambda: [168, 24])
 
 
+AUDIT_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+AUDIT_KEY_MIN_CHARS = 32
+
+
+class AuditSettings(_Section):
+    """The anchored audit trail (services/audit.py): the HMAC keys, kept outside the database,
+    and the witness file its signed checkpoints go to."""
+
+    # key id -> secret; records name the key id they were sealed with, so old keys stay here
+    # (for verification) after a rotation. From ATLAS_AUDIT_KEYS / ATLAS_AUDIT_KEY, else the
+    # file instance/audit_key that `make run` generates.
+    hmac_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    # The key new records and checkpoints are sealed with; default: the first of hmac_keys.
+    current_key_id: str | None = None
+    witness_path: str = Field("instance/audit-witness.jsonl", min_length=1)
+    checkpoint_every: int = Field(100, ge=1, le=1_000_000)
+    checkpoint_minutes: int = Field(5, ge=1, le=24 * 60)
+
+    @field_validator("hmac_keys")
+    @classmethod
+    def _key_shapes(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for key_id, secret in keys.items():
+            if not AUDIT_KEY_ID.match(key_id):
+                raise ValueError(f"key id {key_id!r}: 1 to 32 letters, digits, '_', '.' or '-'")
+            if len(secret.get_secret_value()) < AUDIT_KEY_MIN_CHARS:
+                raise ValueError(f"key {key_id!r}: at least {AUDIT_KEY_MIN_CHARS} characters (e.g. `openssl rand -hex 32`)")
+        return keys
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_current_key(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("current_key_id") and data.get("hmac_keys"):
+            data = {**data, "current_key_id": next(iter(data["hmac_keys"]))}
+        return data
+
+    @model_validator(mode="after")
+    def _current_key_known(self) -> AuditSettings:
+        if self.current_key_id is not None and self.current_key_id not in self.hmac_keys:
+            raise ValueError(f"audit.current_key_id {self.current_key_id!r} is not one of audit.hmac_keys")
+        return self
+
+
 class Settings(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -138,6 +181,7 @@ class Settings(_Section):
     auth: AuthSettings = AuthSettings()
     training: TrainingSettings = TrainingSettings()
     logging: LoggingSettings = LoggingSettings()
+    audit: AuditSettings = AuditSettings()
     # ETA model parameters; validated by domain.eta.EtaParams.from_mapping at start-up.
     eta: dict[str, float] = Field(default_factory=dict)
     # Ranking credits in minutes; validated by domain.ranking.ScoreWeights.from_mapping at start-up.
@@ -181,6 +225,57 @@ def _describe(error: ValidationError) -> str:
 INSTANCE_SECRET_KEY_FILE = Path("instance") / "secret_key"
 
 
+# The audit HMAC key `make run` generates (``local:<hex>``, mode 600), used when neither the
+# configuration nor ATLAS_AUDIT_KEYS / ATLAS_AUDIT_KEY names one.
+INSTANCE_AUDIT_KEY_FILE = Path("instance") / "audit_key"
+
+
+def parse_audit_keys(text: str, source: str) -> dict[str, str]:
+    """``k2:secret,k1:secret`` (commas or new lines), newest first; a lone secret is key id ``default``.
+
+    :raise ConfigError: naming ``source`` when an entry has no secret.
+    """
+    keys: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in re.split(r"[,\n]", text))):
+        key_id, sep, secret = entry.partition(":")
+        if not sep:
+            key_id, secret = "default", entry
+        if not secret:
+            raise ConfigError(f"{source}: key {key_id!r} has no secret (write id:secret)")
+        keys[key_id] = secret
+    return keys
+
+
+def _replace_audit_keys(raw: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
+    # Replaced, never merged: a rotation lists every key it keeps, so no old key lingers.
+    return {**raw, "audit": {**(raw.get("audit") or {}), "hmac_keys": dict(keys)}}
+
+
+def _env_audit_keys(environ: dict[str, str]) -> dict[str, str]:
+    keys = parse_audit_keys(environ.get("ATLAS_AUDIT_KEY", ""), "ATLAS_AUDIT_KEY")
+    for key_id, secret in parse_audit_keys(environ.get("ATLAS_AUDIT_KEYS", ""), "ATLAS_AUDIT_KEYS").items():
+        keys.setdefault(key_id, secret)
+    return keys
+
+
+def _instance_audit_keys(key_file: Path) -> dict[str, str]:
+    try:
+        return parse_audit_keys(key_file.read_text(encoding="utf-8"), str(key_file))
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"audit.hmac_keys: cannot read {key_file}: {exc}") from exc
+
+
+def _audit_overrides(raw: dict[str, Any], environ: dict[str, str], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """File < environment < ``overrides`` for the audit keys, each replacing the one before."""
+    for variable, key in (("ATLAS_AUDIT_KEY_ID", "current_key_id"), ("ATLAS_AUDIT_WITNESS_PATH", "witness_path")):
+        if environ.get(variable):
+            raw = _merge(raw, {"audit": {key: environ[variable]}})
+    keys = ((overrides or {}).get("audit") or {}).get("hmac_keys") or _env_audit_keys(environ)
+    return _replace_audit_keys(raw, keys) if keys else raw
+
+
 def _instance_secret_key(key_file: Path) -> str:
     try:
         return key_file.read_text(encoding="utf-8").strip()
@@ -197,6 +292,7 @@ def load_settings(
     environ: dict[str, str] | None = None,
     require_secret_key: bool = True,
     instance_key_file: str | os.PathLike[str] = INSTANCE_SECRET_KEY_FILE,
+    instance_audit_key_file: str | os.PathLike[str] = INSTANCE_AUDIT_KEY_FILE,
 ) -> Settings:
     """Read TOML (``path`` or ``$ATLAS_CONFIG``), apply ``ATLAS_*`` variables, then ``overrides``.
 
@@ -206,6 +302,10 @@ def load_settings(
     signs session cookies and CSRF tokens only: callers that sign nothing (the CLI's database,
     user, audit and backup commands) pass ``require_secret_key=False`` and then get it empty
     when none is set, instead of an error.
+
+    The audit HMAC keys are ``ATLAS_AUDIT_KEY`` / ``ATLAS_AUDIT_KEYS``, else ``audit.hmac_keys``
+    of the file, else ``instance_audit_key_file`` (``instance/audit_key``, which `make run`
+    generates); ``ATLAS_AUDIT_KEY_ID`` picks the current one.
 
     :raise ConfigError: naming the file or the key that is wrong.
     """
@@ -222,8 +322,11 @@ def load_settings(
     for variable, (section, key) in ENV_OVERRIDES.items():
         if environ.get(variable):
             raw = _merge(raw, {section: {key: environ[variable]}})
+    raw = _audit_overrides(raw, environ, overrides)
     if overrides:
         raw = _merge(raw, overrides)
+    if not (raw.get("audit") or {}).get("hmac_keys"):
+        raw = _replace_audit_keys(raw, _instance_audit_keys(Path(instance_audit_key_file)))
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:

@@ -81,10 +81,13 @@ def lock_chain(session: Session) -> None:
 class Database:
     """One engine and session factory per app (or per CLI / scheduler process)."""
 
-    def __init__(self, url: str, *, pool_size: int = 5) -> None:
+    def __init__(self, url: str, *, pool_size: int = 5, session_info: dict | None = None) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, pool_size=pool_size)
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=True)
+        # ``session_info`` starts every session's ``info`` (the audit anchor: services/audit_chain.py).
+        self.session_factory = sessionmaker(
+            bind=self.engine, expire_on_commit=False, autoflush=True, info=dict(session_info or {})
+        )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:

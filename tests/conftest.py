@@ -7,11 +7,13 @@ With ``CI=true`` a missing service or browser fails the run instead of skipping.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import secrets
 import shutil
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +25,34 @@ from atlas_coord.db import normalise_url
 
 DEMO_PASSWORD = "demo-password-for-tests"
 IN_CI = os.environ.get("CI") == "true"
+
+# The audit chain's fixed test key: every test database (and every process a test starts, through
+# the environment) seals with it. Witness files go to a private folder, never to instance/.
+AUDIT_KEY_ID = "test"
+AUDIT_KEY = "atlas-coord-audit-test-key-0123456789abcdef"
+WITNESS_DIR = Path(tempfile.mkdtemp(prefix="atlas-witness-"))
+atexit.register(shutil.rmtree, WITNESS_DIR, ignore_errors=True)
+os.environ["ATLAS_AUDIT_KEYS"] = f"{AUDIT_KEY_ID}:{AUDIT_KEY}"
+os.environ["ATLAS_AUDIT_WITNESS_PATH"] = str(WITNESS_DIR / "processes.jsonl")
+
+
+def _install_test_audit_key() -> None:
+    from atlas_coord.services.audit_chain import AuditAnchor, use_default_anchor
+
+    use_default_anchor(AuditAnchor(keys={AUDIT_KEY_ID: AUDIT_KEY.encode()}, current_key_id=AUDIT_KEY_ID))
+
+
+_install_test_audit_key()
+
+
+def witness_for(db_url: str) -> Path:
+    """A witness file of the test database's own (checkpoints of another database would not match)."""
+    return WITNESS_DIR / f"{urlsplit(db_url).path.rsplit('/', 1)[-1]}.jsonl"
+
+
+def audit_settings(db_url: str) -> dict:
+    return {"hmac_keys": {AUDIT_KEY_ID: AUDIT_KEY}, "current_key_id": AUDIT_KEY_ID,
+            "witness_path": str(witness_for(db_url))}
 
 
 def require_or_skip(available: bool, what: str) -> None:
@@ -159,6 +189,7 @@ def app_settings(db_url: str, **overrides):
         "database": {"url": db_url},
         "server": {"secret_key": secrets.token_hex(16)},
         "scheduler": {"embedded": False},
+        "audit": audit_settings(db_url),
     }
     for key, value in overrides.items():
         if isinstance(value, dict):

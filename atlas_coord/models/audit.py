@@ -14,8 +14,11 @@ from .base import Base, UtcDateTime, utcnow
 class AuditRecord(Base):
     """One change: who, in which role, when, the state before and after.
 
-    ``hash`` = SHA-256 over ``prev_hash`` and the canonical JSON of this record's fields, so an
-    edited, deleted or reordered record breaks the chain (``atlas-coord audit verify``).
+    ``hash`` = HMAC-SHA-256, keyed by the secret ``key_id`` names (held outside the database),
+    over ``prev_hash`` and the canonical JSON of this record's fields, so an edited, deleted,
+    reordered or forged record breaks the chain (``atlas-coord audit verify``). Records written
+    before keys existed have no ``key_id`` and a plain SHA-256 hash (the legacy prefix).
+    On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE of this table (migration 0006).
     """
 
     __tablename__ = "audit_record"
@@ -34,6 +37,7 @@ class AuditRecord(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(sa.String(32))
 
 
 class Event(Base):

@@ -8,7 +8,9 @@ Each tick, in order, each step in its own short transactions:
 4. send the reminders that are due (``training.reminder`` event + audit record);
 5. escalate request answers whose deadline passed (``services.requests.escalate_overdue_answers``,
    when the requests layer provides it);
-6. apply the event retention (``services.events.purge_expired_events``).
+6. apply the event retention (``services.events.purge_expired_events``);
+7. witness the audit chain's head (``services.audit.checkpoint_if_due``): a signed checkpoint
+   every ``audit.checkpoint_minutes`` when the chain grew, nothing otherwise.
 
 Exactly once: a row is claimed with a compare-and-set update (``sent_at``/``started_at``/
 ``ended_at`` from NULL) and its side effects (readiness changes, the outbox event, the audit
@@ -33,7 +35,8 @@ from datetime import datetime
 
 from atlas_coord.db import Database
 from atlas_coord.models import utcnow
-from atlas_coord.services import events, requests, trainings
+from atlas_coord.services import audit, events, requests, trainings
+from atlas_coord.services.audit_chain import anchor_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class DispatchReport:
     runs_ended: int = 0
     escalations: int = 0
     events_purged: int = 0
+    audit_checkpoints: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -137,6 +141,11 @@ def purge_expired_events(database: Database, settings) -> int:
         return events.purge_expired_events(session, settings)
 
 
+def checkpoint_audit(database: Database, settings, now: datetime) -> int:
+    with database.transaction() as session:
+        return int(audit.checkpoint_if_due(session, anchor_from_settings(settings), now) is not None)
+
+
 def dispatch_due(database: Database, settings, *, now: datetime | None = None, worker: str | None = None) -> DispatchReport:
     """One tick of the scheduler; a failing step is logged and retried on the next tick."""
     now = now or utcnow()
@@ -159,6 +168,7 @@ def dispatch_due(database: Database, settings, *, now: datetime | None = None, w
     step("reminders", reminders)
     step("escalations", lambda: setattr(report, "escalations", escalate_overdue_answers(database, now)))
     step("event purge", lambda: setattr(report, "events_purged", purge_expired_events(database, settings)))
+    step("audit checkpoint", lambda: setattr(report, "audit_checkpoints", checkpoint_audit(database, settings, now)))
     # An idle run logs nothing at INFO (every 30 s all day): only what a run did, or failed to do.
     if report.summary():
         log.info("scheduler run at %s: %s", now.isoformat(timespec="seconds"), report.summary())

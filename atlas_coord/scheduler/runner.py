@@ -25,7 +25,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from atlas_coord.db import Database
-from atlas_coord.services import events
+from atlas_coord.services import audit_chain, events
 
 from .jobs import DispatchReport, dispatch_due
 
@@ -112,7 +112,8 @@ def register_external_emitter(settings) -> bool:
 def run_standalone(settings, *, interval_seconds: int | None = None, once: bool = False) -> DispatchReport | None:
     """The ``atlas-coord scheduler`` process: dispatch every interval until SIGTERM/SIGINT
     (or one run with ``once``)."""
-    database = Database(settings.database.url, pool_size=settings.database.pool_size)
+    database = Database(settings.database.url, pool_size=settings.database.pool_size,
+                        session_info=audit_chain.session_info(settings))
     register_external_emitter(settings)
     try:
         if once:
