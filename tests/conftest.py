@@ -8,6 +8,7 @@ With ``CI=true`` a missing service or browser fails the run instead of skipping.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import itertools
 import os
 import secrets
@@ -47,7 +48,8 @@ _install_test_audit_key()
 
 def witness_for(db_url: str) -> Path:
     """A witness file of the test database's own (checkpoints of another database would not match)."""
-    return WITNESS_DIR / f"{urlsplit(db_url).path.rsplit('/', 1)[-1]}.jsonl"
+    tag = hashlib.sha256(db_url.encode()).hexdigest()[:12]
+    return WITNESS_DIR / f"{urlsplit(db_url).path.rsplit('/', 1)[-1]}-{tag}.jsonl"
 
 
 def audit_settings(db_url: str) -> dict:

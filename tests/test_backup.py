@@ -21,12 +21,14 @@ from click.testing import CliRunner
 
 from atlas_coord import cli, create_app
 from atlas_coord.cli import main
-from tests.conftest import Api, app_settings
+from tests.conftest import Api, app_settings, witness_for
 from tests.factories import request_payload, unit_id
 
 
-def run(url: str, *args: str):
-    env = {"ATLAS_DATABASE_URL": url, "ATLAS_SECRET_KEY": "backup-test-key", "ATLAS_CONFIG": ""}
+def run(url: str, *args: str, witness: Path | None = None):
+    """The CLI on ``url``; the audit witness is the pilot's (``witness``) or the database's own."""
+    env = {"ATLAS_DATABASE_URL": url, "ATLAS_SECRET_KEY": "backup-test-key", "ATLAS_CONFIG": "",
+           "ATLAS_AUDIT_WITNESS_PATH": str(witness or witness_for(url))}
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
@@ -73,10 +75,11 @@ def running_pilot(sqlite_template, tmp_path):
     app.extensions["atlas_db"].dispose()
 
 
-def verified(url: str) -> str:
-    result = run(url, "audit", "verify")
+def verified(url: str, witness: Path | None = None) -> str:
+    result = run(url, "audit", "verify", witness=witness)
     assert result.exit_code == 0, result.output
-    return result.output.strip()
+    [line] = [line for line in result.output.splitlines() if line.startswith("audit trail intact")]
+    return line
 
 
 def audit_count(path: Path) -> int:
@@ -86,14 +89,18 @@ def audit_count(path: Path) -> int:
 
 def test_a_backup_taken_while_the_server_runs_restores_to_the_same_verified_audit_trail(running_pilot, tmp_path):
     live = running_pilot.db_path
+    witness = witness_for(sqlite_url(live))
     assert Path(f"{live}-wal").exists()  # the server is up in WAL mode, recent commits in the log
+    assert run(sqlite_url(live), "audit", "checkpoint").exit_code == 0
     before = verified(sqlite_url(live))
     records = audit_count(live)
     assert records > 2 and f"{records} records" in before
+    assert f"checkpoint at seq {records}" in before  # anchored in the pilot's witness
 
     backup = tmp_path / "backups" / "atlas-2026-11-28.db"
     made = run(sqlite_url(live), "backup", str(backup))
     assert made.exit_code == 0, made.output
+    assert f"also back up the audit witness {witness}" in made.output
     assert f"{records} audit records" in made.output
     assert f"({backup.stat().st_size} bytes)" in made.output
     assert f"alembic revision {cli._known_revisions()[1]}," in made.output  # the current head
@@ -105,8 +112,9 @@ def test_a_backup_taken_while_the_server_runs_restores_to_the_same_verified_audi
     assert f"{records} audit records" in restored.output
     assert str(fresh) in restored.output
 
-    after = verified(sqlite_url(fresh))
-    assert after == before  # "audit trail intact: N records, head <hash>"
+    # The keys are the same (configuration), and the witness comes along with the backup.
+    after = verified(sqlite_url(fresh), witness=witness)
+    assert after == before  # "audit trail intact: N records, head <hash>, checkpoint at seq N ..."
     assert "head " in after and "head none" not in after
 
     # The restored database serves the same request.
@@ -129,6 +137,27 @@ def test_a_tampered_backup_is_caught_by_verify_after_restore(running_pilot, tmp_
     result = run(sqlite_url(fresh), "audit", "verify")
     assert result.exit_code == 1
     assert "BROKEN at record 2" in result.output
+
+
+def test_an_older_backup_restored_under_a_newer_witness_reports_what_it_lost(running_pilot, tmp_path):
+    """Restoring loses the records written after the backup, and verify says so; the witness
+    copy kept with the backup verifies it (README, Backups)."""
+    live = sqlite_url(running_pilot.db_path)
+    witness = witness_for(live)
+    assert run(live, "audit", "checkpoint").exit_code == 0
+    backup = tmp_path / "atlas-backup.db"
+    assert run(live, "backup", str(backup)).exit_code == 0
+    kept = tmp_path / "atlas-backup.witness.jsonl"
+    shutil.copyfile(witness, kept)
+    api = Api(running_pilot)
+    assert api.post("/api/v1/requests", "demo-cc-be", json=request_payload()).status_code == 201
+    assert run(live, "audit", "checkpoint").exit_code == 0
+
+    fresh = tmp_path / "restored.db"
+    assert run(sqlite_url(fresh), "restore", str(backup)).exit_code == 0
+    lost = run(sqlite_url(fresh), "audit", "verify", witness=witness)
+    assert lost.exit_code == 1 and "are missing" in lost.output and "tail cut" in lost.output
+    assert run(sqlite_url(fresh), "audit", "verify", "--witness", str(kept), witness=witness).exit_code == 0
 
 
 def test_backup_does_not_overwrite_an_existing_file_unless_forced(running_pilot, tmp_path):

@@ -77,3 +77,45 @@ def test_callers_that_sign_nothing_need_no_secret_key(tmp_path):
     assert load_settings(environ={}, require_secret_key=False, instance_key_file=missing).server.secret_key == ""
     with pytest.raises(ConfigError, match="server.secret_key: not set"):
         load_settings(environ={}, instance_key_file=missing)
+
+
+AUDIT_SECRET = "s" * 40
+
+
+def test_audit_keys_come_from_the_environment_newest_first(tmp_path):
+    missing = tmp_path / "no_audit_key"
+    settings = load_settings(environ={"ATLAS_AUDIT_KEYS": f"k2:{'2' * 40},k1:{'1' * 40}"}, require_secret_key=False,
+                             instance_audit_key_file=missing)
+    assert list(settings.audit.hmac_keys) == ["k2", "k1"] and settings.audit.current_key_id == "k2"
+    assert "2222" not in repr(settings)  # secrets never printed
+    chosen = load_settings(environ={"ATLAS_AUDIT_KEYS": f"k2:{'2' * 40},k1:{'1' * 40}", "ATLAS_AUDIT_KEY_ID": "k1"},
+                           require_secret_key=False, instance_audit_key_file=missing)
+    assert chosen.audit.current_key_id == "k1"
+    single = load_settings(environ={"ATLAS_AUDIT_KEY": AUDIT_SECRET}, require_secret_key=False,
+                           instance_audit_key_file=missing)
+    assert single.audit.current_key_id == "default"
+
+
+def test_the_audit_key_falls_back_to_the_file_make_run_generates(tmp_path):
+    key_file = tmp_path / "audit_key"
+    key_file.write_text(f"local:{AUDIT_SECRET}\n")
+    assert load_settings(environ={}, require_secret_key=False, instance_audit_key_file=key_file).audit.current_key_id == "local"
+    from_env = load_settings(environ={"ATLAS_AUDIT_KEYS": f"env:{AUDIT_SECRET}"}, require_secret_key=False,
+                             instance_audit_key_file=key_file)
+    assert list(from_env.audit.hmac_keys) == ["env"]
+    none = load_settings(environ={}, require_secret_key=False, instance_audit_key_file=tmp_path / "none")
+    assert none.audit.hmac_keys == {} and none.audit.current_key_id is None
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[audit]\nhmac_keys = { k1 = "short" }\n', "at least 32 characters"),
+        (f'[audit]\nhmac_keys = {{ "bad id" = "{AUDIT_SECRET}" }}\n', "key id"),
+        (f'[audit]\nhmac_keys = {{ k1 = "{AUDIT_SECRET}" }}\ncurrent_key_id = "k9"\n', "audit.current_key_id"),
+        ("[audit]\ncheckpoint_every = 0\n", "audit.checkpoint_every"),
+    ],
+)
+def test_bad_audit_settings_are_named(tmp_path, text, named):
+    with pytest.raises(ConfigError, match=named):
+        load_settings(path=write(tmp_path, text), environ={}, require_secret_key=False)

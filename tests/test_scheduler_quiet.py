@@ -60,3 +60,23 @@ def test_a_run_that_did_something_still_says_so(db_url, database, caplog, monkey
     caplog.set_level(logging.INFO)
     dispatch_due(database, app_settings(db_url))
     assert [m for m in loud(caplog.records) if "scheduler run at" in m and m.endswith("escalations=2")]
+
+
+def test_the_scheduler_witnesses_the_audit_chain_every_few_minutes_and_only_when_it_grew(db_url, database):
+    from atlas_coord.services import audit
+    from atlas_coord.services.audit_chain import anchor_from_settings
+    from tests.conftest import witness_for
+
+    settings = app_settings(db_url, audit={"checkpoint_minutes": 5})
+    start = datetime.now(UTC)
+    ticks = [dispatch_due(database, settings, now=start + timedelta(minutes=minute)).audit_checkpoints
+             for minute in range(0, 12)]
+    assert ticks == [1] + [0] * 11, "the first run witnesses the seeded chain, then nothing changed"
+
+    with database.transaction() as session:
+        audit.record(session, None, "system", "request.close", "request", 1)
+    assert dispatch_due(database, settings, now=start + timedelta(minutes=2)).audit_checkpoints == 0  # not 5 min yet
+    assert dispatch_due(database, settings, now=start + timedelta(minutes=6)).audit_checkpoints == 1
+    assert len(witness_for(db_url).read_text().splitlines()) == 2
+    with database.transaction() as session:
+        assert audit.verify(session, anchor_from_settings(settings)).ok

@@ -63,7 +63,9 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in asdict(self).items() if v)
+        # An audit checkpoint is bookkeeping (its write is logged at DEBUG, a failure at ERROR):
+        # the first one of a database would otherwise make an idle run say it did something.
+        return ", ".join(f"{k}={v}" for k, v in asdict(self).items() if v and k != "audit_checkpoints")
 
 
 def _pause_after_claim(kind: str, row_id: int) -> None:
@@ -143,7 +145,10 @@ def purge_expired_events(database: Database, settings) -> int:
 
 def checkpoint_audit(database: Database, settings, now: datetime) -> int:
     with database.transaction() as session:
-        return int(audit.checkpoint_if_due(session, anchor_from_settings(settings), now) is not None)
+        written = audit.checkpoint_if_due(session, anchor_from_settings(settings), now)
+    if written is not None:
+        log.debug("audit checkpoint at seq %s written", written.seq)
+    return int(written is not None)
 
 
 def dispatch_due(database: Database, settings, *, now: datetime | None = None, worker: str | None = None) -> DispatchReport:
