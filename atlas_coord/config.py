@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class ConfigError(Exception):
@@ -267,13 +275,22 @@ def _instance_audit_keys(key_file: Path) -> dict[str, str]:
         raise ConfigError(f"audit.hmac_keys: cannot read {key_file}: {exc}") from exc
 
 
-def _audit_overrides(raw: dict[str, Any], environ: dict[str, str], overrides: dict[str, Any] | None) -> dict[str, Any]:
-    """File < environment < ``overrides`` for the audit keys, each replacing the one before."""
+def _with_overrides(
+    raw: dict[str, Any], environ: dict[str, str], overrides: dict[str, Any] | None, audit_key_file: Path
+) -> dict[str, Any]:
+    """The audit variables, then ``overrides``. Audit keys: file < environment < ``overrides``,
+    each replacing the one before; the instance file only when none of them names a key."""
     for variable, key in (("ATLAS_AUDIT_KEY_ID", "current_key_id"), ("ATLAS_AUDIT_WITNESS_PATH", "witness_path")):
         if environ.get(variable):
             raw = _merge(raw, {"audit": {key: environ[variable]}})
     keys = ((overrides or {}).get("audit") or {}).get("hmac_keys") or _env_audit_keys(environ)
-    return _replace_audit_keys(raw, keys) if keys else raw
+    if keys:
+        raw = _replace_audit_keys(raw, keys)
+    if overrides:
+        raw = _merge(raw, overrides)
+    if not (raw.get("audit") or {}).get("hmac_keys"):
+        raw = _replace_audit_keys(raw, _instance_audit_keys(audit_key_file))
+    return raw
 
 
 def _instance_secret_key(key_file: Path) -> str:
@@ -322,11 +339,7 @@ def load_settings(
     for variable, (section, key) in ENV_OVERRIDES.items():
         if environ.get(variable):
             raw = _merge(raw, {section: {key: environ[variable]}})
-    raw = _audit_overrides(raw, environ, overrides)
-    if overrides:
-        raw = _merge(raw, overrides)
-    if not (raw.get("audit") or {}).get("hmac_keys"):
-        raw = _replace_audit_keys(raw, _instance_audit_keys(Path(instance_audit_key_file)))
+    raw = _with_overrides(raw, environ, overrides, Path(instance_audit_key_file))
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:

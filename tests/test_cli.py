@@ -7,10 +7,12 @@ from click.testing import CliRunner
 
 from atlas_coord.cli import main
 from atlas_coord.models import AuditRecord, User
+from tests.conftest import behind_the_back, witness_for
 
 
 def run(db_url, *args, input=None):
-    env = {"ATLAS_DATABASE_URL": db_url, "ATLAS_SECRET_KEY": "cli-test-key", "ATLAS_CONFIG": ""}
+    env = {"ATLAS_DATABASE_URL": db_url, "ATLAS_SECRET_KEY": "cli-test-key", "ATLAS_CONFIG": "",
+           "ATLAS_AUDIT_WITNESS_PATH": str(witness_for(db_url))}
     return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
 
 
@@ -41,7 +43,7 @@ def test_seeding_twice_adds_nothing_the_second_time(db_url):
 
 def test_audit_verify_reports_an_intact_chain_and_names_a_tampered_record(db_url, database):
     assert "intact" in run(db_url, "audit", "verify").output
-    with database.transaction() as s:
+    with behind_the_back(database) as s:
         s.execute(sa.update(AuditRecord).where(AuditRecord.seq == 2).values(actor_name="mallory"))
     result = run(db_url, "audit", "verify")
     assert result.exit_code == 1

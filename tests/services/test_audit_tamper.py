@@ -6,12 +6,11 @@ The trail comes from a real request story (raise, answers, a unit accepting and 
 sealed with the test key and anchored by a checkpoint in the test's own witness file; the
 tampering is raw SQL, as someone with database access (but not the key, nor the witness) would
 do it. On PostgreSQL that someone must also be able to get past the append-only trigger, as the
-table's owner or a superuser can: :func:`behind_the_back` does so.
+table's owner or a superuser can: ``behind_the_back`` (conftest) does so.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import timedelta
 
@@ -24,7 +23,7 @@ from atlas_coord.db import is_postgres
 from atlas_coord.models import AuditRecord, utcnow
 from atlas_coord.services import audit, audit_chain
 from atlas_coord.services.audit_chain import AuditAnchor
-from tests.conftest import AUDIT_KEY, AUDIT_KEY_ID
+from tests.conftest import AUDIT_KEY, AUDIT_KEY_ID, behind_the_back
 from tests.factories import accept_with, deployment_steps, raise_request
 
 KEYS = {AUDIT_KEY_ID: AUDIT_KEY.encode()}
@@ -50,15 +49,6 @@ def story(database, anchor) -> dict[str, int]:
         assert audit.checkpoint(session, anchor) is not None
         assert audit.verify(session, anchor).ok
     return dict(records)
-
-
-@contextlib.contextmanager
-def behind_the_back(database):
-    """A transaction that bypasses the append-only trigger (PostgreSQL), as a superuser could."""
-    with database.transaction() as session:
-        if is_postgres(session):
-            session.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        yield session
 
 
 def verify(database, anchor) -> audit.VerifyResult:
