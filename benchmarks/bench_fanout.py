@@ -90,12 +90,17 @@ def serve(argv: list[str]) -> None:
 
 def prepare_database(directory: Path) -> str:
     from atlas_coord.cli import upgrade_database
+    from atlas_coord.config import load_settings
     from atlas_coord.db import Database
+    from atlas_coord.services.audit_chain import session_info
     from atlas_coord.services.seed import seed_demo_accounts, seed_directory
 
     url = f"sqlite:///{directory / 'bench.db'}"
     upgrade_database(url)
-    database = Database(url)
+    # The audit key and witness of this run, inherited by the server processes started later.
+    os.environ.setdefault("ATLAS_AUDIT_KEYS", f"bench:{secrets.token_hex(32)}")
+    os.environ.setdefault("ATLAS_AUDIT_WITNESS_PATH", str(directory / "audit-witness.jsonl"))
+    database = Database(url, session_info=session_info(load_settings(require_secret_key=False)))
     with database.transaction() as session:
         seed_directory(session)
         seed_demo_accounts(session, PASSWORD)

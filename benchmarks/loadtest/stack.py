@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
 import uuid
@@ -246,7 +247,11 @@ def server_env(stack: Stack, database_url: str) -> tuple[dict[str, str], str]:
     config.write_text(f'[realtime]\nchannel = "{channel}"\n', encoding="utf-8")
     from tests.faults.harness import server_env as production_env
 
-    return {**production_env(config, database_url, REDIS_URL), "ATLAS_LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT}, channel
+    # The audit chain's key and witness of this run (servers and CLI steps share this one env).
+    audit = {"ATLAS_AUDIT_KEYS": f"loadtest:{secrets.token_hex(32)}",
+             "ATLAS_AUDIT_WITNESS_PATH": str(stack.workdir / "audit-witness.jsonl")}
+    return {**production_env(config, database_url, REDIS_URL), "ATLAS_LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT,
+            **audit}, channel
 
 
 def start_servers(stack: Stack, env: dict[str, str], count: int) -> list:
