@@ -364,7 +364,10 @@ class Live:
         tell the other server processes and end the affected connections of this one."""
         publish = getattr(self.server.manager, "publish_sign_out", None)
         if publish is not None:
-            publish(user_ids)
+            try:
+                publish(user_ids)
+            except Exception:  # noqa: BLE001 - Redis down: the other processes' heartbeat still ends them
+                log.exception("telling the other server processes of ended sign-ins failed")
         return self.end_lapsed_sessions(user_ids=set(user_ids))
 
     def end_lapsed_sessions(self, user_ids: set[int] | None = None) -> list[str]:
