@@ -1,4 +1,8 @@
-"""The directory: states, competent authorities, capabilities, units and readiness."""
+"""The directory: states, competent authorities, capabilities, units and readiness.
+
+A readiness reason that names a request is shown in full only to users who may read that request
+(``directory.request_reader``); everyone else reads the neutral reason.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +29,15 @@ from .core import current_actor, endpoint
 
 bp = Blueprint("directory", __name__, url_prefix="/api/v1")
 
+
 def _require_read() -> None:
     if not can(current_actor(), Action.DIRECTORY_READ):
         raise Forbidden("you may not read the directory")
+
+
+def _unit_view(unit) -> dict:
+    """The unit as the signed-in user may read it: a deployment's request only if visible to them."""
+    return UnitOut.of(unit, directory.request_reader(db_session(), current_actor())).wire()
 
 
 def _page_of(model: type[Out], rows: list, page: Page) -> dict:
@@ -72,7 +82,8 @@ def list_units(query: UnitFilter):
     """Filter by state, capability, readiness status and text; ordered by state, name, id."""
     _require_read()
     units, total = directory.list_units(db_session(), query)
-    items = [UnitOut.of(u) for u in units]
+    may_see = directory.request_reader(db_session(), current_actor())
+    items = [UnitOut.of(u, may_see) for u in units]
     return PagedPage[UnitOut](items=items, total=total, page=query.page, per_page=query.per_page).wire()
 
 
@@ -80,33 +91,31 @@ def list_units(query: UnitFilter):
 def get_unit(unit_id: int):
     """The unit with its stations, capabilities and current readiness."""
     _require_read()
-    return UnitOut.of(directory.get_unit(db_session(), unit_id)).wire()
+    return _unit_view(directory.get_unit(db_session(), unit_id))
 
 
 @endpoint(bp, "/units", "POST", body=UnitCreate, status=201, summary="Add a unit (admin, or the state's competent authority)")
 def create_unit(body: UnitCreate):
     """Returns the new unit; the directory change is audited and sent live."""
-    unit = directory.create_unit(db_session(), current_actor(), body)
-    return UnitOut.of(unit).wire()
+    return _unit_view(directory.create_unit(db_session(), current_actor(), body))
 
 
 @endpoint(bp, "/units/<int:unit_id>", "PATCH", body=UnitUpdate, summary="Change a unit's directory entry")
 def update_unit(unit_id: int, body: UnitUpdate):
     """Only the fields given change. ``expected_version`` guards against overwriting a concurrent change."""
-    unit = directory.update_unit(db_session(), current_actor(), unit_id, body)
-    return UnitOut.of(unit).wire()
+    return _unit_view(directory.update_unit(db_session(), current_actor(), unit_id, body))
 
 
 @endpoint(bp, "/units/<int:unit_id>/readiness", "PUT", body=ReadinessUpdate, summary="Report the unit's readiness (its commander)")
 def set_readiness(unit_id: int, body: ReadinessUpdate):
     """READY, LIMITED, TRAINING (with break-off minutes) or UNAVAILABLE, with a reason and the three axes."""
-    unit = directory.set_readiness(db_session(), current_actor(), unit_id, body)
-    return UnitOut.of(unit).wire()
+    return _unit_view(directory.set_readiness(db_session(), current_actor(), unit_id, body))
 
 
 @endpoint(bp, "/units/<int:unit_id>/readiness/history", summary="The unit's readiness history, newest first")
 def readiness_history(unit_id: int):
     """Every change with its reason, source and author."""
     _require_read()
-    rows = [ReadinessChangeOut.of(row) for row in directory.readiness_history(db_session(), unit_id)]
+    may_see = directory.request_reader(db_session(), current_actor())
+    rows = [ReadinessChangeOut.of(row, may_see) for row in directory.readiness_history(db_session(), unit_id)]
     return ListPage[ReadinessChangeOut](items=rows, total=len(rows)).wire()

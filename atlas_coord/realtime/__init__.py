@@ -7,7 +7,9 @@ Wiring (nothing starts at import time):
 - ``create_app`` calls :func:`init_realtime` once per app.
 - A process that is not a server (the scheduler, a CLI command) that commits changes calls
   ``events.set_emitter(external_emitter(settings.realtime.redis_url, settings.realtime.channel))``
-  once at start-up, so that its events reach the clients of every server process at once.
+  once at start-up, so that its events reach the clients of every server process at once; one
+  that revokes sign-ins (tokens, accounts, grants) also calls
+  ``sign_outs.set_listener(external_sign_out(...))`` so that the servers close those sockets.
   Without Redis there is nothing to call: each server finds such events in the outbox within
   a couple of seconds (its catch-up poll).
 
@@ -20,11 +22,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from atlas_coord.services import events
+from atlas_coord.services import events, sign_outs
 
-from .sequencer import LIVE_EVENT, OrderedManager, OrderedRedisManager
+from .sequencer import LIVE_EVENT, SIGN_OUT_EVENT, SIGN_OUT_ROOM, OrderedManager, OrderedRedisManager
 
-__all__ = ["LIVE_EVENT", "external_emitter", "init_realtime"]
+__all__ = ["LIVE_EVENT", "external_emitter", "external_sign_out", "init_realtime"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,9 @@ def init_realtime(app) -> None:
     handlers.register(socketio)
     app.extensions["atlas_realtime"] = live
     events.set_emitter(live.emit_committed)
+    # A revocation closes the user's sockets right after its commit, here and (Redis) elsewhere.
+    manager.on_sign_out = live.end_lapsed_sessions
+    sign_outs.set_listener(live.end_sessions_of)
     try:
         live.sequencer.start_at_newest()
     except Exception:  # noqa: BLE001 - e.g. `db upgrade` not run yet; the first event starts it
@@ -111,3 +116,16 @@ def external_emitter(redis_url: str, channel: str = "atlas-coord") -> Callable[[
                 writer.emit(LIVE_EVENT, envelope, to=list(rooms))
 
     return emit
+
+
+def external_sign_out(redis_url: str, channel: str = "atlas-coord") -> Callable[[list[int]], None]:
+    """A :mod:`atlas_coord.services.sign_outs` listener for a process without a Socket.IO server:
+    every server process ends the live connections of the users whose sign-in ended."""
+    from flask_socketio import SocketIO
+
+    writer = SocketIO(message_queue=redis_url, channel=channel, async_mode="threading")
+
+    def tell(user_ids: list[int]) -> None:
+        writer.emit(SIGN_OUT_EVENT, {"user_ids": sorted(user_ids)}, to=SIGN_OUT_ROOM)
+
+    return tell

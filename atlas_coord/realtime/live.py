@@ -358,15 +358,29 @@ class Live:
             failing.discard(name)
             log.info("the live layer's %s works again", name)
 
-    def end_lapsed_sessions(self) -> list[str]:
+    def end_sessions_of(self, user_ids: list[int]) -> list[str]:
+        """The listener of :mod:`atlas_coord.services.sign_outs`: right after a commit that may
+        have ended these users' sign-ins (a token revoked, an account disabled, grants changed),
+        tell the other server processes and end the affected connections of this one."""
+        publish = getattr(self.server.manager, "publish_sign_out", None)
+        if publish is not None:
+            try:
+                publish(user_ids)
+            except Exception:  # noqa: BLE001 - Redis down: the other processes' heartbeat still ends them
+                log.exception("telling the other server processes of ended sign-ins failed")
+        return self.end_lapsed_sessions(user_ids=set(user_ids))
+
+    def end_lapsed_sessions(self, user_ids: set[int] | None = None) -> list[str]:
         """Disconnect the connections whose sign-in no longer holds (token revoked or expired,
         account disabled, password changed) or whose grants changed since they joined their
         rooms, so that nobody keeps receiving what they are no longer entitled to. Each gets a
         ``session_ended`` message first; a client whose grants changed reconnects and joins its
-        new rooms (with replay), a signed-out one is refused. Runs with the heartbeat; returns the
-        sids it ended."""
+        new rooms (with replay), a signed-out one is refused. Runs with the heartbeat (every
+        connection) and at once after a revocation (``user_ids``: only theirs); returns the sids
+        it ended."""
         with self._lock:
-            snapshot = [(sid, conn.credentials, conn.rooms) for sid, conn in self.connections.items()]
+            snapshot = [(sid, conn.credentials, conn.rooms) for sid, conn in self.connections.items()
+                        if user_ids is None or conn.credentials.user_id in user_ids]
         if not snapshot:
             return []
         rooms_by_credentials: dict[handshake_auth.Credentials, list[str] | None] = {}
@@ -375,18 +389,21 @@ class Live:
                 if credentials not in rooms_by_credentials:
                     actor = handshake_auth.recheck(session, credentials)
                     rooms_by_credentials[credentials] = rooms_for(actor) if actor is not None else None
-        ended = []
-        for sid, credentials, rooms in snapshot:
-            current = rooms_by_credentials[credentials]
-            if current == rooms:
-                continue
-            reason = "signed_out" if current is None else "grants_changed"
-            self._send(sid, "session_ended", {"reason": reason})
-            self.server.disconnect(sid, ignore_queue=True)
-            ended.append(sid)
+        ended = [sid for sid, credentials, rooms in snapshot if rooms_by_credentials[credentials] != rooms]
+        for sid, credentials, _rooms in snapshot:
+            if sid in ended:
+                self._end(sid, "signed_out" if rooms_by_credentials[credentials] is None else "grants_changed")
         if ended:
             log.info("ended %d live session(s) whose sign-in or grants changed", len(ended))
         return ended
+
+    def _end(self, sid: str, reason: str) -> None:
+        """Out of every room first (no further event), then told why, then disconnected."""
+        for room in self.server.rooms(sid):
+            if room != sid:
+                self.server.leave_room(sid, room)
+        self._send(sid, "session_ended", {"reason": reason})
+        self.server.disconnect(sid, ignore_queue=True)
 
     def heartbeat(self) -> None:
         """Refresh this process's presence entries; announce requests whose viewers expired."""

@@ -29,6 +29,10 @@ from .fanout import emit_direct
 log = logging.getLogger(__name__)
 
 LIVE_EVENT = "event"
+# Sign-outs between server processes travel on the same channel as an emit to a room nobody
+# joins: a process that does not know them delivers them to nobody.
+SIGN_OUT_EVENT = "atlas:sign_out"
+SIGN_OUT_ROOM = "atlas:nobody"
 Envelope = dict[str, Any]
 Deliver = Callable[[Envelope, list[str]], None]
 # (after, upto or None) -> committed (envelope, rooms) with after < seq <= upto, in seq order
@@ -149,6 +153,8 @@ class OrderedRedisManager(socketio.RedisManager):
     """
 
     sequencer: Sequencer | None = None
+    # Ends this process's connections of the given users (``Live.end_lapsed_sessions``).
+    on_sign_out: Callable[..., Any] | None = None
 
     def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         if kwargs.get("ignore_queue") or callback is not None or not _is_live(event, namespace, data):
@@ -163,9 +169,17 @@ class OrderedRedisManager(socketio.RedisManager):
         self._handle_emit(message)
         return None
 
+    def publish_sign_out(self, user_ids: list[int]) -> None:
+        """Tell the other server processes that these users' sign-ins may have ended."""
+        self._publish(sign_out_message(user_ids, self.host_id))
+
     def _handle_emit(self, message):
         data = message.get("data")
         payload = data[0] if isinstance(data, list) and len(data) == 1 else None
+        if message.get("event") == SIGN_OUT_EVENT:
+            if self.on_sign_out is not None and isinstance(payload, dict):
+                self.on_sign_out(user_ids={int(u) for u in payload.get("user_ids", [])})
+            return
         if (
             self.sequencer is not None
             and not message.get("binary")
@@ -178,6 +192,14 @@ class OrderedRedisManager(socketio.RedisManager):
 
     def deliver(self, envelope: Envelope, rooms: list[str]) -> None:
         _deliver_locally(self, envelope, rooms)
+
+
+def sign_out_message(user_ids: list[int], host_id: str | None) -> dict[str, Any]:
+    """The channel message of a sign-out, shaped like the stock manager's emit."""
+    return {
+        "method": "emit", "event": SIGN_OUT_EVENT, "data": [{"user_ids": sorted(user_ids)}], "binary": False,
+        "namespace": "/", "room": SIGN_OUT_ROOM, "skip_sid": None, "callback": None, "host_id": host_id,
+    }
 
 
 def _deliver_locally(manager, envelope: Envelope, rooms: list[str]) -> None:

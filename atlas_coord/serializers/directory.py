@@ -4,6 +4,10 @@ their readiness and its history.
 The same models build the REST bodies (``api/directory.py``), the payloads of the
 ``directory.unit_created``/``directory.unit_updated`` and ``readiness.changed`` events and the
 readiness snapshots kept in the audit trail.
+
+A readiness reason written by a deployment names its request; the models show it only to a viewer
+who may read that request (``may_see``, answered by ``services.visibility``) and the neutral form
+to everyone else, events included (:mod:`atlas_coord.domain.readiness_reasons`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from typing import Annotated, Self
 
 from pydantic import BeforeValidator, Field
 
-from atlas_coord.models import Unit
+from atlas_coord.domain.readiness_reasons import MaySee, shown
+from atlas_coord.models import ReadinessChange, Unit
 
 from . import IsoTime, Out, RowOut
 from .geo import GeoPointOut
@@ -43,7 +48,19 @@ class CapabilityOut(RowOut):
     description: str | None
 
 
-class ReadinessOut(RowOut):
+class _WithReason(RowOut):
+    """A row with a readiness ``reason`` that may name a request (need-to-know)."""
+
+    reason: str | None
+
+    @classmethod
+    def of(cls, row: Unit | ReadinessChange, may_see: MaySee | None = None) -> Self:
+        """The row as the viewer ``may_see`` reads it (without one: the neutral reason)."""
+        view = cls.model_validate(row)
+        return view.model_copy(update={"reason": shown(view.reason, may_see)})
+
+
+class ReadinessOut(_WithReason):
     """A unit's current readiness (its ``readiness_*`` columns): the status and its three axes,
     with the reason given."""
 
@@ -54,8 +71,6 @@ class ReadinessOut(RowOut):
     transport: Annotated[str | None, Field(validation_alias="readiness_transport")]
     reason: Annotated[str | None, Field(validation_alias="readiness_reason")]
     changed_at: Annotated[IsoTime | None, Field(validation_alias="readiness_changed_at")]
-
-
 
 
 class StationOut(RowOut):
@@ -100,7 +115,8 @@ class UnitOut(Out):
     source_note: str | None
 
     @classmethod
-    def of(cls, unit: Unit) -> Self:
+    def of(cls, unit: Unit, may_see: MaySee | None = None) -> Self:
+        """The unit as the viewer ``may_see`` reads it (without one: the neutral readiness reason)."""
         return cls(
             id=unit.id,
             key=unit.key,
@@ -124,13 +140,13 @@ class UnitOut(Out):
                 CapabilityHoldingOut(code=c.capability_code, level=c.level, quantity=c.quantity)
                 for c in unit.capabilities
             ],
-            readiness=ReadinessOut.of(unit),
+            readiness=ReadinessOut.of(unit, may_see),
             version=unit.version,
             source_note=unit.source_note,
         )
 
 
-class ReadinessChangeOut(RowOut):
+class ReadinessChangeOut(_WithReason):
     """One entry of a unit's readiness history."""
 
     id: int
@@ -147,7 +163,7 @@ class ReadinessChangeOut(RowOut):
 
 
 class ReadinessChangedEvent(Out):
-    """The payload of ``readiness.changed``."""
+    """The payload of ``readiness.changed``: sent to everyone, so with the neutral reason."""
 
     unit_id: int
     state: str

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_coord.domain import readiness_reasons
 from atlas_coord.domain.choices import Party, ReadinessStatus
 from atlas_coord.domain.fulfilment import deployment_holds_unit
 from atlas_coord.domain.lifecycle import request_open
@@ -121,11 +122,11 @@ def _step(
                  before=before, after=DeploymentOut.of(deployment).wire(), request_id=request.id)
     if commits_unit:
         directory.apply_readiness(session, unit, status=ReadinessStatus.COMMITTED.value,
-                                  reason=f"committed to request {request.id} (deployment {deployment.id})",
+                                  reason=readiness_reasons.committed(request.id, deployment.id),
                                   source="deployment", actor=actor, role=label, request_id=request.id)
     if releases_unit:
         directory.apply_readiness(session, unit, status=deployment.previous_readiness or ReadinessStatus.READY.value,
-                                  reason=f"back from request {request.id} (deployment {deployment.id})",
+                                  reason=readiness_reasons.returned(request.id, deployment.id),
                                   source="deployment", actor=actor, role=label, request_id=request.id)
     delta = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in (values or {}).items()}
     events.publish(session, "deployment.status_changed", f"deployment:{deployment.id}",

@@ -1,13 +1,19 @@
-"""The directory use cases: states, authorities, capabilities, units and their readiness."""
+"""The directory use cases: states, authorities, capabilities, units and their readiness.
+
+A readiness reason written by a deployment names its request: the audit trail keeps it whole,
+events carry the neutral form, and a read shows it to the viewers :func:`request_reader` allows.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from atlas_coord.domain.choices import ReadinessStatus
+from atlas_coord.domain.readiness_reasons import everyone
 from atlas_coord.models import (
     Authority,
     Capability,
@@ -21,7 +27,7 @@ from atlas_coord.models import (
 from atlas_coord.policy import Action, Actor, granting
 from atlas_coord.serializers.directory import ReadinessChangedEvent, ReadinessOut, UnitEvent, UnitOut
 
-from . import audit, events
+from . import audit, events, visibility
 from .directory_commands import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .transitions import check_expected_version, claim_version
@@ -97,6 +103,19 @@ def get_unit(session: Session, unit_id: int) -> Unit:
     if unit is None:
         raise NotFound(f"unit {unit_id} not found", fields={"unit_id": "unknown unit"})
     return unit
+
+
+def request_reader(session: Session, actor: Actor) -> Callable[[int], bool]:
+    """Whether ``actor`` may know of a request named in a readiness reason: the need-to-know rule
+    of ``services.visibility``, asked once per request for one response."""
+    known: dict[int, bool] = {}
+
+    def may_see(request_id: int) -> bool:
+        if request_id not in known:
+            known[request_id] = visibility.may_see_request(session, actor, request_id)
+        return known[request_id]
+
+    return may_see
 
 
 def readiness_history(session: Session, unit_id: int, limit: int = 200) -> list[ReadinessChange]:
@@ -192,7 +211,7 @@ def update_unit(session: Session, actor: Actor, unit_id: int, data: UnitUpdate) 
     if grant is None:
         raise Forbidden(f"you may not change units of {unit.state_code}")
     check_expected_version(unit, data.expected_version, f"unit {unit_id}")
-    before = UnitOut.of(unit).wire()
+    before = UnitOut.of(unit, everyone).wire()
     changes = data.model_dump(exclude_unset=True, exclude={"expected_version"})
     if "capabilities" in changes:
         _check_capabilities(session, [c.code for c in data.capabilities or []])
@@ -212,9 +231,10 @@ def update_unit(session: Session, actor: Actor, unit_id: int, data: UnitUpdate) 
         if field in changes and changes[field] is not None:
             setattr(unit, field, changes[field])
     claim_version(session, unit, before["version"], f"unit {unit.id}")
-    after = UnitOut.of(unit)
-    audit.record(session, actor, grant.label(), "unit.update", "unit", unit.id, before=before, after=after.wire())
-    events.publish(session, "directory.unit_updated", f"unit:{unit.id}", UnitEvent(unit=after).wire(), [events.ROOM_ALL])
+    after = UnitOut.of(unit, everyone).wire()
+    audit.record(session, actor, grant.label(), "unit.update", "unit", unit.id, before=before, after=after)
+    events.publish(session, "directory.unit_updated", f"unit:{unit.id}", UnitEvent(unit=UnitOut.of(unit)).wire(),
+                   [events.ROOM_ALL])
     return unit
 
 
@@ -271,7 +291,7 @@ def apply_readiness(
     request_id: int | None = None,
 ) -> Unit:
     """Change readiness (used by commanders, deployments and trainings): history, audit, event."""
-    before = ReadinessOut.of(unit).wire()
+    before = ReadinessOut.of(unit, everyone).wire()
     previous = unit.readiness_status
     seen_version = unit.version
     personnel, equipment, transport = axes or (
@@ -300,12 +320,13 @@ def apply_readiness(
         )
     )
     claim_version(session, unit, seen_version, f"unit {unit.id}")
-    changed = ReadinessChangedEvent.of(unit).wire()
     audit.record(
-        session, actor, role, "unit.readiness", "unit", unit.id, before=before, after=changed["readiness"],
-        request_id=request_id,
+        session, actor, role, "unit.readiness", "unit", unit.id, before=before,
+        after=ReadinessOut.of(unit, everyone).wire(), request_id=request_id,
     )
-    events.publish(session, "readiness.changed", f"unit:{unit.id}", changed, [events.ROOM_ALL])
+    # To everyone, so with the neutral reason; the request's audience reads the full one over REST.
+    events.publish(session, "readiness.changed", f"unit:{unit.id}", ReadinessChangedEvent.of(unit).wire(),
+                   [events.ROOM_ALL])
     return unit
 
 

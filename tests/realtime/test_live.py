@@ -63,18 +63,56 @@ def wait_disconnected(client, timeout: float = 5.0) -> None:
     assert not client.sio.connected, "the server kept the connection open"
 
 
-def test_revoking_a_token_ends_its_open_live_sessions(clients, app, api, database):
+def test_revoking_a_token_closes_its_live_sockets_at_once(clients, api, database):
     revoked, other = clients("demo-ca-fr"), clients("demo-ca-de")
     assert api.delete("/api/v1/auth/token", "demo-ca-fr").status_code == 200
+
+    # No heartbeat sweep: the revocation's commit itself ends the socket.
+    assert revoked.wait_for("session_ended", timeout=1.0) == {"reason": "signed_out"}
+    wait_disconnected(revoked, timeout=1.0)
+    # The other user's session is untouched and still receives events; the revoked one nothing.
+    seq = sentinel(database)
+    assert other.wait_for("event", predicate=lambda e: e["seq"] == seq)
+    revoked.drain()
+    assert [e["seq"] for e in revoked.events() if e["seq"] >= seq] == []
+
+
+def _disable(user, session) -> None:
+    user.is_active = False
+
+
+def _drop_grants(user, session) -> None:
+    user.grants.clear()
+
+
+@pytest.mark.parametrize(("change", "reason"), [(_disable, "signed_out"), (_drop_grants, "grants_changed")])
+def test_disabling_an_account_or_changing_its_grants_closes_its_sockets_at_once(clients, database, change, reason):
+    from atlas_coord.models import User
+
+    client = clients("demo-ca-fr")
+    with database.transaction() as session:
+        change(session.scalar(sa.select(User).where(User.username == "demo-ca-fr")), session)
+
+    assert client.wait_for("session_ended", timeout=1.0) == {"reason": reason}
+    wait_disconnected(client, timeout=1.0)
+    seq = sentinel(database)
+    client.drain()
+    assert [e["seq"] for e in client.events() if e["seq"] >= seq] == []
+
+
+def test_the_heartbeat_sweep_ends_a_revocation_made_behind_the_orms_back(clients, app, database):
+    from atlas_coord.models import ApiToken, User, utcnow
+
+    revoked = clients("demo-ca-fr")
+    with database.transaction() as session:
+        user = session.scalar(sa.select(User).where(User.username == "demo-ca-fr"))
+        session.execute(sa.update(ApiToken).where(ApiToken.user_id == user.id).values(revoked_at=utcnow()))
 
     ended = app.extensions["atlas_realtime"].end_lapsed_sessions()
 
     assert revoked.wait_for("session_ended") == {"reason": "signed_out"}
     wait_disconnected(revoked)
     assert len(ended) == 1
-    # The other user's session is untouched and still receives events.
-    seq = sentinel(database)
-    assert other.wait_for("event", predicate=lambda e: e["seq"] == seq)
 
 
 def test_a_user_whose_grants_changed_is_sent_away_to_rejoin_with_the_new_rooms(clients, app, database):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -143,3 +144,57 @@ def test_replay_on_another_process_after_reconnect(two_servers, database):
         assert ready["replayed"] == 5
     finally:
         again.close()
+
+
+def wait_disconnected(client: LiveClient, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while client.sio.connected and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not client.sio.connected, "the other process kept the revoked socket open"
+
+
+def test_revoking_a_token_on_one_process_closes_its_socket_on_the_other_at_once(two_servers):
+    a, b = two_servers
+    token = token_for(a.url, "demo-ca-fr")
+    on_b = LiveClient(b.url, token=token).connect()
+    try:
+        on_b.wait_for("ready", timeout=10)
+        http("DELETE", f"{a.url}/api/v1/auth/token", token=token)
+        assert on_b.wait_for("session_ended", timeout=1.0) == {"reason": "signed_out"}
+        wait_disconnected(on_b, timeout=1.0)
+    finally:
+        on_b.close()
+
+
+@pytest.fixture
+def restore_sign_out_listener():
+    from atlas_coord.services import sign_outs
+
+    saved = list(sign_outs._listeners)
+    yield
+    sign_outs._listeners[:] = saved
+
+
+def test_a_process_without_a_server_closes_sockets_through_redis(two_servers, database, redis_url, channel,
+                                                                 restore_sign_out_listener):
+    """A CLI command that disables an account: every server closes that user's sockets."""
+    import sqlalchemy as sa
+
+    from atlas_coord.models import User
+    from atlas_coord.realtime import external_sign_out
+    from atlas_coord.services import sign_outs
+
+    a, b = two_servers
+    clients = [LiveClient(server.url, token=token_for(server.url, "demo-ca-fr")).connect() for server in (a, b)]
+    try:
+        for client in clients:
+            client.wait_for("ready", timeout=10)
+        sign_outs.set_listener(external_sign_out(redis_url, channel))
+        with database.transaction() as session:
+            session.scalar(sa.select(User).where(User.username == "demo-ca-fr")).is_active = False
+        for client in clients:
+            assert client.wait_for("session_ended", timeout=1.0) == {"reason": "signed_out"}
+            wait_disconnected(client, timeout=1.0)
+    finally:
+        for client in clients:
+            client.close()
