@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 
 from atlas_coord.api.core import MAX_JSON_DEPTH, json_depth
-from atlas_coord.serving import InFlight, stoppable_server
 from atlas_coord.services.inputs import like_contains
+from atlas_coord.serving import InFlight, stoppable_server
 from tests.conftest import DEMO_PASSWORD
 from tests.factories import unit_id, unit_payload
 
