@@ -17,9 +17,9 @@ from atlas_coord.services.inputs import (
     MAX_INT,
     CapabilityCode,
     Id,
-    Int,
     Latitude,
     Longitude,
+    NotBoolean,
     Page,
     Point,
     ShortText,
@@ -40,7 +40,7 @@ class LoginBody(Strict):
 
 class MatchRequirement(Strict):
     code: CapabilityCode
-    quantity: Annotated[Int, Field(ge=1, le=1000)] = 1
+    quantity: Annotated[int, Field(ge=1, le=1000), NotBoolean] = 1
     min_level: CapabilityLevel = CapabilityLevel.LIMITED
     critical: bool = False
 
@@ -55,9 +55,9 @@ class WhatIfMatch(Strict):
     needed_by: AwareDatetime | None = None
     include_requesting_state: bool = False
     redundancy: bool = False
-    limit: Annotated[Int, Field(ge=1, le=500)] = 50
+    limit: Annotated[int, Field(ge=1, le=500), NotBoolean] = 50
 
 
 class MatchOptions(Strict):
     redundancy: bool = False
-    limit: Annotated[Int, Field(ge=1, le=500)] = 50
+    limit: Annotated[int, Field(ge=1, le=500), NotBoolean] = 50

@@ -26,16 +26,17 @@ def _not_a_boolean(value: object) -> object:
     return value
 
 
-# Numbers as every command model takes them: ints and floats (and, for query strings, their
-# text), never booleans. Strict types would refuse the query string's "2" as well.
-Int = Annotated[int, BeforeValidator(_not_a_boolean)]
-Number = Annotated[float, BeforeValidator(_not_a_boolean)]
+# Every numeric field of the command models ends with this marker: ints and floats (and, for
+# query strings, their text) pass, booleans do not. Strict types would refuse the query
+# string's "2" too. It goes last in ``Annotated[int, Field(...), NotBoolean]`` so that it runs
+# first and the OpenAPI document keeps the field's minimum and maximum.
+NotBoolean = BeforeValidator(_not_a_boolean)
 # Ids, sequence numbers and versions are INTEGER columns (int4 on PostgreSQL): larger numbers
 # would make the database refuse the query, so they are a 422 on the field instead.
 MAX_INT = 2**31 - 1
-Id = Annotated[Int, Field(ge=1, le=MAX_INT)]
-Latitude = Annotated[Number, Field(ge=-90, le=90, description="WGS84 latitude in degrees")]
-Longitude = Annotated[Number, Field(ge=-180, le=180, description="WGS84 longitude in degrees")]
+Id = Annotated[int, Field(ge=1, le=MAX_INT), NotBoolean]
+Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS84 latitude in degrees"), NotBoolean]
+Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS84 longitude in degrees"), NotBoolean]
 LIKE_ESCAPE = "\\"
 
 
@@ -65,5 +66,5 @@ class Point(Strict):
 
 
 class Page(Strict):
-    page: Annotated[Int, Field(ge=1, le=1_000_000)] = 1
-    per_page: Annotated[Int, Field(ge=1, le=500)] = 50
+    page: Annotated[int, Field(ge=1, le=1_000_000), NotBoolean] = 1
+    per_page: Annotated[int, Field(ge=1, le=500), NotBoolean] = 50
