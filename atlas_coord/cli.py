@@ -107,13 +107,15 @@ def user() -> None:
 @click.option("--display-name", default=None)
 def user_add(username: str, roles: tuple[str, ...], password_stdin: bool, display_name: str | None) -> None:
     """Create a user with one or more role grants."""
-    from .services.accounts import GrantSpec, create_user
+    from .services.accounts import GrantSpec, create_user, password_problem
     from .services.errors import ServiceError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    if problem := password_problem(password):  # refused before the database is opened
+        raise click.ClickException(problem)
     database = _database(_settings())
     try:
         with database.transaction() as session:

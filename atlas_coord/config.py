@@ -94,14 +94,28 @@ class SchedulerSettings(_Section):
     interval_seconds: int = Field(30, ge=1, le=3600)
 
 
+_RENAMED_AUTH_KEYS = {"login_max_failures": "throttle_after", "lockout_minutes": "throttle_max_seconds"}
+
+
 class AuthSettings(_Section):
     token_lifetime_hours: int = Field(24, ge=1, le=24 * 90)
-    login_max_failures: int = Field(5, ge=1, le=100)
-    lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    # Per-account sign-in throttling: after `throttle_after` wrong passwords in a row, each
+    # further failure makes the account wait 2^k seconds, at most `throttle_max_seconds`.
+    # Every refusal (unknown name, wrong password, still waiting) is the same 401.
+    throttle_after: int = Field(5, ge=1, le=100)
+    throttle_max_seconds: int = Field(300, ge=1, le=24 * 60 * 60)
     # Sign-in attempts (POST /api/v1/auth/token and the console's /api/v1/auth/login together)
     # per client address; more get 429 with Retry-After. Counted in memory, or in Redis when
     # realtime.redis_url is set so that every server process shares the count.
     login_rate_limit: str = Field("10 per minute", min_length=1, max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        for old, new in _RENAMED_AUTH_KEYS.items():
+            if isinstance(data, dict) and old in data:
+                raise ValueError(f"auth.{old} was replaced by auth.{new} (accounts are throttled, not locked)")
+        return data
 
     @field_validator("login_rate_limit")
     @classmethod

@@ -19,6 +19,7 @@ from atlas_coord.services.inputs import (
     Id,
     Latitude,
     Longitude,
+    NotBoolean,
     Page,
     Point,
     ShortText,
@@ -39,7 +40,7 @@ class LoginBody(Strict):
 
 class MatchRequirement(Strict):
     code: CapabilityCode
-    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
+    quantity: Annotated[int, Field(ge=1, le=1000), NotBoolean] = 1
     min_level: CapabilityLevel = CapabilityLevel.LIMITED
     critical: bool = False
 
@@ -54,9 +55,9 @@ class WhatIfMatch(Strict):
     needed_by: AwareDatetime | None = None
     include_requesting_state: bool = False
     redundancy: bool = False
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
+    limit: Annotated[int, Field(ge=1, le=500), NotBoolean] = 50
 
 
 class MatchOptions(Strict):
     redundancy: bool = False
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
+    limit: Annotated[int, Field(ge=1, le=500), NotBoolean] = 50

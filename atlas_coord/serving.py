@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from werkzeug.serving import ThreadedWSGIServer
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wsgi import ClosingIterator
 
 log = logging.getLogger("atlas_coord.serve")
@@ -70,6 +70,18 @@ class InFlight:
             return self.count
 
 
+# The Server header names the product only: versions tell an attacker which advisories apply.
+# (gunicorn, the other way to serve, sends "Server: gunicorn" without its version.)
+SERVER_HEADER = "atlas-coord"
+
+
+class RequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler, whose ``Server`` header would be ``Werkzeug/x Python/y``."""
+
+    def version_string(self) -> str:
+        return SERVER_HEADER
+
+
 def stoppable_server(host: str, port: int, in_flight: InFlight):
     """The Werkzeug threaded server with simple-websocket, as socketio.run() uses in threading
     mode, but one we can stop from a signal handler, and whose handler threads always end
@@ -81,7 +93,7 @@ def stoppable_server(host: str, port: int, in_flight: InFlight):
             finally:
                 in_flight.end_call()
 
-    return Server(host, port, in_flight)
+    return Server(host, port, in_flight, handler=RequestHandler)
 
 
 def on_stop_signals(handler) -> None:

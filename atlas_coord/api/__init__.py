@@ -7,7 +7,7 @@ import logging
 from flask import Flask, current_app, g, request
 from flask_wtf.csrf import validate_csrf
 from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from wtforms.validators import ValidationError as CSRFError
 
 from atlas_coord.services import accounts
@@ -137,7 +137,11 @@ def _install_error_handlers(app: Flask) -> None:
         if exc.code == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             return error_response(413, "too_large", f"the body is larger than {limit} bytes", {"body": "too large"})
-        return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+        response = error_json(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            # RFC 9110 15.5.6: a 405 names the methods the resource allows.
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -6,7 +6,7 @@ import math
 import time
 from datetime import timedelta
 
-from flask import Blueprint, Flask, g, session
+from flask import Blueprint, Flask, g, request, session
 from flask_wtf.csrf import generate_csrf
 
 from atlas_coord.schemas import LoginBody
@@ -25,16 +25,17 @@ def _check_password(body: LoginBody):
         db_session(),
         body.username,
         body.password,
-        max_failures=auth.login_max_failures,
-        lockout=timedelta(minutes=auth.lockout_minutes),
+        throttle=accounts.Throttle(after=auth.throttle_after, max_seconds=auth.throttle_max_seconds),
+        address=request.remote_addr,
     )
 
 
 def _signed_in_user(body: LoginBody):
     """The user whose password ``body`` gives.
 
-    :raise Unauthenticated: a wrong name or password; the failed attempt is committed first, so
-        that it counts although the request ends in 401.
+    :raise Unauthenticated: a wrong name or password, or a throttled account (one answer); the
+        failed attempt and its audit record are committed first, so that they count although
+        the request ends in 401.
     """
     try:
         return _check_password(body)
@@ -45,7 +46,8 @@ def _signed_in_user(body: LoginBody):
 
 @endpoint(bp, "/token", "POST", body=LoginBody, auth=False, summary="Exchange a user name and password for a bearer token")
 def create_token(body: LoginBody):
-    """Use the token as ``Authorization: Bearer <token>``. A bad login gets 401."""
+    """Use the token as ``Authorization: Bearer <token>``. A bad login gets 401, the same for an
+    unknown name, a wrong password and an account throttled after repeated failures."""
     user = _signed_in_user(body)
     token, row = accounts.issue_token(
         db_session(), user, lifetime=timedelta(hours=settings().auth.token_lifetime_hours)

@@ -7,6 +7,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
@@ -147,11 +148,30 @@ def _query_args() -> dict[str, Any]:
     return {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
 
 
+# No request body of this API nests beyond a few levels; the limit keeps a hostile body from
+# exhausting the parser's recursion (a RecursionError, i.e. a 500, at about 1,000 levels).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply the JSON text ``raw`` nests arrays and objects, found without parsing and
+    without recursion: the brackets outside strings, counted in C-speed passes."""
+    brackets = _JSON_STRING.sub(b'""', raw).translate(None, _NOT_BRACKET)
+    return max(accumulate(_BRACKET_STEP[b] for b in brackets), default=0)
+
+
 def _json_body() -> dict[str, Any]:
-    """:raise _Refused: the body is not JSON (415) or not a JSON object (400)."""
-    payload = request.get_json(silent=True)
+    """:raise _Refused: the body is not JSON (415), nests deeper than ``MAX_JSON_DEPTH`` or is
+    not a JSON object (400). (A body over ``server.max_body_bytes`` is a 413 before this.)"""
     if not request.is_json:
         raise _Refused(error_response(415, "unsupported_media_type", "send the body as application/json", {"body": "expected JSON"}))
+    if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+        raise _Refused(error_response(400, "bad_json", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels",
+                                      {"body": f"nested deeper than {MAX_JSON_DEPTH} levels"}))
+    payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise _Refused(error_response(400, "bad_json", "the body must be a JSON object", {"body": "not a JSON object"}))
     return payload

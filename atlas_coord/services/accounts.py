@@ -1,26 +1,35 @@
-"""Accounts: argon2 password hashes, lockout after repeated failures, revocable bearer tokens."""
+"""Accounts: argon2 password hashes, the password policy, sign-in with per-account throttling
+(growing, capped delays; the same answer whatever went wrong), revocable bearer tokens."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from atlas_coord.domain.choices import Role
 from atlas_coord.models import ApiToken, RoleGrant, State, Unit, User, utcnow
 from atlas_coord.policy import Action, Actor, Grant, can, valid_grant_scope
 
 from . import audit
-from .errors import Forbidden, Invalid, Locked, NotFound, Unauthenticated
+from .errors import Forbidden, Invalid, NotFound, Unauthenticated
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
-MIN_PASSWORD_LENGTH = 10
+# ASVS 4.0 2.1.1: at least 12 characters; 2.1.7: not a known common or breached password.
+MIN_PASSWORD_LENGTH = 12
+# The one answer to every refused sign-in: an unknown name, a wrong password and a throttled
+# account must not be told apart.
+SIGN_IN_REFUSED = "wrong user name or password"
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,31 @@ class GrantSpec:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords (the xato list zxcvbn ships, lower case)."""
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` may not be used, or None. Too short, or a common password, also with
+    digits or punctuation added at the end ("password2024!")."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"password must have at least {MIN_PASSWORD_LENGTH} characters"
+    lowered = password.lower()
+    stem = lowered.rstrip("0123456789!?.,;:-_#*@$%&+=~ ")
+    if lowered in _common_passwords() or (len(stem) >= 4 and stem in _common_passwords()):
+        return "password is too common (it is in a list of the most used passwords); choose another"
+    return None
+
+
+def check_password_policy(password: str) -> None:
+    """:raise Invalid: the password is too short or too common (the message says which)."""
+    problem = password_problem(password)
+    if problem:
+        raise Invalid(problem, fields={"password": problem.removeprefix("password ")})
 
 
 def _resolve_grant(session: Session, spec: GrantSpec) -> RoleGrant:
@@ -75,15 +109,11 @@ def create_user(
     """Create an account. ``actor`` None is the operator at the CLI.
 
     :raise Forbidden: the actor may not manage users.
-    :raise Invalid: duplicate name, short password, unknown role, state or unit.
+    :raise Invalid: duplicate name, short or common password, unknown role, state or unit.
     """
     if actor is not None and not can(actor, Action.USER_MANAGE):
         raise Forbidden("only an admin may create accounts")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            f"password must have at least {MIN_PASSWORD_LENGTH} characters",
-            fields={"password": "too short"},
-        )
+    check_password_policy(password)
     if not grants:
         raise Invalid("a user needs at least one role", fields={"roles": "at least one role is required"})
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
@@ -119,29 +149,82 @@ def actor_for(session: Session, user: User) -> Actor:
     return Actor(user.id, user.username, tuple(grants))
 
 
-def authenticate(session: Session, username: str, password: str, *, max_failures: int, lockout: timedelta) -> User:
-    """Check a password; after ``max_failures`` wrong attempts the account is locked for a while.
+@dataclass(frozen=True)
+class Throttle:
+    """Per-account sign-in throttling: after ``after`` failures in a row, each further failure
+    makes the account wait 2^k seconds (k = failures beyond ``after``), at most ``max_seconds``.
 
-    :raise Unauthenticated: unknown user or wrong password (the same message for both).
-    :raise Locked: too many failures recently.
+    Attempts during the wait are refused (even with the right password) but neither counted nor
+    extend it, so a third party can delay an account by at most ``max_seconds`` per guess; the
+    per-address rate limit bounds how many guesses one address makes.
+    """
+
+    after: int = 5
+    max_seconds: int = 300
+
+    def delay(self, failures: int) -> timedelta | None:
+        excess = failures - self.after
+        if excess < 0:
+            return None
+        return timedelta(seconds=min(2 ** min(excess, 32), self.max_seconds))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _refuse(session: Session, user: User | None, username: str, address: str | None, reason: str) -> Unauthenticated:
+    """Log and audit a refused sign-in (never the password); the caller raises the answer."""
+    log.warning("sign-in refused for %r from %s: %s", username, address or "unknown address", reason)
+    audit.record(
+        session,
+        None,
+        "system",
+        "user.sign_in_refused",
+        "user",
+        user.id if user is not None else "unknown",
+        after={"username": username, "address": address, "reason": reason},
+    )
+    session.flush()
+    return Unauthenticated(SIGN_IN_REFUSED)
+
+
+def _count_failure(user: User, throttle: Throttle, now: datetime) -> None:
+    user.failed_logins += 1
+    delay = throttle.delay(user.failed_logins)
+    user.locked_until = now + delay if delay is not None else None
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, throttle: Throttle, address: str | None = None
+) -> User:
+    """Check a password. Argon2 runs on every attempt (against a dummy hash for an unknown
+    name), so neither the answer nor its timing tells which names exist or are throttled.
+
+    :raise Unauthenticated: unknown or inactive user, wrong password, or an account still
+        waiting after repeated failures (one message for all three); the refusal is logged
+        and audited, and the caller should commit it.
     """
     user = session.scalar(sa.select(User).where(User.username == username))
-    now = utcnow()
     if user is None or not user.is_active:
-        # Hash anyway so that timing does not tell which user names exist.
-        _hasher.hash(password or "x")
-        raise Unauthenticated("wrong user name or password")
-    if user.locked_until is not None and user.locked_until > now:
-        raise Locked(f"too many failed sign-ins; try again after {user.locked_until.isoformat()}")
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + lockout
-            user.failed_logins = 0
-        session.flush()
-        raise Unauthenticated("wrong user name or password") from None
+        _password_matches(_dummy_hash(), password)
+        raise _refuse(session, None, username, address, "unknown or inactive user")
+    now = utcnow()
+    throttled = user.locked_until is not None and user.locked_until > now
+    matches = _password_matches(user.password_hash, password)
+    if throttled:
+        raise _refuse(session, user, username, address, f"throttled until {user.locked_until.isoformat()}")
+    if not matches:
+        _count_failure(user, throttle, now)
+        raise _refuse(session, user, username, address, f"wrong password ({user.failed_logins} in a row)")
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):

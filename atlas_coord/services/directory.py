@@ -30,6 +30,7 @@ from atlas_coord.serializers.directory import ReadinessChangedEvent, ReadinessOu
 from . import audit, events, visibility
 from .directory_commands import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .inputs import LIKE_ESCAPE, like_contains
 from .transitions import check_expected_version, claim_version
 
 ILLUSTRATIVE_NOTE = "Illustrative public data, not an official ATLAS or GSC list."
@@ -77,14 +78,14 @@ def list_units(session: Session, filters: UnitFilter) -> tuple[list[Unit], int]:
     if filters.readiness:
         conditions.append(Unit.readiness_status == filters.readiness.value)
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
+        pattern = like_contains(filters.q.lower())
         conditions.append(
             sa.or_(
-                sa.func.lower(Unit.name).like(pattern),
-                sa.func.lower(Unit.local_name).like(pattern),
-                sa.func.lower(Unit.english_name).like(pattern),
-                sa.func.lower(Unit.parent_agency).like(pattern),
-                sa.func.lower(Unit.base_city).like(pattern),
+                sa.func.lower(Unit.name).like(pattern, escape=LIKE_ESCAPE),
+                sa.func.lower(Unit.local_name).like(pattern, escape=LIKE_ESCAPE),
+                sa.func.lower(Unit.english_name).like(pattern, escape=LIKE_ESCAPE),
+                sa.func.lower(Unit.parent_agency).like(pattern, escape=LIKE_ESCAPE),
+                sa.func.lower(Unit.base_city).like(pattern, escape=LIKE_ESCAPE),
             )
         )
     total = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(*conditions)) or 0

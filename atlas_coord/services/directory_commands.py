@@ -11,7 +11,18 @@ from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from atlas_coord.domain.choices import AxisLevel, CapabilityLevel, ReadinessStatus
 
-from .inputs import CapabilityCode, Id, Latitude, Longitude, Page, Point, ShortText, StateCode, Strict
+from .inputs import (
+    CapabilityCode,
+    Id,
+    Latitude,
+    Longitude,
+    NotBoolean,
+    Page,
+    Point,
+    ShortText,
+    StateCode,
+    Strict,
+)
 
 
 class Station(Strict):
@@ -23,7 +34,7 @@ class Station(Strict):
 class CapabilityHoldingIn(Strict):
     code: CapabilityCode
     level: CapabilityLevel = CapabilityLevel("full")
-    quantity: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    quantity: Annotated[int, Field(ge=1, le=10_000), NotBoolean] | None = None
 
 
 class UnitFilter(Page):
@@ -46,11 +57,11 @@ class UnitCreate(Strict):
     base: Point
     stations: Annotated[list[Station], Field(max_length=50)] = []
     tier: Literal["T1", "T2", "T3"] = "T2"
-    personnel: Annotated[int, Field(ge=0, le=100_000)] = 0
+    personnel: Annotated[int, Field(ge=0, le=100_000), NotBoolean] = 0
     air_transport: Literal["helicopter", "fixed_wing", "none"] = "none"
     languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]], Field(max_length=30)] = []
-    notice_domestic_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = 30
-    notice_international_min: Annotated[int, Field(ge=0, le=14 * 24 * 60)] = 180
+    notice_domestic_min: Annotated[int, Field(ge=0, le=7 * 24 * 60), NotBoolean] = 30
+    notice_international_min: Annotated[int, Field(ge=0, le=14 * 24 * 60), NotBoolean] = 180
     capabilities: Annotated[list[CapabilityHoldingIn], Field(max_length=100)] = []
     source_note: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
@@ -66,11 +77,11 @@ class UnitUpdate(Strict):
     base: Point | None = None
     stations: Annotated[list[Station], Field(max_length=50)] | None = None
     tier: Literal["T1", "T2", "T3"] | None = None
-    personnel: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    personnel: Annotated[int, Field(ge=0, le=100_000), NotBoolean] | None = None
     air_transport: Literal["helicopter", "fixed_wing", "none"] | None = None
     languages: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]], Field(max_length=30)] | None = None
-    notice_domestic_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = None
-    notice_international_min: Annotated[int, Field(ge=0, le=14 * 24 * 60)] | None = None
+    notice_domestic_min: Annotated[int, Field(ge=0, le=7 * 24 * 60), NotBoolean] | None = None
+    notice_international_min: Annotated[int, Field(ge=0, le=14 * 24 * 60), NotBoolean] | None = None
     capabilities: Annotated[list[CapabilityHoldingIn], Field(max_length=100)] | None = None
     source_note: Annotated[str, StringConstraints(max_length=1000)] | None = None
     expected_version: Id | None = Field(
@@ -81,7 +92,7 @@ class UnitUpdate(Strict):
 class ReadinessUpdate(Strict):
     status: ReadinessStatus
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-    break_off_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = Field(
+    break_off_min: Annotated[int, Field(ge=0, le=7 * 24 * 60), NotBoolean] | None = Field(
         None, description="for TRAINING: the unit can break off within this many minutes", validate_default=True
     )
     personnel: AxisLevel = AxisLevel("ready")

@@ -33,7 +33,7 @@ from atlas_coord.domain.choices import (
     RequestStatus,
 )
 
-from ..inputs import MAX_INT, CapabilityCode, Id, Page, Point, ShortText, StateCode, Strict
+from ..inputs import MAX_INT, CapabilityCode, Id, NotBoolean, Page, Point, ShortText, StateCode, Strict
 from ..places import SiteText
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
@@ -188,8 +188,8 @@ class Empty(ExpectVersion):
 
 
 class AuditQuery(Strict):
-    after_seq: Annotated[int, Field(ge=0, le=MAX_INT)] = 0
-    limit: Annotated[int, Field(ge=1, le=1000)] = 500
+    after_seq: Annotated[int, Field(ge=0, le=MAX_INT), NotBoolean] = 0
+    limit: Annotated[int, Field(ge=1, le=1000), NotBoolean] = 500
 
 
 # ---------------------------------------------------------------- answers (Art. 3(1))

@@ -22,6 +22,7 @@ from atlas_coord.services.inputs import (
     Id,
     Latitude,
     Longitude,
+    NotBoolean,
     Page,
     ShortText,
     StateCode,
@@ -94,9 +95,9 @@ class TrainingCreate(_TimingFields):
     exdates: Annotated[list[NaiveDatetime], Field(max_length=500)] = []
     environments: Annotated[list[CapabilityCode], Field(max_length=30)] = []
     capabilities: Annotated[list[CapabilityCode], Field(max_length=50)] = []
-    capacity: Annotated[int, Field(ge=1, le=1000)] | None = Field(None, description="places for guest units")
+    capacity: Annotated[int, Field(ge=1, le=1000), NotBoolean] | None = Field(None, description="places for guest units")
     funding_note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
-    break_off_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] = Field(
+    break_off_min: Annotated[int, Field(ge=0, le=7 * 24 * 60), NotBoolean] = Field(
         120, description="how fast participants can break off to deploy (shown with TRAINING)"
     )
     units_off_duty: bool | None = Field(
@@ -123,9 +124,9 @@ class TrainingUpdate(_TimingFields):
     exdates: Annotated[list[NaiveDatetime], Field(max_length=500)] | None = None
     environments: Annotated[list[CapabilityCode], Field(max_length=30)] | None = None
     capabilities: Annotated[list[CapabilityCode], Field(max_length=50)] | None = None
-    capacity: Annotated[int, Field(ge=1, le=1000)] | None = None
+    capacity: Annotated[int, Field(ge=1, le=1000), NotBoolean] | None = None
     funding_note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
-    break_off_min: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = None
+    break_off_min: Annotated[int, Field(ge=0, le=7 * 24 * 60), NotBoolean] | None = None
     units_off_duty: bool | None = None
     expected_version: Id | None = None
     override_reason: Reason | None = None
@@ -175,8 +176,8 @@ class ParticipantResponse(Strict):
 class AttendanceEntry(Strict):
     unit_id: UnitId
     attended: bool
-    personnel: Annotated[int, Field(ge=0, le=10_000)] | None = None
-    hours: Annotated[float, Field(ge=0, le=24 * 14)] | None = None
+    personnel: Annotated[int, Field(ge=0, le=10_000), NotBoolean] | None = None
+    hours: Annotated[float, Field(ge=0, le=24 * 14), NotBoolean] | None = None
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
