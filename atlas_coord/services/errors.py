@@ -45,8 +45,3 @@ class Conflict(ServiceError):
 
     status = 409
     code = "conflict"
-
-
-class Locked(ServiceError):
-    status = 429
-    code = "locked"
