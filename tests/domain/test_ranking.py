@@ -12,7 +12,7 @@ from geographiclib.geodesic import Geodesic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from atlas_coord.domain.eta import EtaParams, estimate_eta
+from atlas_coord.domain.eta import EtaParams
 from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.ranking import (
     REASONS,

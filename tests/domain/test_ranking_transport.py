@@ -11,8 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atlas_coord.domain.geo import GeoPoint, geodesic_m
-from atlas_coord.domain.ranking import MatchQuery, Requirement, UnitSnapshot, rank_units
-from atlas_coord.domain.ranking.routes import AIRCRAFT_CLASSES, aircraft_class, airlift_options, lower_bounds, unit_route
+from atlas_coord.domain.ranking import MatchQuery, UnitSnapshot, rank_units
+from atlas_coord.domain.ranking.routes import (
+    AIRCRAFT_CLASSES,
+    aircraft_class,
+    airlift_options,
+    lower_bounds,
+    unit_route,
+)
 from atlas_coord.domain.transport.air import AIRCRAFT, Airlift
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT
 
@@ -110,7 +116,7 @@ def test_the_pruned_ranking_equals_the_unpruned_one_with_airlift_and_deadlines()
             readiness=str(rng.choice(['READY', 'LIMITED', 'TRAINING']))))
     air = {f'S{k}': (Airlift(sorted(AIRCRAFT)[k % 4], float(60 * k), 20),) for k in range(0, 7, 2)}
     for site, budget in (((50.9, 4.48), 240), ((38.71, -9.14), None), ((52.23, 21.01), 420)):
-        q = MatchQuery(GeoPoint(*site), 'RQ', (Requirement('ENV_BUILDING'),) and (), now=NOW,
+        q = MatchQuery(GeoPoint(*site), 'RQ', (), now=NOW,
                        needed_by=None if budget is None else NOW + timedelta(minutes=budget))
         full = rank_units(q, units, airlift=air)
         for limit in (1, 5, 20):
