@@ -206,6 +206,9 @@ class Settings(_Section):
     audit: AuditSettings = AuditSettings()
     # ETA model parameters; validated by domain.eta.EtaParams.from_mapping at start-up.
     eta: dict[str, float] = Field(default_factory=dict)
+    # Transport model (road, boat) of the ranking; validated by
+    # domain.transport.params.TransportParams.from_mapping at start-up.
+    transport: dict[str, float] = Field(default_factory=dict)
     # Ranking credits in minutes; validated by domain.ranking.ScoreWeights.from_mapping at start-up.
     ranking: dict[str, float] = Field(default_factory=dict)
     testing: bool = False
@@ -371,6 +374,7 @@ def load_settings(
         if key:
             settings = settings.model_copy(update={"server": settings.server.model_copy(update={"secret_key": key})})
     _validate_eta(settings)
+    _validate_transport(settings)
     _validate_ranking(settings)
     return settings
 
@@ -384,6 +388,16 @@ def _validate_eta(settings: Settings) -> None:
         EtaParams.from_mapping(settings.eta)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"eta: {exc}") from exc
+
+
+def _validate_transport(settings: Settings) -> None:
+    from atlas_coord.domain.eta import EtaParams
+    from atlas_coord.domain.transport.params import TransportParams
+
+    try:
+        TransportParams.from_mapping(settings.transport, EtaParams.from_mapping(settings.eta))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"transport: {exc}") from exc
 
 
 def _validate_ranking(settings: Settings) -> None:

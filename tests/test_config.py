@@ -47,6 +47,8 @@ def test_environment_variables_override_single_keys(tmp_path):
         ('[server]\nsecret_key = "x"\n[eta]\nwarp_factor = 9\n', "warp_factor"),
         ('[server]\nsecret_key = "x"\n[ranking]\nmax_credit_minutes = 30\n', "max_credit_minutes"),
         ('[server]\nsecret_key = "x"\n[ranking]\ntier_t1_min = -5\n', "tier_t1_min"),
+        ('[server]\nsecret_key = "x"\n[transport]\nroad_kmh = 90\n', "transport: Unknown transport parameter 'road_kmh'"),
+        ('[server]\nsecret_key = "x"\n[transport]\nroad_detour_factor = 0.5\n', "road_detour_factor"),
         ("[server]\n", "server.secret_key"),
     ],
 )

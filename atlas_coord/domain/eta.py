@@ -176,11 +176,21 @@ class EtaBreakdown:
     refuel_stops: int
     total_min: float
     arrival: datetime | None = None
+    #: The route leg by leg (``domain.transport.route.Leg``), when the transport model made it.
+    steps: tuple = ()
+    #: 'road 45 min to EBBR, flight 1 h 50, road 25 min' (``Route.summary``), or ''.
+    route_summary: str = ''
 
     def summary(self) -> str:
-        """One human sentence: 'Helicopter: 412 km, 1 refuelling stop, ETA 2 h 35 min'."""
-        label = {'road': 'Road', 'helicopter': 'Helicopter', 'fixed_wing': 'Fixed wing'}[self.mode]
+        """One human sentence: 'Helicopter: 412 km, 1 refuelling stop, ETA 2 h 35 min', or with the
+        transport model's legs 'Fixed wing: 1,270 km, road 45 min to EBBR, flight 1 h 50, road 25 min,
+        ETA 5 h 10 min'."""
+        label = _LABELS.get(self.mode, self.mode.replace('_', ' ').capitalize())
         parts = [f'{label}: {_km(self.distance_km)}']
+        if self.route_summary:
+            parts.append(self.route_summary)
+            parts.append(f'ETA {format_minutes(self.total_min)}')
+            return ', '.join(parts)
         if self.mode == 'road' and self.distance_km >= 1:
             parts[0] += f' ({_km(self.route_km)} by road)'
         if self.mode == 'helicopter' and self.refuel_stops:
@@ -188,6 +198,9 @@ class EtaBreakdown:
             parts.append(f'{self.refuel_stops} refuelling {stops}')
         parts.append(f'ETA {format_minutes(self.total_min)}')
         return ', '.join(parts)
+
+
+_LABELS = {'road': 'Road', 'helicopter': 'Helicopter', 'fixed_wing': 'Fixed wing'}
 
 
 def _km(km: float) -> str:

@@ -32,8 +32,23 @@ IsoTime = Annotated[datetime, PlainSerializer(iso, return_type=str)]
 IsoTimeOrNone = Annotated[datetime | None, PlainSerializer(iso, return_type=str | None)]
 
 
+class LegOut(Out):
+    """One leg of the route: 'road' to 'EBBR', 'flight' EBBR to LPPT, 'ferry' Holyhead to Dublin...
+
+    ``km`` is road km for road legs, great-circle km otherwise; a ``wait`` leg is the time at the
+    airfield until the aircraft is ready (see docs/transport.md)."""
+
+    mode: str
+    from_name: str
+    to_name: str
+    km: Round1
+    minutes: Round1
+
+
 class EtaOut(Out):
-    """Minutes from the alert to arrival, by component (see :class:`~atlas_coord.domain.eta.EtaBreakdown`)."""
+    """Minutes from the alert to arrival, by component (see :class:`~atlas_coord.domain.eta.EtaBreakdown`),
+    and the route leg by leg (``steps``, ``route_summary``: 'road 45 min to EBBR, flight 1 h 50, road 25 min').
+    ``mode`` is the route's main mode: road, ferry, shuttle, helicopter, fixed_wing (a flight) or boat."""
 
     mode: str
     distance_km: Round3
@@ -47,6 +62,8 @@ class EtaOut(Out):
     refuel_stops: int
     total_min: Round2
     arrival: IsoTimeOrNone
+    steps: list[LegOut] = []
+    route_summary: str = ''
 
 
 class CapabilityFitOut(Out):

@@ -31,12 +31,16 @@ from atlas_coord.domain.ranking import (
     UnitSnapshot,
     rank_units,
 )
+from atlas_coord.domain.ranking.routes import airlift_options
 from atlas_coord.domain.team import TeamProposal, propose_team
+from atlas_coord.domain.transport.air import Airlift
+from atlas_coord.domain.transport.params import TransportParams
 from atlas_coord.models import Capability, State, Unit
 from atlas_coord.models.requests import AssistanceRequest, Deployment
 from atlas_coord.policy import Action, Actor, can
 from atlas_coord.serializers.matching import MatchOut
 
+from .airlift import airlift_for_states
 from .errors import Forbidden, Invalid
 from .visibility import load_request
 
@@ -46,6 +50,17 @@ def eta_params_for(settings: Any) -> EtaParams:
     if settings is None or not settings.eta:
         return DEFAULT_ETA
     return EtaParams.from_mapping(settings.eta)
+
+
+def transport_params_for(settings: Any, params: EtaParams) -> TransportParams:
+    """The configured transport model (``[transport]``) with the ETA figures ``params``."""
+    values = getattr(settings, "transport", None) if settings is not None else None
+    return TransportParams.from_mapping(values or None, params)
+
+
+def airlift_for_ranking(session: Session) -> dict[str, tuple[Airlift, ...]]:
+    """Each state's fixed-wing airlift (own first, then partners') as the transport model's values."""
+    return {state: airlift_options(assets) for state, assets in airlift_for_states(session).items()}
 
 
 def score_weights_for(settings: Any) -> ScoreWeights:
@@ -153,7 +168,8 @@ def _run(session: Session, settings: Any, query: MatchQuery, *, redundancy: bool
     """Rank every unit once; the team is proposed from the whole ranking, the result shows ``limit``."""
     params = eta_params_for(settings)
     snapshots = load_snapshots(session)
-    result = rank_units(query, snapshots, params=params, limit=None, weights=score_weights_for(settings))
+    result = rank_units(query, snapshots, params=params, transport=transport_params_for(settings, params),
+                        airlift=airlift_for_ranking(session), limit=None, weights=score_weights_for(settings))
     team = propose_team(query, result, redundancy=redundancy)
     return Match(query, params, result.top(limit), team, redundancy, request_id)
 

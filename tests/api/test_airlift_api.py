@@ -15,7 +15,7 @@ def test_a_state_lists_its_own_aircraft_and_those_partners_lend_it(api):
     own = {a["key"]: a for a in body["own"]}
     assert set(own) == {"lu-a400m", "lu-h145m"}
     assert own["lu-a400m"]["base_icao"] == "EBMB"
-    assert own["lu-a400m"]["base"] == {"lat": 50.54, "lon": 4.29}
+    assert own["lu-a400m"]["base"] == {"lat": 50.90139, "lon": 4.48444}  # Melsbroek, on Zaventem's runways
     assert own["lu-a400m"]["source_url"].startswith("https://")
     lent = {a["key"] for a in body["partners"]}
     assert {"be-a400m", "de-a400m", "fr-a400m"} <= lent  # the EATC members

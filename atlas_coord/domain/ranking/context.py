@@ -6,13 +6,18 @@ unread: it keeps the exact distances already computed, so a message never measur
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..choices import ReadinessStatus
-from ..eta import EtaBreakdown, EtaParams, estimate_eta
+from ..choices import AirTransport, ReadinessStatus
+from ..eta import EtaBreakdown, EtaParams
+from ..transport.air import Airlift
+from ..transport.params import TransportParams
 from .index import TRAINING, UnitIndex
+from .routes import UnitRoute, fastest, lower_bounds, own_airlift, route_breakdown, state_airlift, unit_route
 from .score import ScoreWeights
 from .types import MatchQuery
 
@@ -20,10 +25,21 @@ _TRAINING = ReadinessStatus.TRAINING.value
 
 
 class QueryContext:
-    """The query, the index, the ETA model and weights, and the exact distances known so far."""
+    """The query, the index, the transport model and weights, the airlift that may carry each state's
+    units, and the exact distances and routes known so far."""
 
-    def __init__(self, query: MatchQuery, index: UnitIndex, params: EtaParams, weights: ScoreWeights):
+    def __init__(self, query: MatchQuery, index: UnitIndex, params: EtaParams, weights: ScoreWeights,
+                 transport: TransportParams | None = None,
+                 airlift: Mapping[str, Sequence[Airlift]] | None = None):
         self.q, self.idx, self.p, self.w = query, index, params, weights
+        # one model: the helicopter and fixed-wing figures are the configured EtaParams
+        self.tp = TransportParams(eta=params) if transport is None else dataclasses.replace(transport, eta=params)
+        self.airlift = airlift or {}
+        self.routes: dict[int, UnitRoute | None] = {}
+        codes = index.state_codes
+        self._state_air = np.full((max(codes.values(), default=-1) + 1, 2), np.nan)
+        for state, k in codes.items():
+            self._state_air[k] = fastest(state_airlift(self.airlift, state))
         self.state_code = index.state_codes.get(query.requesting_state, -1)
         self.budget_min = (
             math.inf if query.needed_by is None else (query.needed_by - query.now).total_seconds() / 60.0
@@ -63,13 +79,45 @@ class QueryContext:
             self.exact[i] = d
         return d
 
-    def eta_of(self, i: int, distance_m: float) -> EtaBreakdown | None:
+    # -- routes (the transport model; see .routes)
+
+    def airlifts(self, i: int) -> tuple[Airlift, ...]:
+        """The aircraft that may carry unit ``i``: its own (fixed wing), its state's and partners'."""
         u = self.idx.units[i]
-        return estimate_eta(
-            distance_m,
-            air_transport=u.air_transport,
-            notice_min=self.notice(i),
-            break_off_min=self.break_off(i),
-            now=self.q.now,
-            params=self.p,
-        )
+        own = (own_airlift(u.personnel),) if u.air_transport == AirTransport.FIXED_WING else ()
+        return own + state_airlift(self.airlift, u.state)
+
+    def route_of(self, i: int) -> UnitRoute | None:
+        """Unit ``i``'s fastest route to the site (notice excluded), computed once."""
+        if i not in self.routes:
+            u = self.idx.units[i]
+            self.routes[i] = unit_route(u.bases, self.q.site, u.air_transport == AirTransport.HELICOPTER,
+                                        self.airlifts(i), self.notice(i) + self.break_off(i), self.tp, name=u.name)
+        return self.routes[i]
+
+    def eta_exact(self, pos: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+        """Exact ETA minutes (notice + break-off + route) of the units at ``pos``; inf if unreachable."""
+        out = np.empty(pos.size)
+        for k, i in enumerate(pos.tolist()):
+            r = self.route_of(i)
+            out[k] = math.inf if r is None else float(fixed[k]) + r.minutes
+        return out
+
+    def eta_lower(self, pos: np.ndarray, distance_lo_m: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+        """Proven lower bounds of the ETA of the units at ``pos`` (see :func:`.routes.lower_bounds`)."""
+        idx = self.idx
+        air = self._state_air[idx.state[pos]] if self._state_air.size else np.full((pos.size, 2), np.nan)
+        cruise, mob = air[:, 0].copy(), air[:, 1].copy()
+        own = idx.air[pos] == 2
+        if own.any():
+            own_cruise = own_airlift(1).cruise_kmh
+            cruise[own] = np.fmax(cruise[own], own_cruise)
+            mob[own] = 0.0
+        route = lower_bounds(distance_lo_m, idx.air[pos] == 1, cruise, mob, fixed, self.tp)
+        return fixed + route
+
+    def eta_of(self, i: int, distance_m: float | None = None) -> EtaBreakdown | None:
+        r = self.route_of(i)
+        if r is None:
+            return None
+        return route_breakdown(r, self.q.site, self.notice(i), self.break_off(i), self.tp, self.q.now)

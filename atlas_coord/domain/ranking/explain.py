@@ -213,16 +213,13 @@ def _distance_message(ctx: QueryContext, i: int, code: int, details: dict[str, A
     """Out of range: the message, with the distance added to ``details``."""
     d = ctx.exact_distance(i)
     details['distance_m'] = round(d, 1)
-    return _out_of_range_message(ctx, ctx.idx.units[i], d / 1000.0)
+    return _out_of_range_message(ctx, i, d / 1000.0)
 
 
-def _out_of_range_message(ctx: QueryContext, u: UnitSnapshot, km: float) -> str:
-    p = ctx.p
-    limits = [f'road limit {p.road_max_km:,.0f} km']
+def _out_of_range_message(ctx: QueryContext, i: int, km: float) -> str:
+    u = ctx.idx.units[i]
+    modes = ['no road, fixed link or ferry connects']
     if u.air_transport == AirTransport.HELICOPTER:
-        limits.append(f'helicopter limit {p.helicopter_max_km:,.0f} km')
-    elif u.air_transport == AirTransport.FIXED_WING:
-        limits.append(f'fixed-wing limit {p.fixed_wing_max_km:,.0f} km')
-    else:
-        limits.append('no aircraft')
-    return f'No transport reaches the site {km:,.0f} km away ({"; ".join(limits)})'
+        modes.append(f'helicopter limit {ctx.p.helicopter_max_km:,.0f} km')
+    modes.append('an aircraft cannot reach' if ctx.airlifts(i) else 'no aircraft')
+    return f'No transport reaches the site {km:,.0f} km away ({"; ".join(modes)})'

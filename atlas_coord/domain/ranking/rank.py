@@ -1,4 +1,4 @@
-"""The ranking pipeline: masks, distance bounds, exact distances where needed, then the shortlist.
+"""The ranking pipeline: masks, ETA lower bounds, exact routes where needed, then the shortlist.
 
 Each step is one function over numpy arrays; :func:`rank_units` runs them in order. The steps and
 why the shortlist equals an all-exact ranking are described in the package docstring.
@@ -6,14 +6,14 @@ why the shortlist equals an all-exact ranking are described in the package docst
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..eta import DEFAULT_ETA, EtaParams, eta_minutes_many
-from ..geo import exact_bounds_m
+from ..eta import DEFAULT_ETA, EtaParams
+from ..geo import exact_bounds_m, geodesic_m
+from ..transport.air import Airlift
+from ..transport.params import TransportParams
 from .context import QueryContext
 from .explain import Row, excluded_unit, ranked_unit
 from .index import UnitIndex
@@ -33,24 +33,10 @@ from .types import (
 )
 
 _EMPTY = np.zeros(0, dtype=np.int64)
-#: Below this many live units every distance is computed exactly (bounds would not save work).
+#: Below this many live units every route is computed exactly (bounds would not save work).
 _SMALL = 64
-
-
-@dataclass
-class _Distances:
-    """Per live unit: exact metres (NaN until computed), ETA lower/upper bounds, distance upper bound."""
-
-    exact: np.ndarray
-    eta_lo: np.ndarray
-    eta_hi: np.ndarray
-    d_hi: np.ndarray
-    air: np.ndarray
-    fixed: np.ndarray
-
-    def keep(self, keep: np.ndarray) -> _Distances:
-        return _Distances(self.exact[keep], self.eta_lo[keep], self.eta_hi[keep], self.d_hi[keep],
-                          self.air[keep], self.fixed[keep])
+#: Offset of a late unit's ordering key (its ETA) above every punctual unit's key (its score).
+_LATE = 1e9
 
 
 def rank_units(
@@ -58,22 +44,29 @@ def rank_units(
     units: Sequence[UnitSnapshot] | UnitIndex,
     *,
     params: EtaParams = DEFAULT_ETA,
+    transport: TransportParams | None = None,
+    airlift: Mapping[str, Sequence[Airlift]] | None = None,
     limit: int | None = None,
     weights: ScoreWeights = DEFAULT_WEIGHTS,
 ) -> RankingResult:
     """Rank ``units`` for ``query``: the best ``limit`` candidates in full, every exclusion lazily.
 
+    The ETA is notice to move + break-off + the transport model's fastest route (:mod:`.routes`):
+    ``transport`` holds its road and boat figures (the helicopter and fixed-wing ones are
+    ``params``), ``airlift`` the aircraft that may carry each state's units (state code ->
+    :class:`Airlift` values, mobilisation counted from the alert).
+
     ``units`` is a sequence of :class:`UnitSnapshot` or a prebuilt :class:`UnitIndex` (build it
     once per directory version for large directories). ``limit=None`` returns every candidate and
-    computes every exact distance: fine for the directory, slow for 100,000 units, where the
-    service should pass a limit (e.g. :data:`DEFAULT_LIMIT`).
+    computes every route: fine for the directory, slow for 100,000 units, where the caller should
+    pass a limit (e.g. :data:`DEFAULT_LIMIT`). With a limit, only the routes of units that may rank
+    in the shortlist are computed (proven bounds, see :func:`_best_first`); ``out_of_range`` is then
+    decided for those units only, and ``candidates_total`` counts the unmeasured units as candidates.
 
     ``result.excluded`` holds every excluded unit but builds each :class:`ExcludedUnit` only when
-    read (see :class:`ExcludedUnits`); ``result.excluded_counts`` counts them by reason. Besides the
-    reasons of the request workflow, ``out_of_range`` marks a unit no transport mode reaches (no
-    road beyond :attr:`EtaParams.road_max_km` and no aircraft that far). Units that cannot make
-    ``query.needed_by`` stay candidates, after the punctual ones, with ``on_time=False`` and
-    ``late_by_min``; ``weights`` are the credits in minutes (see the package docstring).
+    read (see :class:`ExcludedUnits`); ``result.excluded_counts`` counts them by reason. Units that
+    cannot make ``query.needed_by`` stay candidates, after the punctual ones, with ``on_time=False``
+    and ``late_by_min``; ``weights`` are the credits in minutes (see the package docstring).
 
     A COMMITTED unit is a candidate only when ``query.request_id`` is set and equals its
     ``committed_request_id``; it then ranks as READY. The output does not depend on the order of
@@ -83,22 +76,28 @@ def rank_units(
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError(f"'limit' must be None or an integer >= 0, got {limit!r}")
-    ctx = QueryContext(query, UnitIndex.build(units), params, weights)
+    ctx = QueryContext(query, UnitIndex.build(units), params, weights, transport, airlift)
     # 1. masks
     cover_all, held_any = cover_arrays(query, ctx.idx, weights)
     reason = _mask_reasons(ctx, held_any)
     alive = np.flatnonzero(reason == 0)
-    # 2./3. distances: bounds for many, exact where the bounds cannot decide
-    small = limit is None or alive.size <= max(limit, _SMALL)
-    dist = _exact_distances(ctx, alive) if small else _bounded_distances(ctx, alive)
-    known = ~np.isnan(dist.exact)
-    ctx.exact[alive[known]] = dist.exact[known]
-    keep = _mark_unreachable(ctx, reason, alive, dist.eta_lo)
-    cand, dist = alive[keep], dist.keep(keep)
+    fixed = ctx.fixed_many(alive)
+    cr = credits(query, ctx.idx, weights, alive, cover_all[alive])
+    n = alive.size
+    want = n if limit is None else min(limit, n)
+    wanted = min(want + 1, n)
+    # 2./3. exact routes for every unit (small) or for those that may rank (bounds)
+    if limit is None or n <= max(limit, _SMALL):
+        eta = ctx.eta_exact(alive, fixed)
+    else:
+        eta = _best_first(ctx, alive, fixed, cr.total, wanted)
+    unreachable = np.isinf(eta)
+    reason[alive[unreachable]] = R_RANGE
     # 4. ordering keys and the shortlist
-    candidates = _shortlist(ctx, cand, cover_all[cand], dist, limit, small)
+    measured = np.flatnonzero(~np.isnan(eta) & ~unreachable)
+    candidates = _shortlist(ctx, alive, measured, eta, cr, cover_all[alive], want, wanted)
     excluded, counts = _exclusions(ctx, reason)
-    return RankingResult(candidates, excluded, int(cand.size), counts, limit)
+    return RankingResult(candidates, excluded, int(n - unreachable.sum()), counts, limit)
 
 
 def _mask_reasons(ctx: QueryContext, held_any: np.ndarray) -> np.ndarray:
@@ -120,127 +119,69 @@ def _mask_reasons(ctx: QueryContext, held_any: np.ndarray) -> np.ndarray:
     return reason
 
 
-def _exact_distances(ctx: QueryContext, alive: np.ndarray) -> _Distances:
-    """Every live unit measured exactly: its ETA bounds are its ETA."""
-    exact = ctx.idx.exact_distances(ctx.q.site, alive)
-    air, fixed = ctx.idx.air[alive], ctx.fixed_many(alive)
-    eta, _ = eta_minutes_many(exact, air, fixed, ctx.p)
-    return _Distances(exact, eta, eta, exact, air, fixed)
+def _keys(eta: np.ndarray, credit: np.ndarray, budget: float) -> np.ndarray:
+    """One float per unit ordered as the ranking: punctual units by score, then late ones by ETA."""
+    late = eta > budget
+    return np.where(late, _LATE + eta, eta - credit)
 
 
-def _reach_km(p: EtaParams) -> np.ndarray:
-    """Largest great-circle km any mode reaches, by air code (none, helicopter, fixed wing)."""
-    return np.array([p.road_max_km, max(p.road_max_km, p.helicopter_max_km), max(p.road_max_km, p.fixed_wing_max_km)])
+def _best_first(ctx: QueryContext, alive: np.ndarray, fixed: np.ndarray, credit: np.ndarray,
+                wanted: int) -> np.ndarray:
+    """Exact ETAs (NaN where not computed, inf where unreachable) of every unit that may rank in
+    the first ``wanted``.
 
-
-def _bounded_distances(ctx: QueryContext, alive: np.ndarray) -> _Distances:
-    """Haversine bounds for every live unit; exact distances only where reach or deadline is unsure."""
-    p, budget = ctx.p, ctx.budget_min
-    m = alive.size
-    air, fixed = ctx.idx.air[alive], ctx.fixed_many(alive)
-    d_lo, d_hi = exact_bounds_m(ctx.idx.haversine_unit_m(ctx.q.site)[alive])
-    eta_lo, _ = eta_minutes_many(d_lo, air, fixed, p)
-    eta_hi = np.full(m, np.nan)  # filled only where needed
-    # reachable at d_lo but maybe not at d_hi (same comparisons as eta_minutes_many)
-    reach = np.take(_reach_km(p), air)
-    unsure = (d_lo / 1000.0 <= reach) & (d_hi / 1000.0 > reach)
-    if math.isfinite(budget):
-        maybe = np.flatnonzero((eta_lo <= budget) & ~unsure)
-        if maybe.size:
-            e, _ = eta_minutes_many(d_hi[maybe], air[maybe], fixed[maybe], p)
-            eta_hi[maybe] = e
-            unsure[maybe[e > budget]] = True
-    exact = np.full(m, np.nan)
-    k = np.flatnonzero(unsure)
-    if k.size:
-        exact[k] = ctx.idx.exact_distances(ctx.q.site, alive[k])
-        e, _ = eta_minutes_many(exact[k], air[k], fixed[k], p)
-        eta_lo[k] = e
-        eta_hi[k] = e
-    return _Distances(exact, eta_lo, eta_hi, d_hi, air, fixed)
-
-
-def _mark_unreachable(ctx: QueryContext, reason: np.ndarray, alive: np.ndarray, eta_lo: np.ndarray) -> np.ndarray:
-    """Set the out-of-range reason; return the positions in ``alive`` that stay candidates.
-
-    A unit that cannot make the deadline stays a candidate (ranked after the punctual ones).
+    A unit's key lower bound is :func:`_keys` of its ETA lower bound: a unit that is late at its
+    lower bound is late, and a punctual unit's key is below any late key, so the bound's key never
+    exceeds the exact one. Routes are computed in order of the lower key until ``wanted`` units
+    are reachable; then every unit whose lower key is within 1e-6 of the ``wanted``-th best exact
+    key (the margin covers the score's rounding, so a tie is never pruned). Any other unit has
+    ``wanted`` units strictly before it: the shortlist equals the all-exact one.
     """
-    out_of_range = np.isinf(eta_lo)
-    reason[alive[out_of_range]] = R_RANGE
-    return np.flatnonzero(~out_of_range)
+    budget = ctx.budget_min
+    d_lo, _ = exact_bounds_m(ctx.idx.haversine_unit_m(ctx.q.site)[alive])
+    lo = _keys(ctx.eta_lower(alive, d_lo, fixed), credit, budget)
+    eta = np.full(alive.size, np.nan)
+    todo = np.argpartition(lo, wanted - 1)[:wanted]
+    while todo.size:
+        eta[todo] = ctx.eta_exact(alive[todo], fixed[todo])
+        done = np.flatnonzero(np.isfinite(eta))
+        pending = np.isnan(eta)
+        if done.size < wanted:  # unreachable units among the first: take the next lowest bounds
+            rest = np.flatnonzero(pending)
+            k = min(wanted, rest.size)
+            todo = rest[np.argpartition(lo[rest], k - 1)[:k]] if k else rest
+            continue
+        exact = _keys(eta[done], credit[done], budget)
+        threshold = np.partition(exact, wanted - 1)[wanted - 1]
+        todo = np.flatnonzero(pending & (lo <= threshold + 1e-6))
+    return eta
 
 
-def _may_rank(ctx: QueryContext, dist: _Distances, pos: np.ndarray, credit: np.ndarray, want: int) -> np.ndarray:
-    """Positions among ``pos`` whose lower key bound reaches the ``want``-th best upper bound.
+def _shortlist(ctx: QueryContext, alive: np.ndarray, measured: np.ndarray, eta: np.ndarray, cr,
+               cover: np.ndarray, want: int, wanted: int) -> list[RankedUnit]:
+    """The best ``want`` of the measured units as :class:`RankedUnit` values.
 
-    The key is ``ETA - credit`` (``credit`` is 0 for late units, ordered by lateness). A unit
-    whose lower bound exceeds the ``want``-th smallest upper bound has ``want`` others strictly
-    better, so it cannot rank among the first ``want``: only the returned units may.
+    One more than ``want`` is ordered so that the last shown can be compared with the next.
     """
-    n = pos.size
-    if want >= n:
-        return pos
-    key_lo = dist.eta_lo[pos] - credit
-    # upper bounds of a subset give a threshold no lower than the true one: still safe
-    sub_size = n if math.isfinite(ctx.budget_min) else min(n, 4 * want + 64)
-    sub = np.arange(n) if sub_size == n else np.argpartition(key_lo, sub_size - 1)[:sub_size]
-    eta_hi = dist.eta_hi
-    missing = pos[sub][np.isnan(eta_hi[pos[sub]])]
-    if missing.size:
-        eta_hi[missing], _ = eta_minutes_many(dist.d_hi[missing], dist.air[missing], dist.fixed[missing], ctx.p)
-    key_hi = eta_hi[pos[sub]] - credit[sub]
-    threshold = np.partition(key_hi, want - 1)[want - 1]
-    # the margin covers the 1e-9 rounding of the final score (a rounding tie must not prune)
-    return pos[key_lo <= threshold + 1e-6]
-
-
-def _needs_exact_score(ctx: QueryContext, dist: _Distances, credit: np.ndarray, want: int) -> np.ndarray:
-    """Candidates that may rank in the first ``want``: punctual ones first, then the late by lateness.
-
-    Lateness is decided exactly before this step (see :func:`_bounded_distances`): a unit is late
-    iff its ETA lower bound exceeds the budget.
-    """
-    late = dist.eta_lo > ctx.budget_min
-    on_time, late_pos = np.flatnonzero(~late), np.flatnonzero(late)
-    if on_time.size >= want:
-        return _may_rank(ctx, dist, on_time, credit[on_time], want)
-    zero = np.zeros(late_pos.size)
-    return np.concatenate([on_time, _may_rank(ctx, dist, late_pos, zero, want - on_time.size)])
-
-
-def _shortlist(
-    ctx: QueryContext, cand: np.ndarray, cover: np.ndarray, dist: _Distances, limit: int | None, small: bool
-) -> list[RankedUnit]:
-    """Exact keys for whoever may rank, then the best ``limit`` as :class:`RankedUnit` values.
-
-    One more than ``limit`` is ordered so that the last shown can be compared with the next.
-    """
-    n_cand = cand.size
-    want = n_cand if limit is None else min(limit, n_cand)
-    wanted = min(want + 1, n_cand)
-    cr = credits(ctx.q, ctx.idx, ctx.w, cand, cover)
-    if small or want == 0:
-        sel = np.arange(n_cand) if want else _EMPTY
-    else:
-        sel = _needs_exact_score(ctx, dist, cr.total, wanted)
-        todo = sel[np.isnan(dist.exact[sel])]
-        if todo.size:
-            dist.exact[todo] = ctx.idx.exact_distances(ctx.q.site, cand[todo])
-    d_sel = dist.exact[sel]
-    eta_sel, _ = eta_minutes_many(d_sel, dist.air[sel], dist.fixed[sel], ctx.p)
+    if not want:
+        return []
+    eta_sel = eta[measured]
     # Rounded to 1e-9 so that values equal in exact arithmetic compare equal (a 1-ULP difference
-    # between summation orders must not break the dominance property); ties go to the stable key.
-    score = np.round(eta_sel - cr.total[sel], 9)
+    # between summation orders must not break ties); ties go to the stable key.
+    score = np.round(eta_sel - cr.total[measured], 9)
     late = eta_sel > ctx.budget_min
-    order = np.lexsort((ctx.idx.key_rank[cand[sel]], np.where(late, score, eta_sel),
+    order = np.lexsort((ctx.idx.key_rank[alive[measured]], np.where(late, score, eta_sel),
                         np.where(late, eta_sel, score), late))[:wanted]
-    rows = [Row(*r) for r in zip(cand[sel[order]].tolist(), eta_sel[order].tolist(), late[order].tolist(),
-                                 score[order].tolist(), cr.parts(sel[order]), strict=True)]
-    shown = order[:want]
-    dists, b_lat, b_lon = (a.tolist() for a in ctx.idx.nearest_bases(ctx.q.site, cand[sel[shown]]))
-    covers = cover[sel[shown]].tolist()
-    return [ranked_unit(ctx, rows[k], k + 1, dists[k], (b_lat[k], b_lon[k]), covers[k],
-                        rows[k + 1] if k + 1 < len(rows) else None) for k in range(shown.size)]
+    rows = [Row(*r) for r in zip(alive[measured[order]].tolist(), eta_sel[order].tolist(), late[order].tolist(),
+                                 score[order].tolist(), cr.parts(measured[order]), strict=True)]
+    site = ctx.q.site
+    out = []
+    for k in range(min(want, len(rows))):
+        i = rows[k].i
+        base = ctx.route_of(i).base
+        out.append(ranked_unit(ctx, rows[k], k + 1, geodesic_m(base[0], base[1], site.lat, site.lon), base,
+                               float(cover[measured[order[k]]]), rows[k + 1] if k + 1 < len(rows) else None))
+    return out
 
 
 def _exclusions(ctx: QueryContext, reason: np.ndarray) -> tuple[ExcludedUnits, dict[str, int]]:

@@ -32,6 +32,9 @@ class TransportParams:
     boat_routing_factor: float = 1.1
     #: Minutes to board, brief and cast off at the port [M].
     boat_boarding_min: float = 20.0
+    #: Longest boat run from a port, great-circle km [M]: about 10 h at 22 kn. Beyond, a ship is
+    #: reached by helicopter (or a navy vessel, not modelled); a site further out is out of range.
+    boat_max_km: float = 400.0
     eta: EtaParams = field(default=DEFAULT_ETA)
 
     def __post_init__(self) -> None:

@@ -139,6 +139,8 @@ def _by_boat(a: Place, b: Place, options: TransportOptions, params: TransportPar
     catalogue = ports()
     for i in catalogue.nearest(b.point, PORT_CHOICES):
         port = catalogue.places[i]
+        if great_circle_km(port.point, b.point) > params.boat_max_km:
+            continue
         minutes, legs = _best_on_land(a, port, options, params)
         boat = boat_leg(port, b, params)
         if minutes + boat.minutes < best[0]:

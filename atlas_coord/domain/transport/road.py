@@ -158,11 +158,15 @@ class RoadNetwork:
     def path(self, i: int, j: int) -> list[int]:
         """Graph nodes from ``i`` to ``j`` on a fastest path (greedy over the all-pairs times)."""
         nodes = [i]
+        seen = np.zeros(len(self.edge), dtype=bool)
+        seen[i] = True
         while nodes[-1] != j:
             x = nodes[-1]
             step = self.edge[x] + self.time[:, j]
-            step[x] = np.inf
-            nodes.append(int(np.argmin(step)))
+            step[seen] = np.inf  # zero-minute edges (a terminal on a waypoint) must not loop back
+            y = int(np.argmin(step))
+            seen[y] = True
+            nodes.append(y)
         return nodes
 
     def _legs(self, a: Place, b: Place, i: int, j: int) -> tuple[Leg, ...]:

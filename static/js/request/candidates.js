@@ -156,6 +156,12 @@ export function rankingTab(view) {
                   c.eta
                     ? dl([
                         ["Mode", humanise(c.eta.mode)],
+                        c.eta.route_summary ? ["Route", c.eta.route_summary] : null,
+                        ...(c.eta.steps || []).map((leg, k) => [
+                          `Leg ${k + 1}`,
+                          `${leg.mode} ${leg.from_name} → ${leg.to_name}: ${minutes(leg.minutes)}` +
+                            (leg.km ? ` (${num(leg.km, 0)} km)` : ""),
+                        ]),
                         ["Distance", `${num(c.eta.distance_km, 0)} km (route ${num(c.eta.route_km, 0)} km)`],
                         ["Mobilisation", minutes(c.eta.mobilisation_min)],
                         c.eta.break_off_min ? ["Break-off", minutes(c.eta.break_off_min)] : null,
@@ -181,7 +187,7 @@ export function rankingTab(view) {
               ),
               h("td", { class: "num" }, num(c.score, 3)),
               h("td", { class: "score-cell" }, scoreBar(c.score_parts), h("span", { class: "muted score-parts" }, Object.entries(c.score_parts || {}).map(([k, v]) => `${k} ${num(v)}`).join(" · "))),
-              h("td", { class: "num nowrap" }, minutes(c.eta?.total_min), h("br"), h("span", { class: "muted" }, `${km(c.distance_m)} · ${humanise(c.eta?.mode || "")}`)),
+              h("td", { class: "num nowrap" }, minutes(c.eta?.total_min), h("br"), h("span", { class: "muted" }, `${km(c.distance_m)} · ${c.eta?.route_summary || humanise(c.eta?.mode || "")}`)),
               h("td", {}, pct(c.cover)),
             ),
           ),
