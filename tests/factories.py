@@ -170,3 +170,47 @@ def deployment_steps(database, request_id: int, deployment_id: int, username: st
     for step in steps:
         with signed_in(database, username) as (session, actor):
             getattr(deployments, step)(session, actor, request_id, deployment_id, bodies[step])
+
+
+def seed_snapshots() -> list:
+    """The seeded directory's units as the ranking's snapshots, without a database: the fields
+    :func:`atlas_coord.services.matching.unit_snapshot` reads, as ``seed_directory`` stores them
+    (every unit READY). Ids follow the seed's order, from 1."""
+    from atlas_coord.domain.ranking import CapabilityHolding, UnitSnapshot
+    from atlas_coord.services.seed import load_directory
+
+    return [
+        UnitSnapshot(
+            id=i, state=u["state"], name=u["name"], lat=u["lat"], lon=u["lon"],
+            stations=tuple((s["lat"], s["lon"]) for s in u.get("stations", [])), tier=u["tier"],
+            personnel=u["personnel"], air_transport=u["air_transport"],
+            notice_domestic_min=u["notice_domestic_min"], notice_international_min=u["notice_international_min"],
+            capabilities={c["code"]: CapabilityHolding(c["level"], c.get("quantity")) for c in u["capabilities"]},
+        )
+        for i, u in enumerate(load_directory()["units"], start=1)
+    ]
+
+
+def seed_airlift() -> dict:
+    """The seeded airlift as the ranking reads it (``services.matching.airlift_for_ranking``), without
+    a database: per state of the directory, its own fixed-wing aircraft first, then those its partners
+    lend, through the service's own conversion (:func:`~atlas_coord.domain.ranking.routes.airlift_options`)."""
+    from atlas_coord.domain.airlift import AirliftAsset
+    from atlas_coord.domain.geo import GeoPoint
+    from atlas_coord.domain.ranking.routes import airlift_options
+    from atlas_coord.services.seed import load_airlift, load_directory
+
+    values = [
+        AirliftAsset(
+            state=a["state"], kind=a["kind"], aircraft_type=a["aircraft_type"], seats=a["seats"],
+            mobilisation_min=a["mobilisation_min"], base_icao=a["base_icao"], base=GeoPoint(a["lat"], a["lon"]),
+            count=a["aircraft_count"], operator=a["operator"], partners=tuple(a["partners"]),
+        )
+        for a in sorted(load_airlift()["assets"], key=lambda a: (a["state"], a["key"]))
+    ]
+    codes = sorted(s["code"] for s in load_directory()["states"])
+    return {
+        code: airlift_options([v for v in values if v.state == code]
+                              + [v for v in values if v.state != code and v.may_carry(code)])
+        for code in codes
+    }
