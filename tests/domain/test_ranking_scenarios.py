@@ -45,7 +45,7 @@ class Scenario:
     deadline_h: float | None = None
     top5: tuple[str, ...] = ()  # nearest capable units: each in the top 5
     first: str | None = None  # the unit a practitioner would alert first
-    near_top: tuple[str, ...] = ()  # (name, rank at most) pairs flattened below
+    near_top: tuple[str, ...] = ()  # units a practitioner expects within the first ``near_rank``
     near_rank: int = 10
     at_sea: bool = False
     island: tuple[str, ...] = ()  # modes, one of which a unit from another landmass must use
@@ -266,3 +266,20 @@ def test_an_island_is_reached_by_air_or_by_ferry(scenario_id):
     assert offshore
     for c in offshore:
         assert set(s.island) & {leg.mode for leg in c.eta.steps}, f'{c.name}: {c.eta.route_summary}'
+
+
+def test_the_road_rule_is_not_vacuous():
+    """The scenarios' routes put road legs next to a link, a flight and a boat, all resolved to places;
+    a road leg drawn across the Channel would be caught."""
+    seen = set()
+    for scenario_id in IDS:
+        site = GeoPoint(*BY_ID[scenario_id].site)
+        for c in ranked(scenario_id).candidates:
+            steps = c.eta.steps
+            for k, _leg in enumerate(steps):
+                if steps[k].mode == 'road':
+                    seen |= {steps[j].mode for j in (k - 1, k + 1) if 0 <= j < len(steps)}
+            list(road_leg_ends(c, site))
+    assert {'ferry', 'bridge', 'flight', 'boat'} <= seen, seen
+    dover, calais = _TERMINALS['Dover'], _TERMINALS['Calais']
+    assert landmass_of(GeoPoint(*dover)) != landmass_of(GeoPoint(*calais))
