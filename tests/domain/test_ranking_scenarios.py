@@ -17,7 +17,7 @@ and the rule a practitioner would sign:
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -50,7 +50,6 @@ class Scenario:
     at_sea: bool = False
     island: tuple[str, ...] = ()  # modes, one of which a unit from another landmass must use
     nobody_on_time: bool = False
-    marks: tuple = field(default=())
 
 
 SCENARIOS = (
@@ -121,10 +120,6 @@ IDS = [s.id for s in SCENARIOS]
 BY_ID = {s.id: s for s in SCENARIOS}
 
 
-def params():
-    return [pytest.param(s.id, id=s.id, marks=s.marks) for s in SCENARIOS]
-
-
 @functools.cache
 def directory():
     return seed_snapshots(), seed_airlift()
@@ -187,7 +182,7 @@ def test_the_table_has_at_least_twelve_incidents_across_the_regions():
                                                   'LV', 'PT', 'HR', 'SI', 'BG'}
 
 
-@pytest.mark.parametrize('scenario_id', params())
+@pytest.mark.parametrize('scenario_id', IDS)
 def test_the_nearest_capable_units_are_at_the_top(scenario_id):
     s, result = BY_ID[scenario_id], ranked(scenario_id)
     top = names(result)
@@ -200,7 +195,7 @@ def test_the_nearest_capable_units_are_at_the_top(scenario_id):
     assert not far, f'{far} not in the top {s.near_rank}: {top[: s.near_rank]}'
 
 
-@pytest.mark.parametrize('scenario_id', params())
+@pytest.mark.parametrize('scenario_id', IDS)
 def test_no_road_leg_crosses_open_sea(scenario_id):
     s, result = BY_ID[scenario_id], ranked(scenario_id)
     site = GeoPoint(*s.site)
@@ -210,7 +205,7 @@ def test_no_road_leg_crosses_open_sea(scenario_id):
             assert a is not None and a == b, f'{c.name}: {leg.summary()} joins landmass {a} to {b} ({c.eta.route_summary})'
 
 
-@pytest.mark.parametrize('scenario_id', params())
+@pytest.mark.parametrize('scenario_id', IDS)
 def test_beyond_1000_km_a_unit_whose_state_has_an_aeroplane_flies(scenario_id):
     """Croatia has no transport aeroplane (airlift.json, test_airlift_data): its unit may drive. To a
     ship at sea a unit's own helicopter, refuelling on the way, is air too (GSG 9 to a ferry off Gotland)."""
@@ -223,7 +218,7 @@ def test_beyond_1000_km_a_unit_whose_state_has_an_aeroplane_flies(scenario_id):
             assert air & {leg.mode for leg in c.eta.steps}, f'{c.name}: {c.eta.route_summary}'
 
 
-@pytest.mark.parametrize('scenario_id', params())
+@pytest.mark.parametrize('scenario_id', IDS)
 def test_no_unit_ranks_above_a_faster_one_without_a_stated_reason(scenario_id):
     cands = ranked(scenario_id).candidates
     for i, a in enumerate(cands):
@@ -237,7 +232,7 @@ def test_no_unit_ranks_above_a_faster_one_without_a_stated_reason(scenario_id):
             assert stated, said
 
 
-@pytest.mark.parametrize('scenario_id', params())
+@pytest.mark.parametrize('scenario_id', IDS)
 def test_late_units_stay_flagged_after_the_punctual_ones(scenario_id):
     s, result = BY_ID[scenario_id], ranked(scenario_id)
     late = [c for c in result.candidates if not c.on_time]
@@ -283,3 +278,63 @@ def test_the_road_rule_is_not_vacuous():
     assert {'ferry', 'bridge', 'flight', 'boat'} <= seen, seen
     dover, calais = _TERMINALS['Dover'], _TERMINALS['Calais']
     assert landmass_of(GeoPoint(*dover)) != landmass_of(GeoPoint(*calais))
+
+
+# --------------------------------------------------------------------------- aircraft positioning
+
+
+@functools.cache
+def _fixed_wing() -> tuple:
+    """``(may carry, mobilisation from the alert, base (lat, lon), cruise km/h)`` of every seeded
+    fixed-wing aircraft of a known speed class (``airlift.json``)."""
+    from atlas_coord.domain.ranking.routes import aircraft_class
+    from atlas_coord.domain.transport.air import AIRCRAFT
+    from atlas_coord.services.seed import load_airlift
+
+    out = []
+    for a in load_airlift()['assets']:
+        cls = aircraft_class(a['aircraft_type']) if a['kind'] == 'fixed_wing' else None
+        if cls:
+            out.append(({a['state'], *a['partners']}, a['mobilisation_min'], (a['lat'], a['lon']),
+                        AIRCRAFT[cls].cruise_kmh))
+    return tuple(out)
+
+
+def _earliest_wheels_up(state: str, icao: str) -> float:
+    """A lower bound of when any aircraft that may carry ``state``'s unit can leave ``icao``: its
+    mobilisation (request to wheels-up at its base) plus a straight positioning flight to ``icao``
+    at cruise speed, no overhead. The unit's own aircraft (none is seeded) would be ready at once."""
+    from atlas_coord.domain.transport.route import haversine_km
+
+    dep = _airports()[icao]
+    return min((mob + haversine_km(*base, *dep) / cruise * 60.0
+                for carries, mob, base, cruise in _fixed_wing() if state in carries), default=0.0)
+
+
+#: Every scenario shows it (measured: 180 of the 589 flights of the 21 scenarios leave too soon, by up
+#: to 42 min; e.g. GSG 9 Berlin leaves EDDT 187 min after the alert, while the German A400M based at
+#: Wunstorf ETNW cannot be there before about 200 min).
+POSITIONING = (
+    'routing defect (domain/transport/plan.py _by_air, domain/ranking/routes.py): the aircraft is assumed '
+    'waiting at whichever of the 3 airports nearest the station is best, ready mobilisation_min after the '
+    'alert; the positioning flight from its base (airlift.json base_icao, e.g. the French A400M at '
+    'Orléans-Bricy LFOJ to Bordeaux LFBD for RAID, the SAC C-17 at Pápa LHPA to Niš LYNI for SOBT) is '
+    'never counted, so flights leave before any aircraft could be there'
+)
+
+
+def _leaves_too_soon(c) -> bool:
+    """True if the candidate's flight leaves before an aircraft could reach its departure airport."""
+    steps = c.eta.steps
+    k = next((i for i, leg in enumerate(steps) if leg.mode == 'flight'), None)
+    if k is None:
+        return False
+    wheels_up = c.eta.mobilisation_min + c.eta.break_off_min + sum(leg.minutes for leg in steps[:k])
+    return wheels_up + 1e-6 < _earliest_wheels_up(c.state, steps[k].from_name)
+
+
+@pytest.mark.xfail(strict=True, reason=POSITIONING)
+@pytest.mark.parametrize('scenario_id', IDS)
+def test_no_flight_leaves_before_an_aircraft_can_reach_its_airport(scenario_id):
+    too_soon = [f'{c.name}: {c.eta.route_summary}' for c in ranked(scenario_id).candidates if _leaves_too_soon(c)]
+    assert not too_soon, too_soon
