@@ -20,6 +20,7 @@ import pyotp
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from atlas_coord.domain.mfa import Enrolment, MfaStatus
 from atlas_coord.models import RecoveryCode, TotpFactor, User, utcnow
 from atlas_coord.policy import Action, Actor, can
 
@@ -50,21 +51,6 @@ class EnrolmentRequired(Forbidden):
 
 class CodeNotValid(Invalid):
     """A wrong, expired, replayed or used code; the fields name ``otp``, ``recovery_code`` or ``code``."""
-
-
-@dataclass(frozen=True)
-class MfaStatus:
-    enrolled: bool
-    required: bool
-    demo_exempt: bool
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    """A started enrolment: the secret (shown this once) and its ``otpauth://`` URI."""
-
-    secret: str
-    uri: str
 
 
 @dataclass(frozen=True)
@@ -226,7 +212,8 @@ def check_sign_in(
     row = _enrolled_factor(session, user.id)
     if row is None:
         if role_requires(user, required_roles) and not user.is_demo:
-            raise EnrolmentRequired("this account must enrol a second factor (TOTP) before it signs in")
+            raise EnrolmentRequired("this account must enrol a second factor (TOTP) before it signs in",
+                                    user_id=user.id)
         return
     if given.otp:
         _use_totp(session, row, given.otp, now or utcnow(), "otp")
