@@ -60,8 +60,9 @@ def _enrolling(body: MfaStartBody) -> tuple[User, bool]:
     return accounts.get_user(db_session(), current_actor().user_id), False
 
 
-def _actor_or_none():
-    return getattr(g, "actor", None)
+def _actor(user: User):
+    """Who the audit names: the signed-in actor, or the enrolling user (enrolment token)."""
+    return getattr(g, "actor", None) or accounts.actor_for(db_session(), user)
 
 
 def qr_svg(text: str) -> str:
@@ -86,7 +87,7 @@ def start_totp(body: MfaStartBody):
     ``second_factor_enrolment_required``. A started, unconfirmed enrolment is replaced; an
     enrolled one must be reset first (409)."""
     user, _ = _enrolling(body)
-    enrolment = mfa.start_totp(db_session(), _actor_or_none(), user, issuer=settings().auth.mfa_issuer)
+    enrolment = mfa.start_totp(db_session(), _actor(user), user, issuer=settings().auth.mfa_issuer)
     return TotpEnrolmentOut.of(enrolment, qr_svg(enrolment.uri)).wire()
 
 
@@ -96,7 +97,7 @@ def confirm_totp(body: MfaConfirmBody):
     """With an enrolment token from the console's sign-in, this also opens the console session
     (``user`` and ``csrf_token`` are then in the answer)."""
     user, console = _enrolling(body)
-    codes = mfa.confirm_totp(db_session(), _actor_or_none(), user, body.code)
+    codes = mfa.confirm_totp(db_session(), _actor(user), user, body.code)
     status = MfaOut.of(mfa.status(db_session(), user, settings().auth.mfa_required_roles))
     if not console:
         return MfaConfirmedOut(recovery_codes=codes, mfa=status).wire()

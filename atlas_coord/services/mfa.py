@@ -24,7 +24,7 @@ from atlas_coord.domain.mfa import Enrolment, MfaStatus
 from atlas_coord.models import RecoveryCode, TotpFactor, User, utcnow
 from atlas_coord.policy import Action, Actor, can
 
-from . import audit
+from . import accounts, audit
 from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 STEP_SECONDS = 30
@@ -84,6 +84,7 @@ def status(session: Session, user: User, required_roles: Collection[str]) -> Mfa
 
 
 def _actor_role(actor: Actor | None) -> str:
+    """The audit record's role column: the actor's roles."""
     return "user" if actor is None else ",".join(sorted({g.role.value for g in actor.grants})) or "user"
 
 
@@ -196,7 +197,8 @@ def _use_recovery_code(session: Session, user: User, code: str, now: datetime) -
     ).rowcount == 1
     if not claimed:
         raise _refused("recovery_code")
-    audit.record(session, None, "user", "mfa.recovery_code_used", "user", user.id,
+    actor = accounts.actor_for(session, user)
+    audit.record(session, actor, _actor_role(actor), "mfa.recovery_code_used", "user", user.id,
                  after={"remaining": len(unused) - 1})
 
 
