@@ -108,6 +108,13 @@ class AuthSettings(_Section):
     # per client address; more get 429 with Retry-After. Counted in memory, or in Redis when
     # realtime.redis_url is set so that every server process shares the count.
     login_rate_limit: str = Field("10 per minute", min_length=1, max_length=200)
+    # Roles whose holders must sign in with a second factor (TOTP, or a single-use recovery
+    # code); demo accounts made by `seed --demo` are exempt. An empty list requires it of no one.
+    mfa_required_roles: list[str] = Field(
+        default_factory=lambda: ["admin", "competent_authority", "crisis_centre", "unit_commander"]
+    )
+    # The issuer an authenticator app shows next to the account name.
+    mfa_issuer: str = Field("ATLAS", min_length=1, max_length=60, pattern=r"^[^:]+$")
 
     @model_validator(mode="before")
     @classmethod
@@ -116,6 +123,17 @@ class AuthSettings(_Section):
             if isinstance(data, dict) and old in data:
                 raise ValueError(f"auth.{old} was replaced by auth.{new} (accounts are throttled, not locked)")
         return data
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _known_roles(cls, roles: list[str]) -> list[str]:
+        from atlas_coord.domain.choices import Role
+
+        known = {role.value for role in Role}
+        unknown = [role for role in roles if role not in known]
+        if unknown:
+            raise ValueError(f"unknown role(s) {', '.join(unknown)}; one of {', '.join(sorted(known))}")
+        return list(dict.fromkeys(roles))
 
     @field_validator("login_rate_limit")
     @classmethod

@@ -29,13 +29,40 @@ from atlas_coord.services.inputs import (
 
 __all__ = [
     "MAX_INT", "CapabilityCode", "Id", "Latitude", "Longitude", "Page", "Point", "ShortText", "StateCode", "Strict",
-    "LoginBody", "MatchRequirement", "WhatIfMatch", "MatchOptions",
+    "LoginBody", "MfaConfirmBody", "MfaResetQuery", "MfaStartBody", "MatchRequirement", "WhatIfMatch", "MatchOptions",
 ]
 
 
+OtpCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+RecoveryCodeText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+EnrolmentToken = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class LoginBody(Strict):
+    """A password, and for an account with a second factor a 6-digit ``otp`` or a ``recovery_code``."""
+
     username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    otp: OtpCode | None = None
+    recovery_code: RecoveryCodeText | None = None
+
+
+class MfaStartBody(Strict):
+    """Start TOTP enrolment: signed in, or with the ``enrolment_token`` a sign-in answered with."""
+
+    enrolment_token: EnrolmentToken | None = None
+
+
+class MfaConfirmBody(MfaStartBody):
+    """Confirm the enrolment with the first code the authenticator shows."""
+
+    code: OtpCode
+
+
+class MfaResetQuery(Strict):
+    """Whose second factor to reset: one's own (no ``user_id``), or anyone's for an admin."""
+
+    user_id: Id | None = None
 
 
 class MatchRequirement(Strict):

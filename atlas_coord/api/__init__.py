@@ -67,9 +67,9 @@ def _check_csrf() -> None:
 
 
 def init_api(app: Flask) -> None:
-    from . import auth, directory, events, matching, places, requests, system, trainings
+    from . import auth, directory, events, matching, mfa, places, requests, system, trainings
 
-    for module in (system, auth, directory, places, events, trainings, requests, matching):
+    for module in (system, auth, mfa, directory, places, events, trainings, requests, matching):
         app.register_blueprint(module.bp)
     _install_request_scope(app)
     _install_error_handlers(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from datetime import timedelta
@@ -10,45 +11,68 @@ from flask import Blueprint, Flask, g, request, session
 from flask_wtf.csrf import generate_csrf
 
 from atlas_coord.schemas import LoginBody
-from atlas_coord.serializers.accounts import LoginOut, MeOut, SignedOutOut, TokenOut, TokenRevokedOut, UserOut
-from atlas_coord.services import accounts
+from atlas_coord.serializers.accounts import (
+    LoginOut,
+    MeOut,
+    MfaOut,
+    SignedOutOut,
+    TokenOut,
+    TokenRevokedOut,
+    UserOut,
+)
+from atlas_coord.services import accounts, mfa
 
 from . import db_session, settings
 from .core import current_actor, endpoint, error_json
+from .mfa import enrolment_token, open_console_session
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
 
 def _check_password(body: LoginBody):
     auth = settings().auth
+    given = mfa.SecondFactor(otp=body.otp, recovery_code=body.recovery_code)
     return accounts.authenticate(
         db_session(),
         body.username,
         body.password,
         throttle=accounts.Throttle(after=auth.throttle_after, max_seconds=auth.throttle_max_seconds),
         address=request.remote_addr,
+        second_factor=functools.partial(
+            mfa.check_sign_in, db_session(), given=given, required_roles=auth.mfa_required_roles
+        ),
     )
 
 
-def _signed_in_user(body: LoginBody):
-    """The user whose password ``body`` gives.
+def _signed_in_user(body: LoginBody, *, console: bool):
+    """The user whose password (and second factor, where the account has or needs one) ``body`` gives.
 
     :raise Unauthenticated: a wrong name or password, or a throttled account (one answer); the
         failed attempt and its audit record are committed first, so that they count although
-        the request ends in 401.
+        the request ends in 401. Code ``second_factor_required``: the password is right and
+        the account signs in with a code as well.
+    :raise CodeNotValid: the password is right and the code is not (422 naming ``otp`` or
+        ``recovery_code``); committed first, it counts as a failed attempt.
+    :raise EnrolmentRequired: the password is right and the account must enrol a second factor
+        first (403, with an ``enrolment_token`` for the enrolment endpoints).
     """
     try:
         return _check_password(body)
-    except accounts.Unauthenticated:
+    except (accounts.Unauthenticated, mfa.CodeNotValid):
         db_session().commit()
         raise
+    except mfa.EnrolmentRequired as exc:
+        user = accounts.get_user(db_session(), exc.extra["user_id"])
+        raise mfa.EnrolmentRequired(exc.message, enrolment_token=enrolment_token(user, console=console)) from None
 
 
-@endpoint(bp, "/token", "POST", body=LoginBody, auth=False, summary="Exchange a user name and password for a bearer token")
+@endpoint(bp, "/token", "POST", body=LoginBody, auth=False, errors=(403, 422), summary="Exchange a user name and password for a bearer token")
 def create_token(body: LoginBody):
     """Use the token as ``Authorization: Bearer <token>``. A bad login gets 401, the same for an
-    unknown name, a wrong password and an account throttled after repeated failures."""
-    user = _signed_in_user(body)
+    unknown name, a wrong password and an account throttled after repeated failures. An account
+    with a second factor sends ``otp`` or ``recovery_code`` too; one that must enrol first gets
+    403 ``second_factor_enrolment_required``: no bearer token before the second factor."""
+    user = _signed_in_user(body, console=False)
     token, row = accounts.issue_token(
         db_session(), user, lifetime=timedelta(hours=settings().auth.token_lifetime_hours)
     )
@@ -65,16 +89,14 @@ def revoke_token():
     return TokenRevokedOut(revoked=True).wire()
 
 
-@endpoint(bp, "/login", "POST", body=LoginBody, auth=False, summary="Sign in to the console (session cookie)")
+@endpoint(bp, "/login", "POST", body=LoginBody, auth=False, errors=(403, 422), summary="Sign in to the console (session cookie)")
 def login(body: LoginBody):
-    """Sets the session cookie and returns the CSRF token that every change must echo in X-CSRF-Token."""
-    user = _signed_in_user(body)
-    session.clear()
-    session.permanent = True
-    session["user_id"] = user.id
-    # Changing the password ends every session that was opened with the old one.
-    session["pw"] = user.password_hash[-16:]
-    return LoginOut(user=UserOut.of(user), csrf_token=generate_csrf()).wire()
+    """Sets the session cookie and returns the CSRF token that every change must echo in X-CSRF-Token.
+    The second factor as for ``POST /auth/token``; an account that must enrol gets an
+    ``enrolment_token`` whose confirmation opens the session."""
+    user = _signed_in_user(body, console=True)
+    csrf_token = open_console_session(user)
+    return LoginOut(user=UserOut.of(user), csrf_token=csrf_token).wire()
 
 
 @endpoint(bp, "/logout", "POST", summary="Sign out of the console")
@@ -89,7 +111,8 @@ def me():
     """The console calls this on load."""
     actor = current_actor()
     user = accounts.get_user(db_session(), actor.user_id)
-    return MeOut(user=UserOut.of(user), csrf_token=generate_csrf(), auth=g.auth_via).wire()
+    status = mfa.status(db_session(), user, settings().auth.mfa_required_roles)
+    return MeOut(user=UserOut.of(user), csrf_token=generate_csrf(), auth=g.auth_via, mfa=MfaOut.of(status)).wire()
 
 
 # The sign-in endpoints share one per-address budget (``auth.login_rate_limit``).

@@ -5,6 +5,7 @@ from .airlift import AirliftAsset
 from .audit import AuditRecord, Event
 from .base import Base, utcnow
 from .directory import Authority, Capability, ReadinessChange, State, Unit, UnitCapability, UnitStation
+from .mfa import RecoveryCode, TotpFactor
 from .requests import (
     Arrangement,
     AssistanceRequest,
@@ -42,8 +43,10 @@ __all__ = [
     "Capability",
     "Event",
     "ReadinessChange",
+    "RecoveryCode",
     "RoleGrant",
     "State",
+    "TotpFactor",
     "Unit",
     "UnitCapability",
     "UnitStation",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, Self
 
+from atlas_coord.domain.mfa import Enrolment, MfaStatus
 from atlas_coord.models import User
 
 from . import IsoTime, Out
@@ -56,8 +57,48 @@ class LoginOut(Out):
     csrf_token: str
 
 
+class MfaOut(Out):
+    """The account's second factor: enrolled, required by its roles, or waived for a demo account."""
+
+    enrolled: bool
+    required: bool
+    demo_exempt: bool
+
+    @classmethod
+    def of(cls, status: MfaStatus) -> Self:
+        return cls(enrolled=status.enrolled, required=status.required, demo_exempt=status.demo_exempt)
+
+
 class MeOut(LoginOut):
     auth: Literal["token", "session"]
+    mfa: MfaOut
+
+
+class TotpEnrolmentOut(Out):
+    """A started TOTP enrolment: the secret is shown this once; the QR code is an SVG data URI."""
+
+    otpauth_uri: str
+    secret: str
+    qr_svg: str
+
+    @classmethod
+    def of(cls, enrolment: Enrolment, qr_svg: str) -> Self:
+        return cls(otpauth_uri=enrolment.uri, secret=enrolment.secret, qr_svg=qr_svg)
+
+
+class MfaConfirmedOut(Out):
+    """The recovery codes, shown once; ``user`` and ``csrf_token`` when the confirmation opened
+    a console session (enrolment during sign-in)."""
+
+    recovery_codes: list[str]
+    mfa: MfaOut
+    user: UserOut | None = None
+    csrf_token: str | None = None
+
+
+class MfaResetOut(Out):
+    user_id: int
+    mfa: MfaOut
 
 
 class SignedOutOut(Out):

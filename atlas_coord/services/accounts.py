@@ -7,6 +7,7 @@ import functools
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -203,15 +204,38 @@ def _count_failure(user: User, throttle: Throttle, now: datetime) -> None:
     user.locked_until = now + delay if delay is not None else None
 
 
+def _check_second_factor(
+    session: Session, user: User, check: Callable[[User], None], throttle: Throttle, now: datetime, address: str | None
+) -> None:
+    try:
+        check(user)
+    except Invalid:
+        _count_failure(user, throttle, now)
+        _refuse(session, user, user.username, address, f"wrong second factor ({user.failed_logins} in a row)")
+        raise
+
+
 def authenticate(
-    session: Session, username: str, password: str, *, throttle: Throttle, address: str | None = None
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    throttle: Throttle,
+    address: str | None = None,
+    second_factor: Callable[[User], None] | None = None,
 ) -> User:
     """Check a password. Argon2 runs on every attempt (against a dummy hash for an unknown
     name), so neither the answer nor its timing tells which names exist or are throttled.
 
+    ``second_factor(user)`` runs once the password is right and before the failure count is
+    cleared: an :class:`Invalid` it raises (a wrong code) is counted and audited as a failed
+    attempt, like a wrong password, and re-raised; anything else it raises passes through with
+    the count unchanged.
+
     :raise Unauthenticated: unknown or inactive user, wrong password, or an account still
         waiting after repeated failures (one message for all three); the refusal is logged
         and audited, and the caller should commit it.
+    :raise Invalid: from ``second_factor`` (counted; the caller should commit it).
     """
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None or not user.is_active:
@@ -225,6 +249,8 @@ def authenticate(
     if not matches:
         _count_failure(user, throttle, now)
         raise _refuse(session, user, username, address, f"wrong password ({user.failed_logins} in a row)")
+    if second_factor is not None:
+        _check_second_factor(session, user, second_factor, throttle, now, address)
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):

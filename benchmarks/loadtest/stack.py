@@ -196,8 +196,11 @@ def create_accounts(database_url: str, accounts: list[Account], password: str) -
         with database.transaction() as session:
             for account in accounts:
                 grant = GRANTS[account.role].format(state=account.state, unit_id=account.unit_id)
+                # Synthetic accounts like the demo ones: exempt from the second factor, so that
+                # virtual users sign in with a password alone.
                 service.create_user(session, None, username=account.username, password=password,
-                                    grants=[service.GrantSpec.parse(grant)], display_name=f"{account.username} (load test)")
+                                    grants=[service.GrantSpec.parse(grant)], display_name=f"{account.username} (load test)",
+                                    is_demo=True)
     finally:
         service.hash_password = original
         database.dispose()

@@ -17,6 +17,7 @@ import { fmt } from "./time.js";
 
 const routes = [
   { pattern: /^\/signin$/, load: () => import("./view-signin.js"), title: "Sign in", public: true },
+  { pattern: /^\/mfa$/, load: () => import("./view-mfa.js"), title: "Second factor" },
   { pattern: /^\/map$/, load: () => import("./view-map.js"), title: "Map", nav: "map" },
   { pattern: /^\/requests$/, load: () => import("./view-requests.js"), title: "Requests", nav: "requests" },
   { pattern: /^\/requests\/new$/, load: () => import("./view-request-new.js"), title: "Raise a request", nav: "new" },
@@ -103,7 +104,14 @@ function renderUser() {
   }
   box.hidden = false;
   const roles = user.roles.map((g) => store.roleLabel(g)).join(", ");
-  replace(who, h("span", { class: "topbar__name" }, user.display_name || user.username), h("span", { class: "topbar__roles" }, roles));
+  replace(
+    who,
+    h("span", { class: "topbar__name" }, user.display_name || user.username),
+    h("span", { class: "topbar__roles" }, roles),
+    user.is_demo
+      ? h("span", { class: "topbar__mfa", dataset: { mfa: "demo" } }, "demo account: no second factor")
+      : h("a", { class: "topbar__mfa", href: "#/mfa" }, "Second factor"),
+  );
 }
 
 async function renderRoute() {
@@ -152,7 +160,7 @@ async function renderRoute() {
   viewEl.replaceChildren(container);
   document.title = `${route.title} · ATLAS console`;
   try {
-    const instance = (await module.mount(container, { params, query, navigate, setTitle, signIn })) || {};
+    const instance = (await module.mount(container, { params, query, navigate, setTitle, signIn, signedIn })) || {};
     if (ticket !== routing) {
       instance.unmount?.();
       return;
@@ -288,8 +296,9 @@ function signedOut() {
   navigate(path.startsWith("/signin") ? path : `/signin?next=${encodeURIComponent(path)}`, { replace: true });
 }
 
-export async function signIn(username, password) {
-  const body = await api.post("/api/v1/auth/login", { username, password }, { quietAuth: true });
+/** `factor`: {otp} or {recovery_code} when the account signs in with a second factor. */
+export async function signIn(username, password, factor = {}) {
+  const body = await api.post("/api/v1/auth/login", { username, password, ...factor }, { quietAuth: true });
   await signedIn(body);
   return body;
 }

@@ -1,14 +1,40 @@
 /**
- * Sign-in (POST /api/v1/auth/login: session cookie + CSRF token). `signIn` comes from the
- * router's mount context (app.js), which also starts the session.
+ * Sign-in (POST /api/v1/auth/login: session cookie + CSRF token). `signIn` and `signedIn` come
+ * from the router's mount context (app.js), which also starts the session.
+ *
+ * The second factor: when the server answers second_factor_required the code field appears (a
+ * 6-digit TOTP code, or a recovery code); when it answers second_factor_enrolment_required the
+ * card turns into the enrolment (view-mfa.js), whose confirmation opens the session.
  */
 
 import { ApiError } from "./api.js";
-import { field, formErrors, h, showErrors, clearErrors } from "./dom.js";
+import { field, formErrors, h, replace, showErrors, clearErrors } from "./dom.js";
+import { enrolPanel } from "./view-mfa.js";
 
-export function mount(container, { query, navigate, signIn }) {
+/** The body's second factor: six digits are a TOTP code, anything else a recovery code. */
+function factorOf(text) {
+  const value = text.trim();
+  if (!value) return {};
+  return /^[0-9]{6}$/.test(value) ? { otp: value } : { recovery_code: value };
+}
+
+function errorOf(err) {
+  if (!(err instanceof ApiError)) return { message: String(err), fields: {} };
+  if (err.status === 401) return { message: err.message || "Wrong user name or password.", fields: { password: "wrong user name or password" } };
+  const fields = { ...err.fields };
+  // One field on the page takes either kind of code.
+  if (fields.recovery_code) fields.otp = fields.recovery_code;
+  delete fields.recovery_code;
+  return { ...err, message: err.message, fields };
+}
+
+export function mount(container, { query, navigate, signIn, signedIn }) {
+  const target = query.next && query.next.startsWith("/") ? query.next : "/map";
   const username = h("input", { type: "text", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
   const password = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const code = h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", autocapitalize: "none", spellcheck: "false", maxlength: "40" });
+  const codeField = field({ label: "Code from your authenticator app (or a recovery code)", name: "otp", control: code });
+  codeField.hidden = true;
   const submit = h("button", { type: "submit", class: "btn btn--primary" }, "Sign in");
   const form = h(
     "form",
@@ -16,46 +42,59 @@ export function mount(container, { query, navigate, signIn }) {
     formErrors(),
     field({ label: "User name", name: "username", control: username }),
     field({ label: "Password", name: "password", control: password }),
+    codeField,
     h("div", { class: "form__actions" }, submit),
   );
+  const card = h(
+    "div",
+    { class: "signin__card panel" },
+    h("h1", { id: "signin-title" }, "Sign in to the ATLAS console"),
+    h(
+      "p",
+      { class: "signin__intro" },
+      "Crisis coordination for the special intervention units of the ATLAS network (Council Decision 2008/617/JHA).",
+    ),
+    form,
+  );
+
+  function enrol(token) {
+    replace(
+      card,
+      h("h1", { id: "signin-title" }, "Set up a second factor"),
+      h("p", { class: "signin__intro" }, "Your roles require a second factor. Enrol an authenticator app to finish signing in."),
+      enrolPanel({
+        enrolmentToken: token,
+        onDone: async (body) => {
+          await signedIn(body);
+          navigate(target, { replace: true });
+        },
+      }),
+    );
+  }
+
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(form);
     submit.disabled = true;
     submit.textContent = "Signing in…";
     try {
-      await signIn(username.value.trim(), password.value);
-      navigate(query.next && query.next.startsWith("/") ? query.next : "/map", { replace: true });
+      await signIn(username.value.trim(), password.value, codeField.hidden ? {} : factorOf(code.value));
+      navigate(target, { replace: true });
     } catch (err) {
-      const error =
-        err instanceof ApiError
-          ? err.status === 401
-            ? { message: err.message || "Wrong user name or password.", fields: { password: "wrong user name or password" } }
-            : err
-          : { message: String(err), fields: {} };
-      showErrors(form, error);
+      if (err instanceof ApiError && err.code === "second_factor_required") {
+        codeField.hidden = false;
+        code.focus();
+      } else if (err instanceof ApiError && err.code === "second_factor_enrolment_required") {
+        enrol(err.body?.error?.enrolment_token);
+      } else {
+        showErrors(form, errorOf(err));
+      }
     } finally {
       submit.disabled = false;
       submit.textContent = "Sign in";
     }
   });
-  container.append(
-    h(
-      "section",
-      { class: "signin" },
-      h(
-        "div",
-        { class: "signin__card panel" },
-        h("h1", { id: "signin-title" }, "Sign in to the ATLAS console"),
-        h(
-          "p",
-          { class: "signin__intro" },
-          "Crisis coordination for the special intervention units of the ATLAS network (Council Decision 2008/617/JHA).",
-        ),
-        form,
-      ),
-    ),
-  );
+  container.append(h("section", { class: "signin" }, card));
   setTimeout(() => username.focus(), 0);
   return {};
 }

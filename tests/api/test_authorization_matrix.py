@@ -134,6 +134,9 @@ def _build_scene(database, settings) -> dict[str, Any]:
             trainings.edit_occurrence(session, actor, settings, ids[key], datetime.fromisoformat(ids[f"{key}_revert"]),
                                       OccurrenceEdit(title="Held indoors"))
 
+    with database.transaction() as session:
+        ids["user_cc_de"] = session.scalar(sa.select(User.id).where(User.username == "demo-cc-de"))
+
     for key, unit in (("feed_gign", "gign"), ("feed_gsg9", "gsg9")):
         with signed_in(database, "demo-admin") as (session, actor):
             row, _ = calendars.create_feed(session, actor, scope="unit", unit_id=ids[unit])
@@ -257,14 +260,14 @@ class T:
     body: Body = None
     # For deployment targets: the unit's commander, who walks it to the status the action needs.
     commander: str | None = None
-    query: str = ""  # a query string, "?q=..."
+    query: str = ""  # a query string, "?q=..."; "{key}" takes a scene id
 
     def path(self, rule: str, ids: dict[str, Any]) -> str:
         def value(match: re.Match) -> str:
             raw = self.params[match.group(1)]
             return str(ids.get(raw, raw)) if isinstance(raw, str) else str(raw)
 
-        return PARAM.sub(value, rule) + self.query
+        return PARAM.sub(value, rule) + self.query.format_map(ids)
 
     def json(self, ids: dict[str, Any]) -> dict[str, Any] | None:
         return self.body(ids) if callable(self.body) else self.body
@@ -369,6 +372,12 @@ MATRIX: list[Row] = [
     Row("POST", f"{API}/auth/login", EVERYONE, T("a valid login", body={"username": "demo-observer", "password": DEMO_PASSWORD})),
     Row("POST", f"{API}/auth/logout", ANYONE_SIGNED_IN, changes=False),
     Row("GET", f"{API}/auth/me", ANYONE_SIGNED_IN),
+    Row("POST", f"{API}/auth/mfa/totp", ANYONE_SIGNED_IN, T("start one's own enrolment", body={})),
+    # Allowed: 409 from the service (no enrolment was started), after the authorization check.
+    Row("POST", f"{API}/auth/mfa/totp/confirm", ANYONE_SIGNED_IN, T("a first code", body={"code": "123456"}),
+        changes=False),
+    Row("DELETE", f"{API}/auth/mfa", "U   AA  AF  AF  AF  AF  AF  AF", T("one's own second factor"),
+        T("DE crisis centre's second factor", query="?user_id={user_cc_de}")),
     Row("GET", f"{API}/openapi.json", EVERYONE),
     Row("GET", f"{API}/events", ANYONE_SIGNED_IN),
     # ------------------------------------------------------------ directory

@@ -1,0 +1,115 @@
+"""The second factor's endpoints: start and confirm TOTP enrolment (signed in, or with the
+short-lived enrolment token a sign-in answered with), and reset it.
+
+A sign-in with the right password for an account that must enrol gets 403
+``second_factor_enrolment_required`` with an ``enrolment_token`` (10 minutes, signed with the
+server's secret key, bound to the password). That token reaches only the two enrolment
+endpoints; confirming the first code with a token from the console's sign-in opens the console
+session, since the code is the second factor.
+"""
+
+from __future__ import annotations
+
+import segno
+from flask import Blueprint, g, session
+from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from atlas_coord.models import User
+from atlas_coord.schemas import MfaConfirmBody, MfaResetQuery, MfaStartBody
+from atlas_coord.serializers.accounts import MfaConfirmedOut, MfaOut, MfaResetOut, TotpEnrolmentOut, UserOut
+from atlas_coord.services import accounts, mfa
+
+from . import db_session, settings
+from .core import current_actor, endpoint
+
+bp = Blueprint("mfa", __name__, url_prefix="/api/v1/auth/mfa")
+
+ENROLMENT_TOKEN_SECONDS = 600
+_SALT = "atlas-coord.mfa-enrolment"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings().server.secret_key, salt=_SALT)
+
+
+def enrolment_token(user: User, *, console: bool) -> str:
+    """A token that lets ``user`` enrol for 10 minutes; void once the password changes."""
+    return _serializer().dumps({"uid": user.id, "pw": user.password_hash[-16:], "console": console})
+
+
+def _from_token(token: str) -> tuple[User, bool]:
+    """:raise Unauthenticated: a token that is forged, expired, or for a changed password or inactive user."""
+    try:
+        data = _serializer().loads(token, max_age=ENROLMENT_TOKEN_SECONDS)
+    except BadSignature:
+        raise accounts.Unauthenticated(
+            "the enrolment token is not valid or has expired; sign in again", fields={"enrolment_token": "not valid"}
+        ) from None
+    user = db_session().get(User, data.get("uid"))
+    if user is None or not user.is_active or user.password_hash[-16:] != data.get("pw"):
+        raise accounts.Unauthenticated("the enrolment token is no longer valid; sign in again",
+                                       fields={"enrolment_token": "not valid"})
+    return user, bool(data.get("console"))
+
+
+def _enrolling(body: MfaStartBody) -> tuple[User, bool]:
+    """The user who enrols, and whether the confirmation opens a console session."""
+    if body.enrolment_token:
+        return _from_token(body.enrolment_token)
+    return accounts.get_user(db_session(), current_actor().user_id), False
+
+
+def _actor(user: User):
+    """Who the audit names: the signed-in actor, or the enrolling user (enrolment token)."""
+    return getattr(g, "actor", None) or accounts.actor_for(db_session(), user)
+
+
+def qr_svg(text: str) -> str:
+    """The QR code of ``text`` as an SVG data URI, drawn here: no image comes from another origin."""
+    return segno.make(text, error="m").svg_data_uri(scale=5, border=4, dark="#111", light="#fff")
+
+
+def open_console_session(user: User) -> str:
+    """Start the console's cookie session for ``user``; returns the CSRF token."""
+    session.clear()
+    session.permanent = True
+    session["user_id"] = user.id
+    # Changing the password ends every session that was opened with the old one.
+    session["pw"] = user.password_hash[-16:]
+    return generate_csrf()
+
+
+@endpoint(bp, "/totp", "POST", body=MfaStartBody, auth=False, errors=(401, 409),
+          summary="Start TOTP enrolment: the otpauth URI and its QR code (shown once)")
+def start_totp(body: MfaStartBody):
+    """Signed in, or with the ``enrolment_token`` of a sign-in that answered 403
+    ``second_factor_enrolment_required``. A started, unconfirmed enrolment is replaced; an
+    enrolled one must be reset first (409)."""
+    user, _ = _enrolling(body)
+    enrolment = mfa.start_totp(db_session(), _actor(user), user, issuer=settings().auth.mfa_issuer)
+    return TotpEnrolmentOut.of(enrolment, qr_svg(enrolment.uri)).wire()
+
+
+@endpoint(bp, "/totp/confirm", "POST", body=MfaConfirmBody, auth=False, errors=(401, 409, 422),
+          summary="Confirm TOTP enrolment with a first code; returns 10 single-use recovery codes (shown once)")
+def confirm_totp(body: MfaConfirmBody):
+    """With an enrolment token from the console's sign-in, this also opens the console session
+    (``user`` and ``csrf_token`` are then in the answer)."""
+    user, console = _enrolling(body)
+    codes = mfa.confirm_totp(db_session(), _actor(user), user, body.code)
+    status = MfaOut.of(mfa.status(db_session(), user, settings().auth.mfa_required_roles))
+    if not console:
+        return MfaConfirmedOut(recovery_codes=codes, mfa=status).wire()
+    csrf = open_console_session(user)
+    return MfaConfirmedOut(recovery_codes=codes, mfa=status, user=UserOut.of(user), csrf_token=csrf).wire()
+
+
+@endpoint(bp, "", "DELETE", query=MfaResetQuery, errors=(403, 404), summary="Reset a second factor (one's own, or anyone's for an admin)")
+def reset(query: MfaResetQuery):
+    """Removes the authenticator and the recovery codes; the user enrols again at the next sign-in
+    if a role requires it."""
+    actor = current_actor()
+    user, status = mfa.reset(db_session(), actor, query.user_id or actor.user_id,
+                             required_roles=settings().auth.mfa_required_roles)
+    return MfaResetOut(user_id=user.id, mfa=MfaOut.of(status)).wire()

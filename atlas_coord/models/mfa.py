@@ -1,0 +1,38 @@
+"""The second factor: a user's TOTP secret (pending until confirmed with a first code) and the
+single-use recovery codes, kept apart from models/accounts.py so the account table stays as it is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, UtcDateTime, utcnow
+
+
+class TotpFactor(Base):
+    """One TOTP authenticator per user. ``confirmed_at`` NULL: enrolment started, not confirmed.
+
+    The secret is never returned after enrolment started; ``last_step`` is the last accepted
+    30-second time step, so a code cannot be used twice (RFC 6238 §5.2)."""
+
+    __tablename__ = "mfa_totp"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code; only ``salt$sha256(salt + code)`` is stored."""
+
+    __tablename__ = "mfa_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
