@@ -108,6 +108,10 @@ class AuthSettings(_Section):
     # per client address; more get 429 with Retry-After. Counted in memory, or in Redis when
     # realtime.redis_url is set so that every server process shares the count.
     login_rate_limit: str = Field("10 per minute", min_length=1, max_length=200)
+    # Console sessions (the user_session table): refused after this long without a request, and
+    # in any case this long after sign-in, whatever the activity.
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(12, ge=1, le=30 * 24)
 
     @model_validator(mode="before")
     @classmethod
@@ -116,6 +120,12 @@ class AuthSettings(_Section):
             if isinstance(data, dict) and old in data:
                 raise ValueError(f"auth.{old} was replaced by auth.{new} (accounts are throttled, not locked)")
         return data
+
+    @model_validator(mode="after")
+    def _idle_within_absolute(self) -> AuthSettings:
+        if self.session_idle_minutes > self.session_absolute_hours * 60:
+            raise ValueError("auth.session_idle_minutes must not exceed auth.session_absolute_hours")
+        return self
 
     @field_validator("login_rate_limit")
     @classmethod

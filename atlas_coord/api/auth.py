@@ -1,4 +1,5 @@
-"""Sign-in for the console (session cookie + CSRF) and bearer tokens for API clients."""
+"""Sign-in for the console (a server-side session named by the cookie, + CSRF) and bearer tokens
+for API clients."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from flask_wtf.csrf import generate_csrf
 
 from atlas_coord.schemas import LoginBody
 from atlas_coord.serializers.accounts import LoginOut, MeOut, SignedOutOut, TokenOut, TokenRevokedOut, UserOut
-from atlas_coord.services import accounts
+from atlas_coord.services import accounts, sessions
 
 from . import db_session, settings
 from .core import current_actor, endpoint, error_json
+from .sign_ins import start_console_session
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
@@ -61,7 +63,7 @@ def revoke_token():
     token_row = getattr(g, "api_token", None)
     if token_row is None:
         raise accounts.Invalid("this call was not made with a bearer token", fields={"Authorization": "bearer token required"})
-    accounts.revoke_token(db_session(), db_session().merge(token_row))
+    sessions.revoke_own_token(db_session(), current_actor(), token_row.id)
     return TokenRevokedOut(revoked=True).wire()
 
 
@@ -69,17 +71,16 @@ def revoke_token():
 def login(body: LoginBody):
     """Sets the session cookie and returns the CSRF token that every change must echo in X-CSRF-Token."""
     user = _signed_in_user(body)
-    session.clear()
-    session.permanent = True
-    session["user_id"] = user.id
-    # Changing the password ends every session that was opened with the old one.
-    session["pw"] = user.password_hash[-16:]
+    start_console_session(user)
     return LoginOut(user=UserOut.of(user), csrf_token=generate_csrf()).wire()
 
 
 @endpoint(bp, "/logout", "POST", summary="Sign out of the console")
 def logout():
-    """Ends the cookie session."""
+    """Ends the console session: its row is revoked, so a copy of the cookie is refused too."""
+    row = getattr(g, "user_session", None)
+    if row is not None:
+        sessions.end(db_session(), current_actor(), row)
     session.clear()
     return SignedOutOut(signed_out=True).wire()
 

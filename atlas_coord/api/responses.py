@@ -15,7 +15,16 @@ from atlas_coord.serializers import Page, PagedPage
 from atlas_coord.serializers import costs as cost_out
 from atlas_coord.serializers import requests as request_out
 from atlas_coord.serializers import trainings as training_out
-from atlas_coord.serializers.accounts import LoginOut, MeOut, SignedOutOut, TokenOut, TokenRevokedOut
+from atlas_coord.serializers.accounts import (
+    LoginOut,
+    MeOut,
+    SignedOutOut,
+    SignInRevokedOut,
+    SignInsOut,
+    TokenOut,
+    TokenRevokedOut,
+    UserSignInsRevokedOut,
+)
 from atlas_coord.serializers.airlift import StateAirliftOut
 from atlas_coord.serializers.audit import AuditRecordOut
 from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
@@ -82,6 +91,10 @@ SUCCESS: dict[str, Schema | type] = {
     "auth.login": LoginOut,
     "auth.logout": SignedOutOut,
     "auth.me": MeOut,
+    "sign_ins.list_sessions": SignInsOut,
+    "sign_ins.revoke_session": SignInRevokedOut,
+    "sign_ins.revoke_token": SignInRevokedOut,
+    "sign_ins.revoke_user_sessions": UserSignInsRevokedOut,
     "directory.list_states": PagedPage[StateOut],
     "directory.state_airlift": StateAirliftOut,
     "directory.list_authorities": PagedPage[AuthorityOut],
