@@ -115,6 +115,10 @@ class AuthSettings(_Section):
     )
     # The issuer an authenticator app shows next to the account name.
     mfa_issuer: str = Field("ATLAS", min_length=1, max_length=60, pattern=r"^[^:]+$")
+    # Console sessions (the user_session table): refused after this long without a request, and
+    # in any case this long after sign-in, whatever the activity.
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(12, ge=1, le=30 * 24)
 
     @model_validator(mode="before")
     @classmethod
@@ -134,6 +138,12 @@ class AuthSettings(_Section):
         if unknown:
             raise ValueError(f"unknown role(s) {', '.join(unknown)}; one of {', '.join(sorted(known))}")
         return list(dict.fromkeys(roles))
+
+    @model_validator(mode="after")
+    def _idle_within_absolute(self) -> AuthSettings:
+        if self.session_idle_minutes > self.session_absolute_hours * 60:
+            raise ValueError("auth.session_idle_minutes must not exceed auth.session_absolute_hours")
+        return self
 
     @field_validator("login_rate_limit")
     @classmethod

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, request
+from flask import session as flask_session
 from flask_wtf.csrf import validate_csrf
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from wtforms.validators import ValidationError as CSRFError
 
-from atlas_coord.services import accounts
+from atlas_coord.services import accounts, sessions
 from atlas_coord.services.errors import ServiceError
 
 from .core import error_json, error_response, handle_service_error
@@ -31,32 +32,44 @@ def db_session():
     return g.db_session
 
 
+def session_limits() -> sessions.Limits:
+    """The console sessions' idle and absolute limits (``auth.session_idle_minutes``, ``_absolute_hours``)."""
+    auth = settings().auth
+    return sessions.Limits(idle_minutes=auth.session_idle_minutes, absolute_hours=auth.session_absolute_hours)
+
+
+def _actor_from_token(token: str) -> None:
+    found = accounts.user_for_token(db_session(), token) if token else None
+    if found is None:
+        return
+    user, token_row = found
+    g.actor = accounts.actor_for(db_session(), user)
+    g.api_token = token_row
+    g.auth_via = "token"
+
+
+def _actor_from_cookie() -> None:
+    """The cookie names a session row by its opaque id; the row, not the cookie, says whether it holds."""
+    session_id = flask_session.get(sessions.COOKIE_KEY)
+    found = sessions.resolve(db_session(), session_id, limits=session_limits()) if isinstance(session_id, str) else None
+    if found is None:
+        if session_id is not None or "user_id" in flask_session:  # lapsed, revoked, or a pre-0007 cookie
+            flask_session.clear()
+        return
+    user, g.user_session = found
+    g.actor = accounts.actor_for(db_session(), user)
+    g.auth_via = "session"
+
+
 def _load_actor() -> None:
     """Bearer token first (API clients), then the session cookie (the console)."""
     g.actor = None
     g.auth_via = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        token = header[7:].strip()
-        found = accounts.user_for_token(db_session(), token) if token else None
-        if found is None:
-            return
-        user, token_row = found
-        g.actor = accounts.actor_for(db_session(), user)
-        g.api_token = token_row
-        g.auth_via = "token"
-        return
-    from flask import session
-
-    user_id = session.get("user_id")
-    if user_id is None:
-        return
-    user = db_session().get(accounts.User, user_id)
-    if user is None or not user.is_active or session.get("pw") != user.password_hash[-16:]:
-        session.clear()
-        return
-    g.actor = accounts.actor_for(db_session(), user)
-    g.auth_via = "session"
+        _actor_from_token(header[7:].strip())
+    else:
+        _actor_from_cookie()
 
 
 def _check_csrf() -> None:
@@ -67,9 +80,9 @@ def _check_csrf() -> None:
 
 
 def init_api(app: Flask) -> None:
-    from . import auth, directory, events, matching, mfa, places, requests, system, trainings
+    from . import auth, directory, events, matching, mfa, places, requests, sign_ins, system, trainings
 
-    for module in (system, auth, mfa, directory, places, events, trainings, requests, matching):
+    for module in (system, auth, mfa, sign_ins, directory, places, events, trainings, requests, matching):
         app.register_blueprint(module.bp)
     _install_request_scope(app)
     _install_error_handlers(app)

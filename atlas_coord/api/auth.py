@@ -1,4 +1,5 @@
-"""Sign-in for the console (session cookie + CSRF) and bearer tokens for API clients."""
+"""Sign-in for the console (a server-side session named by the cookie, + CSRF) and bearer tokens
+for API clients."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from atlas_coord.serializers.accounts import (
     TokenRevokedOut,
     UserOut,
 )
-from atlas_coord.services import accounts, mfa
+from atlas_coord.services import accounts, mfa, sessions
 
 from . import db_session, settings
 from .core import current_actor, endpoint, error_json
@@ -85,7 +86,7 @@ def revoke_token():
     token_row = getattr(g, "api_token", None)
     if token_row is None:
         raise accounts.Invalid("this call was not made with a bearer token", fields={"Authorization": "bearer token required"})
-    accounts.revoke_token(db_session(), db_session().merge(token_row))
+    sessions.revoke_own_token(db_session(), current_actor(), token_row.id)
     return TokenRevokedOut(revoked=True).wire()
 
 
@@ -101,7 +102,10 @@ def login(body: LoginBody):
 
 @endpoint(bp, "/logout", "POST", summary="Sign out of the console")
 def logout():
-    """Ends the cookie session."""
+    """Ends the console session: its row is revoked, so a copy of the cookie is refused too."""
+    row = getattr(g, "user_session", None)
+    if row is not None:
+        sessions.end(db_session(), current_actor(), row)
     session.clear()
     return SignedOutOut(signed_out=True).wire()
 

@@ -11,7 +11,7 @@ session, since the code is the second factor.
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, g, session
+from flask import Blueprint, g
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -22,6 +22,7 @@ from atlas_coord.services import accounts, mfa
 
 from . import db_session, settings
 from .core import current_actor, endpoint
+from .sign_ins import start_console_session
 
 bp = Blueprint("mfa", __name__, url_prefix="/api/v1/auth/mfa")
 
@@ -71,12 +72,8 @@ def qr_svg(text: str) -> str:
 
 
 def open_console_session(user: User) -> str:
-    """Start the console's cookie session for ``user``; returns the CSRF token."""
-    session.clear()
-    session.permanent = True
-    session["user_id"] = user.id
-    # Changing the password ends every session that was opened with the old one.
-    session["pw"] = user.password_hash[-16:]
+    """Start the console's server-side session for ``user`` (after the second factor); returns the CSRF token."""
+    start_console_session(user)
     return generate_csrf()
 
 

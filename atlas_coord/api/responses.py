@@ -21,9 +21,12 @@ from atlas_coord.serializers.accounts import (
     MfaConfirmedOut,
     MfaResetOut,
     SignedOutOut,
+    SignInRevokedOut,
+    SignInsOut,
     TokenOut,
     TokenRevokedOut,
     TotpEnrolmentOut,
+    UserSignInsRevokedOut,
 )
 from atlas_coord.serializers.airlift import StateAirliftOut
 from atlas_coord.serializers.audit import AuditRecordOut
@@ -94,6 +97,10 @@ SUCCESS: dict[str, Schema | type] = {
     "mfa.start_totp": TotpEnrolmentOut,
     "mfa.confirm_totp": MfaConfirmedOut,
     "mfa.reset": MfaResetOut,
+    "sign_ins.list_sessions": SignInsOut,
+    "sign_ins.revoke_session": SignInRevokedOut,
+    "sign_ins.revoke_token": SignInRevokedOut,
+    "sign_ins.revoke_user_sessions": UserSignInsRevokedOut,
     "directory.list_states": PagedPage[StateOut],
     "directory.state_airlift": StateAirliftOut,
     "directory.list_authorities": PagedPage[AuthorityOut],

@@ -1,6 +1,6 @@
 """All models, imported here so that Alembic and ``Base.metadata`` see every table."""
 
-from .accounts import ApiToken, RoleGrant, User
+from .accounts import ApiToken, RoleGrant, User, UserSession
 from .airlift import AirliftAsset
 from .audit import AuditRecord, Event
 from .base import Base, utcnow
@@ -51,6 +51,7 @@ __all__ = [
     "UnitCapability",
     "UnitStation",
     "User",
+    "UserSession",
     "utcnow",
     "CalendarFeedToken", "Training", "TrainingAttendance", "TrainingOccurrenceOverride", "TrainingParticipant", "TrainingReminder", "TrainingRun",
 ]

@@ -1,4 +1,4 @@
-"""Accounts, role grants scoped to a state or a unit, and revocable API tokens."""
+"""Accounts, role grants scoped to a state or a unit, revocable API tokens and console sessions."""
 
 from __future__ import annotations
 
@@ -62,5 +62,24 @@ class ApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class UserSession(Base):
+    """A console sign-in held on the server: the cookie carries only the random session id, of
+    which the table keeps the SHA-256, so logout, a password change or an admin can end it."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    id_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The absolute end, fixed at sign-in; the idle end is last_seen_at + auth.session_idle_minutes.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+    address: Mapped[str | None] = mapped_column(sa.String(64))
 
     user: Mapped[User] = relationship()

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from atlas_coord.services import events, sign_outs
+from atlas_coord.services.sessions import Limits
 
 from .sequencer import LIVE_EVENT, SIGN_OUT_EVENT, SIGN_OUT_ROOM, OrderedManager, OrderedRedisManager
 
@@ -70,7 +71,8 @@ def init_realtime(app) -> None:
         redis_client = redis.Redis.from_url(realtime.redis_url, decode_responses=True)
     else:
         manager = OrderedManager()
-    live = Live(app.extensions["atlas_db"], realtime, manager, redis_client=redis_client)
+    live = Live(app.extensions["atlas_db"], realtime, manager, redis_client=redis_client,
+                session_limits=Limits(settings.auth.session_idle_minutes, settings.auth.session_absolute_hours))
     socketio.init_app(
         app,
         async_mode=realtime.async_mode,

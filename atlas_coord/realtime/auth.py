@@ -1,7 +1,8 @@
 """Who is connecting: a bearer token in the auth payload (or header), or the console's session cookie.
 
 The same rules as the REST API (``atlas_coord.api._load_actor``): a token must be known, unrevoked
-and unexpired; a cookie session must name an active user whose password has not changed since.
+and unexpired; the cookie must name a console session (services/sessions.py) that is neither
+revoked nor lapsed, of an active user.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from atlas_coord.policy import Actor
-from atlas_coord.services import accounts
+from atlas_coord.services import accounts, sessions
 
 
 class HandshakeError(ValueError):
@@ -27,7 +28,7 @@ class Credentials:
     via: str  # "token" or "session"
     user_id: int
     token: str | None = None
-    pw: str | None = None
+    session_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,9 @@ def parse_handshake(auth: Any, environ: Mapping[str, Any]) -> Handshake:
     return Handshake(token=token or None, after=after)
 
 
-def authenticate(session: Session, token: str | None, flask_session: Mapping[str, Any]) -> tuple[Actor, Credentials] | None:
+def authenticate(
+    session: Session, token: str | None, flask_session: Mapping[str, Any], *, limits: sessions.Limits
+) -> tuple[Actor, Credentials] | None:
     """The actor and how it signed in, or None. A token, when given, is the only credential tried."""
     if token:
         found = accounts.user_for_token(session, token)
@@ -68,22 +71,25 @@ def authenticate(session: Session, token: str | None, flask_session: Mapping[str
             return None
         user, _row = found
         return accounts.actor_for(session, user), Credentials("token", user.id, token=token)
-    user_id = flask_session.get("user_id")
-    if user_id is None:
+    session_id = flask_session.get(sessions.COOKIE_KEY)
+    if not isinstance(session_id, str):
         return None
-    user = session.get(accounts.User, user_id)
-    pw = flask_session.get("pw")
-    if user is None or not user.is_active or pw != user.password_hash[-16:]:
+    # The live layer reads in sessions it rolls back: only REST calls keep a session from idling out.
+    found_session = sessions.resolve(session, session_id, limits=limits, touch=False)
+    if found_session is None:
         return None
-    return accounts.actor_for(session, user), Credentials("session", user.id, pw=pw)
+    user, _row = found_session
+    return accounts.actor_for(session, user), Credentials("session", user.id, session_id=session_id)
 
 
-def recheck(session: Session, credentials: Credentials) -> Actor | None:
-    """The actor again, if the credential still holds (revoked tokens and changed passwords fail)."""
+def recheck(session: Session, credentials: Credentials, *, limits: sessions.Limits) -> Actor | None:
+    """The actor again, if the credential still holds (revoked or lapsed tokens and sessions fail)."""
     if credentials.via == "token":
         found = accounts.user_for_token(session, credentials.token or "")
         if found is None or found[0].id != credentials.user_id:
             return None
         return accounts.actor_for(session, found[0])
-    result = authenticate(session, None, {"user_id": credentials.user_id, "pw": credentials.pw})
-    return result[0] if result else None
+    found_session = sessions.resolve(session, credentials.session_id, limits=limits, touch=False)
+    if found_session is None or found_session[0].id != credentials.user_id:
+        return None
+    return accounts.actor_for(session, found_session[0])

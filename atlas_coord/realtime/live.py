@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from atlas_coord.policy import Actor, rooms_for
 from atlas_coord.serializers.requests import SeenOut
-from atlas_coord.services import events, requests
+from atlas_coord.services import events, requests, sessions
 from atlas_coord.services.errors import ServiceError
 
 from . import auth as handshake_auth
@@ -69,9 +69,11 @@ def _request_id(data: Any) -> int | None:
 class Live:
     """State and behaviour of the live layer in one server process."""
 
-    def __init__(self, database, realtime_settings, manager, *, redis_client=None) -> None:
+    def __init__(self, database, realtime_settings, manager, *, redis_client=None,
+                 session_limits: sessions.Limits = sessions.Limits()) -> None:
         self.db = database
         self.settings = realtime_settings
+        self.session_limits = session_limits
         self.server = None  # the python-socketio Server, set by init_realtime
         self.connections: dict[str, Connection] = {}
         self._lock = threading.Lock()
@@ -131,7 +133,7 @@ class Live:
             raise ConnectionRefusedError(str(exc)) from None
         try:
             with self.reading() as session:
-                found = handshake_auth.authenticate(session, shake.token, flask_session)
+                found = handshake_auth.authenticate(session, shake.token, flask_session, limits=self.session_limits)
         except sa.exc.OperationalError:
             log.warning("database unavailable during a socket connect", exc_info=True)
             raise ConnectionRefusedError("unavailable") from None
@@ -282,7 +284,7 @@ class Live:
             return refused
         try:
             with self.db.transaction() as session:
-                actor = handshake_auth.recheck(session, conn.credentials)
+                actor = handshake_auth.recheck(session, conn.credentials, limits=self.session_limits)
                 if actor is None:
                     return error("unauthenticated", "your sign-in has ended; reconnect")
                 seen = [SeenOut.model_validate(answer).wire() for answer in requests.mark_seen(session, actor, request_id)]
@@ -387,7 +389,7 @@ class Live:
         with self.reading() as session:
             for _sid, credentials, _rooms in snapshot:
                 if credentials not in rooms_by_credentials:
-                    actor = handshake_auth.recheck(session, credentials)
+                    actor = handshake_auth.recheck(session, credentials, limits=self.session_limits)
                     rooms_by_credentials[credentials] = rooms_for(actor) if actor is not None else None
         ended = [sid for sid, credentials, rooms in snapshot if rooms_by_credentials[credentials] != rooms]
         for sid, credentials, _rooms in snapshot:

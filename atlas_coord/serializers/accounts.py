@@ -1,4 +1,5 @@
-"""Response models of accounts: the signed-in user with its role grants, and the sign-in bodies."""
+"""Response models of accounts: the signed-in user with its role grants, the sign-in bodies, and
+one's open sessions and tokens (never their secrets)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from typing import Literal, Self
 
 from atlas_coord.domain.mfa import Enrolment, MfaStatus
-from atlas_coord.models import User
+from atlas_coord.models import ApiToken, User, UserSession
 
 from . import IsoTime, Out
 
@@ -103,3 +104,63 @@ class MfaResetOut(Out):
 
 class SignedOutOut(Out):
     signed_out: Literal[True]
+
+class SessionOut(Out):
+    """A console session; ``current`` marks the one this call was made with."""
+
+    id: int
+    created_at: IsoTime
+    last_seen_at: IsoTime
+    expires_at: IsoTime
+    user_agent: str | None
+    address: str | None
+    current: bool
+
+    @classmethod
+    def of(cls, row: UserSession, *, current: bool) -> Self:
+        return cls(id=row.id, created_at=row.created_at, last_seen_at=row.last_seen_at, expires_at=row.expires_at,
+                   user_agent=row.user_agent, address=row.address, current=current)
+
+
+class TokenInfoOut(Out):
+    """A bearer token, without the token; ``current`` marks the one this call was made with."""
+
+    id: int
+    label: str
+    created_at: IsoTime
+    expires_at: IsoTime
+    last_used_at: IsoTime | None
+    current: bool
+
+    @classmethod
+    def of(cls, row: ApiToken, *, current: bool) -> Self:
+        return cls(id=row.id, label=row.label, created_at=row.created_at, expires_at=row.expires_at,
+                   last_used_at=row.last_used_at, current=current)
+
+
+class SignInsOut(Out):
+    """The caller's open console sessions and bearer tokens, newest first."""
+
+    sessions: list[SessionOut]
+    tokens: list[TokenInfoOut]
+
+    @classmethod
+    def of(cls, sessions: list[UserSession], tokens: list[ApiToken], *,
+           session_id: int | None, token_id: int | None) -> Self:
+        return cls(sessions=[SessionOut.of(row, current=row.id == session_id) for row in sessions],
+                   tokens=[TokenInfoOut.of(row, current=row.id == token_id) for row in tokens])
+
+
+class SignInRevokedOut(Out):
+    """One session or token revoked (revoking it again is harmless)."""
+
+    id: int
+    revoked: Literal[True]
+
+
+class UserSignInsRevokedOut(Out):
+    """How many open sessions and tokens of the user an admin ended."""
+
+    user_id: int
+    sessions: int
+    tokens: int

@@ -1,5 +1,6 @@
 """Accounts: argon2 password hashes, the password policy, sign-in with per-account throttling
-(growing, capped delays; the same answer whatever went wrong), revocable bearer tokens."""
+(growing, capped delays; the same answer whatever went wrong), revocable bearer tokens, and a
+password change (which ends every session and token; console sessions live in sessions.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from atlas_coord.domain.choices import Role
 from atlas_coord.models import ApiToken, RoleGrant, State, Unit, User, utcnow
 from atlas_coord.policy import Action, Actor, Grant, can, valid_grant_scope
 
-from . import audit
+from . import audit, sessions
 from .errors import Forbidden, Invalid, NotFound, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -299,3 +300,12 @@ def list_users(session: Session, actor: Actor) -> list[User]:
     return list(session.scalars(sa.select(User).order_by(User.username)))
 
 
+def change_password(session: Session, actor: Actor | None, user: User, new_password: str) -> tuple[int, int]:
+    """Set a new password and end every session and token opened with the old one (how many of each).
+
+    :raise Invalid: the new password is too short or too common.
+    """
+    check_password_policy(new_password)
+    user.password_hash = hash_password(new_password)
+    session.flush()
+    return sessions.end_all(session, actor, user.id, why="password changed")

@@ -1,11 +1,8 @@
 """mfa: TOTP authenticators (mfa_totp) and single-use recovery codes (mfa_recovery_code)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30
-
-down_revision is 0006 on this branch; the sessions migration "0007" is merged first and this
-revision is then re-chained onto it.
 """
 
 from __future__ import annotations
@@ -14,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

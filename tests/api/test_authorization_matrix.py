@@ -10,7 +10,9 @@ training planner, and someone not signed in. Germany (DE) owns the "other" objec
 - an answer, an arrangement, a mark-as-seen: FR's answer, or another state's answer;
 - a deployment or a unit: GIGN (FR), or GSG 9 (DE);
 - a training, its occurrences, participants and attendance: hosted (or answered) by FR, or by DE;
-- a body that names a state or a unit (a new unit, request, training, feed): FR's, or DE's.
+- a body that names a state or a unit (a new unit, request, training, feed): FR's, or DE's;
+- a console session or a bearer token: the caller's own, or one of DE's crisis centre; a user
+  whose sign-ins an admin ends: the caller, or DE's crisis centre.
 
 Each cell's expected class follows the policy table (atlas_coord/policy.py) and the request
 lifecycle's parties (atlas_coord/domain/lifecycle.py), written out by hand below:
@@ -157,6 +159,23 @@ def _issue_tokens(database) -> dict[str, str]:
     return tokens
 
 
+def _sign_ins(database) -> dict[str, int]:
+    """Per caller (``{user}`` in a target's parameters) a console session, a spare token and the
+    user id; the same for DE's crisis centre, whose ones are "other" (and the anonymous column's)."""
+    from atlas_coord.services import accounts, sessions
+
+    ids: dict[str, int] = {}
+    with database.transaction() as session:
+        for username, key in [(name, name) for name in USERS] + [("demo-cc-de", "de")]:
+            user = session.scalar(sa.select(User).where(User.username == username))
+            ids[f"session:{key}"] = sessions.start(session, user, limits=sessions.Limits())[1].id
+            ids[f"token:{key}"] = accounts.issue_token(session, user, lifetime=timedelta(hours=6), label="spare")[1].id
+            ids[f"user:{key}"] = user.id
+    for kind in ("session", "token", "user"):
+        ids[f"{kind}:None"] = ids[f"{kind}:de"]
+    return ids
+
+
 class Copier:
     """Copies of the scene database: a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL."""
 
@@ -204,6 +223,7 @@ def scene(database_server, copier):
     try:
         ids = _build_scene(database, app_settings(url))
         tokens = _issue_tokens(database)
+        ids |= _sign_ins(database)
     finally:
         database.dispose()
     yield Scene(url, ids, tokens)
@@ -262,9 +282,11 @@ class T:
     commander: str | None = None
     query: str = ""  # a query string, "?q=..."; "{key}" takes a scene id
 
-    def path(self, rule: str, ids: dict[str, Any]) -> str:
+    def path(self, rule: str, ids: dict[str, Any], user: str | None = None) -> str:
         def value(match: re.Match) -> str:
             raw = self.params[match.group(1)]
+            if isinstance(raw, str) and "{user}" in raw:  # the caller's own object
+                raw = raw.format(user=user)
             return str(ids.get(raw, raw)) if isinstance(raw, str) else str(raw)
 
         return PARAM.sub(value, rule) + self.query.format_map(ids)
@@ -378,6 +400,15 @@ MATRIX: list[Row] = [
         changes=False),
     Row("DELETE", f"{API}/auth/mfa", "U   AA  AF  AF  AF  AF  AF  AF", T("one's own second factor"),
         T("DE crisis centre's second factor", query="?user_id={user_cc_de}")),
+    Row("GET", f"{API}/auth/sessions", ANYONE_SIGNED_IN),
+    Row("DELETE", f"{API}/auth/sessions/<int:session_id>", "U   AH  AH  AH  AH  AH  AH  AH",
+        T("the caller's console session", {"session_id": "session:{user}"}),
+        T("DE's crisis centre's console session", {"session_id": "session:de"})),
+    Row("DELETE", f"{API}/auth/tokens/<int:token_id>", "U   AH  AH  AH  AH  AH  AH  AH",
+        T("the caller's spare token", {"token_id": "token:{user}"}),
+        T("DE's crisis centre's token", {"token_id": "token:de"})),
+    Row("DELETE", f"{API}/users/<int:user_id>/sessions", "U   AA  FF  FF  FF  FF  FF  FF",
+        T("the caller", {"user_id": "user:{user}"}), T("DE's crisis centre", {"user_id": "user:de"})),
     Row("GET", f"{API}/openapi.json", EVERYONE),
     Row("GET", f"{API}/events", ANYONE_SIGNED_IN),
     # ------------------------------------------------------------ directory
@@ -558,7 +589,7 @@ def test_authorization(row: Row, username: str | None, which: str, expected: str
         if fresh and row.prepare is not None:
             row.prepare(running.database, scene.ids, target)
         before = running.changes()
-        response = running.api.call(row.method, target.path(row.rule, scene.ids), username, json=target.json(scene.ids))
+        response = running.api.call(row.method, target.path(row.rule, scene.ids, username), username, json=target.json(scene.ids))
         got = _classify(response)
         assert got == expected, (
             f"{row.name} as {username or 'anonymous'} on {target.what}: expected {expected}, got {got} "
