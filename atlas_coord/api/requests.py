@@ -79,7 +79,7 @@ def get_crisis(crisis_id: int):
 def update_crisis(crisis_id: int, body: CrisisUpdate):
     """Only the owning State."""
     return CrisisOut.of(requests.update_crisis(db_session(), current_actor(), crisis_id, body,
-                                                    settings=settings())).wire()
+                                               settings=settings())).wire()
 
 
 # ---------------------------------------------------------------- requests
