@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from atlas_coord.domain.choices import Marking
 
-__all__ = ['ALIASES', 'banner', 'exceeds', 'highest', 'ical_class', 'level', 'marking_code', 'parse_marking', 'read_marking']
+__all__ = ['ALIASES', 'banner', 'exceeds', 'highest', 'ical_class', 'level', 'marking_code', 'marking_of_copy', 'parse_marking', 'read_marking']
 
 _LEVELS: dict[Marking, int] = {marking: index for index, marking in enumerate(Marking)}
 
@@ -66,11 +66,17 @@ def _key(text: str) -> str:
     return re.sub(r'\s*/\s*', '/', ' '.join(text.split())).upper()
 
 
-ALIASES: dict[str, Marking] = {
-    _key(text): marking
-    for marking, texts in _ALIAS_TABLE.items()
-    for text in (marking.value, *texts)
-}
+def _aliases() -> dict[str, Marking]:
+    """Every code and alias in compared form; one that would name two levels stops the import."""
+    aliases: dict[str, Marking] = {}
+    for marking, texts in _ALIAS_TABLE.items():
+        for text in (marking.value, *texts):
+            if aliases.setdefault(_key(text), marking) is not marking:
+                raise ValueError(f"marking alias {text!r} names both {aliases[_key(text)]} and {marking}")
+    return aliases
+
+
+ALIASES: dict[str, Marking] = _aliases()
 
 
 def read_marking(text: str) -> Marking | None:
@@ -110,6 +116,16 @@ def exceeds(marking: Marking, ceiling: Marking) -> bool:
 def highest(markings: Iterable[Marking]) -> Marking:
     """The highest of ``markings``; UNCLASSIFIED when there are none."""
     return max(markings, key=level, default=Marking.UNCLASSIFIED)
+
+
+def marking_of_copy(values: Iterable[str], ceiling: Marking) -> tuple[Marking, list[str]]:
+    """The marking of a copy (a backup) holding crises marked ``values``: the highest of them,
+    and the values that name no marking. Such a value (recorded before markings were checked)
+    may stand for anything up to ``ceiling``, so the copy then carries at least ``ceiling``."""
+    values = list(values)
+    unknown = sorted({text for text in values if read_marking(text) is None})
+    known = [marking for marking in map(read_marking, values) if marking is not None]
+    return highest([*known, *([ceiling] if unknown else [])]), unknown
 
 
 def banner(marking: Marking, *, exercise: bool = False) -> str:
