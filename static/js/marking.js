@@ -39,7 +39,7 @@ export function markPage(container, marking, { exercise = false } = {}) {
       el?.remove();
       continue;
     }
-    el = el || h("div", { class: `marking-banner marking-banner--${where}`, role: "note", "aria-label": "Classification marking" });
+    el = el || h("div", { class: `marking-banner marking-banner--${where}`, role: "note", "aria-label": "Marking of this page" });
     el.textContent = bannerText(marking, { exercise });
     el.dataset.marking = marking;
     el.dataset.level = String(rank(marking)); // the colour of the level (components.css)

@@ -23,11 +23,11 @@ def test_the_marking_banner_tops_and_tails_every_view_of_a_request(consoles, ser
     page = be.page
 
     def banners(expected: str) -> None:
-        expect(page.locator("#view > .marking-banner--top")).to_have_text(expected)
-        expect(page.locator("#view > .marking-banner--bottom")).to_have_text(expected)
+        expect(page.locator(".view__inner > .marking-banner--top")).to_have_text(expected)
+        expect(page.locator(".view__inner > .marking-banner--bottom")).to_have_text(expected)
         # First and last on the page's view, as marked material carries them.
         assert page.evaluate("""() => {
-            const view = document.getElementById('view');
+            const view = document.querySelector(".view__inner");
             return [view.firstElementChild.classList.contains('marking-banner--top'),
                     view.lastElementChild.classList.contains('marking-banner--bottom')];
         }""") == [True, True]
