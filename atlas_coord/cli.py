@@ -215,6 +215,8 @@ def _sqlite_path(settings, verb: str) -> Path:
 class _Snapshot:
     revision: str | None
     audit_records: int | None
+    # The classification markings of the crises in the copy (docs/markings.md).
+    markings: tuple[str, ...] = ()
 
 
 def _inspect_sqlite(connection) -> _Snapshot:
@@ -226,7 +228,10 @@ def _inspect_sqlite(connection) -> _Snapshot:
     audit_records = None
     if "audit_record" in tables:
         audit_records = connection.execute("SELECT count(*) FROM audit_record").fetchone()[0]
-    return _Snapshot(revision, audit_records)
+    markings: tuple[str, ...] = ()
+    if "crisis" in tables:
+        markings = tuple(row[0] for row in connection.execute("SELECT DISTINCT classification FROM crisis"))
+    return _Snapshot(revision, audit_records, markings)
 
 
 def _known_revisions() -> tuple[set[str], str | None]:
@@ -297,6 +302,20 @@ def _describe_copy(verb: str, source: Path, target: Path, snapshot: _Snapshot) -
     )
 
 
+def _write_marking(path: Path, snapshot: _Snapshot, ceiling) -> None:
+    """Print the backup's marking (the highest of its crises) and write it to ``<path>.marking``,
+    so that whoever stores or moves the file sees what it must be handled as."""
+    from .domain.markings import banner, marking_of_copy
+
+    marking, unknown = marking_of_copy(snapshot.markings, ceiling)
+    sidecar = Path(f"{path}.marking")
+    sidecar.write_text(f"{banner(marking)}\n", encoding="utf-8")
+    click.echo(f"marking: {banner(marking)} (the highest marking in the backup; also in {sidecar})")
+    if unknown:
+        click.echo(f"note: crises marked {', '.join(map(repr, unknown))} name no known marking; "
+                   f"the backup is marked at the accreditation ceiling {ceiling.value}")
+
+
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="overwrite PATH if it exists")
@@ -313,9 +332,11 @@ def backup(path: Path, force: bool) -> None:
         raise click.ClickException(f"{path} exists; choose another file or pass --force to overwrite it")
     if path.resolve() == source.resolve():
         raise click.ClickException(f"{path} is the live database itself")
+    settings = _settings()
     snapshot = _copy_sqlite(source, path)
     click.echo(_describe_copy("backup", source, path, snapshot))
-    click.echo(f"also back up the audit witness {_settings().audit.witness_path} and keep the audit keys "
+    _write_marking(path, snapshot, settings.security.accreditation_ceiling)
+    click.echo(f"also back up the audit witness {settings.audit.witness_path} and keep the audit keys "
                "(audit.hmac_keys) safe: `audit verify` of a restore needs both")
 
 

@@ -23,6 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from .domain.choices import Marking
+from .domain.markings import exceeds, parse_marking
+
 
 class ConfigError(Exception):
     """Raised when the configuration cannot be used; the message names the bad key."""
@@ -223,6 +226,32 @@ class AuditSettings(_Section):
         return self
 
 
+class SecuritySettings(_Section):
+    """What the installation is accredited for (docs/markings.md)."""
+
+    # The highest marking this installation may hold. A crisis marked above it is refused (422).
+    # Default RESTREINT UE/EU RESTRICTED: requests for special intervention units are
+    # operational police information, usually RESTREINT UE or its national equivalent, and the
+    # console proposes that marking; an installation accredited for unclassified data only must
+    # set UNCLASSIFIED, one accredited higher names its level.
+    accreditation_ceiling: Marking = Marking.RESTREINT_UE
+    # The marking of the training calendars (ICS files and feeds): trainings have no crisis, so
+    # the installation says once what their calendars carry. At most the ceiling.
+    calendar_marking: Marking = Marking.UNCLASSIFIED
+
+    @field_validator("accreditation_ceiling", "calendar_marking", mode="before")
+    @classmethod
+    def _known_marking(cls, value: Any) -> Any:
+        return parse_marking(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _calendar_within_ceiling(self) -> SecuritySettings:
+        if exceeds(self.calendar_marking, self.accreditation_ceiling):
+            raise ValueError(f"security.calendar_marking {self.calendar_marking.value!r} is above "
+                             f"security.accreditation_ceiling {self.accreditation_ceiling.value!r}")
+        return self
+
+
 class Settings(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -232,6 +261,7 @@ class Settings(_Section):
     training: TrainingSettings = TrainingSettings()
     logging: LoggingSettings = LoggingSettings()
     audit: AuditSettings = AuditSettings()
+    security: SecuritySettings = SecuritySettings()
     # ETA model parameters; validated by domain.eta.EtaParams.from_mapping at start-up.
     eta: dict[str, float] = Field(default_factory=dict)
     # Transport model (road, boat) of the ranking; validated by
@@ -252,6 +282,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "ATLAS_LOG_FORMAT": ("logging", "format"),
     "ATLAS_LOG_LEVEL": ("logging", "level"),
     "ATLAS_LOGIN_RATE_LIMIT": ("auth", "login_rate_limit"),
+    "ATLAS_ACCREDITATION_CEILING": ("security", "accreditation_ceiling"),
 }
 
 

@@ -126,6 +126,24 @@ def test_a_backup_taken_while_the_server_runs_restores_to_the_same_verified_audi
         app.extensions["atlas_db"].dispose()
 
 
+def test_the_backup_prints_its_marking_and_writes_it_beside_the_file(running_pilot, tmp_path):
+    live = running_pilot.db_path
+    backup = tmp_path / "atlas.db"
+    made = run(sqlite_url(live), "backup", str(backup))
+    assert made.exit_code == 0, made.output
+    assert f"marking: RESTREINT UE/EU RESTRICTED (the highest marking in the backup; also in {backup}.marking)" \
+        in made.output
+    assert Path(f"{backup}.marking").read_text(encoding="utf-8") == "RESTREINT UE/EU RESTRICTED\n"
+
+    # A value recorded before markings were checked names no level: the backup takes the ceiling.
+    with sqlite3.connect(live) as connection:
+        connection.execute("UPDATE crisis SET classification = 'internal use'")
+    made = run(sqlite_url(live), "backup", str(backup), "--force")
+    assert made.exit_code == 0, made.output
+    assert "crises marked 'internal use' name no known marking" in made.output
+    assert "marking: RESTREINT UE/EU RESTRICTED" in made.output
+
+
 def test_a_tampered_backup_is_caught_by_verify_after_restore(running_pilot, tmp_path):
     backup = tmp_path / "atlas-backup.db"
     assert run(sqlite_url(running_pilot.db_path), "backup", str(backup)).exit_code == 0

@@ -121,3 +121,15 @@ def test_the_audit_key_falls_back_to_the_file_make_run_generates(tmp_path):
 def test_bad_audit_settings_are_named(tmp_path, text, named):
     with pytest.raises(ConfigError, match=named):
         load_settings(path=write(tmp_path, text), environ={}, require_secret_key=False)
+
+
+def test_the_accreditation_ceiling_is_a_known_marking_and_a_bad_one_names_the_key():
+    from atlas_coord.domain.choices import Marking
+
+    assert load_settings(environ={}, require_secret_key=False).security.accreditation_ceiling is Marking.RESTREINT_UE
+    lowered = load_settings(environ={"ATLAS_ACCREDITATION_CEILING": "unclassified"}, require_secret_key=False)
+    assert lowered.security.accreditation_ceiling is Marking.UNCLASSIFIED
+    with pytest.raises(ConfigError, match=r"security\.accreditation_ceiling: .*unknown marking 'TOP-TOP'"):
+        load_settings({"security": {"accreditation_ceiling": "TOP-TOP"}}, environ={}, require_secret_key=False)
+    with pytest.raises(ConfigError, match=r"security\.calendar_marking 'SECRET UE/EU SECRET' is above"):
+        load_settings({"security": {"calendar_marking": "EU SECRET"}}, environ={}, require_secret_key=False)

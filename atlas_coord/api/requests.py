@@ -65,7 +65,7 @@ CHANGE_ERRORS = (403, 404, 409, 422)
           errors=(403, 422))
 def create_crisis(body: CrisisIn):
     """The caller's State owns it and sets its classification marking."""
-    return CrisisOut.of(requests.create_crisis(db_session(), current_actor(), body)).wire()
+    return CrisisOut.of(requests.create_crisis(db_session(), current_actor(), body, settings=settings())).wire()
 
 
 @endpoint(bp, "/crises/<int:crisis_id>", summary="One crisis", errors=(404,))
@@ -78,7 +78,8 @@ def get_crisis(crisis_id: int):
           errors=CHANGE_ERRORS)
 def update_crisis(crisis_id: int, body: CrisisUpdate):
     """Only the owning State."""
-    return CrisisOut.of(requests.update_crisis(db_session(), current_actor(), crisis_id, body)).wire()
+    return CrisisOut.of(requests.update_crisis(db_session(), current_actor(), crisis_id, body,
+                                               settings=settings())).wire()
 
 
 # ---------------------------------------------------------------- requests

@@ -177,7 +177,8 @@ def record_attendance(training_id: int, body: AttendanceRecord):
 @endpoint(bp, f"{API}/trainings/<int:training_id>.ics", errors=(404,), summary="The training as an iCalendar file")
 def training_ics(training_id: int):
     """text/calendar with VTIMEZONE, RRULE, EXDATE, edited occurrences and the units as attendees."""
-    body = calendars.training_ics(db_session(), current_actor(), training_id)
+    body = calendars.training_ics(db_session(), current_actor(), training_id,
+                                  marking=settings().security.calendar_marking)
     return _calendar(body, f"training-{training_id}.ics")
 
 
@@ -210,11 +211,13 @@ def revoke_feed(feed_id: int):
           summary="A unit's training calendar (webcal; token in the URL)")
 def unit_feed(unit_id: int, query: FeedQuery):
     """Trainings the unit hosts or is invited to, with REFRESH-INTERVAL for subscribers."""
-    return _calendar(calendars.unit_feed(db_session(), unit_id, query.token))
+    return _calendar(calendars.unit_feed(db_session(), unit_id, query.token,
+                                               marking=settings().security.calendar_marking))
 
 
 @endpoint(bp, "/calendar/state/<state>.ics", query=FeedQuery, auth=False, errors=(404,),
           summary="A state's training calendar (webcal; token in the URL)")
 def state_feed(state: str, query: FeedQuery):
     """Trainings hosted by or involving the state's units."""
-    return _calendar(calendars.state_feed(db_session(), state, query.token))
+    return _calendar(calendars.state_feed(db_session(), state, query.token,
+                                                marking=settings().security.calendar_marking))

@@ -35,6 +35,8 @@ from icalendar import (
 )
 
 from atlas_coord.domain import recurrence
+from atlas_coord.domain.choices import Marking
+from atlas_coord.domain.markings import ical_class
 
 __all__ = [
     'ATTENDEE_ROLES',
@@ -339,6 +341,7 @@ def training_to_ical(
     prodid: str = DEFAULT_PRODID,
     calendar_uid: str | None = None,
     refresh_interval: timedelta | None = None,
+    marking: Marking = Marking.UNCLASSIFIED,
 ) -> bytes:
     """Write trainings as one VCALENDAR and return it as bytes (CRLF, folded lines).
 
@@ -348,6 +351,11 @@ def training_to_ical(
     STATUS) followed by one VEVENT with RECURRENCE-ID per edited or cancelled occurrence
     (STATUS:CANCELLED). ``refresh_interval`` adds REFRESH-INTERVAL and X-PUBLISHED-TTL for
     webcal subscribers.
+
+    ``marking`` is written as ``X-ATLAS-MARKING`` on the calendar and on every VEVENT (clients
+    that import single events keep it), with the RFC 5545 ``CLASS`` it implies
+    (:func:`atlas_coord.domain.markings.ical_class`): CLASS itself only knows PUBLIC, PRIVATE and
+    CONFIDENTIAL.
 
     :raise ValueError: invalid zone, rule, times, PARTSTAT/ROLE/STATUS, or a series start that
         is not an occurrence of its rule.
@@ -359,6 +367,7 @@ def training_to_ical(
     cal.add('calscale', 'GREGORIAN')
     cal.add('name', calendar_name)
     cal.add('x-wr-calname', calendar_name)
+    cal.add('x-atlas-marking', marking.value)
     cal.add('uid', calendar_uid or str(uuid.uuid5(uuid.NAMESPACE_URL, f'atlas-coord:calendar:{calendar_name}')))
     if refresh_interval is not None:
         cal.add('refresh-interval', refresh_interval, parameters={'VALUE': 'DURATION'})
@@ -368,5 +377,7 @@ def training_to_ical(
         first, last = _date_range(items, tzid)
         cal.add_component(vtimezone(tzid, first, last))
     for ev in events:
+        ev.add('class', ical_class(marking))
+        ev.add('x-atlas-marking', marking.value)
         cal.add_component(ev)
     return cal.to_ical()

@@ -237,3 +237,20 @@ class SiteStatus(Choice):
 
 #: Assistance kinds that put officers into action on the requesting State's territory (Art. 3(2)).
 ACTION_KINDS = frozenset({AssistanceKind.ACTION_ARMED, AssistanceKind.ACTION_UNARMED})
+
+
+class Marking(Choice):
+    """A classification marking, lowest first: UNCLASSIFIED and the EU classified levels of
+    Council Decision 2013/488/EU, Art. 2(2). The order of the members is the order of the levels;
+    national equivalents are read as aliases by :mod:`atlas_coord.domain.markings`."""
+
+    UNCLASSIFIED = 'UNCLASSIFIED'
+    RESTREINT_UE = 'RESTREINT UE/EU RESTRICTED'
+    CONFIDENTIEL_UE = 'CONFIDENTIEL UE/EU CONFIDENTIAL'
+    SECRET_UE = 'SECRET UE/EU SECRET'
+    TRES_SECRET_UE = 'TRÈS SECRET UE/EU TOP SECRET'
+
+    @property
+    def label(self) -> str:
+        # A marking is shown exactly as it is written on the material, never humanised.
+        return self.value

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema, model_s
 
 from atlas_coord.domain.actions import next_actions
 from atlas_coord.domain.choices import CostBearer, LegalBasis
+from atlas_coord.domain.markings import marking_code
 from atlas_coord.models import (
     Arrangement,
     AssistanceRequest,
@@ -48,6 +49,8 @@ class CrisisOut(Out):
     description: str | None
     exercise: bool
     classification: str
+    marking: str = Field(description="the classification marking as its EU code (UNCLASSIFIED, "
+                                     "RESTREINT UE/EU RESTRICTED, ...); the console's banner")
     version: int
 
     @classmethod
@@ -55,7 +58,8 @@ class CrisisOut(Out):
         return cls(id=crisis.id, state=crisis.state_code, type=crisis.crisis_type,
                    site=GeoPointOut.model_validate(crisis.site), place_name=crisis.place_name,
                    started_at=crisis.started_at, description=crisis.description, exercise=crisis.is_exercise,
-                   classification=crisis.classification, version=crisis.version)
+                   classification=crisis.classification, marking=marking_code(crisis.classification),
+                   version=crisis.version)
 
 
 class CostTermsOut(Out):
@@ -221,6 +225,7 @@ class RequestSummaryOut(Out):
     place_name: str
     exercise: bool
     classification: str
+    marking: str = Field(description="the crisis's classification marking as its EU code; the console's banner")
     kinds: list[str]
     addressed_states: list[str]
     needed_by: Time
@@ -242,7 +247,8 @@ class RequestSummaryOut(Out):
         return {
             "id": request.id, "status": request.status, "requesting_state": request.requesting_state,
             "crisis_id": request.crisis_id, "crisis_type": crisis.crisis_type, "place_name": crisis.place_name,
-            "exercise": crisis.is_exercise, "classification": crisis.classification, "kinds": list(request.kinds),
+            "exercise": crisis.is_exercise, "classification": crisis.classification,
+            "marking": marking_code(crisis.classification), "kinds": list(request.kinds),
             "addressed_states": [a.state_code for a in request.addressees] or list(request.addressed_states or []),
             "needed_by": request.needed_by, "answer_deadline": request.answer_deadline,
             "created_at": request.created_at, "submitted_at": request.submitted_at,

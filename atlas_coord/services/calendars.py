@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from atlas_coord.domain.calendar_ics import CalAttendee, CalOverride, TrainingCal, training_to_ical
+from atlas_coord.domain.choices import Marking
 from atlas_coord.models import CalendarFeedToken, State, Training, TrainingParticipant, Unit, utcnow
 from atlas_coord.policy import Action, Actor, Grant, granting
 from atlas_coord.serializers.calendars import FeedOut
@@ -80,20 +81,22 @@ def training_cal(training: Training, units: Mapping[int, Unit]) -> TrainingCal:
     )
 
 
-def _ical(trainings: Iterable[Training], units: Mapping[int, Unit], name: str, *, feed: bool) -> bytes:
+def _ical(trainings: Iterable[Training], units: Mapping[int, Unit], name: str, *, feed: bool,
+          marking: Marking) -> bytes:
     return training_to_ical([training_cal(t, units) for t in trainings], calendar_name=name,
-                            refresh_interval=REFRESH_INTERVAL if feed else None)
+                            refresh_interval=REFRESH_INTERVAL if feed else None, marking=marking)
 
 
-def training_ics(session: Session, actor: Actor, training_id: int) -> bytes:
-    """One training as an iCalendar file.
+def training_ics(session: Session, actor: Actor, training_id: int, *,
+                 marking: Marking = Marking.UNCLASSIFIED) -> bytes:
+    """One training as an iCalendar file carrying ``marking`` (``security.calendar_marking``).
 
     :raise Forbidden: may not read trainings. :raise NotFound: no such training.
     """
     if granting(actor, Action.TRAINING_READ) is None:
         raise Forbidden("you may not read trainings")
     training = get_training(session, training_id)
-    return _ical([training], units_of(session, [training]), training.title, feed=False)
+    return _ical([training], units_of(session, [training]), training.title, feed=False, marking=marking)
 
 
 # ---------------------------------------------------------------- feed tokens
@@ -200,8 +203,9 @@ def _feed_trainings(session: Session, unit_ids: sa.Select, now: datetime) -> lis
     return list(session.scalars(query))
 
 
-def unit_feed(session: Session, unit_id: int, token: str, *, now: datetime | None = None) -> bytes:
-    """The unit's trainings (hosted, invited, accepted, waitlisted) as a webcal feed.
+def unit_feed(session: Session, unit_id: int, token: str, *, now: datetime | None = None,
+              marking: Marking = Marking.UNCLASSIFIED) -> bytes:
+    """The unit's trainings (hosted, invited, accepted, waitlisted) as a webcal feed carrying ``marking``.
 
     :raise NotFound: bad or revoked token, or a token for another unit.
     """
@@ -210,11 +214,13 @@ def unit_feed(session: Session, unit_id: int, token: str, *, now: datetime | Non
     row.last_used_at = now
     unit = session.get(Unit, unit_id)
     trainings = _feed_trainings(session, sa.select(Unit.id).where(Unit.id == unit_id), now)
-    return _ical(trainings, units_of(session, trainings), f"ATLAS trainings: {unit.name}", feed=True)
+    return _ical(trainings, units_of(session, trainings), f"ATLAS trainings: {unit.name}", feed=True,
+                 marking=marking)
 
 
-def state_feed(session: Session, state: str, token: str, *, now: datetime | None = None) -> bytes:
-    """Trainings hosted by or involving the state's units, as a webcal feed.
+def state_feed(session: Session, state: str, token: str, *, now: datetime | None = None,
+               marking: Marking = Marking.UNCLASSIFIED) -> bytes:
+    """Trainings hosted by or involving the state's units, as a webcal feed carrying ``marking``.
 
     :raise NotFound: bad or revoked token, or a token for another state.
     """
@@ -223,4 +229,5 @@ def state_feed(session: Session, state: str, token: str, *, now: datetime | None
     row = _feed_row(session, "state", state, token)
     row.last_used_at = now
     trainings = _feed_trainings(session, sa.select(Unit.id).where(Unit.state_code == state), now)
-    return _ical(trainings, units_of(session, trainings), f"ATLAS trainings: {state}", feed=True)
+    return _ical(trainings, units_of(session, trainings), f"ATLAS trainings: {state}", feed=True,
+                 marking=marking)

@@ -38,6 +38,7 @@ from .requests.commands import (
     DeploymentStandDown,
     Empty,
 )
+from .requests.crises import marked
 from .requests.lifecycle import recompute_status, record_recompute
 from .requests.parties import requester_grant
 from .transitions import GuardRefused, begin, check_guards, compare_and_set, lock_row
@@ -130,9 +131,10 @@ def _step(
                                   source="deployment", actor=actor, role=label, request_id=request.id)
     delta = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in (values or {}).items()}
     events.publish(session, "deployment.status_changed", f"deployment:{deployment.id}",
-                   {"request_id": request.id, "deployment_id": deployment.id, "unit_id": unit.id,
-                    "action": action, "from": seen[0], "status": deployment.status, "changes": delta,
-                    "version": deployment.version},
+                   marked(request.crisis, {"request_id": request.id, "deployment_id": deployment.id,
+                                           "unit_id": unit.id, "action": action, "from": seen[0],
+                                           "status": deployment.status, "changes": delta,
+                                           "version": deployment.version}),
                    audience(session, request))
     if status_before is not None:
         record_recompute(session, request, status_before)

@@ -2,6 +2,9 @@
 
 import { humanise } from "./dom.js";
 
+// The classification banners of the views that list requests (marking.js).
+export { markList } from "./marking.js";
+
 /** Run `fn` at most once per `ms` burst (trailing), returning a promise-less trigger. */
 export function debounce(fn, ms = 150) {
   let timer = null;

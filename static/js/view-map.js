@@ -13,7 +13,7 @@ import { eventRequestId } from "./live.js";
 import { loadCandidates } from "./matching.js";
 import * as store from "./store.js";
 import { dualTime, minutes } from "./time.js";
-import { debounce, OPEN_REQUEST, requestTitle, crisisLabel } from "./util.js";
+import { debounce, OPEN_REQUEST, requestTitle, crisisLabel, markList } from "./util.js";
 
 export async function mount(container, { query, navigate }) {
   const mapEl = h("div", { id: "atlas-map", class: "atlas-map-fill map-layout__canvas", role: "region", "aria-label": "Map of Europe: units by readiness and crisis sites", tabindex: "0" });
@@ -279,19 +279,16 @@ export async function mount(container, { query, navigate }) {
                 { type: "button", class: "linkish", "aria-pressed": r.id === selectedId ? "true" : "false", onClick: () => select(r.id) },
                 requestTitle(r),
               ),
-              h(
-                "div",
-                { class: "request-list__meta" },
-                badge(r.status),
-                ` ${r.requesting_state} → ${(r.addressed_states || []).join(", ") || "—"}`,
+              h("div", { class: "request-list__meta" }, badge(r.status), ` ${r.requesting_state} → ${(r.addressed_states || []).join(", ") || "—"}`,
                 r.exercise ? h("span", { class: "tag tag--exercise" }, "Exercise") : null,
-              ),
+                h("span", { class: "tag tag--classification" }, r.marking)),
               h("div", { class: "request-list__meta" }, "Needed by ", dualTime(r.needed_by, store.stateZone(r.requesting_state), { otherLabel: r.requesting_state })),
             ),
           ),
         )
       : h("p", { class: "muted" }, "No open request.");
     replace(requestsBox, h("h2", { class: "side-section__title", id: "open-title" }, `Open requests (${openRequests.length})`), list);
+    markList(container, openRequests);
   }
 
   async function select(id) {

@@ -11,6 +11,7 @@ import { ApiError, post } from "./api.js";
 import { createBasemap, siteMarker, candidateLine, unitMarker } from "./basemap.js";
 import { checkboxGroup, field, formErrors, h, replace, select } from "./dom.js";
 import { sendForm } from "./forms.js";
+import { MARKINGS, markPage } from "./marking.js";
 import { whatIf } from "./matching.js";
 import { siteFinder } from "./site-finder.js";
 import * as store from "./store.js";
@@ -41,7 +42,7 @@ export async function mount(container, { query, navigate }) {
   const startedAt = h("input", { type: "datetime-local", name: "started_at", value: toLocalInput(new Date(now.getTime() - 10 * 60_000)) });
   const description = h("textarea", { name: "description", rows: "3" });
   const exercise = h("input", { type: "checkbox", name: "exercise" });
-  const classification = h("input", { type: "text", name: "classification", value: "RESTREINT UE/EU RESTRICTED" });
+  const classification = select(MARKINGS, { value: "RESTREINT UE/EU RESTRICTED", name: "classification" });
   const kinds = checkboxGroup({
     legend: "Kinds of assistance (Art. 3(2))",
     name: "kinds",
@@ -231,6 +232,11 @@ export async function mount(container, { query, navigate }) {
     h("div", { class: "page-head" }, h("h1", { id: "new-title" }, "Raise an assistance request"), h("span", { class: "muted" }, "Council Decision 2008/617/JHA, Art. 3(1)")),
     form,
   );
+  // The banners follow the marking being chosen: the page shows what the request will carry.
+  const markForm = () => markPage(container, classification.value, { exercise: exercise.checked });
+  classification.addEventListener("change", markForm);
+  exercise.addEventListener("change", markForm);
+  markForm();
 
   const map = createBasemap("request-map", { center: [50, 8], zoom: 4, onClick: (pos) => setSite(pos.lat, pos.lon, true) });
   window.atlasRequestMap = map;

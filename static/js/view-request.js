@@ -12,6 +12,7 @@ import { keepingFocus, keptNodes, sendAction, sendForm } from "./forms.js";
 import * as live from "./live.js";
 import { rankingTab } from "./request/candidates.js";
 import { renderAudit, renderTimeline } from "./request/history.js";
+import { markPage } from "./marking.js";
 import { renderOverview } from "./request/overview.js";
 import * as store from "./store.js";
 import { debounce, requestTitle } from "./util.js";
@@ -75,9 +76,10 @@ export async function mount(container, { params, setTitle }) {
       h("h1", {}, requestTitle(request)),
       badge(request.status),
       request.exercise ? h("span", { class: "tag tag--exercise" }, "Exercise") : null,
-      request.classification ? h("span", { class: "tag tag--classification" }, request.classification) : null,
+      h("span", { class: "tag tag--classification" }, request.marking),
       h("span", { class: "muted" }, `Requested by ${store.stateName(request.requesting_state)}`),
     );
+    markPage(container, request.marking, { exercise: request.exercise });
   }
 
   // ---------------------------------------------------------------- live

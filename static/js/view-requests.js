@@ -3,6 +3,7 @@
 import { ApiError, getAll } from "./api.js";
 import { badge, h, humanise, replace, select, field } from "./dom.js";
 import { eventRequestId } from "./live.js";
+import { markList } from "./marking.js";
 import * as store from "./store.js";
 import { dualTime } from "./time.js";
 import { crisisLabel, debounce } from "./util.js";
@@ -40,6 +41,7 @@ export async function mount(container, { query, navigate }) {
       throw err;
     }
     const mineToAnswer = new Set(store.answerStates());
+    markList(container, items);
     replace(
       tableSlot,
       items.length
@@ -66,6 +68,7 @@ export async function mount(container, { query, navigate }) {
                     {},
                     h("a", { href: `#/requests/${r.id}` }, `#${r.id} ${crisisLabel(r.crisis_type)}, ${r.place_name}`),
                     r.exercise ? h("span", { class: "tag tag--exercise" }, "Exercise") : null,
+                    h("span", { class: "tag tag--classification" }, r.marking),
                   ),
                   h("td", {}, badge(r.status)),
                   h("td", {}, r.requesting_state),

@@ -9,6 +9,7 @@ import { deploymentCard } from "./deployments.js";
 import { badge, dl, field, formErrors, h, humanise, replace, select } from "./dom.js";
 import { sendForm } from "./forms.js";
 import { eventUnitId } from "./live.js";
+import { markList } from "./marking.js";
 import * as store from "./store.js";
 import { dualTime, fmt, relative } from "./time.js";
 import { debounce, OPEN_REQUEST } from "./util.js";
@@ -225,7 +226,7 @@ export async function mount(container, { params, setTitle }) {
         const finished = ["DECLINED", "RETURNED"].includes(d.status) || !OPEN_REQUEST.has(r.status);
         const key = `${d.id}:${d.version}:${r.version}`;
         if (!cardCache.has(key)) cardCache.set(key, deploymentCard(d, r, { onChanged: reloadAll, showRequest: true }));
-        cards.push({ finished, card: cardCache.get(key) });
+        cards.push({ finished, card: cardCache.get(key), marking: r.marking });
       }
     }
     if (ticket !== deploymentsTicket) return;
@@ -239,6 +240,7 @@ export async function mount(container, { params, setTitle }) {
       open.length ? open.map((c) => c.card) : h("p", { class: "muted" }, "No deployment is asking this unit."),
       past.length ? h("details", {}, h("summary", {}, `Finished (${past.length})`), past.map((c) => c.card)) : null,
     );
+    markList(container, cards); // the highest marking of the requests whose deployments are shown
   }
 
   function renderAll() {

@@ -441,9 +441,9 @@ MATRIX: list[Row] = [
         T("FR's crisis", {"crisis_id": "crisis_fr"}), T("DE's crisis behind a request not addressed to FR",
                                                           {"crisis_id": "crisis_de_private"})),
     Row("PATCH", f"{API}/crises/<int:crisis_id>", REQUESTER_ONLY,
-        T("FR's crisis", {"crisis_id": "crisis_fr"}, {"classification": "SECRET UE/EU SECRET"}),
+        T("FR's crisis", {"crisis_id": "crisis_fr"}, {"classification": "UNCLASSIFIED"}),
         T("DE's crisis behind a request addressed to FR", {"crisis_id": "crisis_de"},
-          {"classification": "SECRET UE/EU SECRET"})),
+          {"classification": "UNCLASSIFIED"})),
     # ------------------------------------------------------------ requests
     Row("GET", f"{API}/requests", ANYONE_SIGNED_IN),
     Row("POST", f"{API}/requests", "U   FF  FF  FF  AF  AF  FF  FF",

@@ -220,12 +220,13 @@ def test_a_page_of_requests_costs_the_same_few_queries_however_many_rows_it_hold
 def test_the_owner_marks_its_crisis_and_nobody_else_may(api, database):
     crisis = ok(api.post("/api/v1/crises", "demo-ca-be", json=hijacked_aircraft(exercise=True)), 201)
     assert (crisis["state"], crisis["exercise"]) == ("BE", True)
-    changed = ok(api.patch(f"/api/v1/crises/{crisis['id']}", "demo-cc-be", json={"classification": "CONFIDENTIEL UE"}))
-    assert (changed["classification"], changed["version"]) == ("CONFIDENTIEL UE", 2)
+    changed = ok(api.patch(f"/api/v1/crises/{crisis['id']}", "demo-cc-be", json={"classification": "unclassified"}))
+    assert (changed["classification"], changed["marking"], changed["version"]) == ("UNCLASSIFIED", "UNCLASSIFIED", 2)
     request = ok(api.post("/api/v1/requests", "demo-cc-be",
                           json=request_payload(crisis=None, crisis_id=crisis["id"])), 201)
-    assert request["crisis"]["classification"] == "CONFIDENTIEL UE"
-    assert error(api.patch(f"/api/v1/crises/{crisis['id']}", "demo-ca-fr", json={"classification": "NONE"}), 403)
+    assert (request["crisis"]["classification"], request["marking"]) == ("UNCLASSIFIED", "UNCLASSIFIED")
+    assert error(api.patch(f"/api/v1/crises/{crisis['id']}", "demo-ca-fr", json={"classification": "RESTREINT UE"}),
+                 403)
 
 
 def test_the_trail_of_a_request_is_readable_by_its_parties_with_the_hash_links(api, database, request_id):

@@ -280,7 +280,7 @@ def test_every_change_is_audited_and_published_to_the_requests_rooms(database):
         gign_unit = unit_id(session, "fr-gign")
     assert actions == ["crisis.create", "request.create", "request.submit", "answer.accept", "deployment.alert"]
     assert answer_event.data == {"request_id": request_id, "state": "FR", "status": "ACCEPTED",
-                                 "units": [gign_unit], "version": 2}
+                                 "units": [gign_unit], "version": 2, "marking": "RESTREINT UE/EU RESTRICTED"}
     assert set(answer_event.audience) == {
         "observers", f"request:{request_id}", f"unit:{gign_unit}",
         "requests:BE", "requests:FR", "requests:DE", "requests:NL", "requests:AT",

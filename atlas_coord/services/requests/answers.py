@@ -24,6 +24,7 @@ from ..errors import Conflict, Forbidden, Invalid
 from ..transitions import Planned, begin, bump_version, check_guards, compare_and_set, lock_row
 from ..visibility import audience, load_request
 from .commands import AnswerAccept, AnswerCounter, AnswerRefuse, CounterDecision
+from .crises import marked
 from .parties import answering_grant, load_addressee, requester_grant
 
 _UNAVAILABLE = {ReadinessStatus.UNAVAILABLE.value, ReadinessStatus.COMMITTED.value}
@@ -76,8 +77,9 @@ def _record_alerts(session: Session, request: AssistanceRequest, deployments: li
         audit.record(session, None, Party.SYSTEM.value.lower(), "deployment.alert", "deployment", deployment.id,
                      after={"status": deployment.status, "unit_id": deployment.unit_id}, request_id=request.id)
         events.publish(session, "deployment.alerted", f"deployment:{deployment.id}",
-                       {"request_id": request.id, "deployment_id": deployment.id, "unit_id": deployment.unit_id,
-                        "status": deployment.status, "version": deployment.version}, rooms)
+                       marked(request.crisis, {"request_id": request.id, "deployment_id": deployment.id,
+                                               "unit_id": deployment.unit_id, "status": deployment.status,
+                                               "version": deployment.version}), rooms)
 
 
 def _begin_answer(
@@ -133,8 +135,9 @@ def _answer(
     audit.record(session, actor, planned.grant.label(), f"answer.{action}", "answer", addressee.id,
                  before={"status": planned.seen[0]}, after=after, request_id=request.id)
     events.publish(session, "answer.given", f"request:{request.id}",
-                   {"request_id": request.id, "state": addressee.state_code, "status": addressee.status,
-                    "units": after["units"], "version": addressee.version},
+                   marked(request.crisis, {"request_id": request.id, "state": addressee.state_code,
+                                           "status": addressee.status, "units": after["units"],
+                                           "version": addressee.version}),
                    audience(session, request))
     _record_alerts(session, request, alerted)
     return addressee
@@ -212,8 +215,8 @@ def decide_counter(
                  request_id=request.id)
     events.publish(session, "answer.counter_accepted" if accept_it else "answer.counter_rejected",
                    f"request:{request.id}",
-                   {"request_id": request.id, "state": addressee.state_code, "status": addressee.status,
-                    "version": addressee.version},
+                   marked(request.crisis, {"request_id": request.id, "state": addressee.state_code,
+                                           "status": addressee.status, "version": addressee.version}),
                    audience(session, request))
     _record_alerts(session, request, alerted)
     return addressee
@@ -250,7 +253,7 @@ def mark_seen(session: Session, actor: Actor, request_id: int) -> list[RequestAd
                      before={"seen_at": None}, after={"seen_at": iso(addressee.seen_at), "seen_by_id": actor.user_id},
                      request_id=request.id)
         events.publish(session, "request.seen", f"request:{request.id}",
-                       {"request_id": request.id, "state": addressee.state_code, "seen_at": iso(addressee.seen_at),
-                        "seen_by": actor.username},
+                       marked(request.crisis, {"request_id": request.id, "state": addressee.state_code,
+                                               "seen_at": iso(addressee.seen_at), "seen_by": actor.username}),
                        rooms)
     return mine

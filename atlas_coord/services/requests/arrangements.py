@@ -16,6 +16,7 @@ from ..errors import Conflict, Forbidden
 from ..transitions import check_expected_version, lock_row
 from ..visibility import audience, load_request
 from .commands import ArrangementIn
+from .crises import marked
 from .parties import answering_grant, load_addressee, requester_grant
 
 _ARRANGEABLE = {AnswerStatus.ACCEPTED.value, AnswerStatus.COUNTER_PROPOSED.value, AnswerStatus.COUNTER_ACCEPTED.value}
@@ -95,7 +96,7 @@ def record_arrangement(session: Session, actor: Actor, request_id: int, state: s
     audit.record(session, actor, grant.label(), "arrangement.record", "arrangement", arrangement.id,
                  before=before, after=ArrangementOut.of(arrangement).wire(), request_id=request.id)
     events.publish(session, "arrangement.recorded", f"request:{request.id}",
-                   {"request_id": request.id, "state": addressee.state_code, "legal_basis": arrangement.legal_basis,
-                    "version": arrangement.version},
+                   marked(request.crisis, {"request_id": request.id, "state": addressee.state_code,
+                                           "legal_basis": arrangement.legal_basis, "version": arrangement.version}),
                    audience(session, request))
     return addressee

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     Field,
     StrictBool,
@@ -32,13 +33,17 @@ from atlas_coord.domain.choices import (
     LegalBasis,
     RequestStatus,
 )
+from atlas_coord.domain.markings import parse_marking
 
 from ..inputs import MAX_INT, CapabilityCode, Id, NotBoolean, Page, Point, ShortText, StateCode, Strict
 from ..places import SiteText
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Classification = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+# A marking as typed (code, short EU form or national equivalent, any case), stored as its code;
+# an unknown one is a 422 naming the field. The accreditation ceiling is the service's check.
+Classification = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+                           AfterValidator(lambda text: parse_marking(text).value)]
 Version = Id
 UnitIds = Annotated[list[Annotated[StrictInt, Field(ge=1, le=MAX_INT)]], Field(min_length=1, max_length=20)]
 Headcount = Annotated[StrictInt, Field(ge=1, le=5000)]
@@ -83,7 +88,9 @@ class CrisisIn(Strict):
     started_at: AwareDatetime
     description: LongText
     exercise: StrictBool = Field(False, description="true for an exercise, false for an actual crisis")
-    classification: Classification = Field(description="the owner's classification marking, e.g. RESTREINT UE")
+    classification: Classification = Field(
+        description="the owner's classification marking: UNCLASSIFIED, RESTREINT UE/EU RESTRICTED, ... or a national "
+                    "equivalent (e.g. VS-NfD), stored as its EU code; above security.accreditation_ceiling is refused")
 
     @field_validator("site")
     @classmethod

@@ -12,6 +12,7 @@ from atlas_coord.models import AssistanceRequest, RequestAddressee
 
 from .. import audit, events
 from ..visibility import audience
+from .crises import marked
 
 
 def escalate_overdue_answers(session: Session, now: datetime) -> int:
@@ -54,7 +55,7 @@ def escalate_overdue_answers(session: Session, now: datetime) -> int:
             session, None, "system", "answer.overdue", "request_addressee", addressee_id, after=data, request_id=request_id
         )
         events.publish(
-            session, "request.answer_overdue", f"request:{request_id}", data, [*audience(session, request), events.ROOM_OBSERVERS]
+            session, "request.answer_overdue", f"request:{request_id}", marked(request.crisis, data), [*audience(session, request), events.ROOM_OBSERVERS]
         )
         escalated += 1
     return escalated

@@ -35,7 +35,7 @@ from ..errors import Forbidden, Invalid
 from ..transitions import Planned, begin, check_guards, compare_and_set, lock_row
 from ..visibility import audience, load_request
 from .commands import RequestCreate, RequestWithdraw
-from .crises import crisis_record, new_crisis
+from .crises import accreditation_ceiling, crisis_record, marked, new_crisis
 from .parties import requester_grant, requesting_state
 
 log = logging.getLogger(__name__)
@@ -65,11 +65,13 @@ def _check_requirements(session: Session, codes: list[str]) -> None:
         seen.add(code)
 
 
-def _crisis_for(session: Session, actor: Actor, state: str, data: RequestCreate) -> tuple[Crisis, bool]:
-    """The request's crisis: an existing one of the requesting State, or a new one (True)."""
+def _crisis_for(session: Session, actor: Actor, state: str, data: RequestCreate,
+                settings: Any) -> tuple[Crisis, bool]:
+    """The request's crisis: an existing one of the requesting State, or a new one (True) whose
+    marking is within the accreditation ceiling."""
     if data.crisis_id is None:
         assert data.crisis is not None  # the command requires one of the two
-        crisis = new_crisis(actor, state, data.crisis)
+        crisis = new_crisis(actor, state, data.crisis, ceiling=accreditation_ceiling(settings))
         session.add(crisis)
         return crisis, True
     crisis = session.get(Crisis, data.crisis_id)
@@ -94,7 +96,7 @@ def raise_request(session: Session, actor: Actor, data: RequestCreate, *, settin
     creation = plan_creation("request", Party.REQUESTER)
     _check_addressees(session, state, data.addressees)
     _check_requirements(session, [r.code for r in data.requirements])
-    crisis, crisis_is_new = _crisis_for(session, actor, state, data)
+    crisis, crisis_is_new = _crisis_for(session, actor, state, data, settings)
     request = AssistanceRequest(
         crisis=crisis,
         requesting_state=state,
@@ -127,7 +129,8 @@ def _record_creation(session: Session, actor: Actor, grant: Grant, request: Assi
     audit.record(session, actor, grant.label(), "request.create", "request", request.id,
                  after={"status": request.status, **_request_audit_fields(request)}, request_id=request.id)
     events.publish(session, "request.created", f"request:{request.id}",
-                   {"request_id": request.id, "status": request.status, "version": request.version},
+                   marked(request.crisis, {"request_id": request.id, "status": request.status,
+                                           "version": request.version}),
                    [events.requests_room(request.requesting_state), events.request_room(request.id)])
 
 
@@ -168,7 +171,8 @@ def begin_request_change(
 
 def _publish_status(session: Session, request: AssistanceRequest, event: str, **extra: Any) -> None:
     events.publish(session, event, f"request:{request.id}",
-                   {"request_id": request.id, "status": request.status, **extra, "version": request.version},
+                   marked(request.crisis, {"request_id": request.id, "status": request.status, **extra,
+                                           "version": request.version}),
                    audience(session, request))
 
 
