@@ -15,6 +15,7 @@ import numpy as np
 from ..choices import AirTransport, ReadinessStatus
 from ..eta import EtaBreakdown, EtaParams
 from ..transport.air import Airlift
+from ..transport.many import SiteSide, minutes_many
 from ..transport.params import TransportParams
 from .index import TRAINING, UnitIndex
 from .routes import UnitRoute, fastest, lower_bounds, own_airlift, route_breakdown, state_airlift, unit_route
@@ -44,6 +45,7 @@ class QueryContext:
         self.budget_min = (
             math.inf if query.needed_by is None else (query.needed_by - query.now).total_seconds() / 60.0
         )
+        self._site: SiteSide | None = None
         self.exact = np.full(index.n, np.nan)  # exact distances computed so far, by unit position
 
     def fixed_many(self, pos: np.ndarray) -> np.ndarray:
@@ -96,12 +98,39 @@ class QueryContext:
         return self.routes[i]
 
     def eta_exact(self, pos: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-        """Exact ETA minutes (notice + break-off + route) of the units at ``pos``; inf if unreachable."""
-        out = np.empty(pos.size)
-        for k, i in enumerate(pos.tolist()):
-            r = self.route_of(i)
-            out[k] = math.inf if r is None else float(fixed[k]) + r.minutes
-        return out
+        """Exact ETA minutes (notice + break-off + route) of the units at ``pos``; inf if unreachable.
+
+        One-to-many (:mod:`..transport.many`): the site side once per query, each base's side from
+        the index; one row per (unit, base, aircraft); the unit's ETA is its fastest row."""
+        pos = np.asarray(pos, dtype=np.int64)
+        if not pos.size:
+            return np.zeros(0)
+        idx = self.idx
+        if self._site is None:
+            self._site = SiteSide(self.q.site, self.tp)
+        starts = idx.base_start[pos] if idx.multi_base else pos
+        counts = idx.base_start[pos + 1] - starts if idx.multi_base else np.ones(pos.size, dtype=np.int64)
+        unit_rows, base_rows, cruise, mob = [], [], [], []
+        for k, (i, s, c) in enumerate(zip(pos.tolist(), starts.tolist(), counts.tolist(), strict=True)):
+            opts = self._options(i, float(fixed[k]))
+            for b in range(s, s + c):
+                for cr, m in opts:
+                    unit_rows.append(k)
+                    base_rows.append(b)
+                    cruise.append(cr)
+                    mob.append(m)
+        unit_rows = np.array(unit_rows, dtype=np.int64)
+        rows = idx.route_side(self.tp).take(np.array(base_rows, dtype=np.int64))
+        minutes = minutes_many(rows, self._site, idx.air[pos][unit_rows] == 1, np.array(cruise), np.array(mob))
+        best = np.full(pos.size, np.inf)
+        np.minimum.at(best, unit_rows, minutes)
+        return fixed + best
+
+    def _options(self, i: int, fixed_min: float) -> list[tuple[float, float]]:
+        """``(cruise km/h, mobilisation from the unit's departure)`` of each aircraft that may carry
+        unit ``i`` (:meth:`airlifts`, as :func:`.routes.unit_route` counts them); ``(nan, 0)`` if none."""
+        opts = [(a.cruise_kmh, max(0.0, a.mobilisation_min - fixed_min)) for a in self.airlifts(i)]
+        return opts or [(math.nan, 0.0)]
 
     def eta_lower(self, pos: np.ndarray, distance_lo_m: np.ndarray, fixed: np.ndarray) -> np.ndarray:
         """Proven lower bounds of the ETA of the units at ``pos`` (see :func:`.routes.lower_bounds`)."""

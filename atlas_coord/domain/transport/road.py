@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from atlas_coord.domain.geo import GeoPoint
-from atlas_coord.domain.transport.land import land_mask, landmass_of, waypoints
+from atlas_coord.domain.transport.land import WATER_GAP_KM, land, land_mask, landmass_of, waypoints
 from atlas_coord.domain.transport.links import LINKS, Link
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
 from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km, haversine_km_many
 
-__all__ = ['RoadNetwork', 'road_minutes', 'road_network', 'road_route']
+__all__ = ['Joined', 'RoadNetwork', 'road_minutes', 'road_network', 'road_route']
 
 
 def road_minutes(great_circle: float, params: TransportParams = DEFAULT_TRANSPORT) -> float:
@@ -40,6 +41,21 @@ EDGE_KM = 350.0
 #: :data:`ACCESS_KEEP` reachable over land.
 ACCESS_TRY = 12
 ACCESS_KEEP = 4
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Points joined to the road graph, as arrays: ``landmass`` (-1 at sea), the ``nodes`` each enters
+    the graph by and the road ``minutes`` to them (``(points, ACCESS_KEEP)``, ``inf`` padding)."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    landmass: np.ndarray
+    nodes: np.ndarray
+    minutes: np.ndarray
+
+    def take(self, k: np.ndarray) -> Joined:
+        return Joined(self.lat[k], self.lon[k], self.landmass[k], self.nodes[k], self.minutes[k])
 
 
 class RoadNetwork:
@@ -93,15 +109,67 @@ class RoadNetwork:
 
     def _access_uncached(self, lat: float, lon: float, landmass: int) -> tuple[np.ndarray, np.ndarray]:
         """``(nodes, minutes)``: the nearest nodes of ``landmass`` reachable over land from the point."""
-        same = np.flatnonzero(self.node_landmass == landmass)
-        if not same.size:
-            return same, np.zeros(0)
-        km = haversine_km_many(lat, lon, self.lats[same], self.lons[same])
-        order = np.argsort(km)[:ACCESS_TRY]
-        cand = same[order]
-        ok = self.mask.on_land(np.full(cand.size, lat), np.full(cand.size, lon), self.lats[cand], self.lons[cand])
-        keep = np.flatnonzero(ok)[:ACCESS_KEEP]
-        return cand[keep], road_minutes(km[order][keep], self.params)
+        nodes, minutes = self.access_many(np.array([lat]), np.array([lon]), np.array([landmass]))
+        keep = np.isfinite(minutes[0])
+        return nodes[0][keep], minutes[0][keep]
+
+    def access_many(self, lats: np.ndarray, lons: np.ndarray, landmasses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(nodes, minutes)``, each ``(points, ACCESS_KEEP)``: for each point, its nearest graph nodes
+        of its landmass reachable over land (nearest first; padded with node 0 and ``inf`` minutes;
+        none for a landmass -1). Grouped by landmass, in numpy; one point at a time gives the same."""
+        p = lats.size
+        nodes = np.zeros((p, ACCESS_KEEP), dtype=np.int64)
+        minutes = np.full((p, ACCESS_KEEP), np.inf)
+        for lm in np.unique(landmasses).tolist():
+            same = np.flatnonzero(self.node_landmass == lm)
+            if lm < 0 or not same.size:
+                continue
+            rows = np.flatnonzero(landmasses == lm)
+            la, lo = lats[rows][:, None], lons[rows][:, None]
+            km = haversine_km_many(la, lo, self.lats[same][None, :], self.lons[same][None, :])
+            order = np.argsort(km, axis=1)[:, :ACCESS_TRY]
+            cand = same[order]
+            c_lat, c_lon = self.lats[cand], self.lons[cand]
+            a_lat, a_lon = np.broadcast_to(la, cand.shape), np.broadcast_to(lo, cand.shape)
+            # LandMask.max_water_km's sampling: one count per point, from its longest segment
+            span = np.maximum(np.abs(c_lat - a_lat), np.abs(c_lon - a_lon)).max(axis=1)
+            n = np.maximum(2, np.ceil(span / (self.mask.deg / 2)).astype(np.int64) + 1)
+            water = self.mask.water_runs_km(a_lat.ravel(), a_lon.ravel(), c_lat.ravel(), c_lon.ravel(),
+                                            np.repeat(n, cand.shape[1]), truncate=False).reshape(cand.shape)
+            ok = water <= WATER_GAP_KM
+            keep = ok & (np.cumsum(ok, axis=1) <= ACCESS_KEEP)
+            r, c = np.nonzero(keep)
+            slot = np.cumsum(keep, axis=1)[r, c] - 1
+            nodes[rows[r], slot] = cand[r, c]
+            minutes[rows[r], slot] = road_minutes(np.take_along_axis(km, order, axis=1)[r, c], self.params)
+        return nodes, minutes
+
+    def minutes_many(self, a: Joined, b: Joined, cap: np.ndarray | None = None) -> np.ndarray:
+        """Road minutes between the aligned points of ``a`` and ``b`` (``b`` may hold one point):
+        :meth:`minutes` pair by pair, in numpy (``inf`` where no road and link joins them).
+
+        With ``cap`` (minutes of another mode, per pair), a result at or above the cap may be any value
+        at or above it: the straight drive's land check, the costly part, is skipped where the drive
+        could not beat the cap, so ``min(result, cap)`` is exact."""
+        total = a.minutes[:, :, None] + self.time[a.nodes[:, :, None], b.nodes[:, None, :]] + b.minutes[:, None, :]
+        best = total.reshape(total.shape[0], -1).min(axis=1)
+        same = (a.landmass == b.landmass) & (a.landmass >= 0) & (b.landmass >= 0)
+        k = np.flatnonzero(same)
+        if k.size:
+            blat, blon = np.broadcast_to(b.lat, same.shape)[k], np.broadcast_to(b.lon, same.shape)[k]
+            drive = road_minutes(haversine_km_many(a.lat[k], a.lon[k], blat, blon), self.params)
+            limit = best[k] if cap is None else np.minimum(best[k], cap[k])
+            try_ = np.flatnonzero(drive <= limit)  # the graph wins only when strictly faster
+            ok = self.mask.segments_on_land(a.lat[k[try_]], a.lon[k[try_]], blat[try_], blon[try_])
+            best[k[try_[ok]]] = drive[try_[ok]]
+        return best
+
+    def join_many(self, lats: np.ndarray, lons: np.ndarray) -> Joined:
+        """Many points joined to the graph (landmass, nearest nodes and their road minutes)."""
+        lats, lons = np.asarray(lats, dtype=np.float64), np.asarray(lons, dtype=np.float64)
+        lms = land().landmass_many(lats, lons)
+        nodes, minutes = self.access_many(lats, lons, lms)
+        return Joined(lats, lons, lms, nodes, minutes)
 
     def route(self, a: Place, b: Place) -> Route | None:
         """The fastest road route from ``a`` to ``b``, or None if no road and link joins them."""
