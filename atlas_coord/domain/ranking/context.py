@@ -46,6 +46,8 @@ class QueryContext:
             math.inf if query.needed_by is None else (query.needed_by - query.now).total_seconds() / 60.0
         )
         self._site: SiteSide | None = None
+        #: unit position -> (base row, aircraft index) of its fastest route found by :meth:`eta_exact`
+        self.best_row: dict[int, tuple[int, int]] = {}
         self.exact = np.full(index.n, np.nan)  # exact distances computed so far, by unit position
 
     def fixed_many(self, pos: np.ndarray) -> np.ndarray:
@@ -90,11 +92,18 @@ class QueryContext:
         return own + state_airlift(self.airlift, u.state)
 
     def route_of(self, i: int) -> UnitRoute | None:
-        """Unit ``i``'s fastest route to the site (notice excluded), computed once."""
+        """Unit ``i``'s fastest route to the site (notice excluded), computed once; from the base and
+        aircraft :meth:`eta_exact` found fastest when it measured the unit."""
         if i not in self.routes:
-            u = self.idx.units[i]
-            self.routes[i] = unit_route(u.bases, self.q.site, u.air_transport == AirTransport.HELICOPTER,
-                                        self.airlifts(i), self.notice(i) + self.break_off(i), self.tp, name=u.name)
+            u, idx = self.idx.units[i], self.idx
+            bases, airlifts = u.bases, self.airlifts(i)
+            if i in self.best_row:
+                b, o = self.best_row[i]
+                idx.route_side(self.tp).remember(b, self.tp)
+                bases = ((float(idx.base_lat[b]), float(idx.base_lon[b])),)
+                airlifts = airlifts[o:o + 1]
+            self.routes[i] = unit_route(bases, self.q.site, u.air_transport == AirTransport.HELICOPTER,
+                                        airlifts, self.notice(i) + self.break_off(i), self.tp, name=u.name)
         return self.routes[i]
 
     def eta_exact(self, pos: np.ndarray, fixed: np.ndarray) -> np.ndarray:
@@ -110,21 +119,34 @@ class QueryContext:
             self._site = SiteSide(self.q.site, self.tp)
         starts = idx.base_start[pos] if idx.multi_base else pos
         counts = idx.base_start[pos + 1] - starts if idx.multi_base else np.ones(pos.size, dtype=np.int64)
-        unit_rows, base_rows, cruise, mob = [], [], [], []
-        for k, (i, s, c) in enumerate(zip(pos.tolist(), starts.tolist(), counts.tolist(), strict=True)):
-            opts = self._options(i, float(fixed[k]))
+        # one row per (unit, base, aircraft): units with no aircraft in numpy, the others in a loop
+        plain = np.array([not self.airlifts(i) for i in pos.tolist()], dtype=bool) if self.airlift \
+            else idx.air[pos] != 2
+        k_plain = np.flatnonzero(plain)
+        unit_rows = [np.repeat(k_plain, counts[k_plain])]
+        base_rows = [np.repeat(starts[k_plain] - np.cumsum(counts[k_plain]) + counts[k_plain], counts[k_plain])
+                     + np.arange(int(counts[k_plain].sum()))]
+        n_plain = unit_rows[0].size
+        opt_rows, cruise, mob = [np.zeros(n_plain, dtype=np.int64)], [np.full(n_plain, np.nan)], [np.zeros(n_plain)]
+        for k in np.flatnonzero(~plain).tolist():
+            opts = self._options(int(pos[k]), float(fixed[k]))
+            s, c = int(starts[k]), int(counts[k])
             for b in range(s, s + c):
-                for cr, m in opts:
-                    unit_rows.append(k)
-                    base_rows.append(b)
-                    cruise.append(cr)
-                    mob.append(m)
-        unit_rows = np.array(unit_rows, dtype=np.int64)
-        rows = idx.route_side(self.tp).take(np.array(base_rows, dtype=np.int64))
-        minutes = minutes_many(rows, self._site, idx.air[pos][unit_rows] == 1, np.array(cruise), np.array(mob))
-        best = np.full(pos.size, np.inf)
-        np.minimum.at(best, unit_rows, minutes)
-        return fixed + best
+                unit_rows.append(np.full(len(opts), k))
+                base_rows.append(np.full(len(opts), b))
+                opt_rows.append(np.arange(len(opts)))
+                cruise.append(np.array([o[0] for o in opts]))
+                mob.append(np.array([o[1] for o in opts]))
+        unit_rows, base_rows, opt_rows, cruise, mob = (np.concatenate(x) for x in (unit_rows, base_rows, opt_rows,
+                                                                                 cruise, mob))
+        rows = idx.route_side(self.tp).take(base_rows)
+        minutes = minutes_many(rows, self._site, idx.air[pos][unit_rows] == 1, cruise, mob)
+        # each unit's fastest row (the first on ties, as unit_route): rows are grouped by unit
+        order = np.lexsort((np.arange(minutes.size), minutes, unit_rows))
+        first = order[np.searchsorted(unit_rows[order], np.arange(pos.size))]
+        self.best_row.update(zip(pos.tolist(), zip(base_rows[first].tolist(), opt_rows[first].tolist(), strict=True),
+                                 strict=True))
+        return fixed + minutes[first]
 
     def _options(self, i: int, fixed_min: float) -> list[tuple[float, float]]:
         """``(cruise km/h, mobilisation from the unit's departure)`` of each aircraft that may carry

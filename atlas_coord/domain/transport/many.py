@@ -43,6 +43,13 @@ class BaseSide:
     def take(self, k: np.ndarray) -> BaseSide:
         return BaseSide(self.joined.take(k), self.dep[k], self.to_dep[k])
 
+    def remember(self, k: int, params: TransportParams) -> None:
+        """Hand base ``k``'s join to the road network, for a single-pair :func:`.plan.best_route`."""
+        j, hubs = self.joined, airports()
+        deps = tuple((float(m), hubs.places[int(a)]) for m, a in zip(self.to_dep[k], self.dep[k], strict=True))
+        road_network(params).remember(float(j.lat[k]), float(j.lon[k]), int(j.landmass[k]), j.nodes[k],
+                                      j.minutes[k], deps)
+
 
 def _nearest_many(lats: np.ndarray, lons: np.ndarray, p_lats: np.ndarray, p_lons: np.ndarray, k: int) -> np.ndarray:
     """:func:`.route.nearest_indices` for many points: ``(points, k)`` indices, nearest first."""
@@ -92,8 +99,14 @@ class SiteSide:
                 port = catalogue.places[i]
                 if great_circle_km(port.point, self.site) <= self.params.boat_max_km:
                     boat = boat_leg(port, Place('site', self.site), self.params)
-                    self._ports.append((SiteSide(port.point, self.params), boat.minutes))
+                    self._ports.append((_port_side(port.point, self.params), boat.minutes))
         return self._ports
+
+
+@functools.lru_cache(maxsize=256)
+def _port_side(point: GeoPoint, params: TransportParams) -> SiteSide:
+    """A port as the far end of the land part of a boat route (ports recur across queries)."""
+    return SiteSide(point, params)
 
 
 def _on_land(bases: BaseSide, to: SiteSide, cruise: np.ndarray, mobilisation: np.ndarray,

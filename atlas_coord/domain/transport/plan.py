@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from atlas_coord.domain.eta import helicopter_times
 from atlas_coord.domain.geo import HAVERSINE_UPPER, GeoPoint
 from atlas_coord.domain.transport.air import AIRCRAFT, Airlift, airports, flight_leg, flight_minutes
-from atlas_coord.domain.transport.land import landmass_of
 from atlas_coord.domain.transport.links import LINKS
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
 from atlas_coord.domain.transport.road import road_network
@@ -65,7 +64,7 @@ def best_route(
     heli = _helicopter(a, b, options, params)
     if heli[0] < best[0]:
         best = heli
-    if math.isinf(best[0]) or landmass_of(site) is None:
+    if math.isinf(best[0]) or road_network(params).landmass(site) is None:
         boat = _by_boat(a, b, options, params)
         if boat[0] < best[0]:
             best = boat
@@ -97,12 +96,19 @@ def _helicopter(a: Place, b: Place, options: TransportOptions, params: Transport
     return minutes, lambda: (Leg('helicopter', a.name, b.name, km, minutes),)
 
 
-@functools.lru_cache(maxsize=8192)
 def _airport_access(point: GeoPoint, params: TransportParams) -> tuple[tuple[float, Place], ...]:
     """``(road minutes, airport)`` for the airports nearest ``point`` (road times are symmetric).
 
     Remembered per point: a station's departures serve every query, a site's arrivals every station.
     """
+    known = road_network(params).known.get((point.lat, point.lon))
+    if known is not None and known[3] is not None:
+        return known[3]
+    return _airport_access_uncached(point, params)
+
+
+@functools.lru_cache(maxsize=8192)
+def _airport_access_uncached(point: GeoPoint, params: TransportParams) -> tuple[tuple[float, Place], ...]:
     net, air = road_network(params), airports()
     here = Place('', point)
     return tuple((net.minutes(here, air.places[i])[0], air.places[i]) for i in air.nearest(point, AIRPORT_CHOICES))

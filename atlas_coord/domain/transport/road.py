@@ -41,6 +41,8 @@ EDGE_KM = 350.0
 #: :data:`ACCESS_KEEP` reachable over land.
 ACCESS_TRY = 12
 ACCESS_KEEP = 4
+#: Points kept by :meth:`RoadNetwork.remember` before the store is cleared.
+_KNOWN_MAX = 50_000
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,32 @@ class RoadNetwork:
                     self.edge[x, y] = link.minutes
                     self.link_at[x, y] = k
         self.time = _all_pairs(self.edge)
-        self._access = functools.lru_cache(maxsize=4096)(self._access_uncached)
+        self._access_lru = functools.lru_cache(maxsize=4096)(self._access_uncached)
         self._landmass = functools.lru_cache(maxsize=16384)(lambda lat, lon: landmass_of(GeoPoint(lat, lon)))
+        #: points joined in bulk (:meth:`remember`): (lat, lon) -> (landmass, nodes, minutes, airports)
+        self.known: dict[tuple[float, float], tuple] = {}
 
     def landmass(self, point: GeoPoint) -> int | None:
         """:func:`.land.landmass_of`, remembered per point (stations, airports, ports and sites recur)."""
+        known = self.known.get((point.lat, point.lon))
+        if known is not None:
+            return known[0]
         return self._landmass(point.lat, point.lon)
+
+    def _access(self, lat: float, lon: float, landmass: int) -> tuple[np.ndarray, np.ndarray]:
+        known = self.known.get((lat, lon))
+        if known is not None and known[0] == landmass:
+            return known[1], known[2]
+        return self._access_lru(lat, lon, landmass)
+
+    def remember(self, lat: float, lon: float, landmass: int, nodes: np.ndarray, minutes: np.ndarray,
+                 airports: tuple | None = None) -> None:
+        """Keep what a bulk join (:meth:`join_many`, :func:`.many.base_side`) found for a point, so
+        that a single-pair query from it (a shown route's legs) does not join it again. Bounded."""
+        if len(self.known) >= _KNOWN_MAX:
+            self.known.clear()
+        keep = np.isfinite(minutes)
+        self.known[(lat, lon)] = (None if landmass < 0 else landmass, nodes[keep], minutes[keep], airports)
 
     def _road_edges(self) -> np.ndarray:
         n = len(self.lats)
