@@ -60,8 +60,8 @@ def best_route(
 ) -> Route | None:
     """The fastest :class:`Route` from ``origin`` to ``site``, or None if no mode reaches it."""
     a, b = Place(origin_name, origin), Place(site_name, site)
-    best = _best_on_land(a, b, options, params)
     heli = _helicopter(a, b, options, params)
+    best = _best_on_land(a, b, options, params, heli[0])
     if heli[0] < best[0]:
         best = heli
     if math.isinf(best[0]) or road_network(params).landmass(site) is None:
@@ -75,15 +75,16 @@ def best_route(
     return Route(tuple(leg for leg in legs if leg.minutes > 0 or len(legs) == 1))
 
 
-def _best_on_land(a: Place, b: Place, options: TransportOptions, params: TransportParams) -> _Candidate:
-    """Road, or air with road at both ends, whichever is faster."""
+def _best_on_land(a: Place, b: Place, options: TransportOptions, params: TransportParams,
+                  cap: float = math.inf) -> _Candidate:
+    """Road, or air with road at both ends, whichever is faster; exact when at most ``cap`` (another
+    mode's minutes), above it otherwise (:meth:`.road.RoadNetwork.minutes`)."""
     net = road_network(params)
-    minutes, via = net.minutes(a, b)
-    best: _Candidate = (minutes, lambda: net.route(a, b).legs)
-    if options.airlift is not None:
-        air = _by_air(a, b, options.airlift, params)
-        if air[0] < best[0]:
-            best = air
+    air = _by_air(a, b, options.airlift, params) if options.airlift is not None else (math.inf, tuple)
+    found = net.minutes(a, b, min(cap, air[0]))
+    best: _Candidate = (found[0], lambda: net.route(a, b, found).legs)
+    if air[0] < best[0]:
+        best = air
     return best
 
 

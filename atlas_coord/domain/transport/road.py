@@ -156,9 +156,12 @@ class RoadNetwork:
             # LandMask.max_water_km's sampling: one count per point, from its longest segment
             span = np.maximum(np.abs(c_lat - a_lat), np.abs(c_lon - a_lon)).max(axis=1)
             n = np.maximum(2, np.ceil(span / (self.mask.deg / 2)).astype(np.int64) + 1)
-            water = self.mask.water_runs_km(a_lat.ravel(), a_lon.ravel(), c_lat.ravel(), c_lon.ravel(),
-                                            np.repeat(n, cand.shape[1]), truncate=False).reshape(cand.shape)
-            ok = water <= WATER_GAP_KM
+            ends = a_lat.ravel(), a_lon.ravel(), c_lat.ravel(), c_lon.ravel()
+            ok = self.mask.surely_on_land(*ends)
+            fine = np.flatnonzero(~ok)
+            ok[fine] = self.mask.water_runs_km(*(x[fine] for x in ends), np.repeat(n, cand.shape[1])[fine],
+                                               truncate=False) <= WATER_GAP_KM
+            ok = ok.reshape(cand.shape)
             keep = ok & (np.cumsum(ok, axis=1) <= ACCESS_KEEP)
             r, c = np.nonzero(keep)
             slot = np.cumsum(keep, axis=1)[r, c] - 1
@@ -193,31 +196,38 @@ class RoadNetwork:
         nodes, minutes = self.access_many(lats, lons, lms)
         return Joined(lats, lons, lms, nodes, minutes)
 
-    def route(self, a: Place, b: Place) -> Route | None:
-        """The fastest road route from ``a`` to ``b``, or None if no road and link joins them."""
-        best, via = self.minutes(a, b)
+    def route(self, a: Place, b: Place, found: tuple[float, tuple[int, int] | None] | None = None) -> Route | None:
+        """The fastest road route from ``a`` to ``b``, or None if no road and link joins them.
+        ``found``: :meth:`minutes`'s answer for the pair, if the caller has it."""
+        best, via = self.minutes(a, b) if found is None else found
         if math.isinf(best):
             return None
         if via is None:
             return Route((self._road_leg(a, b, great_circle_km(a.point, b.point)),))
         return Route(self._legs(a, b, *via))
 
-    def minutes(self, a: Place, b: Place) -> tuple[float, tuple[int, int] | None]:
+    def minutes(self, a: Place, b: Place, cap: float = math.inf) -> tuple[float, tuple[int, int] | None]:
         """``(minutes, via)`` of the fastest road route (``inf`` if none); ``via`` is the pair of graph
-        nodes the route enters and leaves the graph by, None for a direct road leg. Cheap: no legs."""
+        nodes the route enters and leaves the graph by, None for a direct road leg. Cheap: no legs.
+
+        The direct drive is taken when its segment stays on land and it is not slower than the graph.
+        With ``cap`` (another mode's minutes), an answer above the cap may be any value above it: the
+        drive's land check, the costly part, is skipped when the drive could not beat the cap."""
         la, lb = self.landmass(a.point), self.landmass(b.point)
         if la is None or lb is None:
             return math.inf, None
         best, via = math.inf, None
-        if la == lb and self.mask.segment_on_land(a.point.lat, a.point.lon, b.point.lat, b.point.lon):
-            best = road_minutes(great_circle_km(a.point, b.point), self.params)
         ta, ra = self._access(a.point.lat, a.point.lon, la)
         tb, rb = self._access(b.point.lat, b.point.lon, lb)
         if ta.size and tb.size:
             total = ra[:, None] + self.time[np.ix_(ta, tb)] + rb[None, :]
             k = int(np.argmin(total))
-            if total.flat[k] < best:
-                best, via = float(total.flat[k]), (int(ta[k // tb.size]), int(tb[k % tb.size]))
+            best, via = float(total.flat[k]), (int(ta[k // tb.size]), int(tb[k % tb.size]))
+        if la == lb:
+            drive = road_minutes(great_circle_km(a.point, b.point), self.params)
+            if drive <= best and drive <= cap and self.mask.segment_on_land(a.point.lat, a.point.lon,
+                                                                              b.point.lat, b.point.lon):
+                best, via = drive, None
         return best, via
 
     def segments(self, a: Place, b: Place) -> list[tuple[Place, Place, Link | None]]:
