@@ -18,7 +18,16 @@ from ..transport.air import Airlift
 from ..transport.many import SiteSide, minutes_many
 from ..transport.params import TransportParams
 from .index import TRAINING, UnitIndex
-from .routes import UnitRoute, fastest, lower_bounds, own_airlift, route_breakdown, state_airlift, unit_route
+from .routes import (
+    UnitRoute,
+    fastest,
+    lower_bounds,
+    own_airlift,
+    route_breakdown,
+    state_airlift,
+    unit_airlifts,
+    unit_route,
+)
 from .score import ScoreWeights
 from .types import MatchQuery
 
@@ -87,9 +96,7 @@ class QueryContext:
 
     def airlifts(self, i: int) -> tuple[Airlift, ...]:
         """The aircraft that may carry unit ``i``: its own (fixed wing), its state's and partners'."""
-        u = self.idx.units[i]
-        own = (own_airlift(u.personnel),) if u.air_transport == AirTransport.FIXED_WING else ()
-        return own + state_airlift(self.airlift, u.state)
+        return unit_airlifts(self.idx.units[i], self.airlift)
 
     def route_of(self, i: int) -> UnitRoute | None:
         """Unit ``i``'s fastest route to the site (notice excluded), computed once; from the base and
