@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 
@@ -11,6 +13,11 @@ def main() -> int:
     here = Path(__file__).resolve().parent
     only = set(sys.argv[1:])
     failures = 0
+    try:
+        load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    except OSError:  # pragma: no cover - not on every platform
+        load = "load average n/a"
+    print(f"# make bench {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {load}", flush=True)
     for path in sorted(here.glob("bench_*.py")):
         name = path.stem
         if only and name not in only and name.removeprefix("bench_") not in only:

@@ -10,6 +10,7 @@ this module reads requests only through ``services.visibility`` (need-to-know), 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,9 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams, estimate_eta
+from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams
 from atlas_coord.domain.fulfilment import deployment_holds_unit
-from atlas_coord.domain.geo import GeoPoint, geodesic_m
+from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.ranking import (
     DEFAULT_LIMIT,
     DEFAULT_WEIGHTS,
@@ -31,7 +32,7 @@ from atlas_coord.domain.ranking import (
     UnitSnapshot,
     rank_units,
 )
-from atlas_coord.domain.ranking.routes import airlift_options
+from atlas_coord.domain.ranking.routes import airlift_options, unit_eta_minutes
 from atlas_coord.domain.team import TeamProposal, propose_team
 from atlas_coord.domain.transport.air import Airlift
 from atlas_coord.domain.transport.params import TransportParams
@@ -112,18 +113,19 @@ def eta_minutes(
     params: EtaParams | None = None,
     *,
     point_state: str | None = None,
+    transport: TransportParams | None = None,
+    airlift: dict[str, tuple[Airlift, ...]] | None = None,
 ) -> float | None:
-    """Minutes from the unit's nearest base or station to a point; domestic notice to move when the
-    point lies in the unit's own state, else international. None when no transport mode reaches it."""
-    bases = ((snapshot.lat, snapshot.lon), *snapshot.stations)
-    distance = min(geodesic_m(b_lat, b_lon, lat, lon) for b_lat, b_lon in bases)
-    breakdown = estimate_eta(
-        distance,
-        air_transport=snapshot.air_transport,
-        notice_min=snapshot.notice_domestic_min if point_state == snapshot.state else snapshot.notice_international_min,
-        params=params or DEFAULT_ETA,
-    )
-    return None if breakdown is None else breakdown.total_min
+    """The ranking's ETA (notice to move + the transport model's fastest route from any base or
+    station, :func:`~atlas_coord.domain.ranking.routes.unit_eta_minutes`) to a point; domestic
+    notice to move when the point lies in the unit's own state, else international. ``transport``:
+    the configured road and boat figures (default: the model's), with ``params``'s helicopter and
+    fixed-wing ones; ``airlift``: each state's aircraft (:func:`airlift_for_ranking`). None when no
+    mode reaches the point."""
+    params = params or DEFAULT_ETA
+    tp = TransportParams(eta=params) if transport is None else dataclasses.replace(transport, eta=params)
+    notice = snapshot.notice_domestic_min if point_state == snapshot.state else snapshot.notice_international_min
+    return unit_eta_minutes(snapshot, GeoPoint(lat, lon), float(notice), tp, airlift)
 
 
 def _check_codes(session: Session, codes: list[str], field: str) -> None:

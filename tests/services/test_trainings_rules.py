@@ -100,13 +100,14 @@ def test_a_capital_out_of_reach_blocks_the_plan_and_only_a_network_planner_may_o
 
 
 def test_coverage_uses_the_ranking_services_eta_when_it_is_there(database, settings, monkeypatch):
-    """The matching service's contract: ``unit_snapshot(unit)`` and ``eta_minutes(snapshot, lat, lon, params)``.
+    """The matching service's contract: ``unit_snapshot(unit)`` and ``eta_minutes(snapshot, lat, lon, params,
+    point_state=..., transport=..., airlift=...)`` (the ranking's transport model and each state's airlift).
     A fake one says every unit but the DSU needs 300 minutes anywhere."""
     (dsu,) = ids(database, "be-dsu")
     calls = []
     monkeypatch.setattr(matching, "unit_snapshot", lambda unit: {"id": unit.id, "key": unit.key})
-    monkeypatch.setattr(matching, "eta_minutes", lambda snapshot, lat, lon, params, point_state=None:
-                        calls.append(params) or (10.0 if snapshot["id"] == dsu else 300.0))
+    monkeypatch.setattr(matching, "eta_minutes", lambda snapshot, lat, lon, params, point_state=None, **model:
+                        calls.append((params, model)) or (10.0 if snapshot["id"] == dsu else 300.0))
 
     assessment = check(database, settings, host_unit_id=dsu)
 
@@ -114,7 +115,9 @@ def test_coverage_uses_the_ranking_services_eta_when_it_is_there(database, setti
     assert brussels.figure == 300.0
     assert "the first available unit with ENV_AIRCRAFT would need 300 min" in brussels.message
     assert calls
-    assert type(calls[0]).__name__ == "EtaParams"
+    assert type(calls[0][0]).__name__ == "EtaParams"
+    assert type(calls[0][1]["transport"]).__name__ == "TransportParams"
+    assert "BE" in calls[0][1]["airlift"]  # the seeded directory's airlift reaches the check
     assert not any("ETA model directly" in w for w in assessment.warnings)
 
 

@@ -15,9 +15,19 @@ import numpy as np
 from ..choices import AirTransport, ReadinessStatus
 from ..eta import EtaBreakdown, EtaParams
 from ..transport.air import Airlift
+from ..transport.many import SiteSide, minutes_many
 from ..transport.params import TransportParams
 from .index import TRAINING, UnitIndex
-from .routes import UnitRoute, fastest, lower_bounds, own_airlift, route_breakdown, state_airlift, unit_route
+from .routes import (
+    UnitRoute,
+    fastest,
+    lower_bounds,
+    own_airlift,
+    route_breakdown,
+    state_airlift,
+    unit_airlifts,
+    unit_route,
+)
 from .score import ScoreWeights
 from .types import MatchQuery
 
@@ -44,6 +54,9 @@ class QueryContext:
         self.budget_min = (
             math.inf if query.needed_by is None else (query.needed_by - query.now).total_seconds() / 60.0
         )
+        self._site: SiteSide | None = None
+        #: unit position -> (base row, aircraft index) of its fastest route found by :meth:`eta_exact`
+        self.best_row: dict[int, tuple[int, int]] = {}
         self.exact = np.full(index.n, np.nan)  # exact distances computed so far, by unit position
 
     def fixed_many(self, pos: np.ndarray) -> np.ndarray:
@@ -83,25 +96,70 @@ class QueryContext:
 
     def airlifts(self, i: int) -> tuple[Airlift, ...]:
         """The aircraft that may carry unit ``i``: its own (fixed wing), its state's and partners'."""
-        u = self.idx.units[i]
-        own = (own_airlift(u.personnel),) if u.air_transport == AirTransport.FIXED_WING else ()
-        return own + state_airlift(self.airlift, u.state)
+        return unit_airlifts(self.idx.units[i], self.airlift)
 
     def route_of(self, i: int) -> UnitRoute | None:
-        """Unit ``i``'s fastest route to the site (notice excluded), computed once."""
+        """Unit ``i``'s fastest route to the site (notice excluded), computed once; from the base and
+        aircraft :meth:`eta_exact` found fastest when it measured the unit."""
         if i not in self.routes:
-            u = self.idx.units[i]
-            self.routes[i] = unit_route(u.bases, self.q.site, u.air_transport == AirTransport.HELICOPTER,
-                                        self.airlifts(i), self.notice(i) + self.break_off(i), self.tp, name=u.name)
+            u, idx = self.idx.units[i], self.idx
+            bases, airlifts = u.bases, self.airlifts(i)
+            if i in self.best_row:
+                b, o = self.best_row[i]
+                idx.route_side(self.tp).remember(b, self.tp)
+                bases = ((float(idx.base_lat[b]), float(idx.base_lon[b])),)
+                airlifts = airlifts[o:o + 1]
+            self.routes[i] = unit_route(bases, self.q.site, u.air_transport == AirTransport.HELICOPTER,
+                                        airlifts, self.notice(i) + self.break_off(i), self.tp, name=u.name)
         return self.routes[i]
 
     def eta_exact(self, pos: np.ndarray, fixed: np.ndarray) -> np.ndarray:
-        """Exact ETA minutes (notice + break-off + route) of the units at ``pos``; inf if unreachable."""
-        out = np.empty(pos.size)
-        for k, i in enumerate(pos.tolist()):
-            r = self.route_of(i)
-            out[k] = math.inf if r is None else float(fixed[k]) + r.minutes
-        return out
+        """Exact ETA minutes (notice + break-off + route) of the units at ``pos``; inf if unreachable.
+
+        One-to-many (:mod:`..transport.many`): the site side once per query, each base's side from
+        the index; one row per (unit, base, aircraft); the unit's ETA is its fastest row."""
+        pos = np.asarray(pos, dtype=np.int64)
+        if not pos.size:
+            return np.zeros(0)
+        idx = self.idx
+        if self._site is None:
+            self._site = SiteSide(self.q.site, self.tp)
+        starts = idx.base_start[pos] if idx.multi_base else pos
+        counts = idx.base_start[pos + 1] - starts if idx.multi_base else np.ones(pos.size, dtype=np.int64)
+        # one row per (unit, base, aircraft): units with no aircraft in numpy, the others in a loop
+        plain = np.array([not self.airlifts(i) for i in pos.tolist()], dtype=bool) if self.airlift \
+            else idx.air[pos] != 2
+        k_plain = np.flatnonzero(plain)
+        unit_rows = [np.repeat(k_plain, counts[k_plain])]
+        base_rows = [np.repeat(starts[k_plain] - np.cumsum(counts[k_plain]) + counts[k_plain], counts[k_plain])
+                     + np.arange(int(counts[k_plain].sum()))]
+        n_plain = unit_rows[0].size
+        opt_rows, cruise, mob = [np.zeros(n_plain, dtype=np.int64)], [np.full(n_plain, np.nan)], [np.zeros(n_plain)]
+        for k in np.flatnonzero(~plain).tolist():
+            opts = self._options(int(pos[k]), float(fixed[k]))
+            s, c = int(starts[k]), int(counts[k])
+            for b in range(s, s + c):
+                unit_rows.append(np.full(len(opts), k))
+                base_rows.append(np.full(len(opts), b))
+                opt_rows.append(np.arange(len(opts)))
+                cruise.append(np.array([o[0] for o in opts]))
+                mob.append(np.array([o[1] for o in opts]))
+        unit_rows, base_rows, opt_rows, cruise, mob = (np.concatenate(x) for x in (unit_rows, base_rows, opt_rows,
+                                                                                 cruise, mob))
+        rows = idx.route_side(self.tp).take(base_rows)
+        minutes = minutes_many(rows, self._site, idx.air[pos][unit_rows] == 1, cruise, mob)
+        # each unit's fastest row (the first on ties, as unit_route): rows are grouped by unit
+        order = np.lexsort((np.arange(minutes.size), minutes, unit_rows))
+        first = order[np.searchsorted(unit_rows[order], np.arange(pos.size))]
+        self.best_row.update(zip(pos.tolist(), zip(base_rows[first].tolist(), opt_rows[first].tolist(), strict=True),
+                                 strict=True))
+        return fixed + minutes[first]
+
+    def _options(self, i: int, fixed_min: float) -> list[tuple[float, float]]:
+        """``(cruise km/h, mobilisation from the unit's departure)`` of each aircraft that may carry
+        unit ``i`` (:meth:`airlifts`, as :func:`.routes.unit_route` counts them); ``(nan, 0)`` if none."""
+        opts = [(a.cruise_kmh, max(0.0, a.mobilisation_min - fixed_min)) for a in self.airlifts(i)]
+        return opts or [(math.nan, 0.0)]
 
     def eta_lower(self, pos: np.ndarray, distance_lo_m: np.ndarray, fixed: np.ndarray) -> np.ndarray:
         """Proven lower bounds of the ETA of the units at ``pos`` (see :func:`.routes.lower_bounds`)."""

@@ -14,6 +14,8 @@ import numpy as np
 from ..choices import CapabilityLevel, ReadinessStatus, Tier
 from ..eta import AIR_CODES
 from ..geo import GeoPoint, geodesic_many_m, haversine_from_vectors_m, unit_vectors
+from ..transport.many import BaseSide, base_side
+from ..transport.params import TransportParams
 from .types import UnitSnapshot
 
 #: Readiness as the index stores it. The order is the ranking's (penalty look-up tables index it).
@@ -46,6 +48,7 @@ class UnitIndex:
             dupes = sorted(i for i, c in Counter(ids).items() if c > 1)
             raise ValueError(f'duplicate unit ids: {dupes[:10]}')
         self.ids = np.array(ids, dtype=np.int64)
+        self._route_sides: dict[TransportParams, BaseSide] = {}
         self._index_attributes(units)
         self._index_bases(units)
         self._index_capabilities(units)
@@ -128,6 +131,14 @@ class UnitIndex:
 
     def __len__(self) -> int:
         return self.n
+
+    def route_side(self, params: TransportParams) -> BaseSide:
+        """The site-independent part of every base's routes (:func:`..transport.many.base_side`),
+        computed on first use per transport parameter set and kept with the index."""
+        side = self._route_sides.get(params)
+        if side is None:
+            side = self._route_sides[params] = base_side(self.base_lat, self.base_lon, params)
+        return side
 
     # -- distances
 

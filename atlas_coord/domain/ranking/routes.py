@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..airlift import AirliftAsset
-from ..choices import AirliftKind
+from ..choices import AirliftKind, AirTransport
 from ..geo import HAVERSINE_UPPER, GeoPoint
 from ..transport.air import AIRCRAFT, Airlift
 from ..transport.params import DEFAULT_TRANSPORT, TransportParams
@@ -39,7 +39,7 @@ from ..transport.plan import TransportOptions, best_route, surface_speed_kmh
 from ..transport.route import Route
 
 __all__ = ['AIRCRAFT_CLASSES', 'OWN_AIRCRAFT', 'UnitRoute', 'aircraft_class', 'airlift_options', 'lower_bounds',
-           'unit_route']
+           'unit_airlifts', 'unit_eta_minutes', 'unit_route']
 
 #: The directory's free-text aircraft types (``airlift.json``) as the transport model's speed classes
 #: (:data:`..transport.air.AIRCRAFT`). A type between two classes takes the slower one, so that an
@@ -152,6 +152,23 @@ def lower_bounds(
         air = eta.fixed_wing_overhead_min + np.maximum(mob, d / fastest * 60.0)
         bound = np.where(has_air, np.minimum(bound, air), bound)
     return bound - _SLACK
+
+
+def unit_airlifts(unit, airlift: Mapping[str, Sequence[Airlift]] | None) -> tuple[Airlift, ...]:
+    """The aircraft that may carry ``unit`` (a :class:`..types.UnitSnapshot`): its own (fixed wing),
+    then its state's and partners' (``airlift``: state code -> :class:`Airlift` values)."""
+    own = (own_airlift(unit.personnel),) if unit.air_transport == AirTransport.FIXED_WING else ()
+    return own + state_airlift(airlift, unit.state)
+
+
+def unit_eta_minutes(unit, site: GeoPoint, fixed_min: float, params: TransportParams = DEFAULT_TRANSPORT,
+                     airlift: Mapping[str, Sequence[Airlift]] | None = None) -> float | None:
+    """The ranking's ETA of ``unit`` to ``site``: ``fixed_min`` (notice to move + break-off) plus its
+    fastest route from any base (:func:`unit_route`); None when no mode reaches the site. The one
+    model for every other ETA in the application (the training-cover check)."""
+    route = unit_route(unit.bases, site, unit.air_transport == AirTransport.HELICOPTER,
+                       unit_airlifts(unit, airlift), fixed_min, params, name=unit.name)
+    return None if route is None else float(fixed_min) + route.minutes
 
 
 def own_airlift(personnel: int) -> Airlift:

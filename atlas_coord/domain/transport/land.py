@@ -44,6 +44,15 @@ WATER_GAP_KM = 15.0
 #: Side of the tiles large polygons are cut into for the index, degrees.
 TILE_DEG = 1.0
 _TILE_ABOVE_VERTICES = 64
+#: Samples per chunk of :meth:`LandMask.water_runs_km` (memory bound: a few MB).
+_CHUNK = 30_000
+#: Coarse sampling step of :meth:`LandMask.surely_on_land`, degrees, and the margin it implies, cells:
+#: ceil(half a step / cell) + 1 for rounding (cells are 0.025 degree).
+_CORE_STEP_DEG = 0.1
+_CORE_CELLS = 3
+_CORE_BLOCK = 2000
+#: Fine samples above which :meth:`LandMask.segment_on_land` tries the coarse test first.
+_CORE_ABOVE = 64
 _KM_PER_DEG = EARTH_MEAN_RADIUS_M * math.pi / 180.0 / 1000.0
 
 
@@ -70,6 +79,21 @@ class Land:
             if shapely.contains_xy(self.geoms[i], lon, lat):
                 return int(self.owner[i])
         return self.nearest_within(point, snap_km)[0]
+
+    def landmass_many(self, lats: np.ndarray, lons: np.ndarray, snap_km: float = SNAP_KM) -> np.ndarray:
+        """:meth:`landmass_of` for many points at once (-1 for sea): one STRtree query for all, the
+        snapping search only for the points no tile contains. Same answers point by point."""
+        lats, lons = np.asarray(lats, dtype=np.float64), np.asarray(lons, dtype=np.float64)
+        out = np.full(lats.size, -1, dtype=np.int64)
+        if not lats.size:
+            return out
+        pts, tiles = self.tree.query(shapely.points(lons, lats))
+        inside = shapely.contains_xy(self.geoms[tiles], lons[pts], lats[pts])
+        out[pts[inside]] = self.owner[tiles[inside]]  # tiles of different landmasses never overlap
+        for k in np.flatnonzero(out < 0).tolist():
+            found = self.nearest_within(GeoPoint(float(lats[k]), float(lons[k])), snap_km)[0]
+            out[k] = -1 if found is None else found
+        return out
 
     def nearest_within(self, point: GeoPoint, snap_km: float) -> tuple[int | None, float]:
         """``(id, km)`` of the nearest landmass within ``snap_km`` of ``point`` (``(None, inf)`` if none).
@@ -139,6 +163,8 @@ class LandMask:
 
     def __init__(self, mask: np.ndarray, deg: float, lon0: float, lat0: float) -> None:
         self.mask, self.deg, self.lon0, self.lat0 = mask, deg, lon0, lat0
+        self._flat = mask.ravel()
+        self._core: np.ndarray | None = None
 
     def max_water_km(self, lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
         """Longest run of water (km) along each straight segment in (lat, lon), sampled every half cell.
@@ -167,6 +193,8 @@ class LandMask:
     def segment_on_land(self, lat1: float, lon1: float, lat2: float, lon2: float, gap_km: float = WATER_GAP_KM) -> bool:
         """:meth:`on_land` for one segment, with fewer numpy calls (the per-query hot path)."""
         n = max(2, math.ceil(max(abs(lat2 - lat1), abs(lon2 - lon1)) / (self.deg / 2)) + 1)
+        if n > _CORE_ABOVE and self.surely_on_land(*(np.array([x], dtype=np.float64) for x in (lat1, lon1, lat2, lon2)))[0]:
+            return True  # every sample would be on land
         t = np.linspace(0.0, 1.0, n)
         rows = ((lat1 - self.lat0 + (lat2 - lat1) * t) / self.deg).astype(np.int64)
         cols = ((lon1 - self.lon0 + (lon2 - lon1) * t) / self.deg).astype(np.int64)
@@ -179,6 +207,106 @@ class LandMask:
             longest = max(int(land_at[0]), n - 1 - int(land_at[-1]), int(np.diff(land_at).max(initial=1)) - 1)
         step_km = float(haversine_km_many(lat1, lon1, lat2, lon2)) / (n - 1)
         return longest * step_km <= gap_km
+
+    def water_runs_km(self, lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray,
+                      n: np.ndarray, truncate: bool) -> np.ndarray:
+        """Longest run of water (km) along each segment sampled at its own ``n`` points (``np.linspace``'s
+        values): :meth:`segment_on_land`'s arithmetic (``truncate``: cells by truncation) or
+        :meth:`max_water_km`'s (floor, ``n`` the batch's), for many segments at once, in chunks."""
+        out = np.empty(lat1.size)
+        order = np.argsort(n, kind='stable')
+        start = 0
+        while start < order.size:
+            width = int(n[order[start]])
+            stop = start + 1
+            while stop < order.size and (stop - start + 1) * int(n[order[stop]]) <= _CHUNK:
+                stop += 1
+            sel = order[start:stop]
+            width = int(n[sel].max())
+            out[sel] = self._water_runs(lat1[sel], lon1[sel], lat2[sel], lon2[sel], n[sel], width, truncate)
+            start = stop
+        return out
+
+    def _water_runs(self, lat1, lon1, lat2, lon2, n, width: int, truncate: bool) -> np.ndarray:
+        k = np.arange(width, dtype=np.float64)
+        t = k[None, :] * (1.0 / (n - 1))[:, None]
+        last = (n - 1)[:, None]
+        t[k[None, :] == last] = 1.0
+        h, w = self.mask.shape
+        if truncate:  # segment_on_land: (lat1 - lat0 + dlat * t) / deg, truncated
+            ys = (lat1 - self.lat0)[:, None] + (lat2 - lat1)[:, None] * t
+            xs = (lon1 - self.lon0)[:, None] + (lon2 - lon1)[:, None] * t
+            ys /= self.deg
+            xs /= self.deg
+            rows, cols = ys.astype(np.int64), xs.astype(np.int64)
+        else:  # max_water_km: floor((lat1 + dlat * t - lat0) / deg)
+            ys = lat1[:, None] + (lat2 - lat1)[:, None] * t
+            xs = lon1[:, None] + (lon2 - lon1)[:, None] * t
+            ys -= self.lat0
+            xs -= self.lon0
+            ys /= self.deg
+            xs /= self.deg
+            rows, cols = np.floor(ys).astype(np.int64), np.floor(xs).astype(np.int64)
+        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+        flat = np.clip(rows, 0, h - 1) * w + np.clip(cols, 0, w - 1)
+        land_here = self._flat[flat] & inside
+        idx = np.arange(width)
+        # water where no land and inside the segment's own samples; a run's length is the index
+        # minus the last land index so far (padding counts as land)
+        marks = np.where(land_here | (idx[None, :] > last), idx[None, :], -1)
+        longest = (idx - np.maximum.accumulate(marks, axis=1)).max(axis=1)
+        return longest * (haversine_km_many(lat1, lon1, lat2, lon2) / (n - 1))
+
+    def segments_on_land(self, lat1, lon1, lat2, lon2, gap_km: float = WATER_GAP_KM) -> np.ndarray:
+        """:meth:`segment_on_land` for many segments (arrays), the same answer for each.
+
+        Segments :meth:`surely_on_land` are accepted from a few coarse samples; the others are
+        sampled as :meth:`segment_on_land` does."""
+        lat1, lon1, lat2, lon2 = (np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
+        out = self.surely_on_land(lat1, lon1, lat2, lon2)
+        rest = np.flatnonzero(~out)
+        if rest.size:
+            a1, o1, a2, o2 = lat1[rest], lon1[rest], lat2[rest], lon2[rest]
+            span = np.maximum(np.abs(a2 - a1), np.abs(o2 - o1))
+            n = np.maximum(2, np.ceil(span / (self.deg / 2)).astype(np.int64) + 1)
+            out[rest] = self.water_runs_km(a1, o1, a2, o2, n, truncate=True) <= gap_km
+        return out
+
+    def _core_mask(self) -> np.ndarray:
+        """Cells whose every cell within :data:`_CORE_CELLS` (and themselves) is land, inside the raster."""
+        if self._core is None:
+            r = _CORE_CELLS
+            water = np.pad(~self.mask, r, constant_values=True).astype(np.int32)
+            c = np.zeros((water.shape[0] + 1, water.shape[1] + 1), dtype=np.int32)
+            c[1:, 1:] = water.cumsum(0).cumsum(1)
+            w = 2 * r + 1
+            count = c[w:, w:] - c[:-w, w:] - c[w:, :-w] + c[:-w, :-w]
+            self._core = count == 0
+        return self._core
+
+    def surely_on_land(self, lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+        """True where every point of the segment is on land, so that no sampling of it finds water:
+        samples every :data:`_CORE_STEP_DEG` (max norm) each in a core cell (:meth:`_core_mask`).
+
+        Every point of the segment lies within half a step of a sample, i.e. within
+        :data:`_CORE_CELLS` - 1 cells of its cell; one cell more covers rounding. False may be wrong
+        (near a coast): the caller then samples finely."""
+        span = np.maximum(np.abs(lat2 - lat1), np.abs(lon2 - lon1))
+        m = np.maximum(2, np.ceil(span / _CORE_STEP_DEG).astype(np.int64) + 1)
+        core = self._core_mask()
+        out = np.empty(span.size, dtype=bool)
+        for s in range(0, span.size, _CORE_BLOCK):
+            e = min(span.size, s + _CORE_BLOCK)
+            width = int(m[s:e].max(initial=2))
+            t = np.minimum(np.arange(width)[None, :] / (m[s:e] - 1)[:, None], 1.0)  # past its end: the end
+            a1, o1 = lat1[s:e, None], lon1[s:e, None]
+            rows = np.floor((a1 + (lat2[s:e, None] - a1) * t - self.lat0) / self.deg).astype(np.int64)
+            cols = np.floor((o1 + (lon2[s:e, None] - o1) * t - self.lon0) / self.deg).astype(np.int64)
+            inside = (rows >= 0) & (rows < core.shape[0]) & (cols >= 0) & (cols < core.shape[1])
+            ok = np.zeros(rows.shape, dtype=bool)
+            ok[inside] = core[rows[inside], cols[inside]]
+            out[s:e] = ok.all(axis=1)
+        return out
 
     def on_land(self, lat1, lon1, lat2, lon2, gap_km: float = WATER_GAP_KM) -> np.ndarray:
         """Whether each segment crosses no more than ``gap_km`` of water at a stretch."""

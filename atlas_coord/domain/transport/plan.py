@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from atlas_coord.domain.eta import helicopter_times
 from atlas_coord.domain.geo import HAVERSINE_UPPER, GeoPoint
 from atlas_coord.domain.transport.air import AIRCRAFT, Airlift, airports, flight_leg, flight_minutes
-from atlas_coord.domain.transport.land import landmass_of
 from atlas_coord.domain.transport.links import LINKS
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
 from atlas_coord.domain.transport.road import road_network
@@ -61,11 +60,11 @@ def best_route(
 ) -> Route | None:
     """The fastest :class:`Route` from ``origin`` to ``site``, or None if no mode reaches it."""
     a, b = Place(origin_name, origin), Place(site_name, site)
-    best = _best_on_land(a, b, options, params)
     heli = _helicopter(a, b, options, params)
+    best = _best_on_land(a, b, options, params, heli[0])
     if heli[0] < best[0]:
         best = heli
-    if math.isinf(best[0]) or landmass_of(site) is None:
+    if math.isinf(best[0]) or road_network(params).landmass(site) is None:
         boat = _by_boat(a, b, options, params)
         if boat[0] < best[0]:
             best = boat
@@ -76,15 +75,16 @@ def best_route(
     return Route(tuple(leg for leg in legs if leg.minutes > 0 or len(legs) == 1))
 
 
-def _best_on_land(a: Place, b: Place, options: TransportOptions, params: TransportParams) -> _Candidate:
-    """Road, or air with road at both ends, whichever is faster."""
+def _best_on_land(a: Place, b: Place, options: TransportOptions, params: TransportParams,
+                  cap: float = math.inf) -> _Candidate:
+    """Road, or air with road at both ends, whichever is faster; exact when at most ``cap`` (another
+    mode's minutes), above it otherwise (:meth:`.road.RoadNetwork.minutes`)."""
     net = road_network(params)
-    minutes, via = net.minutes(a, b)
-    best: _Candidate = (minutes, lambda: net.route(a, b).legs)
-    if options.airlift is not None:
-        air = _by_air(a, b, options.airlift, params)
-        if air[0] < best[0]:
-            best = air
+    air = _by_air(a, b, options.airlift, params) if options.airlift is not None else (math.inf, tuple)
+    found = net.minutes(a, b, min(cap, air[0]))
+    best: _Candidate = (found[0], lambda: net.route(a, b, found).legs)
+    if air[0] < best[0]:
+        best = air
     return best
 
 
@@ -97,12 +97,19 @@ def _helicopter(a: Place, b: Place, options: TransportOptions, params: Transport
     return minutes, lambda: (Leg('helicopter', a.name, b.name, km, minutes),)
 
 
-@functools.lru_cache(maxsize=8192)
 def _airport_access(point: GeoPoint, params: TransportParams) -> tuple[tuple[float, Place], ...]:
     """``(road minutes, airport)`` for the airports nearest ``point`` (road times are symmetric).
 
     Remembered per point: a station's departures serve every query, a site's arrivals every station.
     """
+    known = road_network(params).known.get((point.lat, point.lon))
+    if known is not None and known[3] is not None:
+        return known[3]
+    return _airport_access_uncached(point, params)
+
+
+@functools.lru_cache(maxsize=8192)
+def _airport_access_uncached(point: GeoPoint, params: TransportParams) -> tuple[tuple[float, Place], ...]:
     net, air = road_network(params), airports()
     here = Place('', point)
     return tuple((net.minutes(here, air.places[i])[0], air.places[i]) for i in air.nearest(point, AIRPORT_CHOICES))

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from atlas_coord.domain.geo import GeoPoint
-from atlas_coord.domain.transport.land import land_mask, landmass_of, waypoints
+from atlas_coord.domain.transport.land import WATER_GAP_KM, land, land_mask, landmass_of, waypoints
 from atlas_coord.domain.transport.links import LINKS, Link
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
 from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km, haversine_km_many
 
-__all__ = ['RoadNetwork', 'road_minutes', 'road_network', 'road_route']
+__all__ = ['Joined', 'RoadNetwork', 'road_minutes', 'road_network', 'road_route']
 
 
 def road_minutes(great_circle: float, params: TransportParams = DEFAULT_TRANSPORT) -> float:
@@ -40,6 +41,23 @@ EDGE_KM = 350.0
 #: :data:`ACCESS_KEEP` reachable over land.
 ACCESS_TRY = 12
 ACCESS_KEEP = 4
+#: Points kept by :meth:`RoadNetwork.remember` before the store is cleared.
+_KNOWN_MAX = 50_000
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Points joined to the road graph, as arrays: ``landmass`` (-1 at sea), the ``nodes`` each enters
+    the graph by and the road ``minutes`` to them (``(points, ACCESS_KEEP)``, ``inf`` padding)."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    landmass: np.ndarray
+    nodes: np.ndarray
+    minutes: np.ndarray
+
+    def take(self, k: np.ndarray) -> Joined:
+        return Joined(self.lat[k], self.lon[k], self.landmass[k], self.nodes[k], self.minutes[k])
 
 
 class RoadNetwork:
@@ -69,12 +87,32 @@ class RoadNetwork:
                     self.edge[x, y] = link.minutes
                     self.link_at[x, y] = k
         self.time = _all_pairs(self.edge)
-        self._access = functools.lru_cache(maxsize=4096)(self._access_uncached)
+        self._access_lru = functools.lru_cache(maxsize=4096)(self._access_uncached)
         self._landmass = functools.lru_cache(maxsize=16384)(lambda lat, lon: landmass_of(GeoPoint(lat, lon)))
+        #: points joined in bulk (:meth:`remember`): (lat, lon) -> (landmass, nodes, minutes, airports)
+        self.known: dict[tuple[float, float], tuple] = {}
 
     def landmass(self, point: GeoPoint) -> int | None:
         """:func:`.land.landmass_of`, remembered per point (stations, airports, ports and sites recur)."""
+        known = self.known.get((point.lat, point.lon))
+        if known is not None:
+            return known[0]
         return self._landmass(point.lat, point.lon)
+
+    def _access(self, lat: float, lon: float, landmass: int) -> tuple[np.ndarray, np.ndarray]:
+        known = self.known.get((lat, lon))
+        if known is not None and known[0] == landmass:
+            return known[1], known[2]
+        return self._access_lru(lat, lon, landmass)
+
+    def remember(self, lat: float, lon: float, landmass: int, nodes: np.ndarray, minutes: np.ndarray,
+                 airports: tuple | None = None) -> None:
+        """Keep what a bulk join (:meth:`join_many`, :func:`.many.base_side`) found for a point, so
+        that a single-pair query from it (a shown route's legs) does not join it again. Bounded."""
+        if len(self.known) >= _KNOWN_MAX:
+            self.known.clear()
+        keep = np.isfinite(minutes)
+        self.known[(lat, lon)] = (None if landmass < 0 else landmass, nodes[keep], minutes[keep], airports)
 
     def _road_edges(self) -> np.ndarray:
         n = len(self.lats)
@@ -93,41 +131,103 @@ class RoadNetwork:
 
     def _access_uncached(self, lat: float, lon: float, landmass: int) -> tuple[np.ndarray, np.ndarray]:
         """``(nodes, minutes)``: the nearest nodes of ``landmass`` reachable over land from the point."""
-        same = np.flatnonzero(self.node_landmass == landmass)
-        if not same.size:
-            return same, np.zeros(0)
-        km = haversine_km_many(lat, lon, self.lats[same], self.lons[same])
-        order = np.argsort(km)[:ACCESS_TRY]
-        cand = same[order]
-        ok = self.mask.on_land(np.full(cand.size, lat), np.full(cand.size, lon), self.lats[cand], self.lons[cand])
-        keep = np.flatnonzero(ok)[:ACCESS_KEEP]
-        return cand[keep], road_minutes(km[order][keep], self.params)
+        nodes, minutes = self.access_many(np.array([lat]), np.array([lon]), np.array([landmass]))
+        keep = np.isfinite(minutes[0])
+        return nodes[0][keep], minutes[0][keep]
 
-    def route(self, a: Place, b: Place) -> Route | None:
-        """The fastest road route from ``a`` to ``b``, or None if no road and link joins them."""
-        best, via = self.minutes(a, b)
+    def access_many(self, lats: np.ndarray, lons: np.ndarray, landmasses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(nodes, minutes)``, each ``(points, ACCESS_KEEP)``: for each point, its nearest graph nodes
+        of its landmass reachable over land (nearest first; padded with node 0 and ``inf`` minutes;
+        none for a landmass -1). Grouped by landmass, in numpy; one point at a time gives the same."""
+        p = lats.size
+        nodes = np.zeros((p, ACCESS_KEEP), dtype=np.int64)
+        minutes = np.full((p, ACCESS_KEEP), np.inf)
+        for lm in np.unique(landmasses).tolist():
+            same = np.flatnonzero(self.node_landmass == lm)
+            if lm < 0 or not same.size:
+                continue
+            rows = np.flatnonzero(landmasses == lm)
+            la, lo = lats[rows][:, None], lons[rows][:, None]
+            km = haversine_km_many(la, lo, self.lats[same][None, :], self.lons[same][None, :])
+            order = np.argsort(km, axis=1)[:, :ACCESS_TRY]
+            cand = same[order]
+            c_lat, c_lon = self.lats[cand], self.lons[cand]
+            a_lat, a_lon = np.broadcast_to(la, cand.shape), np.broadcast_to(lo, cand.shape)
+            # LandMask.max_water_km's sampling: one count per point, from its longest segment
+            span = np.maximum(np.abs(c_lat - a_lat), np.abs(c_lon - a_lon)).max(axis=1)
+            n = np.maximum(2, np.ceil(span / (self.mask.deg / 2)).astype(np.int64) + 1)
+            ends = a_lat.ravel(), a_lon.ravel(), c_lat.ravel(), c_lon.ravel()
+            ok = self.mask.surely_on_land(*ends)
+            fine = np.flatnonzero(~ok)
+            ok[fine] = self.mask.water_runs_km(*(x[fine] for x in ends), np.repeat(n, cand.shape[1])[fine],
+                                               truncate=False) <= WATER_GAP_KM
+            ok = ok.reshape(cand.shape)
+            keep = ok & (np.cumsum(ok, axis=1) <= ACCESS_KEEP)
+            r, c = np.nonzero(keep)
+            slot = np.cumsum(keep, axis=1)[r, c] - 1
+            nodes[rows[r], slot] = cand[r, c]
+            minutes[rows[r], slot] = road_minutes(np.take_along_axis(km, order, axis=1)[r, c], self.params)
+        return nodes, minutes
+
+    def minutes_many(self, a: Joined, b: Joined, cap: np.ndarray | None = None) -> np.ndarray:
+        """Road minutes between the aligned points of ``a`` and ``b`` (``b`` may hold one point):
+        :meth:`minutes` pair by pair, in numpy (``inf`` where no road and link joins them).
+
+        With ``cap`` (minutes of another mode, per pair), a result at or above the cap may be any value
+        at or above it: the straight drive's land check, the costly part, is skipped where the drive
+        could not beat the cap, so ``min(result, cap)`` is exact."""
+        total = a.minutes[:, :, None] + self.time[a.nodes[:, :, None], b.nodes[:, None, :]] + b.minutes[:, None, :]
+        best = total.reshape(total.shape[0], -1).min(axis=1)
+        same = (a.landmass == b.landmass) & (a.landmass >= 0) & (b.landmass >= 0)
+        k = np.flatnonzero(same)
+        if k.size:
+            blat, blon = np.broadcast_to(b.lat, same.shape)[k], np.broadcast_to(b.lon, same.shape)[k]
+            drive = road_minutes(haversine_km_many(a.lat[k], a.lon[k], blat, blon), self.params)
+            limit = best[k] if cap is None else np.minimum(best[k], cap[k])
+            try_ = np.flatnonzero(drive <= limit)  # the graph wins only when strictly faster
+            ok = self.mask.segments_on_land(a.lat[k[try_]], a.lon[k[try_]], blat[try_], blon[try_])
+            best[k[try_[ok]]] = drive[try_[ok]]
+        return best
+
+    def join_many(self, lats: np.ndarray, lons: np.ndarray) -> Joined:
+        """Many points joined to the graph (landmass, nearest nodes and their road minutes)."""
+        lats, lons = np.asarray(lats, dtype=np.float64), np.asarray(lons, dtype=np.float64)
+        lms = land().landmass_many(lats, lons)
+        nodes, minutes = self.access_many(lats, lons, lms)
+        return Joined(lats, lons, lms, nodes, minutes)
+
+    def route(self, a: Place, b: Place, found: tuple[float, tuple[int, int] | None] | None = None) -> Route | None:
+        """The fastest road route from ``a`` to ``b``, or None if no road and link joins them.
+        ``found``: :meth:`minutes`'s answer for the pair, if the caller has it."""
+        best, via = self.minutes(a, b) if found is None else found
         if math.isinf(best):
             return None
         if via is None:
             return Route((self._road_leg(a, b, great_circle_km(a.point, b.point)),))
         return Route(self._legs(a, b, *via))
 
-    def minutes(self, a: Place, b: Place) -> tuple[float, tuple[int, int] | None]:
+    def minutes(self, a: Place, b: Place, cap: float = math.inf) -> tuple[float, tuple[int, int] | None]:
         """``(minutes, via)`` of the fastest road route (``inf`` if none); ``via`` is the pair of graph
-        nodes the route enters and leaves the graph by, None for a direct road leg. Cheap: no legs."""
+        nodes the route enters and leaves the graph by, None for a direct road leg. Cheap: no legs.
+
+        The direct drive is taken when its segment stays on land and it is not slower than the graph.
+        With ``cap`` (another mode's minutes), an answer above the cap may be any value above it: the
+        drive's land check, the costly part, is skipped when the drive could not beat the cap."""
         la, lb = self.landmass(a.point), self.landmass(b.point)
         if la is None or lb is None:
             return math.inf, None
         best, via = math.inf, None
-        if la == lb and self.mask.segment_on_land(a.point.lat, a.point.lon, b.point.lat, b.point.lon):
-            best = road_minutes(great_circle_km(a.point, b.point), self.params)
         ta, ra = self._access(a.point.lat, a.point.lon, la)
         tb, rb = self._access(b.point.lat, b.point.lon, lb)
         if ta.size and tb.size:
             total = ra[:, None] + self.time[np.ix_(ta, tb)] + rb[None, :]
             k = int(np.argmin(total))
-            if total.flat[k] < best:
-                best, via = float(total.flat[k]), (int(ta[k // tb.size]), int(tb[k % tb.size]))
+            best, via = float(total.flat[k]), (int(ta[k // tb.size]), int(tb[k % tb.size]))
+        if la == lb:
+            drive = road_minutes(great_circle_km(a.point, b.point), self.params)
+            if drive <= best and drive <= cap and self.mask.segment_on_land(a.point.lat, a.point.lon,
+                                                                              b.point.lat, b.point.lon):
+                best, via = drive, None
         return best, via
 
     def segments(self, a: Place, b: Place) -> list[tuple[Place, Place, Link | None]]:

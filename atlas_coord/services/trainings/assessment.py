@@ -210,18 +210,22 @@ def _load_world(session: Session, span: tuple[datetime, datetime], ignore_traini
     return _World(units, _ready_baseline(session, units), deployed, windows, off_duty)
 
 
-def eta_function(settings, units: dict[int, Unit]) -> tuple[Callable[[Any, float, float], float | None], str | None]:
-    """The ETA used by the coverage check: the ranking engine's (``services.matching.eta_minutes``),
-    with domestic notice to move when the check point lies in the unit's own state.
-    Returns ``(eta_fn, warning_or_None)``."""
+def eta_function(settings, units: dict[int, Unit], airlift: dict | None = None
+                 ) -> tuple[Callable[[Any, float, float], float | None], str | None]:
+    """The ETA used by the coverage check: the ranking's (``services.matching.eta_minutes``: notice to
+    move + the transport model's route, with the configured ``[eta]`` and ``[transport]`` figures and
+    each state's ``airlift``), with domestic notice to move when the check point lies in the unit's
+    own state. Returns ``(eta_fn, warning_or_None)``."""
     params = EtaParams.from_mapping(settings.eta) if settings.eta else DEFAULT_ETA
+    model = {"transport": matching.transport_params_for(settings, params), "airlift": airlift}
     point_state = {(p.lat, p.lon): cover.CHECK_POINT_STATE.get(p.name) for p in rules.EU_CAPITALS}
     snapshots: dict[int, Any] = {}
 
     def ranking_eta(unit: rules.CoverageUnit, lat: float, lon: float) -> float | None:
         if unit.id not in snapshots:
             snapshots[unit.id] = matching.unit_snapshot(units[unit.id])
-        return matching.eta_minutes(snapshots[unit.id], lat, lon, params, point_state=point_state.get((lat, lon)))
+        return matching.eta_minutes(snapshots[unit.id], lat, lon, params, point_state=point_state.get((lat, lon)),
+                                    **model)
 
     return ranking_eta, None
 
@@ -288,7 +292,7 @@ def _off_duty_conflicts(session, settings, proposal: Proposal, world: _World, wi
                            world.ready_baseline[u.id])
         for u in world.units.values()
     ]
-    eta, note = eta_function(settings, world.units)
+    eta, note = eta_function(settings, world.units, matching.airlift_for_ranking(session))
     conflicts += cover.coverage_added(added, windows, coverage_units, settings.training.coverage_threshold_minutes,
                                       busy_with, busy_without, eta)
     if note:
