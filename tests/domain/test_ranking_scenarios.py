@@ -207,9 +207,12 @@ def test_no_road_leg_crosses_open_sea(scenario_id):
 
 @pytest.mark.parametrize('scenario_id', IDS)
 def test_beyond_1000_km_a_unit_whose_state_has_an_aeroplane_flies(scenario_id):
-    """Croatia has no transport aeroplane (airlift.json, test_airlift_data): its unit may drive. To a
-    ship at sea a unit's own helicopter, refuelling on the way, is air too (GSG 9 to a ferry off Gotland)."""
-    air = {'flight', 'helicopter'} if BY_ID[scenario_id].at_sea else {'flight'}
+    """Croatia has no transport aeroplane (airlift.json, test_airlift_data): its unit may drive. A
+    unit's own helicopter, refuelling on the way, is air too: to a ship at sea (GSG 9 to a ferry off
+    Gotland), and on land up to ``helicopter_max_km`` when the state's aircraft must first fly in
+    from its base (GSG 9 to Utøya: helicopter 4 h 57 against 2 h 46 of flight after 1 h 53 waiting
+    at Cologne for the A400M from Melsbroek)."""
+    air = {'flight', 'helicopter'}
     units, airlift = directory()
     by_id = {u.id: u for u in units}
     for c in ranked(scenario_id).candidates:
@@ -311,18 +314,6 @@ def _earliest_wheels_up(state: str, icao: str) -> float:
                 for carries, mob, base, cruise in _fixed_wing() if state in carries), default=0.0)
 
 
-#: Every scenario shows it (measured: 180 of the 589 flights of the 21 scenarios leave too soon, by up
-#: to 42 min; e.g. GSG 9 Berlin leaves EDDT 187 min after the alert, while the German A400M based at
-#: Wunstorf ETNW cannot be there before about 200 min).
-POSITIONING = (
-    'routing defect (domain/transport/plan.py _by_air, domain/ranking/routes.py): the aircraft is assumed '
-    'waiting at whichever of the 3 airports nearest the station is best, ready mobilisation_min after the '
-    'alert; the positioning flight from its base (airlift.json base_icao, e.g. the French A400M at '
-    'Orléans-Bricy LFOJ to Bordeaux LFBD for RAID, the SAC C-17 at Pápa LHPA to Niš LYNI for SOBT) is '
-    'never counted, so flights leave before any aircraft could be there'
-)
-
-
 def _leaves_too_soon(c) -> bool:
     """True if the candidate's flight leaves before an aircraft could reach its departure airport."""
     steps = c.eta.steps
@@ -333,7 +324,6 @@ def _leaves_too_soon(c) -> bool:
     return wheels_up + 1e-6 < _earliest_wheels_up(c.state, steps[k].from_name)
 
 
-@pytest.mark.xfail(strict=True, reason=POSITIONING)
 @pytest.mark.parametrize('scenario_id', IDS)
 def test_no_flight_leaves_before_an_aircraft_can_reach_its_airport(scenario_id):
     too_soon = [f'{c.name}: {c.eta.route_summary}' for c in ranked(scenario_id).candidates if _leaves_too_soon(c)]

@@ -16,13 +16,13 @@ from shapely.geometry import LineString
 
 from atlas_coord.domain.eta import DEFAULT_ETA, estimate_eta
 from atlas_coord.domain.geo import GeoPoint, geodesic_m
-from atlas_coord.domain.transport.air import AIRCRAFT, Airlift, airports
+from atlas_coord.domain.transport.air import AIRCRAFT, Airlift, airports, flight_minutes
 from atlas_coord.domain.transport.land import WATER_GAP_KM, land, landmass_name, landmass_of
 from atlas_coord.domain.transport.links import LINKS
 from atlas_coord.domain.transport.params import TransportParams
 from atlas_coord.domain.transport.plan import TransportOptions, best_route, lower_bound_minutes
 from atlas_coord.domain.transport.road import road_minutes, road_network
-from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km
+from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km, short_minutes
 from atlas_coord.domain.transport.sea import PORTS
 
 CITIES = {
@@ -207,6 +207,26 @@ def test_the_flight_waits_for_the_aircraft_and_reads_as_in_the_issue():
     waiting = route('Lisbon', 'Brussels', WITH_AIRLIFT)
     wait = [leg for leg in waiting.legs if leg.mode == 'wait']
     assert wait and waiting.total_minutes == pytest.approx(r.total_minutes + wait[0].minutes)
+
+
+def test_an_aircraft_based_elsewhere_first_flies_to_the_pick_up_airport():
+    """The A400M at Orléans-Bricy (LFOJ) must fly to Lisbon before a unit there can board: the
+    flight leaves when it arrives, and the summary says what the unit waits for."""
+    bricy = Airlift('A400M', mobilisation_min=0, seats=100, base=GeoPoint(47.988, 1.761), base_icao='LFOJ')
+    at_hand = route('Lisbon', 'Brussels', TransportOptions(airlift=Airlift('A400M', 0, 100)))
+    positioned = route('Lisbon', 'Brussels', TransportOptions(airlift=bricy))
+    wait = [leg for leg in positioned.legs if leg.mode == 'wait']
+    dep = next(leg for leg in positioned.legs if leg.mode == 'flight').from_name
+    positioning = flight_minutes(great_circle_km(bricy.base, airports().places[airports().names.index(dep)].point),
+                                 bricy)
+    road_to_dep = sum(leg.minutes for leg in positioned.legs[:positioned.legs.index(wait[0])])
+    assert wait[0].minutes == pytest.approx(positioning - road_to_dep)
+    assert positioned.total_minutes > at_hand.total_minutes + 60
+    assert f'waiting {short_minutes(wait[0].minutes)} at {dep} for the A400M from LFOJ' in positioned.summary()
+    # boarding on the aircraft's own airfield (Melsbroek is Brussels Airport's military side): no positioning
+    melsbroek = Airlift('A400M', 0, 100, base=GeoPoint(50.90139, 4.48444), base_icao='EBMB')
+    home = route('Brussels', 'Lisbon', TransportOptions(airlift=melsbroek))
+    assert home.modes[:2] == ('road', 'flight') and home.legs[1].from_name == 'EBBR', home.summary()
 
 
 def test_suitable_airports_exclude_heliports_and_lie_in_europe():

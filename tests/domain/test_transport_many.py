@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 from atlas_coord.domain.geo import GeoPoint
-from atlas_coord.domain.transport.air import Airlift
+from atlas_coord.domain.transport.air import Airlift, airports
 from atlas_coord.domain.transport.land import land_mask
 from atlas_coord.domain.transport.many import SiteSide, base_side, minutes_many
 from atlas_coord.domain.transport.plan import TransportOptions, best_route
+from atlas_coord.domain.transport.route import Place
 
 
 def _seeded_bases() -> list[tuple[float, float]]:
@@ -31,12 +32,22 @@ def _compare(bases: np.ndarray, sites: list[GeoPoint], rng: np.random.Generator)
     heli = rng.random(n) < 0.5
     cruise = np.where(rng.random(n) < 0.5, rng.choice([480.0, 640.0, 780.0], n), np.nan)
     mob = rng.choice([0.0, 45.0, 180.0], n)
+    mob = rng.choice([-90.0, 0.0, 45.0, 180.0], n)
     names = {480.0: 'C-295', 640.0: 'C-130J', 780.0: 'A400M'}
+    # where each aircraft waits: none (ready where the unit boards), an airport, or a base off the list
+    hubs = airports()
+    home = [None if k == 0 else (hubs.places[int(rng.integers(len(hubs.places)))] if k == 1 else
+                                 Place('XXXX', GeoPoint(float(rng.uniform(40, 60)), float(rng.uniform(-5, 25)))))
+            for k in rng.integers(0, 3, n)]
+    fleet = [None if np.isnan(cruise[i]) else
+             Airlift(names[float(cruise[i])], float(mob[i]), 10, *((home[i].point, home[i].name) if home[i] else ()))
+             for i in range(n)]
+    rows = np.array([a.base_row if a else (np.nan, np.nan, -1) for a in fleet])
     compared = 0
     for site in sites:
-        got = minutes_many(side, SiteSide(site), heli, cruise, mob)
+        got = minutes_many(side, SiteSide(site), heli, cruise, mob, rows)
         for i in range(n):
-            air = None if np.isnan(cruise[i]) else Airlift(names[float(cruise[i])], float(mob[i]), 10)
+            air = fleet[i]
             route = best_route(GeoPoint(*bases[i]), site, TransportOptions(bool(heli[i]), air))
             if route is None:
                 assert math.isinf(got[i]), (bases[i], site)

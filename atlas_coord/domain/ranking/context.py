@@ -32,6 +32,8 @@ from .score import ScoreWeights
 from .types import MatchQuery
 
 _TRAINING = ReadinessStatus.TRAINING.value
+#: A one-to-many row of a unit with no aircraft: no cruise, no mobilisation, no base.
+_NO_AIRCRAFT = np.array([math.nan, 0.0, math.nan, math.nan, -1.0])
 
 
 class QueryContext:
@@ -134,7 +136,7 @@ class QueryContext:
         base_rows = [np.repeat(starts[k_plain] - np.cumsum(counts[k_plain]) + counts[k_plain], counts[k_plain])
                      + np.arange(int(counts[k_plain].sum()))]
         n_plain = unit_rows[0].size
-        opt_rows, cruise, mob = [np.zeros(n_plain, dtype=np.int64)], [np.full(n_plain, np.nan)], [np.zeros(n_plain)]
+        opt_rows, craft = [np.zeros(n_plain, dtype=np.int64)], [np.tile(_NO_AIRCRAFT, (n_plain, 1))]
         for k in np.flatnonzero(~plain).tolist():
             opts = self._options(int(pos[k]), float(fixed[k]))
             s, c = int(starts[k]), int(counts[k])
@@ -142,12 +144,11 @@ class QueryContext:
                 unit_rows.append(np.full(len(opts), k))
                 base_rows.append(np.full(len(opts), b))
                 opt_rows.append(np.arange(len(opts)))
-                cruise.append(np.array([o[0] for o in opts]))
-                mob.append(np.array([o[1] for o in opts]))
-        unit_rows, base_rows, opt_rows, cruise, mob = (np.concatenate(x) for x in (unit_rows, base_rows, opt_rows,
-                                                                                 cruise, mob))
+                craft.append(opts)
+        unit_rows, base_rows, opt_rows = (np.concatenate(x) for x in (unit_rows, base_rows, opt_rows))
+        craft = np.concatenate(craft)
         rows = idx.route_side(self.tp).take(base_rows)
-        minutes = minutes_many(rows, self._site, idx.air[pos][unit_rows] == 1, cruise, mob)
+        minutes = minutes_many(rows, self._site, idx.air[pos][unit_rows] == 1, craft[:, 0], craft[:, 1], craft[:, 2:])
         # each unit's fastest row (the first on ties, as unit_route): rows are grouped by unit
         order = np.lexsort((np.arange(minutes.size), minutes, unit_rows))
         first = order[np.searchsorted(unit_rows[order], np.arange(pos.size))]
@@ -155,11 +156,12 @@ class QueryContext:
                                  strict=True))
         return fixed + minutes[first]
 
-    def _options(self, i: int, fixed_min: float) -> list[tuple[float, float]]:
-        """``(cruise km/h, mobilisation from the unit's departure)`` of each aircraft that may carry
-        unit ``i`` (:meth:`airlifts`, as :func:`.routes.unit_route` counts them); ``(nan, 0)`` if none."""
-        opts = [(a.cruise_kmh, max(0.0, a.mobilisation_min - fixed_min)) for a in self.airlifts(i)]
-        return opts or [(math.nan, 0.0)]
+    def _options(self, i: int, fixed_min: float) -> np.ndarray:
+        """``(cruise km/h, mobilisation from the unit's departure, *Airlift.base_row)`` of each aircraft
+        that may carry unit ``i`` (:meth:`airlifts`, as :func:`.routes.unit_route` counts them), one
+        row each; :data:`_NO_AIRCRAFT` if none."""
+        opts = [(a.cruise_kmh, a.mobilisation_min - fixed_min, *a.base_row) for a in self.airlifts(i)]
+        return np.array(opts, dtype=np.float64) if opts else _NO_AIRCRAFT[None, :]
 
     def eta_lower(self, pos: np.ndarray, distance_lo_m: np.ndarray, fixed: np.ndarray) -> np.ndarray:
         """Proven lower bounds of the ETA of the units at ``pos`` (see :func:`.routes.lower_bounds`)."""

@@ -9,9 +9,12 @@ One model (:mod:`atlas_coord.domain.transport`), never a second one. For each un
   :data:`OWN_AIRCRAFT`, ready when the unit is);
 * **bases**: the home base and every station; the fastest route wins;
 * **mobilisation of an aircraft counts from the alert** (the request), like the unit's notice: the
-  flight cannot leave before ``max(notice + break-off + road to the airport, mobilisation)``. The
-  transport model counts an :class:`~..transport.air.Airlift`'s ``mobilisation_min`` from the
-  unit's departure, so the unit is given ``max(0, mobilisation - notice - break-off)``.
+  aircraft leaves its base ``mobilisation`` after the alert and flies to the pick-up airport
+  (positioning, :func:`..transport.air.aircraft_ready_many`); the unit's flight cannot leave before
+  ``max(notice + break-off + road to the airport, mobilisation + positioning)``. The transport
+  model counts an :class:`~..transport.air.Airlift`'s ``mobilisation_min`` from the unit's
+  departure, so the unit is given ``mobilisation - notice - break-off`` (negative: the aircraft
+  left its base before the unit set off).
 
 **Lower bound** (for pruning, see :mod:`.rank`): ``fixed + lower_bound_minutes(d)`` with the unit's
 own options, where ``d`` is a lower bound of the distance to its nearest base (the transport
@@ -81,18 +84,20 @@ def aircraft_class(aircraft_type: str) -> str | None:
 
 
 def airlift_options(assets: Iterable[AirliftAsset]) -> tuple[Airlift, ...]:
-    """The fixed-wing aircraft among ``assets`` as transport :class:`Airlift` values, keeping only
-    those not beaten on both speed and mobilisation by another (their order is kept)."""
+    """The fixed-wing aircraft among ``assets`` as transport :class:`Airlift` values (with their
+    base), keeping only those not beaten on both speed and mobilisation by another at the same base
+    (their order is kept)."""
     found: list[Airlift] = []
     for a in assets:
         cls = aircraft_class(a.aircraft_type) if a.kind == AirliftKind.FIXED_WING else None
         if cls is not None:
-            found.append(Airlift(cls, float(a.mobilisation_min), a.seats))
+            found.append(Airlift(cls, float(a.mobilisation_min), a.seats, a.base, a.base_icao))
     keep: list[Airlift] = []
     for x in found:
-        beaten = any(y.cruise_kmh >= x.cruise_kmh and y.mobilisation_min <= x.mobilisation_min
+        beaten = any(y.base == x.base and y.cruise_kmh >= x.cruise_kmh and y.mobilisation_min <= x.mobilisation_min
                      and (y.cruise_kmh, y.mobilisation_min) != (x.cruise_kmh, x.mobilisation_min) for y in found)
-        if not beaten and all((y.aircraft, y.mobilisation_min) != (x.aircraft, x.mobilisation_min) for y in keep):
+        if not beaten and all((y.aircraft, y.mobilisation_min, y.base) != (x.aircraft, x.mobilisation_min, x.base)
+                              for y in keep):
             keep.append(x)
     return tuple(keep)
 
@@ -107,8 +112,10 @@ class UnitRoute:
 
 
 def _from_alert(airlift: Airlift, fixed_min: float) -> Airlift:
-    """``airlift`` with its mobilisation counted from the unit's departure instead of the alert."""
-    return Airlift(airlift.aircraft, max(0.0, airlift.mobilisation_min - fixed_min), airlift.seats)
+    """``airlift`` with its mobilisation counted from the unit's departure instead of the alert
+    (negative when the aircraft leaves its base before the unit sets off)."""
+    return Airlift(airlift.aircraft, airlift.mobilisation_min - fixed_min, airlift.seats, airlift.base,
+                   airlift.base_icao)
 
 
 def unit_route(

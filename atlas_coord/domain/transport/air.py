@@ -11,22 +11,32 @@ code are left out: a conservative choice (a unit flying from one would be faster
 speed of the aircraft type (:data:`AIRCRAFT`).
 
 An :class:`Airlift` is what the caller (a state's directory entry) makes available to a unit: the
-aircraft type, its mobilisation time and seats.
+aircraft type, its mobilisation time, seats and home base.
+
+**Positioning** (:func:`aircraft_ready_many`, the one formula for :func:`.plan.best_route` and
+:func:`.many.minutes_many`): the aircraft leaves its base ``mobilisation_min`` after the unit sets
+off and flies to the pick-up airport (a flight leg as above; none if the pick-up airport is its
+base, or if it has no base: a unit's own aircraft, ready where the unit boards). The unit's flight
+leaves at ``max(unit at the airport, aircraft at the airport)``.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from atlas_coord.domain.airports import airports_by
 from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.transport.land import land
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
-from atlas_coord.domain.transport.route import Leg, Place, PlaceIndex, great_circle_km
+from atlas_coord.domain.transport.route import Leg, Place, PlaceIndex, great_circle_km, haversine_km_many
 
-__all__ = ['AIRCRAFT', 'Aircraft', 'Airlift', 'airports', 'flight_leg', 'flight_minutes']
+__all__ = ['AIRCRAFT', 'Aircraft', 'Airlift', 'aircraft_ready', 'aircraft_ready_many', 'airport_index', 'airports',
+           'flight_leg', 'flight_minutes']
 
 
 @dataclass(frozen=True)
@@ -51,24 +61,36 @@ AIRCRAFT: dict[str, Aircraft] = {
 @dataclass(frozen=True)
 class Airlift:
     """Aircraft a unit can use: type (a key of :data:`AIRCRAFT`), minutes from the unit's departure
-    until the aircraft is ready to load, and seats. :raise ValueError: naming the field."""
+    until the aircraft leaves its base (negative: it left before the unit did), seats, and its base
+    (``base``, with its ICAO code ``base_icao`` when known; no base: ready wherever the unit boards).
+    :raise ValueError: naming the field."""
 
     aircraft: str
     mobilisation_min: float
     seats: int
+    base: GeoPoint | None = None
+    base_icao: str | None = None
 
     def __post_init__(self) -> None:
         if self.aircraft not in AIRCRAFT:
             raise ValueError(f"'aircraft' must be one of {', '.join(AIRCRAFT)}, got {self.aircraft!r}")
         m = self.mobilisation_min
-        if isinstance(m, bool) or not isinstance(m, int | float) or not 0 <= m < math.inf:
-            raise ValueError(f"'mobilisation_min' must be a finite number >= 0, got {m!r}")
+        if isinstance(m, bool) or not isinstance(m, int | float) or not math.isfinite(m):
+            raise ValueError(f"'mobilisation_min' must be a finite number, got {m!r}")
         if isinstance(self.seats, bool) or not isinstance(self.seats, int) or self.seats < 1:
             raise ValueError(f"'seats' must be a positive integer, got {self.seats!r}")
 
     @property
     def cruise_kmh(self) -> float:
         return AIRCRAFT[self.aircraft].cruise_kmh
+
+    @property
+    def base_row(self) -> tuple[float, float, int]:
+        """``(base lat, base lon, base airport index)`` as :func:`aircraft_ready_many` takes them:
+        NaN without a base, index -1 when the base is not one of :func:`airports`."""
+        if self.base is None:
+            return math.nan, math.nan, -1
+        return self.base.lat, self.base.lon, airport_index(self.base_icao)
 
 
 _REGIONS = ('E', 'L', 'BI', 'BK', 'GC')
@@ -100,3 +122,44 @@ def flight_minutes(km: float, airlift: Airlift, params: TransportParams = DEFAUL
 def flight_leg(a: Place, b: Place, airlift: Airlift, params: TransportParams = DEFAULT_TRANSPORT) -> Leg:
     km = great_circle_km(a.point, b.point)
     return Leg('flight', a.name, b.name, km, flight_minutes(km, airlift, params))
+
+
+#: An aircraft based this close to a pick-up airport is on its airfield: no positioning flight [M: a
+#: military side sharing the runway, e.g. Melsbroek EBMB at Brussels Airport EBBR, 0.0 km apart in
+#: airlift.json; the next nearest seeded base is 12 km from an airport, Montijo LPMT from Lisbon].
+SAME_AIRFIELD_KM = 3.0
+
+
+def airport_index(icao: str | None) -> int:
+    """The index of ``icao`` in :func:`airports`, -1 if it is not one of them."""
+    return _airport_indices().get(icao or '', -1)
+
+
+@functools.cache
+def _airport_indices() -> dict[str, int]:
+    return {name: i for i, name in enumerate(airports().names)}
+
+
+def aircraft_ready_many(mobilisation: np.ndarray, cruise: np.ndarray, base: np.ndarray, dep: np.ndarray,
+                        params: TransportParams = DEFAULT_TRANSPORT) -> np.ndarray:
+    """Minutes from the unit's departure until its aircraft is at each pick-up airport.
+
+    One row per aircraft: ``mobilisation`` (from the unit's departure), ``cruise`` km/h, ``base``
+    ``(rows, 3)`` as :attr:`Airlift.base_row`; ``dep``: ``(rows, k)`` indices into :func:`airports`.
+    The aircraft leaves its base at ``mobilisation`` and flies there (:func:`flight_minutes`'
+    formula); no flight to its own base (same ICAO code, or within :data:`SAME_AIRFIELD_KM`), nor for
+    an aircraft without a base.
+    """
+    eta, hubs = params.eta, airports()
+    km = haversine_km_many(base[:, 0, None], base[:, 1, None], hubs.lats[dep], hubs.lons[dep])
+    fly = eta.fixed_wing_overhead_min + km * eta.fixed_wing_routing_factor / cruise[:, None] * 60.0
+    fly[(dep == base[:, 2, None].astype(np.int64)) | (km <= SAME_AIRFIELD_KM) | np.isnan(base[:, 0, None])] = 0.0
+    return mobilisation[:, None] + fly
+
+
+def aircraft_ready(airlift: Airlift, airports_at: Sequence[Place], params: TransportParams = DEFAULT_TRANSPORT
+                   ) -> list[float]:
+    """:func:`aircraft_ready_many` for one aircraft and the pick-up airports ``airports_at``."""
+    dep = np.array([[airport_index(p.name) for p in airports_at]], dtype=np.int64)
+    return aircraft_ready_many(np.array([airlift.mobilisation_min]), np.array([airlift.cruise_kmh]),
+                               np.array([airlift.base_row]), dep, params)[0].tolist()

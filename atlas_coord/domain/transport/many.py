@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from atlas_coord.domain.geo import GeoPoint
-from atlas_coord.domain.transport.air import airports
+from atlas_coord.domain.transport.air import aircraft_ready_many, airports
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
 from atlas_coord.domain.transport.plan import AIRPORT_CHOICES, PORT_CHOICES, _airport_access
 from atlas_coord.domain.transport.road import Joined, road_network
@@ -109,20 +109,20 @@ def _port_side(point: GeoPoint, params: TransportParams) -> SiteSide:
     return SiteSide(point, params)
 
 
-def _on_land(bases: BaseSide, to: SiteSide, cruise: np.ndarray, mobilisation: np.ndarray,
-             cap: np.ndarray) -> np.ndarray:
-    """Road, or air with road at both ends (rows with a ``cruise``), whichever is faster; capped
-    by ``cap`` (another mode's minutes): the result is ``min(on land, cap)``."""
+def _on_land(bases: BaseSide, to: SiteSide, craft: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Road, or air with road at both ends (rows whose ``craft`` has a cruise), whichever is faster;
+    capped by ``cap`` (another mode's minutes): the result is ``min(on land, cap)``. ``craft``:
+    ``(rows, 5)``: cruise km/h (NaN: none), mobilisation, the aircraft's base as ``Airlift.base_row``."""
     params = to.params
     best = cap.copy()
-    air = np.flatnonzero(~np.isnan(cruise))
+    air = np.flatnonzero(~np.isnan(craft[:, 0]))
     if air.size:
         eta, hubs = params.eta, airports()
-        dep = bases.dep[air]
+        dep, cruise = bases.dep[air], craft[air, 0]
         km = haversine_km_many(hubs.lats[dep][:, :, None], hubs.lons[dep][:, :, None],
                                hubs.lats[to.arr][None, None, :], hubs.lons[to.arr][None, None, :])
-        flight = eta.fixed_wing_overhead_min + km * eta.fixed_wing_routing_factor / cruise[air, None, None] * 60.0
-        ready = np.maximum(bases.to_dep[air], mobilisation[air, None])
+        flight = eta.fixed_wing_overhead_min + km * eta.fixed_wing_routing_factor / cruise[:, None, None] * 60.0
+        ready = np.maximum(bases.to_dep[air], aircraft_ready_many(craft[air, 1], cruise, craft[air, 2:], dep, params))
         total = ready[:, :, None] + flight + to.from_arr[None, None, :]
         total[(dep[:, :, None] == to.arr[None, None, :]) | np.isinf(bases.to_dep[air])[:, :, None]
               | np.isinf(to.from_arr)[None, None, :]] = np.inf
@@ -132,11 +132,15 @@ def _on_land(bases: BaseSide, to: SiteSide, cruise: np.ndarray, mobilisation: np
 
 
 def minutes_many(bases: BaseSide, site: SiteSide, helicopter: np.ndarray, cruise: np.ndarray,
-                 mobilisation: np.ndarray) -> np.ndarray:
+                 mobilisation: np.ndarray, aircraft_base: np.ndarray | None = None) -> np.ndarray:
     """:func:`.plan.best_route`'s ``total_minutes`` (``inf`` where no mode reaches the site) for each
-    row: a base, whether it has a helicopter, and its airlift's cruise km/h (NaN: none) and
-    mobilisation counted from the unit's departure."""
+    row: a base, whether it has a helicopter, and its airlift's cruise km/h (NaN: none), mobilisation
+    counted from the unit's departure and base (``(rows, 3)`` as :attr:`.air.Airlift.base_row`;
+    None: no aircraft has a base, each is ready where the unit boards)."""
     eta = site.params.eta
+    if aircraft_base is None:
+        aircraft_base = np.tile([np.nan, np.nan, -1.0], (helicopter.size, 1))
+    craft = np.column_stack([cruise, mobilisation, aircraft_base]).astype(np.float64)
     heli = np.full(helicopter.shape, np.inf)
     km = haversine_km_many(bases.joined.lat, bases.joined.lon, site.site.lat, site.site.lon)
     fly = np.flatnonzero(helicopter & (km <= eta.helicopter_max_km))
@@ -145,12 +149,12 @@ def minutes_many(bases: BaseSide, site: SiteSide, helicopter: np.ndarray, cruise
         overhead = eta.helicopter_overhead_min + (legs - 1) * eta.helicopter_refuel_min
         travel = km[fly] * eta.helicopter_routing_factor / eta.helicopter_speed_kmh * 60.0
         heli[fly] = eta.helicopter_transfer_min + overhead + travel
-    best = _on_land(bases, site, cruise, mobilisation, heli)
+    best = _on_land(bases, site, craft, heli)
     boat = np.flatnonzero(np.isinf(best)) if not site.at_sea else np.arange(best.size)
     if boat.size:
         sub = bases.take(boat)
         for port, boat_min in site.ports():
             # capped at the best so far less the boat run: whatever is not faster does not matter
-            total = _on_land(sub, port, cruise[boat], mobilisation[boat], best[boat] - boat_min) + boat_min
+            total = _on_land(sub, port, craft[boat], best[boat] - boat_min) + boat_min
             best[boat] = np.minimum(total, best[boat])
     return best

@@ -6,8 +6,9 @@
 * **helicopter**: straight to the site with refuelling stops, the figures and arithmetic of
   :func:`atlas_coord.domain.eta.helicopter_times` (up to ``EtaParams.helicopter_max_km``);
 * **air**: road to one of the :data:`AIRPORT_CHOICES` airports nearest the station, a wait until the
-  aircraft is ready (``Airlift.mobilisation_min`` counted from the unit's departure), the flight,
-  road from one of the airports nearest the site;
+  aircraft is there (it leaves its base ``Airlift.mobilisation_min`` after the unit's departure and
+  flies to that airport: :func:`.air.aircraft_ready_many`), the flight, road from one of the
+  airports nearest the site;
 * **boat**: to a site at sea, or on land no road or flight reaches: the best of the above to one of
   the ports nearest the site, then a patrol boat (:mod:`.sea`).
 
@@ -23,7 +24,14 @@ from dataclasses import dataclass
 
 from atlas_coord.domain.eta import helicopter_times
 from atlas_coord.domain.geo import HAVERSINE_UPPER, GeoPoint
-from atlas_coord.domain.transport.air import AIRCRAFT, Airlift, airports, flight_leg, flight_minutes
+from atlas_coord.domain.transport.air import (
+    AIRCRAFT,
+    Airlift,
+    aircraft_ready,
+    airports,
+    flight_leg,
+    flight_minutes,
+)
 from atlas_coord.domain.transport.links import LINKS
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
 from atlas_coord.domain.transport.road import road_network
@@ -118,23 +126,26 @@ def _airport_access_uncached(point: GeoPoint, params: TransportParams) -> tuple[
 def _by_air(a: Place, b: Place, airlift: Airlift, params: TransportParams) -> _Candidate:
     net = road_network(params)
     deps, arrs = _airport_access(a.point, params), _airport_access(b.point, params)
+    aircraft = aircraft_ready(airlift, [dep for _m, dep in deps], params)
     best, pick = math.inf, None
-    for to_dep, dep in deps:
-        ready = max(to_dep, airlift.mobilisation_min)
+    for (to_dep, dep), at_dep in zip(deps, aircraft, strict=True):
+        ready = max(to_dep, at_dep)
         for from_arr, arr in arrs:
             if dep is arr or math.isinf(to_dep + from_arr):
                 continue
             total = ready + flight_minutes(great_circle_km(dep.point, arr.point), airlift, params) + from_arr
             if total < best:
-                best, pick = total, (dep, arr, to_dep)
+                best, pick = total, (dep, arr, to_dep, at_dep)
     if pick is None:
         return math.inf, tuple
 
     def legs() -> tuple[Leg, ...]:
-        dep, arr, to_dep = pick
+        dep, arr, to_dep, at_dep = pick
         out = list(net.route(a, dep).legs)
-        if airlift.mobilisation_min > to_dep:
-            out.append(Leg('wait', dep.name, dep.name, 0.0, airlift.mobilisation_min - to_dep))
+        if at_dep > to_dep:
+            flies = at_dep > airlift.mobilisation_min  # not waiting at its base: flying in from it
+            note = f'{airlift.aircraft} from {airlift.base_icao or "its base"}' if flies else ''
+            out.append(Leg('wait', dep.name, dep.name, 0.0, at_dep - to_dep, note))
         out.append(flight_leg(dep, arr, airlift, params))
         return (*out, *net.route(arr, b).legs)
 

@@ -86,6 +86,8 @@ class Leg:
     to_name: str
     km: float
     minutes: float
+    #: For a 'wait': what is awaited when it is an aircraft on its way ('A400M from LFOJ'), else ''.
+    note: str = ''
 
     def __post_init__(self) -> None:
         if self.mode not in LEG_MODES:
@@ -97,7 +99,7 @@ class Leg:
         if self.mode in ('bridge', 'shuttle', 'ferry'):
             return f'{self.mode} {self.from_name}–{self.to_name} {time}'
         if self.mode == 'wait':
-            return f'wait {time} at {self.to_name}'
+            return f'waiting {time} at {self.to_name} for the {self.note}' if self.note else f'wait {time} at {self.to_name}'
         if self.mode == 'flight' or last:
             return f'{self.mode} {time}'
         return f'{self.mode} {time} to {self.to_name}'
