@@ -113,6 +113,24 @@ def training_payload(**overrides) -> dict:
     return body
 
 
+#: The four-unit exercise of issue #16: GIGN hosts RAID, GSG 9 and DSI (keys of the seeded units).
+EXERCISE_UNITS = ("fr-gign", "fr-raid", "de-gsg9", "nl-dsi")
+
+
+def four_unit_exercise_payload(unit_ids: dict[str, int], *, first_day: str = "2027-03-09", last_day: str = "2027-03-11",
+                               **overrides) -> dict:
+    """A 3-day field exercise at Satory hosted by GIGN with RAID, GSG 9 and DSI invited: every
+    participant off duty, so it adds close to a hundred planning conflicts (readiness guards in
+    France, Germany and the Netherlands, coverage gaps across the network)."""
+    gign, raid, gsg9, dsi = (unit_ids[k] for k in EXERCISE_UNITS)
+    return training_payload(
+        host_unit_id=gign, title="ATLAS joint field exercise, Satory", kind="field_exercise",
+        venue={"name": "Camp de Satory, Versailles", "lat": 48.7833, "lon": 2.1000}, timezone="Europe/Paris",
+        start_local=f"{first_day}T08:00", end_local=f"{last_day}T18:00", invite_unit_ids=[raid, gsg9, dsi],
+        **overrides,
+    )
+
+
 def demo_actor(session, username: str):
     """The policy Actor of a seeded demo user, for calling services directly."""
     from atlas_coord.models import User

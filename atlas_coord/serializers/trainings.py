@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from atlas_coord.domain import conflict_summary as grouping
 from atlas_coord.domain import training_rules as rules
 
 from . import Out, Page, PagedPage
@@ -84,6 +85,78 @@ class ConflictOut(Out):
 def conflicts_wire(conflicts: Iterable[rules.Conflict]) -> list[dict[str, Any]]:
     """Conflicts as stored with an override and sent in a 409 ``training_conflict`` body."""
     return [ConflictOut.of(c).wire() for c in conflicts]
+
+
+class ConflictGroupOut(Out):
+    """The conflicts of one kind, state and capability: how many, over which span, where, the
+    worst figure, and their positions (``conflicts``) in the list they summarise."""
+
+    capability: str | None
+    capability_name: str | None
+    count: int
+    window_start: UtcTime
+    window_end: UtcTime | None
+    points: list[str]
+    unit_ids: list[int | str]
+    worst_figure: int | float | str | None
+    conflicts: list[int]
+
+    @classmethod
+    def of(cls, g: grouping.CapabilityGroup) -> ConflictGroupOut:
+        return cls(capability=g.capability, capability_name=g.capability_name, count=g.count,
+                   window_start=g.window_start, window_end=g.window_end, points=list(g.points),
+                   unit_ids=list(g.unit_ids), worst_figure=g.worst_figure, conflicts=list(g.conflict_indexes))
+
+
+class StateConflictsOut(Out):
+    """The conflicts of one kind in one state (``state`` null and ``name`` "Across the network"
+    for the coverage of the capitals)."""
+
+    state: str | None
+    name: str
+    count: int
+    groups: list[ConflictGroupOut]
+
+
+class KindConflictsOut(Out):
+    """The conflicts of one kind (``label`` its plain name), by state."""
+
+    kind: str
+    label: str
+    count: int
+    states: list[StateConflictsOut]
+
+
+class ConflictSummaryOut(Out):
+    """Conflicts counted by kind, state and capability, so a planner reads counts first and opens
+    the details on demand; ``not_listed`` conflicts are counted in ``total`` but not in the list."""
+
+    total: int
+    not_listed: int
+    kinds: list[KindConflictsOut]
+
+    @classmethod
+    def of(cls, summary: grouping.ConflictSummary) -> ConflictSummaryOut:
+        kinds = [
+            KindConflictsOut(kind=k.kind, label=k.label, count=k.count, states=[
+                StateConflictsOut(state=st.state, name=st.name, count=st.count,
+                                  groups=[ConflictGroupOut.of(g) for g in st.groups])
+                for st in k.states
+            ])
+            for k in summary.kinds
+        ]
+        return cls(total=summary.total, not_listed=summary.not_listed, kinds=kinds)
+
+    @classmethod
+    def of_conflicts(cls, conflicts: Iterable[Any], capability_names: Mapping[str, str]) -> ConflictSummaryOut:
+        """The summary of conflicts (rule values or their wire form, e.g. an override's record)."""
+        read = [c if isinstance(c, (rules.Conflict, ConflictOut)) else ConflictOut.model_validate(c) for c in conflicts]
+        return cls.of(grouping.summarise(read, capability_names=capability_names))
+
+
+def conflict_summary_wire(summary: grouping.ConflictSummary) -> dict[str, Any]:
+    """The summary as sent beside the conflicts in a 409 ``training_conflict`` body."""
+    return ConflictSummaryOut.of(summary).wire()
 
 
 class ParticipantOut(Out):
@@ -218,12 +291,14 @@ class CheckOut(Out):
 
     ok: bool
     conflicts: list[ConflictOut]
+    summary: ConflictSummaryOut
     warnings: list[str]
     occurrences_checked: int
 
     @classmethod
     def of(cls, assessment: Assessment) -> CheckOut:
         return cls(ok=not assessment.conflicts, conflicts=[ConflictOut.of(c) for c in assessment.reported_conflicts()],
+                   summary=ConflictSummaryOut.of(assessment.summary()),
                    warnings=assessment.reported_warnings(), occurrences_checked=len(assessment.occurrences))
 
 
@@ -238,12 +313,16 @@ class OccurrenceOut(Out):
     overridden: bool
     title: str | None
     conflicts: list[ConflictOut]
+    conflict_summary: ConflictSummaryOut
 
     @classmethod
-    def of(cls, occ: Occurrence, conflicts: Iterable[rules.Conflict] = ()) -> OccurrenceOut:
+    def of(cls, occ: Occurrence, conflicts: Iterable[rules.Conflict] = (),
+           capability_names: Mapping[str, str] | None = None) -> OccurrenceOut:
+        conflicts = list(conflicts)
         return cls(recurrence_id=occ.recurrence_id, start_local=occ.start_local, end_local=occ.end_local,
                    start_utc=occ.start_utc, end_utc=occ.end_utc, overridden=occ.overridden, title=occ.title,
-                   conflicts=[ConflictOut.of(c) for c in conflicts])
+                   conflicts=[ConflictOut.of(c) for c in conflicts],
+                   conflict_summary=ConflictSummaryOut.of_conflicts(conflicts, capability_names or {}))
 
 
 class WindowOut(Out):
@@ -259,13 +338,17 @@ class TrainingDetailOut(TrainingOut):
     occurrences: list[OccurrenceOut]
     window: WindowOut
     warnings: list[str]
+    override_summary: ConflictSummaryOut | None
 
     @classmethod
     def of(cls, detail: TrainingDetail) -> TrainingDetailOut:  # type: ignore[override]
         lo, hi = detail.window
+        names = detail.capability_names
+        overridden = detail.training.override_conflicts if detail.training.override_reason else None
         return cls(**cls._parts(detail.training, detail.units),
-                   occurrences=[OccurrenceOut.of(o, cs) for o, cs in detail.occurrences],
-                   window=WindowOut(from_=lo, to=hi), warnings=detail.warnings)
+                   occurrences=[OccurrenceOut.of(o, cs, names) for o, cs in detail.occurrences],
+                   window=WindowOut(from_=lo, to=hi), warnings=detail.warnings,
+                   override_summary=None if overridden is None else ConflictSummaryOut.of_conflicts(overridden, names))
 
 
 class TrainingPage(PagedPage[TrainingOut]):

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from atlas_coord.models import AuditRecord, Event, Training, TrainingParticipant
-from tests.factories import training_payload, unit_id
+from tests.factories import EXERCISE_UNITS, four_unit_exercise_payload, training_payload, unit_id
 
 
 def ids(database, *keys):
@@ -212,3 +212,63 @@ def test_checking_a_change_to_a_saved_training_does_not_conflict_with_its_own_sl
 
     assert as_change.get_json()["ok"] is True
     assert {c["kind"] for c in as_new.get_json()["conflicts"]} == {"unit_overlap"}
+
+
+def exercise_units(database) -> dict[str, int]:
+    return dict(zip(EXERCISE_UNITS, ids(database, *EXERCISE_UNITS), strict=True))
+
+
+def test_the_check_of_a_four_unit_exercise_summarises_its_conflicts_by_kind_state_and_capability(api, database):
+    """GIGN hosts RAID, GSG 9 and DSI for three days: close to a hundred conflicts, which the
+    planner reads as a few counts (readiness guards in three states, coverage gaps by capability)."""
+    response = api.post("/api/v1/trainings/check", "demo-planner", json=four_unit_exercise_payload(exercise_units(database)))
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    summary = body["summary"]
+    assert body["ok"] is False
+    assert summary["total"] == len(body["conflicts"]) > 40
+    assert summary["not_listed"] == 0
+    assert [k["kind"] for k in summary["kinds"]] == ["readiness_guard", "coverage_threshold"]
+    assert sum(k["count"] for k in summary["kinds"]) == summary["total"]
+    guards = summary["kinds"][0]
+    assert guards["label"] == "Readiness guard"
+    assert {s["name"] for s in guards["states"]} == {"France", "Germany", "the Netherlands"}
+    france = next(s for s in guards["states"] if s["state"] == "FR")
+    assert {g["capability_name"] for g in france["groups"]} >= {"Aircraft", "Crisis negotiation"}
+    aircraft = next(g for g in france["groups"] if g["capability"] == "ENV_AIRCRAFT")
+    assert (aircraft["window_start"], aircraft["window_end"]) == ("2027-03-09T07:00:00Z", "2027-03-11T17:00:00Z")
+    assert body["conflicts"][aircraft["conflicts"][0]]["capability"] == "ENV_AIRCRAFT"
+    (network,) = summary["kinds"][1]["states"]
+    assert (network["state"], network["name"]) == (None, "Across the network")
+    assert all(g["capability_name"] and g["points"] for g in network["groups"])
+    counts = [g["count"] for g in network["groups"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_a_blocked_save_and_a_saved_override_carry_the_same_summary(api, database):
+    payload = four_unit_exercise_payload(exercise_units(database))
+
+    blocked = api.post("/api/v1/trainings", "demo-planner", json=payload)
+    saved = api.post("/api/v1/trainings", "demo-planner",
+                     json={**payload, "override_reason": "Approved by the four competent authorities"})
+
+    assert blocked.status_code == 409
+    error = blocked.get_json()["error"]
+    assert error["summary"]["total"] == len(error["conflicts"])
+    assert saved.status_code == 201, saved.get_json()
+    detail = api.get(f"/api/v1/trainings/{saved.get_json()['id']}?from=2027-03-01&to=2027-03-31", "demo-planner").get_json()
+    assert detail["override_summary"]["total"] == len(detail["override"]["conflicts"]) == error["summary"]["total"]
+    assert [k["count"] for k in detail["override_summary"]["kinds"]] == [k["count"] for k in error["summary"]["kinds"]]
+    (occurrence,) = detail["occurrences"]
+    assert occurrence["conflict_summary"]["total"] == len(occurrence["conflicts"])
+
+
+def test_a_plan_without_conflicts_has_an_empty_summary(api, database):
+    gign, raid = ids(database, "fr-gign", "fr-raid")
+
+    body = api.post("/api/v1/trainings/check", "demo-planner", json=training_payload(
+        host_unit_id=gign, kind="workshop", timezone="Europe/Paris", invite_unit_ids=[raid])).get_json()
+
+    assert body["ok"] is True
+    assert body["summary"] == {"total": 0, "not_listed": 0, "kinds": []}

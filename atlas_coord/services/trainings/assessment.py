@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from atlas_coord.domain import recurrence
+from atlas_coord.domain import conflict_summary, recurrence
 from atlas_coord.domain import training_cover as cover
 from atlas_coord.domain import training_rules as rules
 from atlas_coord.domain.choices import (
@@ -30,9 +30,9 @@ from atlas_coord.domain.choices import (
 )
 from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams
 from atlas_coord.domain.fulfilment import deployment_holds_unit
-from atlas_coord.models import Deployment, State, Training, TrainingRun, Unit, utcnow
+from atlas_coord.models import Capability, Deployment, State, Training, TrainingRun, Unit, utcnow
 from atlas_coord.policy import Action, Actor, Grant, can, granting
-from atlas_coord.serializers.trainings import conflicts_wire
+from atlas_coord.serializers.trainings import conflict_summary_wire, conflicts_wire
 
 from .. import audit, matching
 from ..errors import Conflict, Forbidden
@@ -75,11 +75,13 @@ class Proposal:
 
 @dataclass
 class Assessment:
-    """The conflicts a proposal adds, notes for the planner, and the occurrences checked."""
+    """The conflicts a proposal adds, notes for the planner, and the occurrences checked
+    (``capability_names``: code -> name, for the summary; loaded only when there are conflicts)."""
 
     conflicts: list[rules.Conflict]
     warnings: list[str]
     occurrences: list[recurrence.Occurrence]
+    capability_names: dict[str, str] = field(default_factory=dict)
 
     def reported_conflicts(self) -> list[rules.Conflict]:
         """The conflicts shown to the planner: the first :data:`MAX_REPORTED_CONFLICTS`."""
@@ -90,6 +92,11 @@ class Assessment:
         extra = len(self.conflicts) - MAX_REPORTED_CONFLICTS
         more = [f"{extra} more conflicts are not listed"] if extra > 0 else []
         return self.warnings + more
+
+    def summary(self) -> conflict_summary.ConflictSummary:
+        """The reported conflicts by kind, state and capability, counting those not reported."""
+        return conflict_summary.summarise(self.reported_conflicts(), capability_names=self.capability_names,
+                                          total=len(self.conflicts))
 
 
 def nothing_checked() -> Assessment:
@@ -129,6 +136,11 @@ class _World:
     deployed: list[rules.Deployment]
     windows_by_unit: dict[int, list[rules.UnitWindow]]
     off_duty_busy: dict[int, list[tuple[datetime, datetime | None]]]
+
+
+def capability_names(session: Session) -> dict[str, str]:
+    """Capability code -> its plain name in the directory (conflicts are shown by name)."""
+    return {code: name for code, name in session.execute(sa.select(Capability.code, Capability.name))}
 
 
 def critical_capabilities(session: Session, settings, states: Iterable[str]) -> dict[str, list[str]]:
@@ -275,7 +287,7 @@ def assess(
     if proposal.units_off_duty:
         conflicts += _off_duty_conflicts(session, settings, proposal, world, windows, span, warnings)
     conflicts.sort(key=cover.sort_key)
-    return Assessment(conflicts, warnings, occurrences)
+    return Assessment(conflicts, warnings, occurrences, capability_names(session) if conflicts else {})
 
 
 def _off_duty_conflicts(session, settings, proposal: Proposal, world: _World, windows, span, warnings) -> list[rules.Conflict]:
@@ -348,6 +360,7 @@ def enforce(actor: Actor, assessment: Assessment, *, override_reason: str | None
         raise TrainingConflict(
             f"{what} is blocked by {n} planning conflict{'s' if n != 1 else ''}: {first.message}",
             conflicts=conflicts_wire(assessment.reported_conflicts()),
+            summary=conflict_summary_wire(assessment.summary()),
             warnings=assessment.reported_warnings(),
         )
     return _grant_for_override(actor, assessment.conflicts, host_state)

@@ -4,7 +4,7 @@ attendance, and the units the edge needs to show them. Nothing here changes a ro
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from atlas_coord.models import State, Training, TrainingAttendance, TrainingPart
 from atlas_coord.policy import Action, Actor, can
 
 from ..errors import Forbidden, Invalid, NotFound
-from .assessment import assess, proposal_of
+from .assessment import assess, capability_names, proposal_of
 from .commands import TrainingFilter
 from .timing import CHECK_HORIZON, as_utc, timing_of
 
@@ -36,13 +36,15 @@ class TrainingList:
 
 @dataclass
 class TrainingDetail:
-    """A training, its occurrences in ``window`` each with the conflicts it adds, and warnings."""
+    """A training, its occurrences in ``window`` each with the conflicts it adds, and warnings
+    (``capability_names``: code -> name, to summarise the conflicts and the override's)."""
 
     training: Training
     units: dict[int, Unit]
     occurrences: list[tuple[recurrence.Occurrence, list[rules.Conflict]]]
     window: tuple[datetime, datetime]
     warnings: list[str]
+    capability_names: dict[str, str] = field(default_factory=dict)
 
 
 def require_read(actor: Actor) -> None:
@@ -165,7 +167,8 @@ def training_detail(
         (o, [c for c in conflicts if c.window_start < o.end_utc and (c.window_end or hi) > o.start_utc])
         for o in timing.occurrences(lo, hi)
     ]
-    return TrainingDetail(training, units_of(session, [training]), occurrences, (lo, hi), warnings)
+    names = capability_names(session) if conflicts or training.override_conflicts else {}
+    return TrainingDetail(training, units_of(session, [training]), occurrences, (lo, hi), warnings, names)
 
 
 def list_attendance(session: Session, actor: Actor, training_id: int) -> list[TrainingAttendance]:
