@@ -8,7 +8,8 @@ import { ApiError, get, getAll } from "./api.js";
 import { h, replace } from "./dom.js";
 import * as store from "./store.js";
 import { addDays, fmt, isoDay, parseDay, startOfMonth, startOfWeek } from "./time.js";
-import { conflictList, kindName, occurrenceTime, warningList } from "./trainings.js";
+import { conflictSummary } from "./conflict-summary.js";
+import { kindName, occurrenceTime, warningList } from "./trainings.js";
 import { debounce } from "./util.js";
 
 const DOW = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -103,7 +104,7 @@ export async function mount(container, { query, navigate }) {
     const conflicted = (occ.conflicts || []).length > 0;
     const warned = !conflicted && (t.warnings || []).length > 0;
     const cancelled = t.status === "cancelled";
-    const kinds = [...new Set((occ.conflicts || []).map((c) => c.kind))];
+    const kinds = (occ.conflict_summary?.kinds || []).map((k) => `${k.count} ${k.label.toLowerCase()}`);
     return h(
       "a",
       {
@@ -123,7 +124,7 @@ export async function mount(container, { query, navigate }) {
             occurrenceTime(occ, t.timezone),
             h("br"),
             `${kindName(t.kind)} · ${t.host_unit?.name || ""}`,
-            conflicted ? [h("br"), ...occ.conflicts.slice(0, 3).map((c) => h("span", { class: "cal-event__conflict" }, `${c.state || ""} ${c.capability || ""} ${c.kind.replace(/_/g, " ")}`.trim(), h("br")))] : null,
+            conflicted ? [h("br"), h("span", { class: "cal-event__conflict" }, `${occ.conflicts.length} conflicts: ${kinds.join(", ")}`)] : null,
           )
         : null,
     );
@@ -187,23 +188,16 @@ export async function mount(container, { query, navigate }) {
             { class: "panel", "aria-labelledby": "cal-conflicts" },
             h("h2", { id: "cal-conflicts" }, "Conflicts and warnings in this period"),
             troubled.map((t) => {
-              const seen = new Set();
-              const conflicts = [];
-              for (const o of t.occurrences || []) {
-                for (const c of o.conflicts || []) {
-                  const key = `${c.kind}|${c.state}|${c.capability}|${c.unit_id}|${c.window_start}`;
-                  if (!seen.has(key)) {
-                    seen.add(key);
-                    conflicts.push(c);
-                  }
-                }
-              }
+              const conflicted = (t.occurrences || []).filter((o) => (o.conflicts || []).length);
               return h(
                 "article",
                 { class: "answer-card", dataset: { trainingId: t.id } },
                 h("h3", {}, h("a", { href: `#/trainings/${t.id}` }, t.title), ` · ${kindName(t.kind)} · ${t.host_unit?.name || ""}`),
                 t.override ? h("p", { class: "notice" }, `Saved despite conflicts: “${t.override.reason}”`) : null,
-                conflictList(conflicts, t.timezone, { title: "Conflicts" }),
+                conflicted.slice(0, 3).map((o) =>
+                  h("div", { class: "cal-occurrence", dataset: { recurrenceId: o.recurrence_id } }, occurrenceTime(o, t.timezone), conflictSummary(o.conflict_summary, o.conflicts, { title: "Conflicts", role: null, collapsed: true })),
+                ),
+                conflicted.length > 3 ? h("p", { class: "muted" }, h("a", { href: `#/trainings/${t.id}` }, `${conflicted.length - 3} more occurrences with conflicts`)) : null,
                 warningList(t.warnings),
               );
             }),

@@ -10,7 +10,8 @@ import { checkboxGroup, field, formErrors, h, replace, select, showErrors } from
 import { sendForm } from "./forms.js";
 import * as store from "./store.js";
 import { fmt, viewerZone, zonedToUtc } from "./time.js";
-import { conflictList, TRAINING_KINDS, warningList } from "./trainings.js";
+import { conflictSummary } from "./conflict-summary.js";
+import { TRAINING_KINDS, warningList } from "./trainings.js";
 import { debounce } from "./util.js";
 
 const RRULE_PRESETS = [
@@ -108,14 +109,18 @@ export async function mount(container, { params, query, navigate }) {
     hint: "Only to save a plan despite its conflicts; at least 10 characters.",
   });
   overrideField.hidden = true;
+  const overrideBox = h("div", { class: "override-box" }, overrideField);
   const checkSlot = h("div", { class: "check-result", "aria-live": "polite", dataset: { check: "pending" } });
   const save = h("button", { type: "submit", class: "btn btn--primary", dataset: { save: "" } }, editing ? "Save the changes" : "Plan the training");
   const saveAnyway = h("button", { type: "submit", class: "btn btn--danger", dataset: { override: "" }, hidden: true }, "Save despite the conflicts");
+  overrideBox.append(saveAnyway);
 
   const form = h(
     "form",
-    { class: "form", novalidate: true, "aria-labelledby": "tf-title" },
+    { class: "form training-form", novalidate: true, "aria-labelledby": "tf-title" },
     formErrors(),
+    // The check sits at the top: the counts, and beside them the override reason and its button.
+    h("section", { class: "form__section check-section", "aria-labelledby": "check-title" }, h("h2", { id: "check-title" }, "Planning check"), checkSlot),
     h(
       "fieldset",
       { class: "form__section" },
@@ -151,8 +156,7 @@ export async function mount(container, { params, query, navigate }) {
       "fieldset",
       { class: "form__section" },
       h("legend", {}, "Content and participation"),
-      environments.element,
-      capabilities.element,
+      h("div", { class: "training-form__caps" }, environments.element, capabilities.element),
       h(
         "div",
         { class: "form__grid" },
@@ -162,8 +166,7 @@ export async function mount(container, { params, query, navigate }) {
       ),
       inviteBox,
     ),
-    h("section", { class: "form__section", "aria-labelledby": "check-title" }, h("h2", { id: "check-title" }, "Planning check"), checkSlot, overrideField),
-    h("div", { class: "form__actions" }, save, saveAnyway, h("a", { href: editing ? `#/trainings/${editing.id}` : "#/trainings", class: "btn btn--secondary" }, "Cancel")),
+    h("div", { class: "form__actions" }, save, h("a", { href: editing ? `#/trainings/${editing.id}` : "#/trainings", class: "btn btn--secondary" }, "Cancel")),
   );
   // A one-line summary of the check at the top; the details sit beside the save buttons.
   const summary = h("button", { type: "button", class: "linkish check-summary", dataset: { checkSummary: "" }, hidden: true });
@@ -247,6 +250,18 @@ export async function mount(container, { params, query, navigate }) {
     return body;
   }
 
+  /** The label a planner sees for an API field path ("venue.lat" -> "Venue latitude"). */
+  function fieldLabel(path) {
+    const parts = String(path).split(".");
+    while (parts.length) {
+      const wrapper = [...form.querySelectorAll("[data-field]")].find((el) => el.dataset.field === parts.join("."));
+      const label = wrapper?.querySelector("label, legend")?.textContent;
+      if (label) return label;
+      parts.pop();
+    }
+    return "A field";
+  }
+
   // ---- the dry-run check, inline
   let lastConflicts = [];
   const check = debounce(async () => {
@@ -270,12 +285,13 @@ export async function mount(container, { params, query, navigate }) {
       replace(
         checkSlot,
         h("p", { class: "notice notice--warn" }, `The plan cannot be checked yet: ${err.message}`),
-        Object.keys(err.fields || {}).length ? h("ul", {}, Object.entries(err.fields).map(([k, v]) => h("li", {}, `${k}: ${v}`))) : null,
+        Object.keys(err.fields || {}).length ? h("ul", {}, Object.entries(err.fields).map(([k, v]) => h("li", {}, `${fieldLabel(k)}: ${v}`))) : null,
       );
       return;
     }
     lastConflicts = result.conflicts || [];
     checkSlot.dataset.check = result.ok ? "ok" : "conflicts";
+    checkSlot.dataset.conflicts = lastConflicts.length;
     summary.hidden = false;
     summary.classList.toggle("check-summary--bad", !result.ok);
     summary.textContent = result.ok ? "Planning check: no conflict" : `Planning check: ${lastConflicts.length} conflict${lastConflicts.length === 1 ? "" : "s"} (show)`;
@@ -283,7 +299,7 @@ export async function mount(container, { params, query, navigate }) {
       checkSlot,
       result.ok
         ? h("p", { class: "notice notice--ok" }, `No planning conflict (${result.occurrences_checked} occurrence${result.occurrences_checked === 1 ? "" : "s"} checked).`)
-        : conflictList(lastConflicts, timezone.value, { title: "This plan would break planning rules" }),
+        : conflictSummary(result.summary, lastConflicts, { title: "This plan would break planning rules", aside: overrideBox, role: "status" }),
       warningList(result.warnings),
     );
     overrideField.hidden = result.ok;
@@ -308,7 +324,7 @@ export async function mount(container, { params, query, navigate }) {
       if (err.status === 409 && conflicts) {
         lastConflicts = conflicts;
         checkSlot.dataset.check = "conflicts";
-        replace(checkSlot, conflictList(conflicts, timezone.value, { title: "Not saved: the plan breaks planning rules" }), warningList(err.body.error.warnings));
+        replace(checkSlot, conflictSummary(err.body.error.summary, conflicts, { title: "Not saved: the plan breaks planning rules", aside: overrideBox }), warningList(err.body.error.warnings));
         overrideField.hidden = false;
         saveAnyway.hidden = false;
         showErrors(form, { message: err.message, fields: { override_reason: "give a reason to save despite the conflicts, or change the plan" } });

@@ -4,7 +4,8 @@ import { ApiError, get, post } from "./api.js";
 import { badge, dl, field, formErrors, h, humanise, replace } from "./dom.js";
 import { sendForm } from "./forms.js";
 import * as store from "./store.js";
-import { conflictList, kindName, occurrenceTime, statusBadge, warningList } from "./trainings.js";
+import { conflictSummary } from "./conflict-summary.js";
+import { kindName, occurrenceTime, statusBadge, warningList } from "./trainings.js";
 import { debounce } from "./util.js";
 
 export async function mount(container, { params, setTitle }) {
@@ -37,7 +38,7 @@ export async function mount(container, { params, setTitle }) {
           store.isPlanner() && t.status !== "cancelled" ? h("a", { href: `#/trainings/${t.id}/edit`, class: "btn btn--secondary" }, "Change") : null,
         ),
       ),
-      t.override ? h("div", { class: "notice notice--warn" }, h("strong", {}, "Saved despite planning conflicts. "), `Reason: “${t.override.reason}”`, conflictList(t.override.conflicts, zone, { title: "Overridden conflicts" })) : null,
+      t.override ? overrideNotice(t.override, t.override_summary) : null,
       warningList(t.warnings),
       h(
         "div",
@@ -102,12 +103,24 @@ export async function mount(container, { params, setTitle }) {
                   occurrenceTime(o, zone),
                   o.title && o.title !== t.title ? ` · ${o.title}` : "",
                   o.overridden ? " (moved)" : "",
-                  conflictList(o.conflicts, zone, { title: "Conflicts" }),
+                  conflictSummary(o.conflict_summary, o.conflicts, { title: "Conflicts", role: null }),
                 ),
               ),
             )
           : h("p", { class: "muted" }, "No occurrence in this window."),
       ),
+    );
+  }
+
+  /** Who overrode what and why: the reason first, the overridden conflicts' counts on demand. */
+  function overrideNotice(override, summary) {
+    const n = summary?.total ?? (override.conflicts || []).length;
+    return h(
+      "div",
+      { class: "notice notice--warn", dataset: { override: "" } },
+      h("strong", {}, `Saved despite ${n} planning conflict${n === 1 ? "" : "s"}. `),
+      `Reason: “${override.reason}”`,
+      summary?.total ? h("details", { class: "override-details" }, h("summary", {}, "What was overridden"), conflictSummary(summary, override.conflicts, { title: "Overridden", role: null })) : null,
     );
   }
 
@@ -128,7 +141,7 @@ export async function mount(container, { params, setTitle }) {
                 await reload();
               } catch (e) {
                 if (!(e instanceof ApiError)) throw e;
-                err.replaceChildren(h("p", {}, e.message), conflictList(e.body?.error?.conflicts, t.timezone));
+                err.replaceChildren(h("p", {}, e.message), conflictSummary(e.body?.error?.summary, e.body?.error?.conflicts, { role: null }));
                 err.hidden = false;
                 err.focus();
               }

@@ -347,15 +347,18 @@ def test_planner_readiness_guard_blocks_a_training_and_says_why(consoles, unit_i
     page.get_by_label("Starts (venue time)").fill(f"{day}T08:00")
     page.get_by_label("Ends (venue time)").fill(f"{day}T18:00")
 
-    # The dry-run check shows the conflict inline before anything is saved.
+    # The dry-run check shows the conflicts at the top of the form, counted by kind, state and
+    # capability (names, one range in the viewer's zone), the single conflicts on demand.
     check = page.locator(".check-result")
     expect(check).to_have_attribute("data-check", "conflicts", timeout=LIVE)
-    guard = check.locator('li[data-kind="readiness_guard"][data-state="BE"]').first
-    expect(guard).to_be_visible()
-    expect(guard.locator('[data-fact="state"]')).to_contain_text("Belgium")
-    expect(guard.locator('[data-fact="capability"]')).not_to_be_empty()
-    expect(guard.locator('[data-fact="window"]')).to_contain_text(str(int(day[8:])))
-    expect(guard.locator('[data-fact="figure"]')).to_contain_text("0 READY units left")
+    belgium = check.locator('.conflict-kind[data-kind="readiness_guard"] .conflict-state[data-state="BE"]')
+    expect(belgium).to_contain_text("Belgium")
+    aircraft = belgium.locator('.conflict-group[data-capability="ENV_AIRCRAFT"]')
+    expect(aircraft).to_contain_text("Aircraft")
+    expect(aircraft).not_to_contain_text("ENV_AIRCRAFT")
+    expect(aircraft.locator('[data-fact="window"]')).to_contain_text(f"{day[8:]} ")
+    aircraft.locator("summary").click()
+    expect(aircraft.locator(".conflict-entries li").first).to_contain_text("no READY unit left")
     planner.shot("16-training-form-full", full_page=True)
     summary = page.locator("[data-check-summary]")
     expect(summary).to_contain_text("conflict")
@@ -372,7 +375,8 @@ def test_planner_readiness_guard_blocks_a_training_and_says_why(consoles, unit_i
     )
     page.get_by_role("button", name="Save despite the conflicts").click()
     expect(page.locator(".page-head h1")).to_have_text("DSU aircraft intervention drill")
-    expect(page.locator(".notice--warn").first).to_contain_text("Saved despite planning conflicts")
+    expect(page.locator("[data-override]")).to_contain_text("Saved despite")
+    expect(page.locator("[data-override]")).to_contain_text("planning conflict")
 
     # The calendar marks the day and lists why (month and week views).
     planner.goto(f"/trainings?view=month&date={day}")
