@@ -1,7 +1,8 @@
 """Trainings and exercises (Art. 5), their occurrences, participants, attendance and calendars.
 
 A plan that breaks a planning rule answers 409 ``training_conflict`` with ``conflicts`` naming
-the state, capability, window and figure; ``override_reason`` saves it anyway for a planner
+the state, capability, window and figure, and their ``summary`` by kind, state and capability
+(as the dry-run check's body has); ``override_reason`` saves it anyway for a planner
 holding ``training.override``. Calendar feeds live outside ``/api/v1`` because calendar clients
 cannot sign in: their URL carries a revocable token.
 """

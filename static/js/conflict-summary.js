@@ -33,6 +33,11 @@ function kindCount(kind) {
   return plural(kind.count, one, many);
 }
 
+/** "9 readiness guards in 3 states, 83 coverage gaps": the counts line as plain text (chips, titles). */
+export function countsText(summary) {
+  return (summary?.kinds || []).map(kindCount).join(", ");
+}
+
 function unitNames(ids) {
   return ids.map((id) => store.unitName(id) || `unit ${id}`);
 }
@@ -77,7 +82,7 @@ function groupLine(kind, group, conflicts, rangeShown = false) {
   const items = (group.conflicts || []).map((i) => conflicts?.[i]).filter(Boolean);
   const line = [
     h("span", { class: "conflict-group__name" }, name),
-    h("span", { class: "conflict-group__count" }, ` (${group.count})`),
+    rangeShown && group.count === 1 ? "" : h("span", { class: "conflict-group__count" }, ` (${group.count})`),
     rangeShown ? "" : [" · ", h("span", { class: "conflict-group__range", dataset: { fact: "window" } }, timeRange(group.window_start, group.window_end))],
     where ? ` · ${where}` : "",
     worst ? h("span", { class: "conflict-figure" }, ` · ${worst}`) : "",
@@ -89,22 +94,30 @@ function groupLine(kind, group, conflicts, rangeShown = false) {
   );
 }
 
-function stateBlock(kind, state, conflicts) {
+/** The one span every group shares, or null. */
+function sharedWindow(groups) {
+  const [first] = groups;
+  return first && groups.every((g) => g.window_start === first.window_start && g.window_end === first.window_end) ? first : null;
+}
+
+function stateBlock(kind, state, conflicts, kindRange) {
   // When every group of the state covers the same span (a readiness guard per capability over
-  // the whole exercise), the range is written once and the capabilities follow on one line.
-  const [first] = state.groups;
-  const shared = kind.kind !== "coverage_threshold" && state.groups.every((g) => g.window_start === first.window_start && g.window_end === first.window_end);
+  // the whole exercise), the range is written once (here, or for the whole kind) and the
+  // capabilities follow on one line.
+  const shared = kind.kind !== "coverage_threshold" && (kindRange || sharedWindow(state.groups));
   return h(
     "li",
     { class: ["conflict-state", shared && "conflict-state--inline"], dataset: { state: state.state || "" } },
     h("span", { class: "conflict-state__name" }, `${capitalise(state.name)} (${state.count})`),
-    shared ? h("span", { class: "conflict-group__range", dataset: { fact: "window" } }, ` · ${timeRange(first.window_start, first.window_end)}:`) : null,
-    h("ul", { class: "conflict-groups" }, state.groups.map((g) => groupLine(kind.kind, g, conflicts, shared))),
+    shared && !kindRange ? h("span", { class: "conflict-group__range", dataset: { fact: "window" } }, ` · ${timeRange(shared.window_start, shared.window_end)}`) : null,
+    shared ? ":" : null,
+    h("ul", { class: "conflict-groups" }, state.groups.map((g) => groupLine(kind.kind, g, conflicts, Boolean(shared)))),
   );
 }
 
 function kindBlock(kind, conflicts, collapsed) {
   const groups = kind.states.reduce((n, s) => n + s.groups.length, 0);
+  const kindRange = kind.kind !== "coverage_threshold" && kind.states.length > 1 ? sharedWindow(kind.states.flatMap((s) => s.groups)) : null;
   const top = kind.states.flatMap((s) => s.groups).slice(0, 3).map((g) => `${g.capability_name || listed(unitNames(g.unit_ids), 1)} (${g.count})`);
   return h(
     "details",
@@ -113,9 +126,10 @@ function kindBlock(kind, conflicts, collapsed) {
       "summary",
       {},
       h("strong", {}, `${kind.label}: ${kind.count}`),
+      kindRange ? h("span", { class: "conflict-group__range", dataset: { fact: "window" } }, ` · ${timeRange(kindRange.window_start, kindRange.window_end)}`) : null,
       collapsed || groups > OPEN_GROUPS ? h("span", { class: "muted" }, ` — most: ${top.join(", ")}; ${plural(groups, "group", "groups")} in all`) : null,
     ),
-    h("ul", { class: "conflict-states" }, kind.states.map((s) => stateBlock(kind, s, conflicts))),
+    h("ul", { class: "conflict-states" }, kind.states.map((s) => stateBlock(kind, s, conflicts, kindRange))),
   );
 }
 

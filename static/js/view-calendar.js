@@ -8,7 +8,7 @@ import { ApiError, get, getAll } from "./api.js";
 import { h, replace } from "./dom.js";
 import * as store from "./store.js";
 import { addDays, fmt, isoDay, parseDay, startOfMonth, startOfWeek } from "./time.js";
-import { conflictSummary } from "./conflict-summary.js";
+import { conflictSummary, countsText } from "./conflict-summary.js";
 import { kindName, occurrenceTime, warningList } from "./trainings.js";
 import { debounce } from "./util.js";
 
@@ -104,13 +104,13 @@ export async function mount(container, { query, navigate }) {
     const conflicted = (occ.conflicts || []).length > 0;
     const warned = !conflicted && (t.warnings || []).length > 0;
     const cancelled = t.status === "cancelled";
-    const kinds = (occ.conflict_summary?.kinds || []).map((k) => `${k.count} ${k.label.toLowerCase()}`);
+    const counts = countsText(occ.conflict_summary);
     return h(
       "a",
       {
         href: `#/trainings/${t.id}`,
         class: ["cal-event", conflicted && "cal-event--conflict", warned && "cal-event--warning", cancelled && "cal-event--cancelled"],
-        title: `${t.title} (${kindName(t.kind)})${conflicted ? ` · ${occ.conflicts.length} conflict(s): ${kinds.join(", ")}` : ""}`,
+        title: `${t.title} (${kindName(t.kind)})${conflicted ? ` · ${occ.conflicts.length} planning conflicts: ${counts}` : ""}`,
         dataset: { trainingId: t.id, conflicts: (occ.conflicts || []).length },
       },
       conflicted ? h("span", { "aria-hidden": "true" }, "⚠ ") : null,
@@ -124,7 +124,7 @@ export async function mount(container, { query, navigate }) {
             occurrenceTime(occ, t.timezone),
             h("br"),
             `${kindName(t.kind)} · ${t.host_unit?.name || ""}`,
-            conflicted ? [h("br"), h("span", { class: "cal-event__conflict" }, `${occ.conflicts.length} conflicts: ${kinds.join(", ")}`)] : null,
+            conflicted ? [h("br"), h("span", { class: "cal-event__conflict" }, `${occ.conflicts.length} conflicts: ${counts}`)] : null,
           )
         : null,
     );
@@ -195,7 +195,7 @@ export async function mount(container, { query, navigate }) {
                 h("h3", {}, h("a", { href: `#/trainings/${t.id}` }, t.title), ` · ${kindName(t.kind)} · ${t.host_unit?.name || ""}`),
                 t.override ? h("p", { class: "notice" }, `Saved despite conflicts: “${t.override.reason}”`) : null,
                 conflicted.slice(0, 3).map((o) =>
-                  h("div", { class: "cal-occurrence", dataset: { recurrenceId: o.recurrence_id } }, occurrenceTime(o, t.timezone), conflictSummary(o.conflict_summary, o.conflicts, { title: "Conflicts", role: null, collapsed: true })),
+                  h("div", { class: "cal-occurrence", dataset: { recurrenceId: o.recurrence_id } }, occurrenceTime(o, t.timezone), conflictSummary(o.conflict_summary, o.conflicts, { title: "This occurrence adds", role: null, collapsed: true })),
                 ),
                 conflicted.length > 3 ? h("p", { class: "muted" }, h("a", { href: `#/trainings/${t.id}` }, `${conflicted.length - 3} more occurrences with conflicts`)) : null,
                 warningList(t.warnings),

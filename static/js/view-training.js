@@ -5,6 +5,7 @@ import { badge, dl, field, formErrors, h, humanise, replace } from "./dom.js";
 import { sendForm } from "./forms.js";
 import * as store from "./store.js";
 import { conflictSummary } from "./conflict-summary.js";
+import { timeRange } from "./time-range.js";
 import { kindName, occurrenceTime, statusBadge, warningList } from "./trainings.js";
 import { debounce } from "./util.js";
 
@@ -50,7 +51,7 @@ export async function mount(container, { params, setTitle }) {
           dl([
             ["Venue", `${t.venue.name} (${t.venue.lat}, ${t.venue.lon})`],
             ["Time zone", zone],
-            ["First", h("span", {}, `${t.start_local.replace("T", " ")} – ${t.end_local.replace("T", " ")} venue time`)],
+            ["First", h("span", {}, `${timeRange(t.start_utc, t.end_utc, zone)} at the venue`)],
             ["Repeats", t.rrule || "no"],
             ["Environments", (t.environments || []).map((c) => store.capabilityName(c)).join(", ") || "—"],
             ["Capabilities", (t.capabilities || []).map((c) => store.capabilityName(c)).join(", ") || "—"],
@@ -103,7 +104,7 @@ export async function mount(container, { params, setTitle }) {
                   occurrenceTime(o, zone),
                   o.title && o.title !== t.title ? ` · ${o.title}` : "",
                   o.overridden ? " (moved)" : "",
-                  conflictSummary(o.conflict_summary, o.conflicts, { title: "Conflicts", role: null }),
+                  conflictSummary(o.conflict_summary, o.conflicts, { title: "This occurrence adds", role: null }),
                 ),
               ),
             )

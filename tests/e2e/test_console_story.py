@@ -356,7 +356,7 @@ def test_planner_readiness_guard_blocks_a_training_and_says_why(consoles, unit_i
     aircraft = belgium.locator('.conflict-group[data-capability="ENV_AIRCRAFT"]')
     expect(aircraft).to_contain_text("Aircraft")
     expect(aircraft).not_to_contain_text("ENV_AIRCRAFT")
-    expect(aircraft.locator('[data-fact="window"]')).to_contain_text(f"{day[8:]} ")
+    expect(belgium.locator('[data-fact="window"]').first).to_contain_text(f"{day[8:]} ")
     aircraft.locator("summary").click()
     expect(aircraft.locator(".conflict-entries li").first).to_contain_text("no READY unit left")
     planner.shot("16-training-form-full", full_page=True)
