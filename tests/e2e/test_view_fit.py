@@ -24,6 +24,8 @@ from tests.conftest import app_settings
 from tests.e2e.conftest import LAPTOP, Console, LiveServer
 from tests.factories import EXERCISE_UNITS, four_unit_exercise_payload, raise_request
 
+pytestmark = pytest.mark.browser
+
 ROLES = ("demo-admin", "demo-observer", "demo-planner", "demo-cc-fr", "demo-ca-fr", "demo-cmd-fr")
 MAX_HEIGHT = 2 * LAPTOP["height"]
 
