@@ -11,9 +11,9 @@ import * as store from "./store.js";
 import { minutes } from "./time.js";
 import { timeRange } from "./time-range.js";
 
-/** Nouns for the counts line ("9 readiness gaps · 83 coverage gaps"), by kind. */
+/** Nouns for the counts line ("83 coverage gaps"), by kind; readiness guards also count states. */
 const KIND_NOUNS = {
-  readiness_guard: ["state left without a READY unit", "states left without a READY unit"],
+  readiness_guard: ["readiness guard", "readiness guards"],
   coverage_threshold: ["coverage gap", "coverage gaps"],
   unit_deployed: ["unit deployed at the time", "units deployed at the time"],
   unit_overlap: ["unit in two trainings", "units in two trainings"],
@@ -29,8 +29,8 @@ const capitalise = (s) => (s ? s.charAt(0).toUpperCase() + s.slice(1) : s);
 
 function kindCount(kind) {
   const [one, many] = KIND_NOUNS[kind.kind] || [kind.label.toLowerCase(), `${kind.label.toLowerCase()}s`];
-  if (kind.kind === "readiness_guard") return `${plural(kind.count, "readiness guard", "readiness guards")} in ${plural(kind.states.length, "state", "states")}`;
-  return plural(kind.count, one, many);
+  const states = kind.kind === "readiness_guard" ? ` in ${plural(kind.states.length, "state", "states")}` : "";
+  return `${plural(kind.count, one, many)}${states}`;
 }
 
 /** "9 readiness guards in 3 states, 83 coverage gaps": the counts line as plain text (chips, titles). */
