@@ -1,0 +1,153 @@
+"""Driving the alerts: read the outbox into alerts, warn before answer deadlines, climb the
+ladders of unacknowledged alerts, deliver what is due. Each step in its own short transactions.
+
+Two drivers run :func:`run_alerts`: the :class:`AlertDispatcher` thread of each server process,
+woken as soon as a change that calls for an alert commits (``events.add_commit_listener``), and
+the scheduler's every tick (a safety net for a process that died, retries and escalations).
+Several of them at once are harmless: every row is claimed by compare-and-set (see
+``services/alerts/raising.py`` and ``delivery.py``).
+
+Test hook: ``ATLAS_ALERTS_TEST_PAUSE_AFTER_CLAIM=<seconds>`` sleeps after an external delivery's
+claim is committed, before it is sent, so a test can kill the process mid-send.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from atlas_coord.db import Database
+from atlas_coord.models import utcnow
+from atlas_coord.services import alerts, events
+
+log = logging.getLogger(__name__)
+PAUSE_ENV = "ATLAS_ALERTS_TEST_PAUSE_AFTER_CLAIM"
+
+
+@dataclass
+class AlertReport:
+    raised: int = 0
+    warned: int = 0
+    escalated: int = 0
+    sent: int = 0
+    retried: int = 0
+
+    def summary(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in asdict(self).items() if v)
+
+
+def _send(settings, claimed: alerts.Claimed) -> None:
+    if claimed.channel == "email":
+        alerts.send_email(settings.alerts, claimed.address, claimed.message, key=claimed.key)
+    else:
+        alerts.send_gateway(settings.alerts, claimed.channel, claimed.address, claimed.message, key=claimed.key)
+
+
+def deliver_one(database: Database, settings, delivery_id: int, now: datetime, worker: str,
+                clock: Callable[[], datetime] = utcnow) -> str:
+    """Claim, send and record one delivery: ``sent``, ``retry``, ``skipped`` or ``taken`` (by another)."""
+    with database.transaction() as session:
+        delivery = alerts.claim(session, delivery_id, now, worker, settings.alerts.lease_seconds)
+        if delivery is None:
+            return "taken"
+        if alerts.skip_acknowledged(session, delivery, now):
+            return "skipped"
+        if alerts.channel_of(delivery, settings) in alerts.IN_DATABASE:
+            alerts.deliver_in_database(session, delivery, settings, now)
+            return "sent"
+        claimed = alerts.prepare_external(delivery, settings, worker)
+    pause = float(os.environ.get(PAUSE_ENV) or 0)
+    if pause > 0:
+        log.info("claimed delivery %s; pausing %ss (test hook)", delivery_id, pause)
+        time.sleep(pause)
+    error = None
+    try:
+        _send(settings, claimed)
+    except alerts.DeliveryFailed as exc:
+        error = str(exc)
+        log.warning("delivery %s failed (%s); retried later", delivery_id, exc)
+    with database.transaction() as session:
+        alerts.finish(session, claimed, settings, clock() if now is None else now, error)
+    return "retry" if error else "sent"
+
+
+def _ingest_all(database: Database, now: datetime) -> int:
+    raised = 0
+    while True:
+        with database.transaction() as session:
+            batch = alerts.ingest(session, now)
+            more = session.info.get("alerts_more", False)
+        raised += batch
+        if not batch and not more:
+            return raised
+
+
+def run_alerts(database: Database, settings, *, now: datetime | None = None, worker: str = "") -> AlertReport:
+    """One pass over everything due at ``now`` (the clock is injectable for tests)."""
+    now = now or utcnow()
+    worker = worker or f"{os.getpid()}:{threading.get_ident()}"
+    report = AlertReport()
+    report.raised = _ingest_all(database, now)
+    with database.transaction() as session:
+        report.warned = alerts.deadline_warnings(session, now)
+    with database.transaction() as session:
+        due = alerts.due_escalation_ids(session, now)
+    for alert_id in due:
+        with database.transaction() as session:
+            report.escalated += alerts.escalate(session, alert_id, now)
+    with database.transaction() as session:
+        deliveries = alerts.due_delivery_ids(session, now)
+    for delivery_id in deliveries:
+        outcome = deliver_one(database, settings, delivery_id, now, worker)
+        report.sent += outcome == "sent"
+        report.retried += outcome == "retry"
+    return report
+
+
+class AlertDispatcher:
+    """A thread that runs :func:`run_alerts` as soon as a change that calls for an alert commits
+    in this process, and every ``idle_seconds`` otherwise (retries, escalations)."""
+
+    def __init__(self, database: Database, settings, *, idle_seconds: float = 5.0) -> None:
+        self.database, self.settings, self.idle_seconds = database, settings, idle_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _on_commit(self, committed) -> None:
+        if any(envelope["type"] in alerts.WATCHED_TYPES for envelope, _rooms in committed):
+            self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> AlertDispatcher:
+        events.add_commit_listener(self._on_commit)
+        self._thread = threading.Thread(target=self._loop, name="alert-dispatcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        events.remove_commit_listener(self._on_commit)
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.idle_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                report = run_alerts(self.database, self.settings)
+                if report.summary():
+                    log.info("alerts: %s", report.summary())
+            except Exception:  # noqa: BLE001 - the next wake or the scheduler's sweep retries
+                log.exception("alert dispatch failed; retried on the next wake")
