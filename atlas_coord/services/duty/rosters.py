@@ -138,17 +138,23 @@ def _to_domain(data: RosterIn) -> duty.Roster:
     )
 
 
-def _write_rows(org: DutyOrg, data: RosterIn, ids: dict[str, int]) -> None:
+def _write_rows(session: Session, org: DutyOrg, data: RosterIn, ids: dict[str, int]) -> None:
     org.shifts.clear()
     org.contacts.clear()
+    session.flush()  # the old rows go before the new ones arrive (the unit of work inserts first)
     for s in data.shifts:
         org.shifts.append(DutyShift(weekday=s.weekday_index, start_time=s.start, end_time=s.end,
                                     primary_user_id=ids[s.primary], backup_user_id=ids.get(s.backup or "")))
     for x in data.exceptions:
         org.shifts.append(DutyShift(day=x.date, start_time=x.start, end_time=x.end,
                                     primary_user_id=ids.get(x.primary or ""), backup_user_id=ids.get(x.backup or "")))
+    seen: set[tuple[int, str, str]] = set()
     for officer in data.officers:
         for position, contact in enumerate(officer.contacts):
+            point = (ids[officer.user], contact.channel, contact.address)
+            if point in seen:
+                continue  # the same contact point twice: once is enough
+            seen.add(point)
             org.contacts.append(DutyContact(user_id=ids[officer.user], position=position,
                                             channel=contact.channel, address=contact.address))
 
@@ -180,7 +186,7 @@ def replace_roster(session: Session, actor: Actor | None, key: str, data: Roster
         before = {"version": org.version, "shifts": len(org.shifts)}
     org.timezone, org.fallback_email, org.is_demo = data.timezone, data.fallback_email, demo
     org.rules = {kind: rule.model_dump() for kind, rule in data.rules.items()}
-    _write_rows(org, data, ids)
+    _write_rows(session, org, data, ids)
     org.version = (org.version or 0) + 1
     org.updated_at = utcnow()
     session.flush()
