@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import socket
 import ssl
 import threading
@@ -24,6 +25,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+# aiosmtpd warns on every AUTH that its own Session.login_data is deprecated: noise here.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 SMTP_USER, SMTP_PASSWORD = "atlas-relay", "relay-password-for-tests"
 GATEWAY_SECRET = "gateway-secret-for-tests"
