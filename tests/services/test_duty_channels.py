@@ -4,18 +4,28 @@ claiming a delivery: every alert still goes out exactly once. The clock is injec
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from atlas_coord.db import Database
 from atlas_coord.models import AlertDelivery, utcnow
-from atlas_coord.scheduler.alerting import run_alerts
+from atlas_coord.scheduler.alerting import PAUSE_ENV, run_alerts
 from atlas_coord.services import alerts
 from tests.conftest import app_settings
 from tests.factories import put_roster, raise_request, roster_csv
 from tests.relays import Gateway, SmtpRelay
 
+ROOT = Path(__file__).resolve().parents[2]
 ROSTER = roster_csv("demo-ca-fr", primary_contacts=(("email", "ca-fr@duty.example"), ("sms", "+33123456789")))
 
 
@@ -106,3 +116,45 @@ def test_a_process_killed_after_claiming_an_email_leaves_it_to_the_next_once_its
     row = email_delivery(database)
     assert (row.status, row.claimed_by != "dead-worker", row.attempts) == ("sent", True, 2)
     assert len(relay.messages) == 1
+
+
+def test_three_dispatchers_at_once_send_each_email_once(db_url, database, relay):
+    settings = settings_for(db_url, relay)
+    put_roster(database, "ca-FR", ROSTER)
+    ids = [raise_request(database, addressees=["FR"]) for _ in range(3)]
+    engines = [Database(db_url) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            list(pool.map(lambda e: run_alerts(e, settings, worker=f"w{id(e)}"), engines))
+    finally:
+        for engine in engines:
+            engine.dispose()
+    assert sorted(m["subject"].split(":")[0] for m in relay.messages) == sorted(f"[ATLAS] REQ-{i}" for i in ids)
+
+
+def test_a_scheduler_killed_mid_send_loses_nothing_and_sends_nothing_twice(db_url, database, relay, tmp_path):
+    put_roster(database, "ca-FR", ROSTER)
+    raise_request(database, addressees=["FR"])
+    config = tmp_path / "atlas.toml"
+    smtp = relay.settings()
+    config.write_text("[alerts]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in smtp.items()), encoding="utf-8")
+    env = {**os.environ, "ATLAS_CONFIG": str(config), "ATLAS_DATABASE_URL": db_url, "ATLAS_SECRET_KEY": "kill-test",
+           "ATLAS_AUDIT_WITNESS_PATH": str(tmp_path / "witness.jsonl"), PAUSE_ENV: "60", "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "atlas_coord.cli", "scheduler", "--once"], env=env, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while (row := email_delivery(database)) is None or row.status != "sending":
+            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read().decode()
+            time.sleep(0.2)
+        os.kill(process.pid, signal.SIGKILL)  # mid-send: the claim is committed, nothing was sent
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert relay.messages == []
+    settings = settings_for(db_url, relay)
+    run_alerts(database, settings)  # the lease still holds: nobody sends it
+    assert relay.messages == []
+    run_alerts(database, settings, now=utcnow() + timedelta(seconds=settings.alerts.lease_seconds + 1))
+    assert len(relay.messages) == 1 and email_delivery(database).status == "sent"
