@@ -21,12 +21,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import OperationalError
+
 from atlas_coord.db import Database
 from atlas_coord.models import utcnow
 from atlas_coord.services import alerts, events
 
 log = logging.getLogger(__name__)
 PAUSE_ENV = "ATLAS_ALERTS_TEST_PAUSE_AFTER_CLAIM"
+FINISH_ATTEMPTS = 25
 
 
 @dataclass
@@ -48,9 +51,24 @@ def _send(settings, claimed: alerts.Claimed) -> None:
         alerts.send_gateway(settings.alerts, claimed.channel, claimed.address, claimed.message, key=claimed.key)
 
 
-def deliver_one(database: Database, settings, delivery_id: int, now: datetime, worker: str,
-                clock: Callable[[], datetime] = utcnow) -> str:
-    """Claim, send and record one delivery: ``sent``, ``retry``, ``skipped`` or ``taken`` (by another)."""
+def _finish(database: Database, settings, claimed: alerts.Claimed, now: datetime, error: str | None) -> None:
+    """Record an external send. The message is out already: a busy database must not leave the
+    delivery to be sent again when its lease ends, so the record is retried for a while."""
+    for attempt in range(FINISH_ATTEMPTS):
+        try:
+            with database.transaction() as session:
+                alerts.finish(session, claimed, settings, now, error)
+            return
+        except OperationalError:
+            log.warning("recording delivery %s failed (attempt %s); retrying", claimed.delivery_id, attempt + 1)
+            time.sleep(min(0.2 * (attempt + 1), 2.0))
+    log.error("delivery %s was sent but could not be recorded; it may be sent again", claimed.delivery_id)
+
+
+def deliver_one(database: Database, settings, delivery_id: int, clock: Callable[[], datetime], worker: str) -> str:
+    """Claim, send and record one delivery: ``sent``, ``retry``, ``skipped`` or ``taken`` (by another).
+    The clock is read at the claim and again at the record: a lease runs from when it is taken."""
+    now = clock()
     with database.transaction() as session:
         delivery = alerts.claim(session, delivery_id, now, worker, settings.alerts.lease_seconds)
         if delivery is None:
@@ -71,8 +89,7 @@ def deliver_one(database: Database, settings, delivery_id: int, now: datetime, w
     except alerts.DeliveryFailed as exc:
         error = str(exc)
         log.warning("delivery %s failed (%s); retried later", delivery_id, exc)
-    with database.transaction() as session:
-        alerts.finish(session, claimed, settings, clock() if now is None else now, error)
+    _finish(database, settings, claimed, clock(), error)
     return "retry" if error else "sent"
 
 
@@ -88,22 +105,23 @@ def _ingest_all(database: Database, now: datetime) -> int:
 
 
 def run_alerts(database: Database, settings, *, now: datetime | None = None, worker: str = "") -> AlertReport:
-    """One pass over everything due at ``now`` (the clock is injectable for tests)."""
-    now = now or utcnow()
+    """One pass over everything due. ``now`` fixes the clock (tests); by default each step reads
+    the wall clock when it runs, since a pass with many sends can take a while."""
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     worker = worker or f"{os.getpid()}:{threading.get_ident()}"
     report = AlertReport()
-    report.raised = _ingest_all(database, now)
+    report.raised = _ingest_all(database, clock())
     with database.transaction() as session:
-        report.warned = alerts.deadline_warnings(session, now)
+        report.warned = alerts.deadline_warnings(session, clock())
     with database.transaction() as session:
-        due = alerts.due_escalation_ids(session, now)
+        due = alerts.due_escalation_ids(session, clock())
     for alert_id in due:
         with database.transaction() as session:
-            report.escalated += alerts.escalate(session, alert_id, now)
+            report.escalated += alerts.escalate(session, alert_id, clock())
     with database.transaction() as session:
-        deliveries = alerts.due_delivery_ids(session, now)
+        deliveries = alerts.due_delivery_ids(session, clock())
     for delivery_id in deliveries:
-        outcome = deliver_one(database, settings, delivery_id, now, worker)
+        outcome = deliver_one(database, settings, delivery_id, clock, worker)
         report.sent += outcome == "sent"
         report.retried += outcome == "retry"
     return report
