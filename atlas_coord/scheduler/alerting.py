@@ -51,13 +51,14 @@ def _send(settings, claimed: alerts.Claimed) -> None:
         alerts.send_gateway(settings.alerts, claimed.channel, claimed.address, claimed.message, key=claimed.key)
 
 
-def _finish(database: Database, settings, claimed: alerts.Claimed, now: datetime, error: str | None) -> None:
+def _finish(database: Database, settings, claimed: alerts.Claimed, now: datetime, error: str | None,
+            permanent: bool) -> None:
     """Record an external send. The message is out already: a busy database must not leave the
     delivery to be sent again when its lease ends, so the record is retried for a while."""
     for attempt in range(FINISH_ATTEMPTS):
         try:
             with database.transaction() as session:
-                alerts.finish(session, claimed, settings, now, error)
+                alerts.finish(session, claimed, settings, now, error, permanent=permanent)
             return
         except OperationalError:
             log.warning("recording delivery %s failed (attempt %s); retrying", claimed.delivery_id, attempt + 1)
@@ -83,13 +84,13 @@ def deliver_one(database: Database, settings, delivery_id: int, clock: Callable[
     if pause > 0:
         log.info("claimed delivery %s; pausing %ss (test hook)", delivery_id, pause)
         time.sleep(pause)
-    error = None
+    error, permanent = None, False
     try:
         _send(settings, claimed)
     except alerts.DeliveryFailed as exc:
-        error = str(exc)
-        log.warning("delivery %s failed (%s); retried later", delivery_id, exc)
-    _finish(database, settings, claimed, clock(), error)
+        error, permanent = str(exc), exc.permanent
+        log.warning("delivery %s failed (%s)%s", delivery_id, exc, "" if permanent else "; retried later")
+    _finish(database, settings, claimed, clock(), error, permanent)
     return "retry" if error else "sent"
 
 

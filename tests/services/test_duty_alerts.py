@@ -200,3 +200,14 @@ def test_an_organisation_may_switch_a_rule_off(database, settings):
         org.rules = {"request_submitted": {"enabled": False, "ack_minutes": 5}}
     raise_request(database, addressees=["FR"])
     assert run_alerts(database, settings).raised == 0
+
+
+def test_a_text_without_a_configured_gateway_fails_at_once_and_the_ladder_moves_on(database, settings):
+    put_roster(database, "ca-FR", FR)
+    raise_request(database, addressees=["FR"])
+    start = utcnow()
+    run_alerts(database, settings, now=start)
+    run_alerts(database, settings, now=start + timedelta(minutes=5))
+    with database.transaction() as session:
+        sms = session.scalar(sa.select(AlertDelivery).where(AlertDelivery.channel == "sms"))
+        assert (sms.status, sms.attempts) == ("failed", 1) and "gateway" in sms.last_error

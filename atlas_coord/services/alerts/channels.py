@@ -27,7 +27,12 @@ SIGNATURE_HEADER = "X-Atlas-Signature"
 
 
 class DeliveryFailed(Exception):
-    """The relay or the gateway did not take the message; it is retried later."""
+    """The relay or the gateway did not take the message; it is retried later, unless
+    ``permanent`` (the channel is not configured: retrying cannot help, the ladder moves on)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def send_gateway(settings, channel: str, to: str, message: Message, *, key: str)
     :raise DeliveryFailed: no gateway configured, unreachable, or an answer other than 2xx.
     """
     if not settings.gateway_url:
-        raise DeliveryFailed("no SMS/voice gateway configured (alerts.gateway_url)")
+        raise DeliveryFailed("no SMS/voice gateway configured (alerts.gateway_url)", permanent=True)
     body = json.dumps({"channel": channel, "to": to, "text": message.short, "id": key}).encode()
     secret = settings.gateway_secret.get_secret_value().encode() if settings.gateway_secret else b""
     request = urllib.request.Request(settings.gateway_url, data=body, method="POST",

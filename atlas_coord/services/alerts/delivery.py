@@ -128,7 +128,8 @@ def backoff(settings, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.alerts.retry_max_seconds))
 
 
-def finish(session: Session, claimed: Claimed, settings, now: datetime, error: str | None) -> bool:
+def finish(session: Session, claimed: Claimed, settings, now: datetime, error: str | None, *,
+           permanent: bool = False) -> bool:
     """Record the outcome of an external send (compare-and-set on this worker's claim): sent, or
     back to ``pending`` with a growing delay, or ``failed`` after ``alerts.max_attempts``."""
     delivery = session.get(AlertDelivery, claimed.delivery_id)
@@ -136,7 +137,7 @@ def finish(session: Session, claimed: Claimed, settings, now: datetime, error: s
         return False
     if error is None:
         values = {"status": "sent", "sent_at": now, "lease_until": None, "last_error": None}
-    elif delivery.attempts >= settings.alerts.max_attempts:
+    elif permanent or delivery.attempts >= settings.alerts.max_attempts:
         values = {"status": "failed", "lease_until": None, "last_error": error[:300]}
     else:
         values = {"status": "pending", "lease_until": None, "last_error": error[:300],
