@@ -140,10 +140,13 @@ export async function reload() {
   }
 }
 
-/** The live events of alerts; other events are ignored. */
-export function onEvent(ev) {
+/**
+ * The live events of alerts; other events are ignored. `me` is the signed-in user's id: an
+ * `alert.raised` rings only for the person it was sent to (the support office sees it in its feed).
+ */
+export function onEvent(ev, me) {
   const d = ev?.data || {};
-  if (ev?.type === "alert.raised") add({ ...d, id: d.alert_id });
+  if (ev?.type === "alert.raised" && d.for === me) add({ ...d, id: d.alert_id });
   else if (ev?.type === "alert.acknowledged") drop(d.alert_id);
 }
 

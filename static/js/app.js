@@ -325,7 +325,7 @@ async function signOut() {
 async function boot() {
   live.onStatus(renderConnection);
   live.onEvent((ev) => {
-    alerts.onEvent(ev);
+    alerts.onEvent(ev, store.session.user?.id);
     eventChain = eventChain.then(() => handleEvent(ev));
   });
   live.onResync((reason) => {

@@ -98,7 +98,9 @@ def deliver_in_database(session: Session, delivery: AlertDelivery, settings, now
     alert = delivery.alert
     channel = channel_of(delivery, settings)
     if channel == "console":
-        events.publish(session, "alert.raised", f"alert:{alert.id}", alert_payload(alert), [user_room(delivery.user_id)])
+        # The observers' room comes with every event (their feed); "for" keeps the ring to its person.
+        events.publish(session, "alert.raised", f"alert:{alert.id}", {**alert_payload(alert), "for": delivery.user_id},
+                       [user_room(delivery.user_id)])
     else:
         message = message_for(delivery, alert, settings)
         session.add(MailboxMessage(to_address=delivery.address, subject=message.subject, body=message.text,
