@@ -83,7 +83,7 @@ def _submit(database, addressees: list[str]) -> tuple[int, float]:
     from atlas_coord.services.requests.commands import RequestCreate
     from tests.factories import actor_named, request_payload
 
-    for _attempt in range(5):
+    for _attempt in range(30):
         try:
             with database.transaction() as session:
                 actor = actor_named(session, "demo-cc-be")
@@ -92,7 +92,8 @@ def _submit(database, addressees: list[str]) -> tuple[int, float]:
             return request_id, time.monotonic()
         except OperationalError:
             RETRIES["submit"] += 1
-    raise RuntimeError("the database stayed locked for five attempts")
+            time.sleep(0.5)
+    raise RuntimeError("the database stayed locked for 30 attempts")
 
 
 def _wait_for(relay, predicate, timeout: float) -> list[dict]:
@@ -128,13 +129,13 @@ def burst(url, settings, relay, count: int) -> dict[str, int]:
 
     before = len(relay.messages)
     engines = [Database(url) for _ in range(3)]
-    dispatchers = [AlertDispatcher(engines[i], settings, idle_seconds=1.0).start() for i in range(2)]
+    dispatchers = [AlertDispatcher(engines[i], settings).start() for i in range(2)]
     stop = threading.Event()
 
     def sweep():
         while not stop.is_set():
             run_alerts(engines[2], settings, worker="scheduler")
-            stop.wait(2.0)
+            stop.wait(10.0)  # the scheduler's sweep (every 30 s by default)
 
     sweeper = threading.Thread(target=sweep, daemon=True)
     sweeper.start()
