@@ -5,6 +5,7 @@ The clock is injected: no test waits on wall time."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -211,3 +212,19 @@ def test_a_text_without_a_configured_gateway_fails_at_once_and_the_ladder_moves_
     with database.transaction() as session:
         sms = session.scalar(sa.select(AlertDelivery).where(AlertDelivery.channel == "sms"))
         assert (sms.status, sms.attempts) == ("failed", 1) and "gateway" in sms.last_error
+
+
+def test_the_dispatcher_thread_is_woken_by_the_commit_not_by_a_poll(database, settings):
+    from atlas_coord.scheduler.alerting import AlertDispatcher
+
+    put_roster(database, "ca-FR", FR)
+    dispatcher = AlertDispatcher(database, settings, idle_seconds=3600).start()  # it would never poll
+    try:
+        raise_request(database, addressees=["FR"])
+        for _ in range(300):  # a bounded wait for the outcome, not a timing
+            if mailbox(database):
+                break
+            time.sleep(0.1)
+    finally:
+        dispatcher.stop()
+    assert mailbox(database) == ["ca-fr@duty.example"]
