@@ -92,7 +92,56 @@ def seed(demo: bool) -> None:
             for account in accounts:
                 click.echo(f"  {account.username:<20} {', '.join(account.roles):<28} {account.description}")
             click.echo(f"  password for every demo account: {password}")
+            from .services.duty.demo import seed_demo_rosters
+            from .services.seed import DEMO_STATES, DEMO_UNITS
+
+            rosters = seed_demo_rosters(session, DEMO_STATES, DEMO_UNITS)
+            if rosters:
+                click.echo(f"demo duty rosters (fictional officers, round the clock): {', '.join(rosters)}")
     database.dispose()
+
+
+@main.group()
+def roster() -> None:
+    """Duty rosters (CSV; the format is in the README)."""
+
+
+@roster.command("import")
+@click.argument("org")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def roster_import(org: str, path: Path) -> None:
+    """Replace ORG's roster (ca-FR, cc-FR, unit-12) from the CSV file PATH; all or nothing."""
+    from .services import duty
+    from .services.errors import ServiceError
+
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            row = duty.import_csv(session, None, org, path.read_text(encoding="utf-8"))
+            click.echo(f"imported roster {row.key}: version {row.version}, {len(row.shifts)} shifts")
+    except ServiceError as exc:
+        for field, problem in exc.fields.items():
+            click.echo(f"  {field}: {problem}", err=True)
+        raise click.ClickException(exc.message) from None
+    finally:
+        database.dispose()
+
+
+@roster.command("export")
+@click.argument("org")
+def roster_export(org: str) -> None:
+    """Print ORG's roster as CSV."""
+    from .services import duty
+
+    database = _database(_settings())
+    try:
+        with database.transaction() as session:
+            row = duty.load_org(session, org)
+            if row is None:
+                raise click.ClickException(f"{org} has no roster")
+            click.echo(duty.export_csv(session, row), nl=False)
+    finally:
+        database.dispose()
 
 
 @main.group()

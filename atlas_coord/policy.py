@@ -46,6 +46,9 @@ class Action(StrEnum):
     TRAINING_READ = "training.read"
     AUDIT_READ_ALL = "audit.read_all"
     AUDIT_VERIFY = "audit.verify"
+    ROSTER_READ = "roster.read"
+    ROSTER_MANAGE = "roster.manage"
+    MAILBOX_READ = "mailbox.read"
 
 
 R = Role
@@ -94,6 +97,18 @@ POLICY: dict[tuple[Role, Action], Scope] = {
     (R.OBSERVER, A.REQUEST_READ_ALL): S.ANY,
     (R.OBSERVER, A.AUDIT_READ_ALL): S.ANY,
     (R.OBSERVER, A.AUDIT_VERIFY): S.ANY,
+    # Duty rosters: a State's competent authority and crisis centre keep their State's rosters
+    # (their own and their units'), a commander the unit's; the support office reads them all.
+    (R.ADMIN, A.ROSTER_MANAGE): S.ANY,
+    (R.ADMIN, A.ROSTER_READ): S.ANY,
+    (R.ADMIN, A.MAILBOX_READ): S.ANY,
+    (R.OBSERVER, A.ROSTER_READ): S.ANY,
+    (R.COMPETENT_AUTHORITY, A.ROSTER_MANAGE): S.OWN_STATE,
+    (R.COMPETENT_AUTHORITY, A.ROSTER_READ): S.OWN_STATE,
+    (R.CRISIS_CENTRE, A.ROSTER_MANAGE): S.OWN_STATE,
+    (R.CRISIS_CENTRE, A.ROSTER_READ): S.OWN_STATE,
+    (R.UNIT_COMMANDER, A.ROSTER_MANAGE): S.OWN_UNIT,
+    (R.UNIT_COMMANDER, A.ROSTER_READ): S.OWN_UNIT,
 }
 
 
@@ -202,18 +217,24 @@ def request_room(request_id: int) -> str:
     return f"request:{request_id}"
 
 
+def user_room(user_id: int) -> str:
+    """One person's own alerts (a duty officer's console rings)."""
+    return f"user:{user_id}"
+
+
 def rooms_for(actor: Actor) -> list[str]:
     """The rooms ``actor`` joins on connect, and the audience filter used for replay.
 
     ``all`` (every signed-in user), ``state:XX`` (each state of the actor's grants; a unit
     commander also belongs to the unit's state), ``requests:XX`` (only where the actor may read
     XX's requests), ``unit:N`` (the unit's commander) and ``observers`` (network-wide roles).
-    ``request:N`` is not among them: it is joined by watching a request the actor may see.
+    ``user:N`` (the actor's own alerts). ``request:N`` is not among them: it is joined by watching a request the actor may see.
     """
     rooms = {ROOM_ALL}
     rooms.update(state_room(code) for code in actor.states)
     rooms.update(requests_room(code) for code in actor.states if can(actor, Action.REQUEST_READ, state=code))
     rooms.update(unit_room(unit_id) for unit_id in actor.unit_ids)
+    rooms.add(user_room(actor.user_id))
     if any(grant.role in NETWORK_ROLES for grant in actor.grants):
         rooms.add(ROOM_OBSERVERS)
     return sorted(rooms)

@@ -150,6 +150,15 @@ def _stop_background(scheduler, socketio) -> None:
         log.exception("stopping the Socket.IO background tasks failed")
 
 
+def start_alert_dispatcher(app, settings):
+    """The thread that pages duty officers as soon as a change commits (``alerts.dispatcher_thread``)."""
+    if not settings.alerts.dispatcher_thread:
+        return None
+    from .scheduler.alerting import AlertDispatcher
+
+    return AlertDispatcher(app.extensions["atlas_db"], settings).start()
+
+
 def serve_until_stopped(settings, *, announce: Callable[[str], None] = print) -> int:
     """Serve the API, the live channel and the console until a stop signal; returns the exit
     status (0 after a signal, 1 when the server thread ended by itself)."""
@@ -163,6 +172,7 @@ def serve_until_stopped(settings, *, announce: Callable[[str], None] = print) ->
     server = stoppable_server(settings.server.host, settings.server.port, in_flight)
     start_embedded = getattr(app, "start_embedded_scheduler", None)
     scheduler = start_embedded() if start_embedded is not None and settings.scheduler.embedded else None
+    dispatcher = start_alert_dispatcher(app, settings)
 
     stop = _Stop()
     on_stop_signals(stop.on_signal)
@@ -188,6 +198,8 @@ def serve_until_stopped(settings, *, announce: Callable[[str], None] = print) ->
     if left:
         log.warning("%s request(s) still in flight after %ss; stopping anyway", left, grace)
     _stop_background(scheduler, socketio)
+    if dispatcher is not None:
+        dispatcher.stop()
     app.extensions["atlas_db"].dispose()
     done = [f"{disconnected} live client(s) disconnected"] if clients else []
     done.append("requests finished" if not left else f"{left} request(s) cut off")

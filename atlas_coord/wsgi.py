@@ -2,8 +2,12 @@
 
 Configuration comes from ``ATLAS_CONFIG`` and ``ATLAS_*``. The scheduler never starts here: in a
 multi-process layout exactly one ``atlas-coord scheduler`` process runs beside the servers.
+Each server process does run its alert dispatcher (``alerts.dispatcher_thread``): it pages duty
+officers as soon as a change commits, and several of them at once are harmless.
 """
 
 from atlas_coord import create_app
+from atlas_coord.serving import start_alert_dispatcher
 
 app = create_app()
+alert_dispatcher = start_alert_dispatcher(app, app.config["ATLAS_SETTINGS"])

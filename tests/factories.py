@@ -232,3 +232,31 @@ def seed_airlift() -> dict:
                               + [v for v in values if v.state != code and v.may_carry(code)])
         for code in codes
     }
+
+
+# ---------------------------------------------------------------- duty rosters and alerts (issue 15)
+
+
+def roster_csv(primary: str, backup: str | None = None, *, timezone: str = "Europe/Paris",
+               primary_contacts: tuple[tuple[str, str], ...] = (), backup_contacts: tuple[tuple[str, str], ...] = (),
+               fallback: str | None = None, extra_rows: tuple[str, ...] = ()) -> str:
+    """A round-the-clock roster as CSV: ``primary`` on duty every day 00:00-24:00 (one shift a
+    day, 00:00 to 00:00 of the next day written as two halves), ``backup`` behind them."""
+    lines = ["record,day,start,end,primary,backup,officer,channel,address", f"timezone,,,,,,,,{timezone}"]
+    if fallback:
+        lines.append(f"fallback,,,,,,,email,{fallback}")
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        lines.append(f"shift,{day},00:00,12:00,{primary},{backup or ''},,,")
+        lines.append(f"shift,{day},12:00,00:00,{primary},{backup or ''},,,")
+    lines += [f"contact,,,,,,{primary},{channel},{address}" for channel, address in primary_contacts]
+    if backup:
+        lines += [f"contact,,,,,,{backup},{channel},{address}" for channel, address in backup_contacts]
+    return "\n".join([*lines, *extra_rows]) + "\n"
+
+
+def put_roster(database, org: str, csv_text: str) -> None:
+    """Import a roster as the system (no actor), committed."""
+    from atlas_coord.services import duty
+
+    with database.transaction() as session:
+        duty.import_csv(session, None, org, csv_text)

@@ -36,6 +36,8 @@ RUN = {
     "atlas-coord backup atlas.sqlite",
     "atlas-coord restore --force atlas.sqlite",
     "atlas-coord scheduler",
+    "atlas-coord roster export ca-FR > roster-fr.csv",
+    "atlas-coord roster import ca-FR roster-fr.csv",
 }
 # Spans shown but not run here, and why.
 NOT_RUN = {
@@ -135,6 +137,11 @@ def test_every_readme_command_works_in_a_fresh_clone_after_make_runs_set_up(tmp_
     assert audit_head(sh("atlas-coord audit verify", clone, env).stdout) != head
     assert "restored atlas.sqlite" in sh("atlas-coord restore --force atlas.sqlite", clone, env).stdout
     assert audit_head(sh("atlas-coord audit verify", clone, env).stdout) == head
+
+    # Duty rosters: the demo roster out to a CSV file and back in.
+    sh("atlas-coord roster export ca-FR > roster-fr.csv", clone, env)
+    assert "timezone,,,,,,,,Europe/Paris" in (clone / "roster-fr.csv").read_text()
+    assert "imported roster ca-FR" in sh("atlas-coord roster import ca-FR roster-fr.csv", clone, env).stdout
 
     # `atlas-coord scheduler` runs until SIGTERM: start it as written, let it run, stop it.
     log_path = tmp_path / "scheduler.log"

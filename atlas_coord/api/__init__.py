@@ -18,6 +18,7 @@ from .core import error_json, error_response, handle_service_error
 
 log = logging.getLogger(__name__)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+ACK_LINK_PAGE = "/alerts/ack/"  # web/ack.py
 
 
 def settings():
@@ -76,13 +77,28 @@ def _check_csrf() -> None:
     """Cookie sessions must echo the CSRF token on every change; bearer clients carry no cookie."""
     if g.auth_via != "session" or request.method not in UNSAFE_METHODS:
         return
+    if request.path.startswith(ACK_LINK_PAGE):
+        return  # the signed single-use link is the credential there, not the cookie
     validate_csrf(request.headers.get("X-CSRF-Token", ""))
 
 
 def init_api(app: Flask) -> None:
-    from . import auth, directory, events, matching, mfa, places, requests, sign_ins, system, trainings
+    from . import (
+        alerts,
+        auth,
+        directory,
+        duty,
+        events,
+        matching,
+        mfa,
+        places,
+        requests,
+        sign_ins,
+        system,
+        trainings,
+    )
 
-    for module in (system, auth, mfa, sign_ins, directory, places, events, trainings, requests, matching):
+    for module in (system, auth, mfa, sign_ins, directory, places, events, trainings, requests, matching, duty, alerts):
         app.register_blueprint(module.bp)
     _install_request_scope(app)
     _install_error_handlers(app)

@@ -62,6 +62,10 @@ EXTRA_ERRORS: dict[str, tuple[int, ...]] = {
     "trainings.list_attendance": (403,),
     "trainings.training_ics": (403,),
     "trainings.list_feeds": (403,),
+    "duty.put_roster": (403, 409),
+    "duty.import_roster": (403,),
+    "alerts.acknowledge_by_link": (409,),
+    "alerts.mailbox": (403,),
 }
 NO_DATABASE = {"system.livez", "system.openapi_document"}
 

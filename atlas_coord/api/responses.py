@@ -13,6 +13,7 @@ from typing import Any
 
 from atlas_coord.serializers import Page, PagedPage
 from atlas_coord.serializers import costs as cost_out
+from atlas_coord.serializers import duty as duty_out
 from atlas_coord.serializers import requests as request_out
 from atlas_coord.serializers import trainings as training_out
 from atlas_coord.serializers.accounts import (
@@ -157,6 +158,19 @@ SUCCESS: dict[str, Schema | type] = {
     "trainings.unit_feed": ICALENDAR,
     "trainings.state_feed": ICALENDAR,
 }
+SUCCESS.update({
+    "duty.list_rosters": duty_out.RosterList,
+    "duty.get_roster": duty_out.RosterOut,
+    "duty.put_roster": duty_out.RosterOut,
+    "duty.export_roster": {"type": "string", "description": "the roster as CSV (see the README)"},
+    "duty.import_roster": duty_out.RosterOut,
+    "duty.on_duty": duty_out.OnDutyOut,
+    "duty.gaps": duty_out.GapsOut,
+    "alerts.my_alerts": duty_out.AlertList,
+    "alerts.acknowledge": duty_out.AckOut,
+    "alerts.acknowledge_by_link": duty_out.AckOut,
+    "alerts.mailbox": duty_out.Mailbox,
+})
 for _step in ("accept", "decline", "mobilise", "depart", "arrive", "stand_down", "return", "recall", "extend"):
     SUCCESS[f"requests.deployment_{_step}"] = request_out.DeploymentOut
 
@@ -165,4 +179,5 @@ MEDIA_TYPES: dict[str, str] = {
     "trainings.training_ics": "text/calendar",
     "trainings.unit_feed": "text/calendar",
     "trainings.state_feed": "text/calendar",
+    "duty.export_roster": "text/csv",
 }

@@ -2,9 +2,11 @@
 
 from .accounts import ApiToken, RoleGrant, User, UserSession
 from .airlift import AirliftAsset
+from .alerts import Alert, AlertCursor, AlertDelivery, MailboxMessage
 from .audit import AuditRecord, Event
 from .base import Base, utcnow
 from .directory import Authority, Capability, ReadinessChange, State, Unit, UnitCapability, UnitStation
+from .duty import DutyContact, DutyOrg, DutyShift
 from .mfa import RecoveryCode, TotpFactor
 from .requests import (
     Arrangement,
@@ -27,6 +29,7 @@ from .trainings import (
 )
 
 __all__ = [
+    "Alert", "AlertCursor", "AlertDelivery", "MailboxMessage", "DutyContact", "DutyOrg", "DutyShift",
     "AirliftAsset",
     "Arrangement",
     "AssistanceRequest",

@@ -9,7 +9,9 @@ Each tick, in order, each step in its own short transactions:
 5. escalate request answers whose deadline passed (``services.requests.escalate_overdue_answers``,
    when the requests layer provides it);
 6. apply the event retention (``services.events.purge_expired_events``);
-7. witness the audit chain's head (``services.audit.checkpoint_if_due``): a signed checkpoint
+7. alerts to duty officers (``scheduler.alerting.run_alerts``): the safety net of the server
+   processes' dispatcher threads (outbox into alerts, deadline warnings, escalations, retries);
+8. witness the audit chain's head (``services.audit.checkpoint_if_due``): a signed checkpoint
    every ``audit.checkpoint_minutes`` when the chain grew, nothing otherwise.
 
 Exactly once: a row is claimed with a compare-and-set update (``sent_at``/``started_at``/
@@ -38,6 +40,8 @@ from atlas_coord.models import utcnow
 from atlas_coord.services import audit, events, requests, trainings
 from atlas_coord.services.audit_chain import anchor_from_settings
 
+from .alerting import run_alerts
+
 log = logging.getLogger(__name__)
 
 PAUSE_ENV = "ATLAS_SCHEDULER_TEST_PAUSE_AFTER_CLAIM"
@@ -58,6 +62,7 @@ class DispatchReport:
     runs_started: int = 0
     runs_ended: int = 0
     escalations: int = 0
+    alerts: str = ""
     events_purged: int = 0
     audit_checkpoints: int = 0
     errors: list[str] = field(default_factory=list)
@@ -172,6 +177,7 @@ def dispatch_due(database: Database, settings, *, now: datetime | None = None, w
     step("run starts", lambda: setattr(report, "runs_started", start_runs(database, now, worker)))
     step("reminders", reminders)
     step("escalations", lambda: setattr(report, "escalations", escalate_overdue_answers(database, now)))
+    step("alerts", lambda: setattr(report, "alerts", run_alerts(database, settings, now=now, worker=worker).summary()))
     step("event purge", lambda: setattr(report, "events_purged", purge_expired_events(database, settings)))
     step("audit checkpoint", lambda: setattr(report, "audit_checkpoints", checkpoint_audit(database, settings, now)))
     # An idle run logs nothing at INFO (every 30 s all day): only what a run did, or failed to do.

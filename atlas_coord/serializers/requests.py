@@ -317,6 +317,8 @@ class StepOut(Out):
     subject: str
     from_: str | None = Field(alias="from")
     to: str | None
+    # A sentence for steps that say one (duty alerts: "FR duty officer acknowledged 03:04, ...").
+    note: str | None = None
 
     model_config = ConfigDict(from_attributes=True, validate_by_name=True, serialize_by_alias=True)
 
@@ -326,7 +328,8 @@ class StepOut(Out):
         return cls(seq=record["seq"], at=record["at"], actor=record["actor"], role=record["role"],
                    action=record["action"], subject=record["subject"],
                    from_=before.get("status") if isinstance(before, dict) else None,
-                   to=after.get("status") if isinstance(after, dict) else None)
+                   to=after.get("status") if isinstance(after, dict) else None,
+                   note=after.get("summary") if isinstance(after, dict) and isinstance(after.get("summary"), str) else None)
 
 
 class RequestPage(PagedPage[RequestSummaryOut]):

@@ -35,7 +35,7 @@ from .audit import ensure_chain_lock, json_safe
 
 __all__ = [
     "ROOM_ALL", "ROOM_OBSERVERS", "request_room", "requests_room", "state_room", "unit_room",
-    "publish", "set_emitter", "envelope", "visible_after", "count_visible", "committed_range",
+    "publish", "set_emitter", "add_commit_listener", "remove_commit_listener", "envelope", "visible_after", "count_visible", "committed_range",
     "newest_seq", "bounds", "truncation", "catch_up_page", "purge_expired_events",
 ]
 
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 Envelope = dict[str, Any]
 _emitters: list[Callable[[list[Envelope]], None]] = []
+# Called with every committed batch after the emitters (the alert dispatcher's wake-up).
+_commit_listeners: list[Callable[[list[tuple[Envelope, list[str]]]], None]] = []
 
 def envelope(event: Event) -> Envelope:
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "subject": event.subject, "data": event.data}
@@ -66,6 +68,17 @@ def set_emitter(emitter: Callable[[list[tuple[Envelope, list[str]]]], None] | No
     _emitters.clear()
     if emitter is not None:
         _emitters.append(emitter)
+
+
+def add_commit_listener(listener: Callable[[list[tuple[Envelope, list[str]]]], None]) -> None:
+    """Also call ``listener`` with each committed batch of events (after the live emitter)."""
+    if listener not in _commit_listeners:
+        _commit_listeners.append(listener)
+
+
+def remove_commit_listener(listener: Callable[[list[tuple[Envelope, list[str]]]], None]) -> None:
+    if listener in _commit_listeners:
+        _commit_listeners.remove(listener)
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -98,6 +111,11 @@ def _emit_after_release(session: Session, transaction) -> None:
             emitter(committed)
         except Exception:  # noqa: BLE001 - a failed emit must not undo a committed change; replay covers it
             log.exception("emitting %d committed events failed; clients will catch up by replay", len(committed))
+    for listener in list(_commit_listeners):
+        try:
+            listener(committed)
+        except Exception:  # noqa: BLE001 - a listener's failure must not undo a committed change
+            log.exception("a commit listener failed")
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -90,3 +90,6 @@ def favicon():
 def init_web(app: Flask) -> None:
     """Register the console (called by ``create_app`` when this package is present)."""
     app.register_blueprint(bp)
+    from .ack import bp as ack_bp
+
+    app.register_blueprint(ack_bp)

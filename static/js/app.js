@@ -8,6 +8,7 @@
  * the entry stays out of every import cycle (tests/test_console_modules.py).
  */
 
+import * as alerts from "./alerts.js";
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
 import * as live from "./live.js";
@@ -28,6 +29,9 @@ const routes = [
     nav: "requests",
     keys: ["id", "tab"],
   },
+  { pattern: /^\/rosters$/, load: () => import("./view-rosters.js"), title: "Duty rosters", nav: "rosters" },
+  { pattern: /^\/rosters\/([A-Za-z0-9-]+)$/, load: () => import("./view-rosters.js"), title: "Duty roster", nav: "rosters", keys: ["org"] },
+  { pattern: /^\/mailbox$/, load: () => import("./view-mailbox.js"), title: "Mailbox", nav: "mailbox" },
   { pattern: /^\/units$/, load: () => import("./view-units.js"), title: "Units", nav: "units" },
   { pattern: /^\/units\/(\d+)$/, load: () => import("./view-unit.js"), title: "Unit", nav: "unit", keys: ["id"] },
   { pattern: /^\/trainings$/, load: () => import("./view-calendar.js"), title: "Trainings", nav: "trainings" },
@@ -70,6 +74,8 @@ function navItems() {
   if (commanded.length === 1) items.push({ key: "unit", href: `#/units/${commanded[0]}`, label: "My unit" });
   items.push({ key: "units", href: "#/units", label: commanded.length > 1 ? "Units" : "Units" });
   items.push({ key: "trainings", href: "#/trainings", label: "Trainings" });
+  items.push({ key: "rosters", href: "#/rosters", label: "Duty rosters" });
+  if (store.session.user?.roles?.some((g) => g.role === "admin")) items.push({ key: "mailbox", href: "#/mailbox", label: "Mailbox" });
   return items;
 }
 
@@ -284,10 +290,12 @@ async function signedIn(body) {
   }
   renderUser();
   live.start({ onUnauthenticated: signedOut });
+  alerts.reload();
 }
 
 function signedOut() {
   live.stop();
+  alerts.stop();
   store.clearSession();
   renderUser();
   renderNav(null);
@@ -317,9 +325,11 @@ async function signOut() {
 async function boot() {
   live.onStatus(renderConnection);
   live.onEvent((ev) => {
+    alerts.onEvent(ev, store.session.user?.id);
     eventChain = eventChain.then(() => handleEvent(ev));
   });
   live.onResync((reason) => {
+    if (store.session.user) alerts.reload();
     if (current?.instance?.refresh) current.instance.refresh(reason);
   });
   api.on("unauthenticated", () => {

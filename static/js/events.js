@@ -26,6 +26,10 @@ export function describeEvent(ev) {
   const requestHref = requestId ? `#/requests/${requestId}` : null;
   const state = d.state || d.state_code || d.requesting_state || d.request?.requesting_state || "";
 
+  if (type.startsWith("alert.")) {
+    const what = type === "alert.acknowledged" ? d.summary || "alert acknowledged" : `${d.reference || "alert"} ${words(type.split(".")[1])}`;
+    return { text: `Duty: ${what}`, href: d.request_id ? `#/requests/${d.request_id}` : null };
+  }
   if (type === "readiness.changed") {
     const status = d.readiness?.status || d.status || "";
     return { text: `${unitLabel(ev)} (${d.state || store.unit(eventUnitId(ev))?.state || ""}) is now ${status}`, href: eventUnitId(ev) ? `#/units/${eventUnitId(ev)}` : null };

@@ -46,8 +46,10 @@ from tests.factories import (
     accept_with,
     deployment_steps,
     in_hours,
+    put_roster,
     raise_request,
     request_payload,
+    roster_csv,
     signed_in,
     training_payload,
     unit_id,
@@ -143,7 +145,22 @@ def _build_scene(database, settings) -> dict[str, Any]:
         with signed_in(database, "demo-admin") as (session, actor):
             row, _ = calendars.create_feed(session, actor, scope="unit", unit_id=ids[unit])
             ids[key] = row.id
+    ids |= _duty_scene(database, settings, ids)
     return ids
+
+
+def _duty_scene(database, settings, ids: dict[str, Any]) -> dict[str, Any]:
+    """Rosters of FR's and DE's competent authorities, and the alerts Belgium's request raised."""
+    from atlas_coord.models import Alert
+    from atlas_coord.scheduler.alerting import run_alerts
+
+    put_roster(database, "ca-FR", roster_csv("demo-ca-fr"))
+    put_roster(database, "ca-DE", roster_csv("demo-ca-de", timezone="Europe/Berlin"))
+    run_alerts(database, settings)
+    with database.transaction() as session:
+        found = dict(session.execute(sa.select(Alert.org_key, Alert.id).where(
+            Alert.request_id == ids["req_be"], Alert.kind == "request_submitted")).all())
+    return {"alert_fr": found["ca-FR"], "alert_de": found["ca-DE"]}
 
 
 def _issue_tokens(database) -> dict[str, str]:
@@ -387,6 +404,15 @@ REQUESTER_ONLY = "U   FF  FF  HH  AF  AF  HF  HH"  # FR's request vs DE's reques
 ANYONE_SIGNED_IN = "U   A   A   A   A   A   A   A"
 EVERYONE = "A   A   A   A   A   A   A   A"
 
+READ_ROSTER = "U   AA  AA  HH  AH  AH  HH  HH"  # the State's authority and crisis centre; the support office
+MANAGE_ROSTER = "U   AA  FF  HH  AH  AH  HH  HH"
+ROSTER_FR = T("FR's competent authority's roster", {"org": "ca-FR"})
+ROSTER_DE = T("DE's competent authority's roster", {"org": "ca-DE"})
+ROSTER_BODY = {"timezone": "Europe/Paris", "shifts": [
+    {"weekday": "mon", "start": "08:00", "end": "18:00", "primary": "demo-admin"}]}
+ROSTER_CSV = {"csv": roster_csv("demo-admin")}
+GAPS_QUERY = "?from=2026-12-01T00:00:00%2B00:00&to=2026-12-02T00:00:00%2B00:00"
+
 MATRIX: list[Row] = [
     # ------------------------------------------------------------ sign-in            anon adm obs pln cc  ca  cmd spl
     Row("POST", f"{API}/auth/token", EVERYONE, T("a valid login", body={"username": "demo-observer", "password": DEMO_PASSWORD})),
@@ -538,6 +564,25 @@ MATRIX: list[Row] = [
         T("a feed of GSG 9", body=lambda ids: {"scope": "unit", "unit_id": ids["gsg9"]})),
     Row("DELETE", f"{API}/calendar-feeds/<int:feed_id>", "U   AA  HH  AA  HH  AH  AH  AH",
         T("GIGN's feed", {"feed_id": "feed_gign"}), T("GSG 9's feed", {"feed_id": "feed_gsg9"})),
+    # ------------------------------------------------------------ duty rosters and alerts (issue 15): FR's and DE's competent authorities
+    Row("GET", f"{API}/rosters", ANYONE_SIGNED_IN),
+    Row("GET", f"{API}/rosters/<org>", READ_ROSTER, ROSTER_FR, ROSTER_DE),
+    Row("PUT", f"{API}/rosters/<org>", MANAGE_ROSTER, T(ROSTER_FR.what, ROSTER_FR.params, ROSTER_BODY),
+        T(ROSTER_DE.what, ROSTER_DE.params, ROSTER_BODY)),
+    Row("GET", f"{API}/rosters/<org>/csv", READ_ROSTER, ROSTER_FR, ROSTER_DE),
+    Row("PUT", f"{API}/rosters/<org>/csv", MANAGE_ROSTER, T(ROSTER_FR.what, ROSTER_FR.params, ROSTER_CSV),
+        T(ROSTER_DE.what, ROSTER_DE.params, ROSTER_CSV)),
+    Row("GET", f"{API}/rosters/<org>/on-duty", READ_ROSTER, ROSTER_FR, ROSTER_DE),
+    Row("GET", f"{API}/rosters/<org>/gaps", READ_ROSTER,
+        T(ROSTER_FR.what, ROSTER_FR.params, query=GAPS_QUERY), T(ROSTER_DE.what, ROSTER_DE.params, query=GAPS_QUERY)),
+    Row("GET", f"{API}/alerts", ANYONE_SIGNED_IN),
+    # An officer of the alert's ladder, or a manager of the organisation's roster.
+    Row("POST", f"{API}/alerts/<int:alert_id>/ack", "U   AA  HH  HH  AH  AH  HH  HH",
+        T("the alert to FR's duty officer", {"alert_id": "alert_fr"}),
+        T("the alert to DE's duty officer", {"alert_id": "alert_de"})),
+    # The signed link is the credential: a forged one is a 422 from the service, for anyone.
+    Row("POST", f"{API}/alerts/ack-link", EVERYONE, T("a forged link", body={"token": "forged-token-0123456789"})),
+    Row("GET", f"{API}/mailbox", "U   A   F   F   F   F   F   F"),
 ]
 
 

@@ -63,7 +63,7 @@ def test_everyone_signed_in_reads_the_directory(who):
 
 
 def test_observers_change_nothing():
-    changing = [a for a in Action if a not in (Action.DIRECTORY_READ, Action.TRAINING_READ, Action.REQUEST_READ_ALL, Action.AUDIT_READ_ALL, Action.AUDIT_VERIFY)]
+    changing = [a for a in Action if a not in (Action.DIRECTORY_READ, Action.TRAINING_READ, Action.REQUEST_READ_ALL, Action.AUDIT_READ_ALL, Action.AUDIT_VERIFY, Action.ROSTER_READ)]
     for action in changing:
         assert not can(ACTORS["observer"], action, state=OWN, unit_id=OWN_UNIT), action
 
@@ -86,13 +86,13 @@ def test_grant_scopes_fit_their_role(role, state, unit, ok):
 @pytest.mark.parametrize(
     ("grants", "rooms"),
     [
-        ((Grant(Role.CRISIS_CENTRE, "BE"),), ["all", "requests:BE", "state:BE"]),
-        ((Grant(Role.UNIT_COMMANDER, unit_id=12, unit_state="FR"),), ["all", "state:FR", "unit:12"]),
-        ((Grant(Role.OBSERVER),), ["all", "observers"]),
-        ((Grant(Role.ADMIN),), ["all", "observers"]),
-        ((Grant(Role.TRAINING_PLANNER),), ["all"]),
-        ((Grant(Role.COMPETENT_AUTHORITY, "NL"), Grant(Role.TRAINING_PLANNER, "DE")), ["all", "requests:NL", "state:DE", "state:NL"]),
-        ((), ["all"]),
+        ((Grant(Role.CRISIS_CENTRE, "BE"),), ["all", "requests:BE", "state:BE", "user:1"]),
+        ((Grant(Role.UNIT_COMMANDER, unit_id=12, unit_state="FR"),), ["all", "state:FR", "unit:12", "user:1"]),
+        ((Grant(Role.OBSERVER),), ["all", "observers", "user:1"]),
+        ((Grant(Role.ADMIN),), ["all", "observers", "user:1"]),
+        ((Grant(Role.TRAINING_PLANNER),), ["all", "user:1"]),
+        ((Grant(Role.COMPETENT_AUTHORITY, "NL"), Grant(Role.TRAINING_PLANNER, "DE")), ["all", "requests:NL", "state:DE", "state:NL", "user:1"]),
+        ((), ["all", "user:1"]),
     ],
 )
 def test_live_rooms_come_from_grants_only(grants, rooms):

@@ -9,6 +9,7 @@ import pytest
 import socketio
 import sqlalchemy as sa
 
+from atlas_coord.models import User
 from atlas_coord.services import events
 from tests.conftest import DEMO_PASSWORD
 
@@ -201,9 +202,11 @@ def test_the_origin_rule_is_same_origin_plus_the_configured_ones():
         ("demo-planner", ["all"]),
     ],
 )
-def test_rooms_follow_the_grants(clients, fr_gign, user, expected):
+def test_rooms_follow_the_grants(clients, database, fr_gign, user, expected):
     client = clients(user)
-    assert client.ready["rooms"] == sorted(room.format(fr_gign=fr_gign) for room in expected)
+    with database.transaction() as session:
+        own = f"user:{session.scalar(sa.select(User.id).where(User.username == user))}"  # one's own alerts
+    assert client.ready["rooms"] == sorted([*(room.format(fr_gign=fr_gign) for room in expected), own])
 
 
 def test_a_client_cannot_join_a_room_by_itself(clients, database):

@@ -29,6 +29,7 @@ export async function renderTimeline(view) {
                 "li",
                 { class: "timeline__step", dataset: { action: s.action } },
                 h("div", { class: "timeline__what" }, humanise(s.action.replace(/\./g, " ")), s.from || s.to ? ` · ${s.from || "—"} → ${s.to || "—"}` : ""),
+                s.note ? h("div", { class: "timeline__note" }, s.note) : null,
                 h("div", {}, dualTime(s.at, view.zone(), { otherLabel: view.reqLabel(), seconds: true })),
                 h("div", { class: "muted" }, `${s.actor || "system"} · ${s.role || ""} · ${s.subject}`),
               ),
