@@ -28,6 +28,7 @@ from atlas_coord.policy import Action, Actor, granting
 from atlas_coord.serializers.directory import ReadinessChangedEvent, ReadinessOut, UnitEvent, UnitOut
 
 from . import audit, events, visibility
+from .coverage import live as coverage_live
 from .directory_commands import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .inputs import LIKE_ESCAPE, like_contains
@@ -328,6 +329,7 @@ def apply_readiness(
     # To everyone, so with the neutral reason; the request's audience reads the full one over REST.
     events.publish(session, "readiness.changed", f"unit:{unit.id}", ReadinessChangedEvent.of(unit).wire(),
                    [events.ROOM_ALL])
+    coverage_live.publish_change(session, unit)
     return unit
 
 

@@ -105,7 +105,7 @@ def test_an_incremental_readiness_change_equals_a_full_recomputation(world, data
             assert np.array_equal(cov.times(key)[cells], values)
     final = [bool(v) for v in cov.available]
     fresh = Coverage(units, minutes, final)
-    for key in fresh.keys():
+    for key in fresh.key_codes():
         assert np.array_equal(cov.times(key), fresh.times(key)), key
 
 

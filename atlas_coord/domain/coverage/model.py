@@ -22,7 +22,7 @@ from ..ranking.types import UnitSnapshot
 __all__ = ['ANY_TIER1', 'Coverage', 'CoverageChange', 'available_now']
 
 #: The key of "any tier-1 unit" next to the capability codes.
-ANY_TIER1 = 'any_tier1'
+ANY_TIER1 = 'ANY_TIER1'
 
 
 def available_now(unit: UnitSnapshot) -> bool:
@@ -73,7 +73,7 @@ class Coverage:
     def n_cells(self) -> int:
         return int(self.minutes.shape[1])
 
-    def keys(self) -> list[str]:
+    def key_codes(self) -> list[str]:
         return list(self.members)
 
     def _min_over(self, key: str, mask: np.ndarray, cells: np.ndarray | slice = slice(None)):
