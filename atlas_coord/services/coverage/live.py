@@ -134,7 +134,7 @@ def guard_minutes(session: Session, settings: Any, points: list[tuple[float, flo
     computed (cells are independent: the same values as the full grid), unless this worker's full
     model is warm."""
     inputs = load_inputs(session, settings)
-    full = load_grid(inputs.grid.km)
+    full = load_grid(int(inputs.grid.km))
     cells = sorted({c for lat, lon in points if (c := full.cell_of(lat, lon)) is not None})
     with _lock:
         warm = _models.get(inputs.fingerprint) if inputs.grid.n == full.n else None
