@@ -77,13 +77,15 @@ class Coverage:
         return list(self.members)
 
     def _min_over(self, key: str, mask: np.ndarray, cells: np.ndarray | slice = slice(None)):
+        """``(minutes, first unit position or -1)`` over ``cells`` for ``key``'s units in ``mask``."""
         rows = self.members[key][mask[self.members[key]]]
+        n = self.n_cells if isinstance(cells, slice) else len(cells)
         if not rows.size:
-            n = self.minutes[:, cells].shape[1]
             return np.full(n, np.inf, dtype=np.float32), np.full(n, -1, dtype=np.int64)
-        sub = self.minutes[rows][:, cells]
+        sub = self.minutes[rows] if isinstance(cells, slice) else self.minutes[np.ix_(rows, cells)]
         arg = np.argmin(sub, axis=0)
-        return sub[arg, np.arange(sub.shape[1])], np.where(np.isinf(sub.min(axis=0)), -1, rows[arg])
+        best = sub[arg, np.arange(n)]
+        return best, np.where(np.isinf(best), -1, rows[arg])
 
     def recompute(self) -> None:
         """Every key over the whole grid (the full recomputation)."""
