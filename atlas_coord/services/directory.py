@@ -327,9 +327,8 @@ def apply_readiness(
         after=ReadinessOut.of(unit, everyone).wire(), request_id=request_id,
     )
     # To everyone, so with the neutral reason; the request's audience reads the full one over REST.
-    events.publish(session, "readiness.changed", f"unit:{unit.id}", ReadinessChangedEvent.of(unit).wire(),
-                   [events.ROOM_ALL])
-    coverage_live.publish_change(session, unit)
+    payload = ReadinessChangedEvent.of(unit, coverage=coverage_live.change_of(unit)).wire()
+    events.publish(session, "readiness.changed", f"unit:{unit.id}", payload, [events.ROOM_ALL])
     return unit
 
 

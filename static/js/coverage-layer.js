@@ -3,8 +3,8 @@
  * first capable, READY unit can be there (GET /api/v1/coverage), with a capability and threshold
  * picker, a "when" (planned exercises take their units off), a legend, and the per-state and
  * per-region summary as a table (the accessible alternative to the colours). Kept live: a
- * `coverage.changed` event recolours the cells it lists (or refetches), a training or directory
- * change refetches. `exerciseWhatIf` says in words what a planned exercise does to the map.
+ * `readiness.changed` event's `coverage` diff recolours the cells it lists (or refetches), a
+ * training, deployment or directory change refetches. `exerciseWhatIf` says in words what a planned exercise does to the map.
  */
 
 /* global L */
@@ -156,7 +156,7 @@ export function mountCoverage(map, mapEl) {
     }
   }
 
-  /** Recolour the cells a coverage.changed event lists; true if it could (else refetch). */
+  /** Recolour the cells a readiness change's coverage diff lists; true if it could (else refetch). */
   function patch(data) {
     if (!(data?.capabilities || []).includes(state.capability)) return true; // not this capability
     const pairs = !state.at && data.cells ? data.cells[state.capability] : null;
@@ -196,8 +196,8 @@ export function mountCoverage(map, mapEl) {
   const off = onEvent((ev) => {
     if (!state.on) return;
     const type = String(ev.type || "");
-    if (type === "coverage.changed") {
-      if (!patch(ev.data)) refetch();
+    if (type === "readiness.changed") {
+      if (!patch(ev.data?.coverage)) refetch();
     } else if (type.startsWith("training") || type.startsWith("directory.") || type.startsWith("deployment.")) {
       refetch();
     }

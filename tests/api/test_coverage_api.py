@@ -77,7 +77,7 @@ def test_a_request_s_deployments_are_a_what_if_only_for_those_who_may_see_it(api
     assert hidden.status_code == 404
 
 
-def test_a_readiness_change_is_pushed_as_a_coverage_change(api, database):
+def test_a_readiness_change_carries_the_coverage_maps_diff(api, database):
     api.get("/api/v1/coverage?format=grid", "demo-planner")  # this worker's model is warm now
     with database.transaction() as s:
         gign = unit_id(s, "fr-gign")
@@ -85,9 +85,9 @@ def test_a_readiness_change_is_pushed_as_a_coverage_change(api, database):
                       json={"status": "UNAVAILABLE", "reason": "vehicles in maintenance"})
     assert changed.status_code == 200, changed.get_json()
     events = api.get("/api/v1/events?limit=1000", "demo-planner").get_json()["items"]
-    (event,) = [e for e in events if e["type"] == "coverage.changed"]
-    data = event["data"]
-    assert data["unit_id"] == gign and data["available"] is False
+    (event,) = [e for e in events if e["type"] == "readiness.changed" and e["data"]["unit_id"] == gign]
+    data = event["data"]["coverage"]
+    assert data["available"] is False
     assert "ANY_TIER1" in data["capabilities"]
     assert data["cells"] is not None  # the diff: [cell, minutes] per capability
     after = api.get("/api/v1/coverage?format=grid", "demo-planner").get_json()

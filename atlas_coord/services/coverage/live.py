@@ -5,7 +5,7 @@ computed once per directory (bases, notice, aircraft, capabilities) and transpor
 cached in-process, keyed by a fingerprint of those inputs. Availability is read from the database
 on every use and applied incrementally (:meth:`Coverage.set_available`), so a readiness change
 costs a few milliseconds and a rolled-back change heals itself at the next read. A readiness change
-publishes ``coverage.changed`` with the cells that changed when the model is warm here, else with
+adds to its ``readiness.changed`` event the cells that changed when the model is warm here, else
 the capabilities affected (clients then refetch).
 """
 
@@ -27,9 +27,9 @@ from atlas_coord.domain.ranking.types import UnitSnapshot
 from atlas_coord.domain.training_rules import CoverageUnit
 from atlas_coord.models import Unit
 
-from .. import events, matching
+from .. import matching
 
-#: Cells listed in a ``coverage.changed`` event per capability at most; beyond, clients refetch.
+#: Cells listed in a ``readiness.changed`` event's coverage per capability at most; beyond, clients refetch.
 MAX_EVENT_CELLS = 500
 
 _lock = threading.Lock()
@@ -109,23 +109,22 @@ def _cells_wire(change: CoverageChange) -> dict[str, Any]:
     return out
 
 
-def publish_change(session: Session, unit: Unit) -> None:
-    """After a readiness change of ``unit`` (in this transaction): the ``coverage.changed`` event.
+def change_of(unit: Unit) -> dict[str, Any]:
+    """After a readiness change of ``unit``: its part of the ``readiness.changed`` event
+    (``serializers.directory.CoverageChangeOut``).
 
-    ``cells``: per capability, ``[cell, minutes]`` pairs that changed (``null`` minutes: nobody
-    reaches it; a capability mapped to ``null``: too many cells, refetch); None when this worker
-    has no warm model (the capabilities are still named, clients refetch). Only this unit is
-    applied: the model serves the worker's current directory (any other change is a new
-    fingerprint, rebuilt at the next read)."""
+    ``cells``: per capability, ``[cell, minutes]`` pairs that changed; None when this worker has no
+    warm model (the capabilities are still named, clients refetch). Only this unit is applied: the
+    model serves the worker's current directory (any other change is a new fingerprint, rebuilt at
+    the next read); a rolled-back change heals at the next read (:func:`model_for` syncs)."""
     snap = matching.unit_snapshot(unit)
-    keys = sorted(unit_keys(snap))
-    data: dict[str, Any] = {'unit_id': unit.id, 'available': available_now(snap), 'capabilities': keys, 'cells': None}
+    data: dict[str, Any] = {'available': available_now(snap), 'capabilities': sorted(unit_keys(snap)), 'cells': None}
     with _lock:
         model = next(iter(_models.values()), None)
         if model is not None and unit.id in model.pos:
             data['cells'] = _cells_wire(model.set_available(unit.id, available_now(snap)))
             data['cell_km'] = _grid_km.get(id(model))
-    events.publish(session, 'coverage.changed', f'unit:{unit.id}', data, [events.ROOM_ALL])
+    return data
 
 
 def guard_minutes(session: Session, settings: Any, points: list[tuple[float, float]]):
