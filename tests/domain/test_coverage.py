@@ -138,3 +138,33 @@ def test_a_state_withholding_its_units_leaves_a_gap_the_summary_names(world):
     assert 0.0 <= rows[('region', 'Baltic')].area_beyond <= 1.0
     assert thin_spells(grid, before, before, 240.0) == []
     assert set(thin_spells(grid, before, np.full_like(before, np.inf), 240.0)) >= {'Baltic'}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_the_training_rules_check_agrees_with_the_maps_what_if_at_every_cell(world, data):
+    """The guard's rule (``coverage_threshold_check``) fed with the map's minutes blocks a point for a
+    capability exactly where the map's what-if leaves the cell beyond the threshold."""
+    from datetime import UTC, datetime
+
+    from atlas_coord.domain.training_rules import CoverageUnit, coverage_threshold_check
+
+    grid, units, minutes = world
+    cells = list(range(0, grid.n, 5))
+    busy_ids = data.draw(st.sets(st.sampled_from([u.id for u in units]), max_size=12))
+    threshold = data.draw(st.sampled_from([30.0, 60.0, 120.0, 240.0, 480.0]))
+    cap = data.draw(st.sampled_from([*CAPS, 'NEG']))
+    window = (datetime(2027, 3, 10, 8, tzinfo=UTC), datetime(2027, 3, 10, 16, tzinfo=UTC))
+    row = {u.id: k for k, u in enumerate(units)}
+    at = {(float(grid.lat[c]), float(grid.lon[c])): c for c in cells}
+
+    def eta(unit, lat, lon):
+        return float(minutes[row[unit.id], at[(lat, lon)]])
+
+    rule_units = [CoverageUnit(u.id, u.state, u.lat, u.lon, unit_keys(u), True) for u in units]
+    points = [(f'cell {c}', float(grid.lat[c]), float(grid.lon[c])) for c in cells]
+    blocked = {c.point for c in coverage_threshold_check(points, [cap], threshold, window, rule_units,
+                                                         {u: [window] for u in busy_ids}, eta)}
+    after = Coverage(units, minutes, [True] * len(units)).what_if(busy_ids, [cap]).get(cap)
+    after = np.full(grid.n, np.inf) if after is None else after
+    assert blocked == {f'cell {c}' for c in cells if after[c] > threshold}

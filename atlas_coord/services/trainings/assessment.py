@@ -276,8 +276,10 @@ def _off_duty_conflicts(session, settings, proposal: Proposal, world: _World, wi
     busy_without = cover.merge_busy(world.off_duty_busy, deployments, baseline_busy)
     added = proposal.added_unit_ids
     conflicts = _readiness(session, settings, world, added, span, busy_with, busy_without)
+    # a capability held with quantity 0 is not held: the coverage map's rule (domain.coverage.model.unit_keys)
     coverage_units = [
-        rules.CoverageUnit(u.id, u.state_code, u.lat, u.lon, frozenset(c.capability_code for c in u.capabilities),
+        rules.CoverageUnit(u.id, u.state_code, u.lat, u.lon,
+                           frozenset(c.capability_code for c in u.capabilities if c.quantity != 0),
                            world.ready_baseline[u.id])
         for u in world.units.values()
     ]
