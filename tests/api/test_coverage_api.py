@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from atlas_coord.services.coverage import live
-from tests.factories import request_payload, unit_id
+from tests.factories import request_payload, training_payload, unit_id
 
 
 def _minutes(body):
@@ -102,3 +102,20 @@ def test_the_model_heals_after_a_rolled_back_change(api, database):
     model.set_available(model.ids[0], False)  # as if a change had been rolled back after the event
     again = _minutes(api.get("/api/v1/coverage?format=grid", "demo-planner").get_json())
     assert again == before
+
+
+def test_an_exercise_s_what_if_is_said_in_words(api, database):
+    """From a training plan: what holding the northern tier-1 units for a day does to the map."""
+    with database.transaction() as s:
+        ids = {k: unit_id(s, k) for k in ("se-ni", "de-gsg9", "pl-boa", "no-delta")}
+    body = training_payload(host_unit_id=ids["se-ni"], invite_unit_ids=[ids["de-gsg9"], ids["pl-boa"], ids["no-delta"]],
+                            override_reason="a what-if for the test")
+    created = api.post("/api/v1/trainings", "demo-planner", json=body)
+    assert created.status_code == 201, created.get_json()
+    said = api.post("/api/v1/coverage/what-if", "demo-planner",
+                    json={"training_id": created.get_json()["id"], "threshold": 240}).get_json()
+    assert said["days"] == 1
+    assert said["sentence"].startswith("For 1 day ")
+    assert said["sentence"].endswith("tier-1 unit within 4 h")
+    for region in said["lost_regions"]:
+        assert region in said["sentence"]

@@ -163,10 +163,11 @@ def sentence(session: Session, key: str, lost: list[str], threshold: float, days
     what = "tier-1 unit" if key == ANY_TIER1 else f"unit with {session.get(Capability, key).name.lower()}"
     when = f"for {days} day{'s' if days != 1 else ''} " if days else ""
     if not lost:
-        return f"{when}every region keeps a {what} within {_hours(threshold)}".strip().capitalize()
-    where = ", ".join(lost[:-1]) + (" and " if len(lost) > 1 else "") + lost[-1]
-    verb = "have" if len(lost) > 1 else "has"
-    return f"{when}{where} {verb} no {what} within {_hours(threshold)}".strip().capitalize()
+        text = f"{when}every region keeps a {what} within {_hours(threshold)}"
+    else:
+        where = ", ".join(lost[:-1]) + (" and " if len(lost) > 1 else "") + lost[-1]
+        text = f"{when}{where} {'have' if len(lost) > 1 else 'has'} no {what} within {_hours(threshold)}"
+    return text[0].upper() + text[1:]
 
 
 def what_if(session: Session, actor: Actor, settings: Any, body: CoverageWhatIf) -> WhatIf:
