@@ -33,6 +33,7 @@ from .. import matching
 MAX_EVENT_CELLS = 500
 
 _lock = threading.Lock()
+_build_lock = threading.Lock()
 _models: dict[str, Coverage] = {}
 _grid_km: dict[int, float] = {}
 
@@ -78,25 +79,37 @@ def _sync(model: Coverage, units: list[UnitSnapshot]) -> list[CoverageChange]:
 
 
 def model_for(inputs: Inputs) -> Coverage:
-    """This worker's model for ``inputs``, built on first use, synced with the units' readiness."""
+    """This worker's model for ``inputs``, built on first use, synced with the units' readiness.
+
+    The build (seconds: the transport model) runs outside the worker's lock, one at a time, so a
+    readiness change in another thread never waits for it."""
     with _lock:
         model = _models.get(inputs.fingerprint)
-        if model is None:
-            minutes = unit_cell_minutes(inputs.units, inputs.grid, inputs.transport, inputs.airlift)
-            _models.clear()  # one directory at a time per worker: the old one is stale
-            model = _models[inputs.fingerprint] = Coverage(inputs.units, minutes)
-            _grid_km.clear()
-            _grid_km[id(model)] = inputs.grid.km
-        else:
-            _sync(model, inputs.units)
-        return model
-
-
-def warm_model(session: Session, settings: Any) -> Coverage | None:
-    """The model if this worker already has one for the current directory, else None (never builds)."""
-    inputs = load_inputs(session, settings)
+    if model is None:
+        with _build_lock:
+            with _lock:
+                model = _models.get(inputs.fingerprint)
+            if model is None:
+                minutes = unit_cell_minutes(inputs.units, inputs.grid, inputs.transport, inputs.airlift)
+                model = Coverage(inputs.units, minutes)
+                with _lock:
+                    _models.clear()  # one directory at a time per worker: the old one is stale
+                    _models[inputs.fingerprint] = model
+                    _grid_km.clear()
+                    _grid_km[id(model)] = inputs.grid.km
     with _lock:
-        return _models.get(inputs.fingerprint)
+        _sync(model, inputs.units)
+    return model
+
+
+def minutes_for(inputs: Inputs, key: str, off: set[int]) -> np.ndarray:
+    """Minutes per cell for ``key`` with ``off`` units unavailable, read under the worker's lock (a
+    readiness change in another thread updates the minima in place)."""
+    model = model_for(inputs)
+    with _lock:
+        if off:
+            return model.what_if(off, [key]).get(key, model.times(key)).copy()
+        return model.times(key).copy()
 
 
 def _cells_wire(change: CoverageChange) -> dict[str, Any]:

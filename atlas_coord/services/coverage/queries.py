@@ -101,10 +101,8 @@ def busy_at(session: Session, at: datetime) -> set[int]:
     return busy
 
 
-def _map(inputs: live.Inputs, model, key: str, threshold: float, at: datetime, off: set[int]) -> CoverageMap:
-    minutes = model.what_if(off, [key]).get(key) if off else model.times(key)
-    if minutes is None:
-        minutes = model.times(key)
+def _map(inputs: live.Inputs, key: str, threshold: float, at: datetime, off: set[int]) -> CoverageMap:
+    minutes = live.minutes_for(inputs, key, off)
     return CoverageMap(inputs.grid, key, threshold, at, minutes, summaries(inputs.grid, minutes, threshold),
                        sorted(off))
 
@@ -122,8 +120,7 @@ def coverage_map(session: Session, actor: Actor, settings: Any, query: CoverageQ
     if at < now - timedelta(minutes=5):
         raise Invalid("the coverage is known from now on", fields={"at": "must not lie in the past"})
     inputs = live.load_inputs(session, settings)
-    model = live.model_for(inputs)
-    return _map(inputs, model, key, query.threshold, at, busy_at(session, at))
+    return _map(inputs, key, query.threshold, at, busy_at(session, at))
 
 
 def _withheld(session: Session, actor: Actor, body: CoverageWhatIf) -> tuple[set[int], int | None]:
@@ -181,10 +178,9 @@ def what_if(session: Session, actor: Actor, settings: Any, body: CoverageWhatIf)
     key = _check_capability(session, body.capability)
     off, days = _withheld(session, actor, body)
     inputs = live.load_inputs(session, settings)
-    model = live.model_for(inputs)
     now = datetime.now(UTC)
-    before = _map(inputs, model, key, body.threshold, now, set())
-    after = _map(inputs, model, key, body.threshold, now, off)
+    before = _map(inputs, key, body.threshold, now, set())
+    after = _map(inputs, key, body.threshold, now, off)
     lost = thin_spells(inputs.grid, before.minutes, after.minutes, body.threshold)
     return WhatIf(before, after, lost, days, sentence(session, key, lost, body.threshold, days))
 
