@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from atlas_coord.serializers.coverage import CellFeature
 from atlas_coord.services.coverage import live
 from tests.factories import request_payload, training_payload, unit_id
 
@@ -16,6 +17,8 @@ def test_a_planner_reads_the_map_as_geojson_with_summaries(api):
     body = api.get("/api/v1/coverage?capability=ENV_MARITIME&threshold=240", "demo-planner").get_json()
     assert body["type"] == "FeatureCollection"
     feature = body["features"][0]
+    for f in body["features"]:
+        CellFeature.model_validate(f)  # the fast path's dicts are the documented model
     assert feature["geometry"]["type"] == "Polygon" and len(feature["geometry"]["coordinates"][0]) == 5
     assert {"state", "sea", "minutes", "beyond"} <= set(feature["properties"])
     assert body["capability"] == "ENV_MARITIME" and body["threshold_min"] == 240
