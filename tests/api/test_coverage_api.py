@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from atlas_coord.serializers.coverage import CellFeature
 from atlas_coord.services.coverage import live
+from tests.conftest import app_settings
 from tests.factories import request_payload, training_payload, unit_id
 
 
@@ -122,3 +124,21 @@ def test_an_exercise_s_what_if_is_said_in_words(api, database):
     assert said["sentence"].endswith("tier-1 unit within 4 h")
     for region in said["lost_regions"]:
         assert region in said["sentence"]
+
+
+def test_a_second_worker_reads_the_matrix_the_first_one_kept(database, db_url, tmp_path, monkeypatch):
+    """With ``[coverage] cache_dir`` the transport model runs once per directory, not once per worker."""
+    settings = app_settings(db_url, coverage={"cache_dir": str(tmp_path)})
+    monkeypatch.setattr(live, "_models", {})
+    with database.transaction() as s:
+        first = live.model_for(live.load_inputs(s, settings))
+    assert len(list(tmp_path.glob("coverage-*.npy"))) == 1
+
+    def never(*_args):
+        raise AssertionError("the matrix was recomputed")
+
+    monkeypatch.setattr(live, "_models", {})  # a new worker
+    monkeypatch.setattr(live, "unit_cell_minutes", never)
+    with database.transaction() as s:
+        second = live.model_for(live.load_inputs(s, settings))
+    assert np.array_equal(first.minutes, second.minutes)

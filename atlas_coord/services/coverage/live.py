@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,8 @@ from .. import matching
 #: Cells listed in a ``readiness.changed`` event's coverage per capability at most; beyond, clients refetch.
 MAX_EVENT_CELLS = 500
 
+log = logging.getLogger(__name__)
+
 _lock = threading.Lock()
 _build_lock = threading.Lock()
 _models: dict[str, Coverage] = {}
@@ -47,6 +52,7 @@ class Inputs:
     transport: Any
     airlift: dict
     fingerprint: str
+    cache_dir: str = ''
 
 
 def grid_for(settings: Any) -> Grid:
@@ -69,7 +75,36 @@ def load_inputs(session: Session, settings: Any) -> Inputs:
     transport = matching.transport_params_for(settings, params)
     airlift = matching.airlift_for_ranking(session)
     grid = grid_for(settings)
-    return Inputs(grid, units, transport, airlift, _fingerprint(grid, units, transport, airlift))
+    cache_dir = getattr(getattr(settings, 'coverage', None), 'cache_dir', '') or ''
+    return Inputs(grid, units, transport, airlift, _fingerprint(grid, units, transport, airlift), cache_dir)
+
+
+def _minutes(inputs: Inputs) -> np.ndarray:
+    """The matrix: from ``[coverage] cache_dir`` when a worker (or a previous run) built it for the
+    same fingerprint, else from the transport model (and then kept there; other fingerprints'
+    files are removed: they are stale)."""
+    path = Path(inputs.cache_dir) / f'coverage-{inputs.fingerprint[:32]}.npy' if inputs.cache_dir else None
+    if path is not None and path.exists():
+        try:
+            minutes = np.load(path, allow_pickle=False)
+            if minutes.shape == (len(inputs.units), inputs.grid.n):
+                return minutes
+        except (OSError, ValueError):
+            log.warning('unreadable coverage cache %s; rebuilding', path, exc_info=True)
+    minutes = unit_cell_minutes(inputs.units, inputs.grid, inputs.transport, inputs.airlift)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f'{path.name}.{os.getpid()}.tmp')
+            with open(tmp, 'wb') as f:
+                np.save(f, minutes)
+            os.replace(tmp, path)  # atomic: another worker reads a whole file or none
+            for stale in path.parent.glob('coverage-*.npy'):
+                if stale != path:
+                    stale.unlink(missing_ok=True)
+        except OSError:
+            log.warning('could not keep the coverage matrix in %s', path.parent, exc_info=True)
+    return minutes
 
 
 def _sync(model: Coverage, units: list[UnitSnapshot]) -> list[CoverageChange]:
@@ -90,8 +125,7 @@ def model_for(inputs: Inputs) -> Coverage:
             with _lock:
                 model = _models.get(inputs.fingerprint)
             if model is None:
-                minutes = unit_cell_minutes(inputs.units, inputs.grid, inputs.transport, inputs.airlift)
-                model = Coverage(inputs.units, minutes)
+                model = Coverage(inputs.units, _minutes(inputs))
                 with _lock:
                     _models.clear()  # one directory at a time per worker: the old one is stale
                     _models[inputs.fingerprint] = model
