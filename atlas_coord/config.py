@@ -284,6 +284,17 @@ class AlertSettings(_Section):
     dispatcher_thread: bool = True
 
 
+class CoverageSettings(_Section):
+    # The coverage map's cells: 50 km (about H3 resolution 4; the matrix builds in ~10-20 s per
+    # worker) or 25 km (four times the cells and the build time). cell_stride thins the grid (every
+    # n-th cell) for quick checks and tests.
+    cell_km: Literal[25, 50] = 50
+    cell_stride: int = Field(1, ge=1, le=1000)
+    # Where the per-unit x cell matrix is kept between workers and restarts (one file per
+    # directory fingerprint, ~0.4 MB for 39 units at 50 km); empty: in memory only.
+    cache_dir: str = ""
+
+
 class Settings(_Section):
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -291,6 +302,7 @@ class Settings(_Section):
     scheduler: SchedulerSettings = SchedulerSettings()
     auth: AuthSettings = AuthSettings()
     training: TrainingSettings = TrainingSettings()
+    coverage: CoverageSettings = CoverageSettings()
     logging: LoggingSettings = LoggingSettings()
     audit: AuditSettings = AuditSettings()
     security: SecuritySettings = SecuritySettings()

@@ -86,6 +86,7 @@ def init_api(app: Flask) -> None:
     from . import (
         alerts,
         auth,
+        coverage,
         directory,
         duty,
         events,
@@ -98,7 +99,7 @@ def init_api(app: Flask) -> None:
         trainings,
     )
 
-    for module in (system, auth, mfa, sign_ins, directory, places, events, trainings, requests, matching, duty, alerts):
+    for module in (system, auth, mfa, sign_ins, directory, places, events, trainings, requests, matching, duty, alerts, coverage):
         app.register_blueprint(module.bp)
     _install_request_scope(app)
     _install_error_handlers(app)

@@ -57,6 +57,8 @@ EXTRA_ERRORS: dict[str, tuple[int, ...]] = {
     "directory.update_unit": (403, 409),
     "directory.set_readiness": (403, 409),
     "matching.what_if": (403,),
+    "coverage.coverage": (403,),
+    "coverage.coverage_what_if": (403, 404),
     "trainings.list_trainings": (403,),
     "trainings.get_training": (403,),
     "trainings.list_attendance": (403,),

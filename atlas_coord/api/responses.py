@@ -32,6 +32,7 @@ from atlas_coord.serializers.accounts import (
 from atlas_coord.serializers.airlift import StateAirliftOut
 from atlas_coord.serializers.audit import AuditRecordOut
 from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
+from atlas_coord.serializers.coverage import CoverageOut, WhatIfOut
 from atlas_coord.serializers.directory import (
     AuthorityOut,
     CapabilityOut,
@@ -139,6 +140,8 @@ SUCCESS: dict[str, Schema | type] = {
     "requests.settle_costs": cost_out.SettlementOut,
     "matching.request_candidates": RequestMatchOut,
     "matching.what_if": MatchOut,
+    "coverage.coverage": CoverageOut,
+    "coverage.coverage_what_if": WhatIfOut,
     "trainings.list_trainings": training_out.TrainingPage,
     "trainings.create_training": training_out.SavedTrainingOut,
     "trainings.check_training": training_out.CheckOut,

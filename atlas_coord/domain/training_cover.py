@@ -36,17 +36,6 @@ KIND_ORDER = {
     ConflictKind.UNIT_OVERLAP: 3,
 }
 
-#: The member state of each check point of the coverage grid (for the domestic notice to move).
-CHECK_POINT_STATE = {
-    "Vienna": "AT", "Brussels": "BE", "Sofia": "BG", "Zagreb": "HR", "Nicosia": "CY", "Prague": "CZ",
-    "Copenhagen": "DK", "Tallinn": "EE", "Helsinki": "FI", "Paris": "FR", "Berlin": "DE", "Athens": "GR",
-    "Budapest": "HU", "Dublin": "IE", "Rome": "IT", "Riga": "LV", "Vilnius": "LT", "Luxembourg": "LU",
-    "Valletta": "MT", "Amsterdam": "NL", "Warsaw": "PL", "Lisbon": "PT", "Bucharest": "RO",
-    "Bratislava": "SK", "Ljubljana": "SI", "Madrid": "ES", "Stockholm": "SE", "Oslo": "NO",
-    "Reykjavík": "IS", "Bern": "CH", "London": "GB",
-}
-
-
 def sort_key(c: rules.Conflict) -> tuple:
     """Kind first (see :data:`KIND_ORDER`), then time, state, capability, place and unit."""
     return (KIND_ORDER.get(c.kind, 9), c.window_start, c.state or "", c.capability or "", c.point or "",

@@ -162,19 +162,34 @@ class ReadinessChangeOut(_WithReason):
     changed_at: IsoTime
 
 
+class CoverageChangeOut(Out):
+    """What the change did to the coverage map (``services.coverage.live.change_of``): the unit
+    counts or not, the capabilities it serves, and per capability the ``[cell, minutes]`` pairs that
+    changed (``null`` minutes: nobody reaches the cell; a capability mapped to ``null``: too many
+    cells, refetch); ``cells`` null when the worker's map was not computed yet (refetch)."""
+
+    available: bool
+    capabilities: list[str]
+    cells: dict[str, list[tuple[int, int | None]] | None] | None = None
+    cell_km: float | None = None
+
+
 class ReadinessChangedEvent(Out):
-    """The payload of ``readiness.changed``: sent to everyone, so with the neutral reason."""
+    """The payload of ``readiness.changed``: sent to everyone, so with the neutral reason; with the
+    coverage map's diff (one event per change: the live layer's sequence stays one per change)."""
 
     unit_id: int
     state: str
     name: str
     readiness: ReadinessOut
     version: int
+    coverage: CoverageChangeOut | None = None
 
     @classmethod
-    def of(cls, unit: Unit) -> Self:
+    def of(cls, unit: Unit, coverage: dict | None = None) -> Self:
         return cls(
-            unit_id=unit.id, state=unit.state_code, name=unit.name, readiness=ReadinessOut.of(unit), version=unit.version
+            unit_id=unit.id, state=unit.state_code, name=unit.name, readiness=ReadinessOut.of(unit), version=unit.version,
+            coverage=None if coverage is None else CoverageChangeOut(**coverage),
         )
 
 

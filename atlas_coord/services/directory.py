@@ -28,6 +28,7 @@ from atlas_coord.policy import Action, Actor, granting
 from atlas_coord.serializers.directory import ReadinessChangedEvent, ReadinessOut, UnitEvent, UnitOut
 
 from . import audit, events, visibility
+from .coverage import live as coverage_live
 from .directory_commands import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .inputs import LIKE_ESCAPE, like_contains
@@ -326,8 +327,8 @@ def apply_readiness(
         after=ReadinessOut.of(unit, everyone).wire(), request_id=request_id,
     )
     # To everyone, so with the neutral reason; the request's audience reads the full one over REST.
-    events.publish(session, "readiness.changed", f"unit:{unit.id}", ReadinessChangedEvent.of(unit).wire(),
-                   [events.ROOM_ALL])
+    payload = ReadinessChangedEvent.of(unit, coverage=coverage_live.change_of(unit)).wire()
+    events.publish(session, "readiness.changed", f"unit:{unit.id}", payload, [events.ROOM_ALL])
     return unit
 
 

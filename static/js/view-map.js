@@ -64,6 +64,7 @@ export async function mount(container, { query, navigate }) {
   const lineLayer = L.layerGroup().addTo(map);
   const lineRenderer = L.svg({ pane: "overlayPane" }); // lines as SVG paths (styled, findable)
   readinessLegend().addTo(map);
+  import("./coverage-layer.js").then((m) => alive && m.mountCoverage(map, mapEl)); // issue 17: its own module
   map.basemapReady.then((layer) => {
     mapEl.dataset.basemap = layer ? "loaded" : "failed";
   });
@@ -74,7 +75,6 @@ export async function mount(container, { query, navigate }) {
     map.invalidateSize();
     if (!selectedId && !picked) map.fitBounds([[36, -11], [66, 32]]);
   }, 50);
-
   // ---------------------------------------------------------------- units
 
   function drawUnit(u) {

@@ -7,6 +7,7 @@ import * as store from "./store.js";
 import { conflictSummary } from "./conflict-summary.js";
 import { timeRange } from "./time-range.js";
 import { kindName, occurrenceTime, statusBadge, warningList } from "./trainings.js";
+import { ANY_TIER1, exerciseWhatIf } from "./coverage-layer.js";
 import { debounce } from "./util.js";
 
 export async function mount(container, { params, setTitle }) {
@@ -20,6 +21,15 @@ export async function mount(container, { params, setTitle }) {
     if (store.isAdmin()) return true;
     if (store.commandedUnitIds().includes(p.unit_id)) return true;
     return store.answerStates().includes(p.state);
+  }
+
+  /** The exercise's what-if on the coverage map, in words (its first environment, or any tier-1 unit). */
+  function coverageWords() {
+    const slot = h("span", { "data-testid": "coverage-what-if" }, "…");
+    exerciseWhatIf(t.id, (t.environments || [])[0] || ANY_TIER1)
+      .then((r) => replace(slot, r.sentence))
+      .catch(() => replace(slot, "not available"));
+    return slot;
   }
 
   function render() {
@@ -58,6 +68,7 @@ export async function mount(container, { params, setTitle }) {
             ["Places", t.capacity ? `${t.places_taken} of ${t.capacity} taken` : "no limit"],
             ["Break-off time", `${t.break_off_min} min`],
             ["Participants off duty", t.units_off_duty ? "yes" : "no"],
+            t.units_off_duty && t.status !== "cancelled" ? ["Coverage while held", coverageWords()] : null,
             t.funding_note ? ["Funding", t.funding_note] : null,
             t.description ? ["Description", t.description] : null,
             t.cancel_reason ? ["Cancelled because", t.cancel_reason] : null,

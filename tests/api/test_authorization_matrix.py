@@ -460,6 +460,12 @@ MATRIX: list[Row] = [
         T("a what-if for Paris", body={"site": {"lat": 48.86, "lon": 2.35}, "requesting_state": "FR",
                                        "requirements": [{"code": "NEG"}]}), changes=False),
     Row("GET", f"{API}/requests/<int:request_id>/candidates", READ_REQUEST, REQ_FR, REQ_DE_PRIVATE),
+    # ------------------------------------------------------------ coverage
+    Row("GET", f"{API}/coverage", ANYONE_SIGNED_IN, T("the tier-1 map", query="?format=grid")),
+    Row("POST", f"{API}/coverage/what-if", READ_REQUEST,
+        T("FR's request's deployments off", body=lambda ids: {"request_id": ids["req_fr"]}),
+        T("DE's private request's deployments off", body=lambda ids: {"request_id": ids["req_de_private"]}),
+        changes=False),
     # ------------------------------------------------------------ crises
     Row("POST", f"{API}/crises", "U   F   F   F   A   A   F   F", T("a crisis of the caller's state",
         body=lambda ids: request_payload()["crisis"])),

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from atlas_coord.services import matching, trainings
+from atlas_coord.services import trainings
+from atlas_coord.services.coverage import live as coverage_live
 from atlas_coord.services.errors import Forbidden
 from atlas_coord.services.trainings.commands import TrainingCreate
 from tests.conftest import app_settings
@@ -80,10 +82,12 @@ def test_the_configured_critical_capabilities_replace_the_states_own(database, d
 
 
 def test_a_capital_out_of_reach_blocks_the_plan_and_only_a_network_planner_may_override(database, db_url):
-    """With a 45-minute threshold, Brussels has no other unit close enough while the DSU trains.
+    """With a 50-minute threshold, Brussels has no other unit close enough while the DSU trains (the
+    guard reads the coverage map's 50 km cell holding Brussels, centred 22 km south of the city: the
+    DSU needs 46 min there, the next unit three hours).
     The Belgian planner may override Belgium's own gaps but not the network's coverage."""
     (dsu,) = ids(database, "be-dsu")
-    settings = app_settings(db_url, training={"coverage_threshold_minutes": 45, "critical_capabilities": {"BE": []}})
+    settings = app_settings(db_url, training={"coverage_threshold_minutes": 50, "critical_capabilities": {"BE": []}})
 
     assessment = check(database, settings, host_unit_id=dsu)
 
@@ -91,34 +95,36 @@ def test_a_capital_out_of_reach_blocks_the_plan_and_only_a_network_planner_may_o
     assert brussels
     assert {c.kind for c in brussels} == {"coverage_threshold"}
     aircraft = next(c for c in brussels if c.capability == "ENV_AIRCRAFT")
-    assert aircraft.figure == "no capable unit" or float(aircraft.figure) > 45
-    assert aircraft.details["threshold_min"] == 45
+    assert aircraft.figure == "no capable unit" or float(aircraft.figure) > 50
+    assert aircraft.details["threshold_min"] == 50
     reason = "a reinforced standby team from the Federal Police is in Brussels"
     with pytest.raises(Forbidden):
         plan(database, settings, "demo-planner-be", host_unit_id=dsu, override_reason=reason)
     assert plan(database, settings, "demo-planner", host_unit_id=dsu, override_reason=reason)
 
 
-def test_coverage_uses_the_ranking_services_eta_when_it_is_there(database, settings, monkeypatch):
-    """The matching service's contract: ``unit_snapshot(unit)`` and ``eta_minutes(snapshot, lat, lon, params,
-    point_state=..., transport=..., airlift=...)`` (the ranking's transport model and each state's airlift).
-    A fake one says every unit but the DSU needs 300 minutes anywhere."""
+def test_coverage_reads_the_coverage_maps_computation(database, settings, monkeypatch):
+    """The guard's minutes come from the coverage map's one function (``unit_cell_minutes``: notice to
+    move + the transport model, with each state's airlift), at the cells holding the capitals. A fake
+    one says every unit but the DSU needs 300 minutes anywhere."""
     (dsu,) = ids(database, "be-dsu")
     calls = []
-    monkeypatch.setattr(matching, "unit_snapshot", lambda unit: {"id": unit.id, "key": unit.key})
-    monkeypatch.setattr(matching, "eta_minutes", lambda snapshot, lat, lon, params, point_state=None, **model:
-                        calls.append((params, model)) or (10.0 if snapshot["id"] == dsu else 300.0))
+
+    def fake(units, grid, transport, airlift):
+        calls.append((grid, transport, airlift))
+        return np.array([[10.0 if u.id == dsu else 300.0] * grid.n for u in units], dtype=np.float32)
+
+    monkeypatch.setattr(coverage_live, "unit_cell_minutes", fake)
 
     assessment = check(database, settings, host_unit_id=dsu)
 
     brussels = next(c for c in assessment.conflicts if c.point == "Brussels" and c.capability == "ENV_AIRCRAFT")
     assert brussels.figure == 300.0
     assert "the first available unit with ENV_AIRCRAFT would need 300 min" in brussels.message
-    assert calls
-    assert type(calls[0][0]).__name__ == "EtaParams"
-    assert type(calls[0][1]["transport"]).__name__ == "TransportParams"
-    assert "BE" in calls[0][1]["airlift"]  # the seeded directory's airlift reaches the check
-    assert not any("ETA model directly" in w for w in assessment.warnings)
+    grid, transport, airlift = calls[0]
+    assert type(transport).__name__ == "TransportParams"
+    assert "BE" in airlift  # the seeded directory's airlift reaches the check
+    assert grid.n <= 31  # only the capitals' cells
 
 
 def test_a_unit_on_deployment_is_busy_from_now_with_no_planned_end(database, settings):

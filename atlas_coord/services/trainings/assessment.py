@@ -28,13 +28,13 @@ from atlas_coord.domain.choices import (
     TrainingKind,
     TrainingStatus,
 )
-from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams
 from atlas_coord.domain.fulfilment import deployment_holds_unit
 from atlas_coord.models import Capability, Deployment, State, Training, TrainingRun, Unit, utcnow
 from atlas_coord.policy import Action, Actor, Grant, can, granting
 from atlas_coord.serializers.trainings import conflict_summary_wire, conflicts_wire
 
-from .. import audit, matching
+from .. import audit
+from ..coverage import live
 from ..errors import Conflict, Forbidden
 from .timing import CHECK_HORIZON, MAX_CHECKED_OCCURRENCES, Timing, timing_of
 
@@ -222,24 +222,13 @@ def _load_world(session: Session, span: tuple[datetime, datetime], ignore_traini
     return _World(units, _ready_baseline(session, units), deployed, windows, off_duty)
 
 
-def eta_function(settings, units: dict[int, Unit], airlift: dict | None = None
-                 ) -> tuple[Callable[[Any, float, float], float | None], str | None]:
-    """The ETA used by the coverage check: the ranking's (``services.matching.eta_minutes``: notice to
-    move + the transport model's route, with the configured ``[eta]`` and ``[transport]`` figures and
-    each state's ``airlift``), with domestic notice to move when the check point lies in the unit's
-    own state. Returns ``(eta_fn, warning_or_None)``."""
-    params = EtaParams.from_mapping(settings.eta) if settings.eta else DEFAULT_ETA
-    model = {"transport": matching.transport_params_for(settings, params), "airlift": airlift}
-    point_state = {(p.lat, p.lon): cover.CHECK_POINT_STATE.get(p.name) for p in rules.EU_CAPITALS}
-    snapshots: dict[int, Any] = {}
-
-    def ranking_eta(unit: rules.CoverageUnit, lat: float, lon: float) -> float | None:
-        if unit.id not in snapshots:
-            snapshots[unit.id] = matching.unit_snapshot(units[unit.id])
-        return matching.eta_minutes(snapshots[unit.id], lat, lon, params, point_state=point_state.get((lat, lon)),
-                                    **model)
-
-    return ranking_eta, None
+def eta_function(session: Session, settings) -> tuple[Callable[[Any, float, float], float | None], str | None]:
+    """The ETA used by the coverage check: the coverage map's own minutes at the cell holding each
+    check point (:func:`..coverage.live.guard_minutes`: notice to move, domestic when the cell lies
+    in the unit's state, + the transport model's route, with the configured ``[eta]`` and
+    ``[transport]`` figures and each state's airlift), so the guard and the map never disagree.
+    Returns ``(eta_fn, warning_or_None)``."""
+    return live.guard_minutes(session, settings, [(p.lat, p.lon) for p in rules.EU_CAPITALS]), None
 
 
 # ---------------------------------------------------------------- the check
@@ -299,12 +288,14 @@ def _off_duty_conflicts(session, settings, proposal: Proposal, world: _World, wi
     busy_without = cover.merge_busy(world.off_duty_busy, deployments, baseline_busy)
     added = proposal.added_unit_ids
     conflicts = _readiness(session, settings, world, added, span, busy_with, busy_without)
+    # a capability held with quantity 0 is not held: the coverage map's rule (domain.coverage.model.unit_keys)
     coverage_units = [
-        rules.CoverageUnit(u.id, u.state_code, u.lat, u.lon, frozenset(c.capability_code for c in u.capabilities),
+        rules.CoverageUnit(u.id, u.state_code, u.lat, u.lon,
+                           frozenset(c.capability_code for c in u.capabilities if c.quantity != 0),
                            world.ready_baseline[u.id])
         for u in world.units.values()
     ]
-    eta, note = eta_function(settings, world.units, matching.airlift_for_ranking(session))
+    eta, note = eta_function(session, settings)
     conflicts += cover.coverage_added(added, windows, coverage_units, settings.training.coverage_threshold_minutes,
                                       busy_with, busy_without, eta)
     if note:
