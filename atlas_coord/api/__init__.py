@@ -80,9 +80,9 @@ def _check_csrf() -> None:
 
 
 def init_api(app: Flask) -> None:
-    from . import auth, directory, events, matching, mfa, places, requests, sign_ins, system, trainings
+    from . import auth, directory, events, inbox, matching, mfa, places, requests, sign_ins, system, trainings
 
-    for module in (system, auth, mfa, sign_ins, directory, places, events, trainings, requests, matching):
+    for module in (system, auth, mfa, sign_ins, directory, places, events, inbox, trainings, requests, matching):
         app.register_blueprint(module.bp)
     _install_request_scope(app)
     _install_error_handlers(app)
