@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -46,6 +47,7 @@ class InboxItem:
     title: str
     request_id: int
     reference: str
+    requesting_state: str
     deadline: datetime | None
     link: str
     state: str | None = None
@@ -61,6 +63,11 @@ def reference(request: AssistanceRequest) -> str:
     crisis = request.crisis
     kind = CrisisType(crisis.crisis_type).label if crisis.crisis_type in CrisisType.codes() else crisis.crisis_type
     return f"Request #{request.id} · {kind}, {crisis.place_name} ({request.requesting_state})"
+
+
+def _about(request: AssistanceRequest) -> dict[str, Any]:
+    """The fields every item has about its request."""
+    return {"request_id": request.id, "reference": reference(request), "requesting_state": request.requesting_state}
 
 
 def _states_where(actor: Actor, allowed: Callable[[str], bool]) -> list[str]:
@@ -87,7 +94,7 @@ def answers_due(session: Session, actor: Actor, now: datetime) -> Iterable[Inbox
     for answer in _answers(session, actor, states, AnswerStatus.PENDING.value, by_requester=False):
         request = answer.request
         yield InboxItem(kind=Kind.ANSWER_DUE, title=f"Answer for {answer.state_code}: accept, refuse or counter-propose",
-                        request_id=request.id, reference=reference(request), deadline=request.answer_deadline,
+                        **_about(request), deadline=request.answer_deadline,
                         link=f"#/requests/{request.id}/answers", state=answer.state_code)
 
 
@@ -98,7 +105,7 @@ def counters_to_decide(session: Session, actor: Actor, now: datetime) -> Iterabl
         request = answer.request
         yield InboxItem(kind=Kind.COUNTER_TO_DECIDE,
                         title=f"Decide the counter-proposal of {answer.state_code}: accept or reject it",
-                        request_id=request.id, reference=reference(request), deadline=request.needed_by,
+                        **_about(request), deadline=request.needed_by,
                         link=f"#/requests/{request.id}/answers", state=answer.state_code)
 
 
@@ -128,7 +135,7 @@ def deployment_steps(session: Session, actor: Actor, now: datetime) -> Iterable[
             continue  # a closed or withdrawn request's units can no longer accept
         en_route = deployment.status == DeploymentStatus.EN_ROUTE.value
         yield InboxItem(kind=Kind.DEPLOYMENT_STEP, title=_NEXT_REPORT[deployment.status].format(unit=deployment.unit.name),
-                        request_id=request.id, reference=reference(request),
+                        **_about(request),
                         deadline=deployment.eta if en_route and deployment.eta else request.needed_by,
                         link=f"#/requests/{request.id}/deployments", state=deployment.unit.state_code,
                         deployment_id=deployment.id, unit_id=deployment.unit_id)

@@ -10,6 +10,7 @@
 
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
+import * as inbox from "./inbox.js";
 import * as live from "./live.js";
 import * as store from "./store.js";
 import { describeEvent } from "./events.js";
@@ -19,6 +20,7 @@ const routes = [
   { pattern: /^\/signin$/, load: () => import("./view-signin.js"), title: "Sign in", public: true },
   { pattern: /^\/mfa$/, load: () => import("./view-mfa.js"), title: "Second factor" },
   { pattern: /^\/map$/, load: () => import("./view-map.js"), title: "Map", nav: "map" },
+  { pattern: /^\/inbox$/, load: () => import("./view-inbox.js"), title: "Inbox", nav: "inbox" },
   { pattern: /^\/requests$/, load: () => import("./view-requests.js"), title: "Requests", nav: "requests" },
   { pattern: /^\/requests\/new$/, load: () => import("./view-request-new.js"), title: "Raise a request", nav: "new" },
   {
@@ -284,10 +286,12 @@ async function signedIn(body) {
   }
   renderUser();
   live.start({ onUnauthenticated: signedOut });
+  inbox.start().catch((err) => console.error("inbox", err));
 }
 
 function signedOut() {
   live.stop();
+  inbox.stop();
   store.clearSession();
   renderUser();
   renderNav(null);
