@@ -2,7 +2,7 @@
 
 import { badge, h, humanise } from "./dom.js";
 import * as store from "./store.js";
-import { dualTime, fmt, minutes } from "./time.js";
+import { dualRange, dualTime, minutes } from "./time.js";
 
 export const TRAINING_KINDS = [
   ["meeting", "Meeting"],
@@ -80,9 +80,9 @@ export function warningList(warnings) {
   return h("div", { class: "notice notice--warn", dataset: { warnings: warnings.length } }, h("strong", {}, "Warnings"), h("ul", { class: "conflict-list" }, warnings.map((w) => h("li", {}, w))));
 }
 
-/** "Tue 10 Mar 09:00 CET · venue 09:00 CET" for an occurrence. */
+/** "09 Dec, 08:00 – 11 Dec, 18:00 CET" for an occurrence (both dates when they differ), the venue's zone beside. */
 export function occurrenceTime(occ, zone) {
-  return h("span", {}, dualTime(occ.start_utc, zone, { otherLabel: "venue" }), " – ", fmt(occ.end_utc, undefined, "time"));
+  return dualRange(occ.start_utc, occ.end_utc, zone, { otherLabel: "venue" });
 }
 
 export function statusBadge(t) {
