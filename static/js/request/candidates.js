@@ -249,7 +249,7 @@ export function rankingTab(view) {
               "table",
               { class: "data", dataset: { table: "excluded" } },
               h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Unit"), h("th", { scope: "col" }, "State"), h("th", { scope: "col" }, "Reason"), h("th", { scope: "col" }, "Why"))),
-              h("tbody", {}, rows.map((e) => h("tr", { dataset: { unitId: e.unit_id } }, h("td", {}, e.name), h("td", {}, e.state), h("td", {}, badge(humanise(e.reason))), h("td", {}, e.message)))),
+              h("tbody", {}, rows.map((e) => h("tr", { dataset: { unitId: e.unit_id } }, h("td", {}, e.name), h("td", {}, e.state), h("td", {}, badge(humanise(e.reason))), h("td", {}, inZones(e.message))))),
             ),
           )
         : h("p", { class: "muted" }, "No unit was excluded."),
