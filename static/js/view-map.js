@@ -99,7 +99,8 @@ export async function mount(container, { query, navigate }) {
     marker.atlasHome = marker.getLatLng();
     marker.atlasLabel = place.where === "station" ? u.name : `${u.name} · ${place.where === "on_scene" ? "on scene" : "en route"}`;
     marker.atlasWhere = placeText(place, current, (at) => fmt(at, undefined, "time"));
-    marker.getTooltip()?.getContent()?.append?.(h("div", { class: "atlas-tooltip__where" }, marker.atlasWhere));
+    const tooltip = marker.getTooltip()?.getContent(); // the name, state and status (basemap.js), then where
+    if (tooltip instanceof HTMLElement) tooltip.append(h("div", { class: "atlas-tooltip__where" }, marker.atlasWhere));
     marker.setRadius(markerRadius);
     marker.on("click", () => showUnit(u.id));
     marker.on("add", () => {
