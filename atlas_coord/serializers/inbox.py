@@ -15,6 +15,7 @@ class InboxItemOut(Out):
     request_id: int
     reference: str = Field(description="the request as people name it: number, crisis, place, requesting state")
     requesting_state: str = Field(description="the requesting State: the deadline is shown in its zone too")
+    marking: str = Field(description="the request's classification marking (EU code): the view's banner shows the highest")
     deadline: IsoTime | None = Field(description="by when: the answer deadline, the time units are needed, or the ETA")
     link: str = Field(description="where in the console to act (a hash route)")
     state: str | None = Field(description="the State the item concerns (the answering State, the unit's State)")

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from atlas_coord.domain.choices import AnswerStatus, CrisisType, DeploymentStatus, RequestStatus
+from atlas_coord.domain.markings import marking_code
 from atlas_coord.models import AssistanceRequest, Deployment, RequestAddressee, utcnow
 from atlas_coord.policy import Action, Actor, can, granting
 
@@ -48,6 +49,7 @@ class InboxItem:
     request_id: int
     reference: str
     requesting_state: str
+    marking: str
     deadline: datetime | None
     link: str
     state: str | None = None
@@ -67,7 +69,8 @@ def reference(request: AssistanceRequest) -> str:
 
 def _about(request: AssistanceRequest) -> dict[str, Any]:
     """The fields every item has about its request."""
-    return {"request_id": request.id, "reference": reference(request), "requesting_state": request.requesting_state}
+    return {"request_id": request.id, "reference": reference(request), "requesting_state": request.requesting_state,
+            "marking": marking_code(request.crisis.classification)}
 
 
 def _states_where(actor: Actor, allowed: Callable[[str], bool]) -> list[str]:

@@ -6,6 +6,7 @@
 
 import { h, replace } from "./dom.js";
 import * as inbox from "./inbox.js";
+import { markList } from "./marking.js";
 import * as store from "./store.js";
 import { dualTime } from "./time.js";
 
@@ -47,6 +48,7 @@ export async function mount(container) {
   );
 
   function render(items) {
+    markList(container, items); // the highest marking among the requests listed
     replace(
       listSlot,
       items.length

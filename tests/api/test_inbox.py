@@ -20,7 +20,7 @@ def test_a_submitted_request_waits_in_the_inbox_of_each_addressed_authority_unti
     assert item["kind"] == "answer_due"
     assert item["title"] == "Answer for FR: accept, refuse or counter-propose"
     assert item["request_id"] == request_id and item["reference"].startswith(f"Request #{request_id} · ")
-    assert item["reference"].endswith("(BE)")
+    assert item["reference"].endswith("(BE)") and item["marking"] == "RESTREINT UE/EU RESTRICTED"
     assert item["deadline"] and item["link"] == f"#/requests/{request_id}/answers"
     assert [i["state"] for i in inbox_of(api, "demo-ca-de")] == ["DE"]
     # The requester and the Dutch authority (not addressed) have nothing to do.

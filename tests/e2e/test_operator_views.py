@@ -54,6 +54,7 @@ def test_a_new_request_arrives_in_the_inbox_live_and_leaves_it_once_answered(con
     expect(item).to_contain_text("Answer for FR: accept, refuse or counter-propose")
     expect(item).to_contain_text(f"Request #{request_id}")
     expect(item.locator("time .time__rel")).to_be_visible()  # the deadline counts down
+    expect(fr.page.locator(".marking-banner--top")).to_have_text("RESTREINT UE/EU RESTRICTED")  # the request's marking
     fr.shot("31-inbox")
     fr.assert_labelled()
 
@@ -111,6 +112,12 @@ def test_the_map_follows_a_deployment_from_station_to_site(consoles, server, uni
     expect(be.page.locator(f'#atlas-map path[data-unit-id="{gign}"]')).to_have_attribute("data-where", "station")
     station = _unit_place(be.page, gign)
     assert abs(station["lat"] - 48.78) < 0.01 and abs(station["lon"] - 2.12) < 0.01  # Versailles-Satory
+    # Still SUBMITTED (GIGN's commander has not accepted yet): selecting it draws the candidates.
+    request_button = be.page.locator(f'li[data-request-id="{request_id}"] button')
+    request_button.click()
+    expect(be.page.locator("#atlas-map .atlas-candidate-line").first).to_be_attached()
+    request_button.click()  # deselect
+    expect(be.page.locator("#atlas-map .atlas-candidate-line")).to_have_count(0)
 
     deployment = server.call("GET", f"/api/v1/requests/{request_id}", "demo-cc-be")[1]["deployments"][0]
     base = f"/api/v1/requests/{request_id}/deployments/{deployment['id']}"
@@ -144,7 +151,7 @@ def test_the_map_follows_a_deployment_from_station_to_site(consoles, server, uni
     expect(be.page.locator("#atlas-map .atlas-route-line")).to_have_count(0)
 
     # The request is MET: selecting it draws no candidate lines.
-    be.page.locator(f'li[data-request-id="{request_id}"] button').click()
+    request_button.click()
     expect(be.page.locator(".side-section").filter(has_text="awaits no more units")).to_be_visible()
     expect(be.page.locator("#atlas-map .atlas-candidate-line")).to_have_count(0)
     marker.focus()

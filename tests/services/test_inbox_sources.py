@@ -15,7 +15,7 @@ def test_a_new_kind_of_item_is_one_more_source_and_sorts_with_the_others(databas
     def duty_alerts(session, actor, now):
         """A stand-in for duty alerts (issue 15): due in one hour, so first."""
         yield inbox.InboxItem(kind="duty_alert", title="Acknowledge the duty alert", request_id=request_id,
-                              reference=f"Request #{request_id}", requesting_state="BE",
+                              reference=f"Request #{request_id}", requesting_state="BE", marking="UNCLASSIFIED",
                               deadline=now + timedelta(hours=1), link="#/alerts/1")
 
     with signed_in(database, "demo-ca-fr") as (session, actor):
