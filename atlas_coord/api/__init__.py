@@ -90,6 +90,7 @@ def init_api(app: Flask) -> None:
         directory,
         duty,
         events,
+        inbox,
         matching,
         mfa,
         places,
@@ -99,7 +100,7 @@ def init_api(app: Flask) -> None:
         trainings,
     )
 
-    for module in (system, auth, mfa, sign_ins, directory, places, events, trainings, requests, matching, duty, alerts, coverage):
+    for module in (system, auth, mfa, sign_ins, directory, places, events, inbox, trainings, requests, matching, duty, alerts, coverage):
         app.register_blueprint(module.bp)
     _install_request_scope(app)
     _install_error_handlers(app)

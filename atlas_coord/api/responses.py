@@ -40,6 +40,7 @@ from atlas_coord.serializers.directory import (
     StateOut,
     UnitOut,
 )
+from atlas_coord.serializers.inbox import InboxOut
 from atlas_coord.serializers.matching import MatchOut, RequestMatchOut
 from atlas_coord.serializers.places import PlaceResolutionOut
 from atlas_coord.serializers.system import HealthOut, LiveOut
@@ -89,6 +90,7 @@ ICALENDAR: Schema = {"type": "string", "description": "an iCalendar (RFC 5545) d
 # A value is a JSON schema, or a response model (atlas_coord.serializers) that builds the body itself.
 SUCCESS: dict[str, Schema | type] = {
     "system.healthz": HealthOut,
+    "inbox.list_inbox": InboxOut,
     "system.livez": LiveOut,
     "system.openapi_document": obj({"openapi": STR, "info": OBJ, "paths": OBJ, "components": OBJ}),
     "auth.create_token": TokenOut,

@@ -199,19 +199,32 @@ class DeploymentOut(Out):
     previous_readiness: str | None
     allowed: list[str]
     version: int
+    departed_at: Time = Field(None, description="when the unit reported EN ROUTE (from the audit trail)")
+    arrived_at: Time = Field(None, description="when the unit was reported ON SCENE (from the audit trail)")
+
+    @staticmethod
+    def _columns(deployment: Deployment) -> dict[str, Any]:
+        unit = deployment.unit
+        return {
+            "id": deployment.id, "request_id": deployment.request_id,
+            "unit": DeploymentUnitOut(id=deployment.unit_id, key=unit.key, name=unit.name, state=unit.state_code),
+            "status": deployment.status, "headcount": deployment.headcount,
+            "transport_mode": deployment.transport_mode, "eta": deployment.eta,
+            "on_scene_commander": deployment.on_scene_commander, "extended_until": deployment.extended_until,
+            "recalled": deployment.recalled, "status_reason": deployment.status_reason,
+            "previous_readiness": deployment.previous_readiness,
+            "allowed": next_actions("deployment", deployment.status), "version": deployment.version,
+        }
 
     @classmethod
     def of(cls, deployment: Deployment) -> DeploymentOut:
-        unit = deployment.unit
-        return cls(
-            id=deployment.id, request_id=deployment.request_id,
-            unit=DeploymentUnitOut(id=deployment.unit_id, key=unit.key, name=unit.name, state=unit.state_code),
-            status=deployment.status, headcount=deployment.headcount, transport_mode=deployment.transport_mode,
-            eta=deployment.eta, on_scene_commander=deployment.on_scene_commander,
-            extended_until=deployment.extended_until, recalled=deployment.recalled,
-            status_reason=deployment.status_reason, previous_readiness=deployment.previous_readiness,
-            allowed=next_actions("deployment", deployment.status), version=deployment.version,
-        )
+        return cls(**cls._columns(deployment), departed_at=deployment.departed_at, arrived_at=deployment.arrived_at)
+
+    @classmethod
+    def snapshot(cls, deployment: Deployment) -> dict[str, Any]:
+        """The deployment as an audit record freezes it: its own columns, without the step times
+        (they are read from the audit trail itself)."""
+        return cls(**cls._columns(deployment)).model_dump(mode="json", exclude={"departed_at", "arrived_at"})
 
 
 class RequestSummaryOut(Out):

@@ -96,7 +96,7 @@ def _step(
     check_guards(transition, facts or {}, current=request.status)
     if check is not None:
         check(request, deployment)
-    before = DeploymentOut.of(deployment).wire()
+    before = DeploymentOut.snapshot(deployment)
 
     # Lock order: request, deployment (by the compare-and-set), unit; the audit chain comes last.
     lock_row(session, request)
@@ -120,7 +120,7 @@ def _step(
 
     label = grant.label()
     audit.record(session, actor, label, f"deployment.{action}", "deployment", deployment.id,
-                 before=before, after=DeploymentOut.of(deployment).wire(), request_id=request.id)
+                 before=before, after=DeploymentOut.snapshot(deployment), request_id=request.id)
     if commits_unit:
         directory.apply_readiness(session, unit, status=ReadinessStatus.COMMITTED.value,
                                   reason=readiness_reasons.committed(request.id, deployment.id),
@@ -138,6 +138,8 @@ def _step(
                    audience(session, request))
     if status_before is not None:
         record_recompute(session, request, status_before)
+    # Its step times come from the audit record just written.
+    session.expire(deployment, ["departed_at", "arrived_at"])
     return deployment
 
 

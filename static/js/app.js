@@ -11,6 +11,7 @@
 import * as alerts from "./alerts.js";
 import * as api from "./api.js";
 import { h, replace } from "./dom.js";
+import * as inbox from "./inbox.js";
 import * as live from "./live.js";
 import * as store from "./store.js";
 import { describeEvent } from "./events.js";
@@ -20,6 +21,7 @@ const routes = [
   { pattern: /^\/signin$/, load: () => import("./view-signin.js"), title: "Sign in", public: true },
   { pattern: /^\/mfa$/, load: () => import("./view-mfa.js"), title: "Second factor" },
   { pattern: /^\/map$/, load: () => import("./view-map.js"), title: "Map", nav: "map" },
+  { pattern: /^\/inbox$/, load: () => import("./view-inbox.js"), title: "Inbox", nav: "inbox" },
   { pattern: /^\/requests$/, load: () => import("./view-requests.js"), title: "Requests", nav: "requests" },
   { pattern: /^\/requests\/new$/, load: () => import("./view-request-new.js"), title: "Raise a request", nav: "new" },
   {
@@ -291,11 +293,13 @@ async function signedIn(body) {
   renderUser();
   live.start({ onUnauthenticated: signedOut });
   alerts.reload();
+  inbox.start().catch((err) => console.error("inbox", err));
 }
 
 function signedOut() {
   live.stop();
   alerts.stop();
+  inbox.stop();
   store.clearSession();
   renderUser();
   renderNav(null);

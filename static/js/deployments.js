@@ -79,6 +79,23 @@ function bodyFrom(controls, dep) {
 }
 
 /**
+ * Where the unit is in time: EN ROUTE shows the ETA (counting down); ON SCENE shows the arrival
+ * ("On scene since"), never an ETA; afterwards the arrival stays as a fact.
+ */
+function whenRows(dep, zone, label) {
+  const at = (value, options = {}) => dualTime(value, zone, { otherLabel: label, ...options });
+  if (dep.status === "ON_SCENE") return [["On scene since", dep.arrived_at ? at(dep.arrived_at, { relativeToo: true }) : "—"]];
+  if (dep.status === "EN_ROUTE") {
+    return [
+      ["ETA at the scene", dep.eta ? at(dep.eta, { relativeToo: true }) : "—"],
+      dep.departed_at ? ["Left", at(dep.departed_at)] : null,
+    ];
+  }
+  if (dep.arrived_at) return [["Arrived on scene", at(dep.arrived_at)]];
+  return [];
+}
+
+/**
  * The card. `request` is the request (for the requesting state's zone and the requester check);
  * `onChanged(updatedDeployment)` runs after a successful action.
  */
@@ -99,7 +116,7 @@ export function deploymentCard(dep, request, { onChanged, showRequest = false } 
     ),
     dl([
       showRequest && request ? ["Crisis", `${humanise(request.crisis_type)} · ${request.place_name} (${request.requesting_state})`] : null,
-      ["ETA at the scene", dep.eta ? dualTime(dep.eta, zone, { otherLabel: label, relativeToo: true }) : "—"],
+      ...whenRows(dep, zone, label),
       ["On-scene commander", dep.on_scene_commander || "—"],
       ["Headcount", dep.headcount ?? "—"],
       ["Transport", dep.transport_mode ? humanise(dep.transport_mode) : "—"],

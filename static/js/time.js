@@ -17,7 +17,9 @@ function formatter(timeZone, style) {
         ? { hour: "2-digit", minute: "2-digit", timeZone, timeZoneName: "short" }
         : style === "date"
           ? { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone }
-          : style === "seconds"
+          : style === "daytime"
+            ? { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit", timeZone, timeZoneName: "short" }
+            : style === "seconds"
             ? { day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone, timeZoneName: "short" }
             : { day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone, timeZoneName: "short" };
     let fmt;
@@ -189,4 +191,59 @@ export function toZonedInput(value, timeZone) {
   const p = partsIn(d, timeZone);
   const pad = (n) => String(n).padStart(2, "0");
   return `${p.year}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}`;
+}
+
+/**
+ * A range in one zone, both dates when they differ: "09 Dec 08:00 – 11 Dec 18:00 CET", or
+ * "09 Dec 2026, 08:00 – 18:00 CET" within one day.
+ */
+export function fmtRange(start, end, timeZone = viewerZone()) {
+  const a = toDate(start);
+  const b = toDate(end);
+  if (!a) return "—";
+  if (!b) return `${fmt(a, timeZone)} – open-ended`;
+  const pa = partsIn(a, timeZone);
+  const pb = partsIn(b, timeZone);
+  const sameDay = pa.year === pb.year && pa.month === pb.month && pa.day === pb.day;
+  // The zone once, at the end.
+  const startText = withoutZone(formatter(timeZone, sameDay ? "datetime" : "daytime"), a);
+  return `${startText} – ${fmt(b, timeZone, sameDay ? "time" : "daytime")}`;
+}
+
+function withoutZone(dateFormat, d) {
+  return dateFormat
+    .formatToParts(d)
+    .filter((p) => p.type !== "timeZoneName")
+    .map((p) => p.value)
+    .join("")
+    .replace(/[\s,]+$/, "");
+}
+
+/** A range shown in the viewer's zone, and in `otherZone` beside it when that reads differently. */
+export function dualRange(start, end, otherZone, { otherLabel = "" } = {}) {
+  const mine = fmtRange(start, end);
+  const el = h("span", { class: "time time--range" }, h("span", { class: "time__mine", title: `Your time zone: ${viewerZone()}` }, mine));
+  const other = otherZone ? fmtRange(start, end, otherZone) : null;
+  if (other && other !== mine) el.append(h("span", { class: "time__other", title: `${otherLabel || "Other"} time: ${otherZone}` }, `${otherLabel ? `${otherLabel} ` : ""}${other}`));
+  return el;
+}
+
+const UTC_IN_TEXT = /\b(?:(\d{4}-\d{2}-\d{2}) )?(\d{2}):(\d{2}) UTC\b/g;
+
+/**
+ * A server sentence that names instants in UTC ("arrives 10:05 UTC, needed by 09:00 UTC",
+ * "at the earliest 2026-12-09 08:00 UTC") rewritten in the viewer's zone, with `otherZone`
+ * beside it. A bare "HH:MM UTC" is matched to one of `instants` (ISO times the sentence is
+ * about, e.g. the arrival and the deadline) to know its day; one that matches none stays as is.
+ */
+export function localiseUtcText(text, { instants = [], otherZone = null, otherLabel = "" } = {}) {
+  const known = instants.map(toDate).filter(Boolean);
+  return String(text ?? "").replace(UTC_IN_TEXT, (match, day, hh, mm) => {
+    const d = day ? toDate(`${day}T${hh}:${mm}:00Z`) : known.find((k) => k.getUTCHours() === Number(hh) && k.getUTCMinutes() === Number(mm));
+    if (!d) return match;
+    const style = day ? "datetime" : "time";
+    const mine = fmt(d, viewerZone(), style);
+    const other = otherZone ? fmt(d, otherZone, style) : null;
+    return other && other !== mine ? `${mine} (${otherLabel ? `${otherLabel} ` : ""}${other})` : mine;
+  });
 }

@@ -1,8 +1,7 @@
 /** Shared bits of the training views: labels, warnings, the occurrence's time range. */
 
 import { badge, h, humanise } from "./dom.js";
-import { viewerZone } from "./time.js";
-import { timeRange } from "./time-range.js";
+import { dualRange } from "./time.js";
 
 export const TRAINING_KINDS = [
   ["meeting", "Meeting"],
@@ -22,19 +21,9 @@ export function warningList(warnings) {
   return h("div", { class: "notice notice--warn", dataset: { warnings: warnings.length } }, h("strong", {}, "Warnings"), h("ul", { class: "conflict-list" }, warnings.map((w) => h("li", {}, w))));
 }
 
-/**
- * "09 Dec 08:00 – 11 Dec 18:00 CET" for an occurrence, in the viewer's zone (both dates when it
- * spans days); the venue's range beside it when its zone shows other wall times.
- */
+/** "09 Dec, 08:00 – 11 Dec, 18:00 CET" for an occurrence (both dates when they differ), the venue's zone beside. */
 export function occurrenceTime(occ, zone) {
-  const mine = timeRange(occ.start_utc, occ.end_utc);
-  const venue = zone ? timeRange(occ.start_utc, occ.end_utc, zone) : mine;
-  return h(
-    "span",
-    { class: "time", dataset: { fact: "window" } },
-    h("span", { class: "time__mine", title: `Your time zone: ${viewerZone()}` }, mine),
-    venue !== mine ? h("span", { class: "time__other", title: `Venue time: ${zone}` }, `venue ${venue}`) : null,
-  );
+  return dualRange(occ.start_utc, occ.end_utc, zone, { otherLabel: "venue" });
 }
 
 export function statusBadge(t) {

@@ -42,6 +42,10 @@ export function debounce(fn, ms = 150) {
 }
 
 export const OPEN_REQUEST = new Set(["DRAFT", "SUBMITTED", "PARTIALLY_MET", "MET"]);
+/** Requests still waiting for answers and for units: their deadlines count down, their candidates are drawn. */
+export const AWAITING_ANSWERS = new Set(["SUBMITTED", "PARTIALLY_MET"]);
+/** Requests whose answer deadline still counts down ("in 26 minutes"); never MET, CLOSED or WITHDRAWN ones. */
+export const DEADLINE_COUNTS = new Set(["DRAFT", ...AWAITING_ANSWERS]);
 
 export const CRISIS_TYPES = [
   ["hostage_taking", "Hostage taking"],

@@ -1,19 +1,24 @@
 /**
- * The map of Europe: unit bases coloured by readiness, the crisis sites of open requests, and
- * dashed lines from the candidate units to the site of the selected request. Clicking the map
- * picks a position from which a crisis centre raises a request.
+ * The map of Europe: units coloured by readiness where they are now (at their station, along
+ * the way when EN ROUTE, at the site when ON SCENE: map-deployments.js), spread apart when they
+ * would overlap and labelled at close zoom (map-placement.js); the crisis sites of open requests,
+ * and dashed lines from the candidate units to the site of a selected request that still awaits
+ * units. Clicking the map picks a position from which a crisis centre raises a request.
  */
 
 /* global L */
 
 import { get, getAll, ApiError } from "./api.js";
-import { createBasemap, unitMarker, siteMarker, candidateLine, readinessLegend, READINESS_STATUSES } from "./basemap.js";
-import { h, replace, badge, humanise } from "./dom.js";
+import { createBasemap, unitMarker, siteMarker, candidateLine, readinessLegend } from "./basemap.js";
+import { h, replace, badge } from "./dom.js";
 import { eventRequestId } from "./live.js";
+import { currentDeployments, placeOf, placeText, routeLine } from "./map-deployments.js";
+import { drawLabels, spreadMarkers } from "./map-placement.js";
+import { renderReadiness as readinessPanel, renderUnit } from "./map-side.js";
 import { loadCandidates } from "./matching.js";
 import * as store from "./store.js";
-import { dualTime, minutes } from "./time.js";
-import { debounce, OPEN_REQUEST, requestTitle, crisisLabel, markList } from "./util.js";
+import { dualTime, fmt, minutes } from "./time.js";
+import { debounce, AWAITING_ANSWERS, OPEN_REQUEST, requestTitle, crisisLabel, markList } from "./util.js";
 
 export async function mount(container, { query, navigate }) {
   const mapEl = h("div", { id: "atlas-map", class: "atlas-map-fill map-layout__canvas", role: "region", "aria-label": "Map of Europe: units by readiness and crisis sites", tabindex: "0" });
@@ -47,6 +52,7 @@ export async function mount(container, { query, navigate }) {
   const details = new Map();
   const unitMarkers = new Map();
   const hiddenStatuses = new Set();
+  let deployed = new Map(); // unit id → its current deployment on a visible request
 
   const map = createBasemap("atlas-map", {
     center: [50, 10],
@@ -62,6 +68,8 @@ export async function mount(container, { query, navigate }) {
   const unitLayer = L.layerGroup().addTo(map);
   const siteLayer = L.layerGroup().addTo(map);
   const lineLayer = L.layerGroup().addTo(map);
+  const routeLayer = L.layerGroup().addTo(map);
+  const labelLayer = L.layerGroup().addTo(map);
   const lineRenderer = L.svg({ pane: "overlayPane" }); // lines as SVG paths (styled, findable)
   readinessLegend().addTo(map);
   import("./coverage-layer.js").then((m) => alive && m.mountCoverage(map, mapEl)); // issue 17: its own module
@@ -85,13 +93,21 @@ export async function mount(container, { query, navigate }) {
       unitMarkers.delete(u.id);
       return;
     }
-    const marker = unitMarker(u);
+    const current = deployed.get(u.id);
+    const place = placeOf(u.base, current);
+    const marker = unitMarker({ ...u, base: place });
+    marker.atlasHome = marker.getLatLng();
+    marker.atlasLabel = place.where === "station" ? u.name : `${u.name} · ${place.where === "on_scene" ? "on scene" : "en route"}`;
+    marker.atlasWhere = placeText(place, current, (at) => fmt(at, undefined, "time"));
+    const tooltip = marker.getTooltip()?.getContent(); // the name, state and status (basemap.js), then where
+    if (tooltip instanceof HTMLElement) tooltip.append(h("div", { class: "atlas-tooltip__where" }, marker.atlasWhere));
     marker.setRadius(markerRadius);
     marker.on("click", () => showUnit(u.id));
     marker.on("add", () => {
       const el = marker.getElement();
       if (el) {
         el.dataset.status = status;
+        el.dataset.where = place.where;
         el.addEventListener("keydown", (ev) => {
           if (ev.key === "Enter" || ev.key === " ") {
             ev.preventDefault();
@@ -102,71 +118,34 @@ export async function mount(container, { query, navigate }) {
     });
     marker.addTo(unitLayer);
     unitMarkers.set(u.id, marker);
+    if (place.where === "en_route") routeLine(u.base, current.site, { renderer: lineRenderer }).addTo(routeLayer);
   }
 
   function drawUnits() {
     unitLayer.clearLayers();
+    routeLayer.clearLayers();
     unitMarkers.clear();
     for (const u of store.units()) drawUnit(u);
     renderReadiness();
+    arrange();
   }
+
+  /** Spread overlapping markers, keep units clear of crisis markers, label at close zoom. */
+  function arrange() {
+    if (!alive) return;
+    const markers = [...unitMarkers.values()];
+    spreadMarkers(map, markers, siteLayer.getLayers());
+    drawLabels(map, labelLayer, markers);
+  }
+  map.on("zoomend", arrange);
 
   function showUnit(id) {
     const u = store.unit(id);
-    if (!u) return;
-    const r = u.readiness || {};
-    replace(
-      unitBox,
-      h("h2", { class: "side-section__title" }, u.name),
-      h(
-        "p",
-        {},
-        `${store.stateName(u.state)} · ${u.base_city || ""} · tier ${u.tier || "—"} · `,
-        badge(r.status || "UNKNOWN", "status"),
-      ),
-      r.reason ? h("p", { class: "muted" }, `Reason: ${r.reason}`) : null,
-      r.status === "TRAINING" && r.break_off_min != null ? h("p", {}, `Can break off within ${r.break_off_min} min`) : null,
-      h("p", { class: "muted" }, `Personnel ${r.personnel || "—"} · equipment ${r.equipment || "—"} · transport ${r.transport || "—"}`),
-      h("p", {}, h("a", { href: `#/units/${u.id}` }, `Open ${u.name}`)),
-    );
+    if (u) renderUnit(unitBox, u, unitMarkers.get(id)?.atlasWhere);
   }
 
   function renderReadiness() {
-    const counts = Object.fromEntries(READINESS_STATUSES.map((s) => [s, 0]));
-    for (const u of store.units()) {
-      const s = String(u.readiness?.status || "").toUpperCase();
-      if (s in counts) counts[s] += 1;
-    }
-    replace(
-      readinessBox,
-      h("h2", { class: "side-section__title", id: "ready-title" }, "Readiness across the network"),
-      h(
-        "fieldset",
-        { class: "readiness-filter" },
-        h("legend", { class: "visually-hidden" }, "Show units by readiness"),
-        READINESS_STATUSES.map((status) => {
-          const id = `show-${status.toLowerCase()}`;
-          const input = h("input", { type: "checkbox", id, checked: !hiddenStatuses.has(status), dataset: { status } });
-          input.addEventListener("change", () => {
-            if (input.checked) hiddenStatuses.delete(status);
-            else hiddenStatuses.add(status);
-            drawUnits();
-          });
-          return h(
-            "div",
-            { class: "check readiness-filter__item" },
-            input,
-            h(
-              "label",
-              { for: id },
-              h("span", { class: `atlas-legend__swatch atlas-status-${status.toLowerCase()}`, "aria-hidden": "true" }),
-              ` ${humanise(status)} `,
-              h("strong", { class: "count", dataset: { count: status } }, String(counts[status])),
-            ),
-          );
-        }),
-      ),
-    );
+    readinessPanel(readinessBox, hiddenStatuses, drawUnits);
   }
 
   // ---------------------------------------------------------------- picking a site
@@ -238,6 +217,8 @@ export async function mount(container, { query, navigate }) {
       }),
     );
     drawSites();
+    deployed = currentDeployments(openRequests.map((r) => details.get(r.id)).filter(Boolean));
+    drawUnits();
     renderRequests();
     if (selectedId) await showCandidates(selectedId);
   }
@@ -325,7 +306,8 @@ export async function mount(container, { query, navigate }) {
       if (!(err instanceof ApiError)) throw err;
     }
     if (selectedId !== id || !alive) return;
-    const candidates = ranking?.candidates || [];
+    // Once MET (or closed), the units are chosen: no candidate lines, the deployed units show.
+    const candidates = AWAITING_ANSWERS.has(d.status) ? ranking?.candidates || [] : [];
     for (const c of candidates.slice(0, 12)) {
       const from = c.from_station || store.unit(c.unit_id)?.base;
       if (!from) continue;
@@ -356,7 +338,7 @@ export async function mount(container, { query, navigate }) {
               h("li", {}, h("strong", {}, c.name), ` (${c.state}) · ETA ${minutes(c.eta?.total_min)} · score ${Number(c.score).toFixed(1)}`, stationOf(c) ? h("span", { class: "muted" }, ` · from ${stationOf(c).name}`) : null),
             ),
           )
-        : h("p", { class: "muted" }, ranking ? "No candidate unit." : "The ranking is not available for this request."),
+        : h("p", { class: "muted" }, !AWAITING_ANSWERS.has(d.status) ? "The request awaits no more units: its deployed units are drawn where they are." : ranking ? "No candidate unit." : "The ranking is not available for this request."),
       h("p", {}, h("a", { href: `#/requests/${id}`, class: "btn btn--secondary" }, "Open the request")),
     );
   }
@@ -369,22 +351,19 @@ export async function mount(container, { query, navigate }) {
   await loadRequests();
 
   const refreshRequests = debounce(loadRequests, 200);
+  // A unit EN ROUTE moves along its route as time passes: redraw from what is loaded (no fetch).
+  const moving = setInterval(() => [...deployed.values()].some((c) => c.deployment.status === "EN_ROUTE") && drawUnits(), 60_000);
 
   return {
     onEvent(ev) {
       const type = String(ev.type || "");
-      const unitId = ev.data?.unit_id ?? ev.data?.unit?.id;
       if (type.startsWith("readiness.") || type.startsWith("directory.")) {
-        const u = unitId && store.unit(unitId);
-        if (u) drawUnit(u);
-        else drawUnits();
-        renderReadiness();
+        drawUnits();
         if (selectedId) refreshRequests();
       }
       if (type.startsWith("request.") || type.startsWith("answer.") || type.startsWith("deployment.") || type.startsWith("crisis.")) {
         const rid = eventRequestId(ev);
         if (rid) details.delete(rid);
-        if (type.startsWith("deployment.") && unitId && store.unit(unitId)) drawUnit(store.unit(unitId));
         refreshRequests();
       }
     },
@@ -394,6 +373,7 @@ export async function mount(container, { query, navigate }) {
     },
     unmount() {
       refreshRequests.cancel();
+      clearInterval(moving);
       alive = false;
       map.stop();
       map.remove();

@@ -2,13 +2,33 @@
 
 import { ApiError, getAll } from "./api.js";
 import { badge, h, humanise, replace, select, field } from "./dom.js";
+import * as inbox from "./inbox.js";
 import { eventRequestId } from "./live.js";
 import { markList } from "./marking.js";
 import * as store from "./store.js";
 import { dualTime } from "./time.js";
-import { crisisLabel, debounce } from "./util.js";
+import { DEADLINE_COUNTS, crisisLabel, debounce } from "./util.js";
 
 const STATUSES = ["", "DRAFT", "SUBMITTED", "PARTIALLY_MET", "MET", "CLOSED", "WITHDRAWN"];
+
+const MOVE_LABELS = { answer_due: "Answer", counter_to_decide: "Decide counter-proposal", deployment_step: "Report" };
+
+/** The viewer's inbox items by request: what awaits the viewer's answer on each row. */
+function movesByRequest() {
+  const moves = new Map();
+  for (const item of inbox.items()) {
+    if (!moves.has(item.request_id)) moves.set(item.request_id, []);
+    moves.get(item.request_id).push(item);
+  }
+  return moves;
+}
+
+function yourMove(items) {
+  if (!items?.length) return h("span", { class: "muted" }, "—");
+  return items.map((item) =>
+    h("a", { class: "tag tag--move", href: item.link, title: item.title }, `${MOVE_LABELS[item.kind] || "To do"}${item.state && item.kind !== "deployment_step" ? ` (${item.state})` : ""}`),
+  );
+}
 
 export async function mount(container, { query, navigate }) {
   const statusSel = select(
@@ -41,6 +61,7 @@ export async function mount(container, { query, navigate }) {
       throw err;
     }
     const mineToAnswer = new Set(store.answerStates());
+    const moves = movesByRequest();
     markList(container, items);
     replace(
       tableSlot,
@@ -52,7 +73,7 @@ export async function mount(container, { query, navigate }) {
             h(
               "thead",
               {},
-              h("tr", {}, ["Request", "Status", "From", "Addressed", "Addressed to you", "Needed by", "Answer deadline"].map((t) => h("th", { scope: "col" }, t))),
+              h("tr", {}, ["Request", "Status", "Your move", "From", "Addressed", "Addressed to you", "Needed by", "Answer deadline"].map((t) => h("th", { scope: "col" }, t))),
             ),
             h(
               "tbody",
@@ -71,11 +92,16 @@ export async function mount(container, { query, navigate }) {
                     h("span", { class: "tag tag--classification" }, r.marking),
                   ),
                   h("td", {}, badge(r.status)),
+                  h("td", { class: "your-move", dataset: { yourMove: (moves.get(r.id) || []).length } }, yourMove(moves.get(r.id))),
                   h("td", {}, r.requesting_state),
                   h("td", {}, (r.addressed_states || []).join(", ") || "—"),
                   h("td", {}, mine.length ? mine.join(", ") : "—"),
                   h("td", {}, dualTime(r.needed_by, zone, { otherLabel: r.requesting_state, relativeToo: true })),
-                  h("td", {}, dualTime(r.answer_deadline, zone, { otherLabel: r.requesting_state, relativeToo: true })),
+                  h(
+                    "td",
+                    { dataset: { deadline: DEADLINE_COUNTS.has(r.status) ? "counting" : "over" } },
+                    DEADLINE_COUNTS.has(r.status) ? dualTime(r.answer_deadline, zone, { otherLabel: r.requesting_state, relativeToo: true }) : h("span", { class: "muted" }, "No answer awaited"),
+                  ),
                 );
               }),
             ),
@@ -86,6 +112,8 @@ export async function mount(container, { query, navigate }) {
 
   await load();
   const reload = debounce(load, 150);
+  // The inbox is recomputed on the same live events: redraw the "Your move" column when it is.
+  const offInbox = inbox.onChange(() => reload());
   return {
     onEvent(ev) {
       const type = String(ev.type || "");
@@ -96,6 +124,9 @@ export async function mount(container, { query, navigate }) {
       }
     },
     refresh: reload,
-    unmount: () => reload.cancel(),
+    unmount: () => {
+      reload.cancel();
+      offInbox();
+    },
   };
 }

@@ -437,6 +437,7 @@ MATRIX: list[Row] = [
         T("the caller", {"user_id": "user:{user}"}), T("DE's crisis centre", {"user_id": "user:de"})),
     Row("GET", f"{API}/openapi.json", EVERYONE),
     Row("GET", f"{API}/events", ANYONE_SIGNED_IN),
+    Row("GET", f"{API}/inbox", ANYONE_SIGNED_IN),  # one's own inbox: only what one may see
     # ------------------------------------------------------------ directory
     Row("GET", f"{API}/states", ANYONE_SIGNED_IN),
     Row("GET", f"{API}/states/<code>/airlift", "U   AA  AA  AA  AA  AA  AA  AA",

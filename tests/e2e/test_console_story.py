@@ -98,7 +98,7 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
     expect(row).to_be_visible(timeout=LIVE)
     expect(fr.page.locator("#live-log")).to_contain_text(f"Request #{request_id}")
     fr.shot("03-requests-list-live")
-    row.get_by_role("link").click()
+    row.get_by_role("link").first.click()  # the request (the "Your move" column links too)
     panel = fr.page.locator('[data-answer-panel="FR"]')
     expect(panel).to_be_visible()
     # Opening the request acknowledged it; Belgium sees "seen" live.
@@ -186,15 +186,17 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
     be.page.get_by_label("Team covers each requirement twice (redundancy)").check()
     expect(be.page.locator("[data-team]")).to_be_visible()
 
-    # Readiness follows the deployment: GIGN is COMMITTED on France's map; the crisis site is
-    # there, and selecting the request draws dashed lines from its candidates to the site.
+    # Readiness follows the deployment: GIGN is COMMITTED on France's map and drawn at the crisis
+    # site, where it is ON SCENE; the request is MET, so selecting it draws no candidate lines
+    # (issue 16; tests/e2e/test_operator_views.py follows a deployment along its route).
     fr.goto("/map")
     marker = fr.page.locator(f'#atlas-map path[data-unit-id="{gign}"]')
     expect(marker).to_have_attribute("data-status", "COMMITTED")
+    expect(marker).to_have_attribute("data-where", "on_scene")
     expect(fr.page.locator(f'#atlas-map [data-request-id="{request_id}"]')).to_be_attached()
     fr.page.locator(f'li[data-request-id="{request_id}"] button').click()
-    expect(fr.page.locator("#atlas-map .atlas-candidate-line").first).to_be_attached()
-    expect(fr.page.locator(".candidate-mini li").first).to_be_visible()
+    expect(fr.page.locator(".side-section").filter(has_text="awaits no more units")).to_be_visible()
+    expect(fr.page.locator("#atlas-map .atlas-candidate-line")).to_have_count(0)
     fr.page.wait_for_timeout(800)  # the map flies to the site
     fr.shot("20-map-request-candidates")
 

@@ -14,13 +14,16 @@ import { candidateLine, createBasemap, siteMarker, unitMarker } from "../basemap
 import { badge, dl, h, humanise, replace } from "../dom.js";
 import { loadCandidates } from "../matching.js";
 import * as store from "../store.js";
-import { dualTime, fmt, minutes } from "../time.js";
+import { dualTime, fmt, localiseUtcText, minutes } from "../time.js";
 import { km, num, pct } from "../util.js";
 
 export function rankingTab(view) {
   const { body, id } = view;
   const zone = () => view.zone();
   const reqLabel = () => view.reqLabel();
+  // The ranking's sentences name instants in UTC: shown in the viewer's zone, the requester's beside it.
+  const inZones = (text, ...instants) =>
+    localiseUtcText(text, { instants: [...instants, view.request.needed_by], otherZone: zone(), otherLabel: reqLabel() });
   let rankingMap = null;
   const rankingOptions = { redundancy: false, snapshot: false };
 
@@ -152,7 +155,7 @@ export function rankingTab(view) {
                   "details",
                   {},
                   h("summary", {}, "Why"),
-                  h("ul", { class: "explain" }, (c.explanation || []).map((line) => h("li", {}, line))),
+                  h("ul", { class: "explain" }, (c.explanation || []).map((line) => h("li", {}, inZones(line, c.eta?.arrival)))),
                   c.eta
                     ? dl([
                         ["Mode", humanise(c.eta.mode)],
@@ -222,12 +225,12 @@ export function rankingTab(view) {
         : h("p", { class: "muted" }, "No unit can be proposed."),
       team.latest_eta_min != null ? h("p", {}, `Latest arrival: ${minutes(team.latest_eta_min)} after the alert.`) : null,
       (team.uncovered || []).length
-        ? h("div", { class: "notice notice--danger" }, h("strong", {}, "Needs nobody can meet: "), h("ul", {}, team.uncovered.map((u) => h("li", {}, u.message))))
+        ? h("div", { class: "notice notice--danger" }, h("strong", {}, "Needs nobody can meet: "), h("ul", {}, team.uncovered.map((u) => h("li", {}, inZones(u.message)))))
         : h("p", { class: "notice notice--ok" }, "The team covers every need."),
       (team.late_needs || []).length
-        ? h("div", { class: "notice" }, h("strong", {}, "Needs met only after the deadline: "), h("ul", {}, team.late_needs.map((n) => h("li", {}, n.message))))
+        ? h("div", { class: "notice" }, h("strong", {}, "Needs met only after the deadline: "), h("ul", {}, team.late_needs.map((n) => h("li", {}, inZones(n.message, n.earliest_arrival)))))
         : null,
-      (team.notes || []).length ? h("ul", { class: "explain" }, team.notes.map((n) => h("li", {}, n))) : null,
+      (team.notes || []).length ? h("ul", { class: "explain" }, team.notes.map((n) => h("li", {}, inZones(n)))) : null,
     );
   }
 
@@ -246,7 +249,7 @@ export function rankingTab(view) {
               "table",
               { class: "data", dataset: { table: "excluded" } },
               h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Unit"), h("th", { scope: "col" }, "State"), h("th", { scope: "col" }, "Reason"), h("th", { scope: "col" }, "Why"))),
-              h("tbody", {}, rows.map((e) => h("tr", { dataset: { unitId: e.unit_id } }, h("td", {}, e.name), h("td", {}, e.state), h("td", {}, badge(humanise(e.reason))), h("td", {}, e.message)))),
+              h("tbody", {}, rows.map((e) => h("tr", { dataset: { unitId: e.unit_id } }, h("td", {}, e.name), h("td", {}, e.state), h("td", {}, badge(humanise(e.reason))), h("td", {}, inZones(e.message))))),
             ),
           )
         : h("p", { class: "muted" }, "No unit was excluded."),

@@ -6,10 +6,10 @@
  */
 
 import { deploymentCard } from "../deployments.js";
-import { dl, field, formErrors, h, replace } from "../dom.js";
+import { dl, field, formErrors, h, humanise, replace } from "../dom.js";
 import * as store from "../store.js";
 import { dualTime } from "../time.js";
-import { crisisLabel, kindLabel, num } from "../util.js";
+import { DEADLINE_COUNTS, crisisLabel, kindLabel, num } from "../util.js";
 import { answersPanel } from "./answers.js";
 
 export function renderOverview(view) {
@@ -37,7 +37,12 @@ function summaryPanel(view) {
       ],
       ["Needed by", when(request.needed_by, { showSame: true, relativeToo: true })],
       ["Duration", `${request.duration_hours} h`],
-      ["Answer deadline", when(request.answer_deadline, { showSame: true, relativeToo: true })],
+      [
+        "Answer deadline",
+        DEADLINE_COUNTS.has(request.status)
+          ? when(request.answer_deadline, { showSame: true, relativeToo: true })
+          : h("span", {}, when(request.answer_deadline, { showSame: true }), h("span", { class: "muted" }, ` · no answer awaited (${humanise(request.status)})`)),
+      ],
       ["Addressed", request.address_all ? `All participating states (${request.addressed_states.length})` : request.addressed_states.join(", ") || "—"],
       ["Operational necessity", request.operational_necessity],
       c.description ? ["Description", c.description] : null,
