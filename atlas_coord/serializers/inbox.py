@@ -10,17 +10,18 @@ from . import IsoTime, Out
 class InboxItemOut(Out):
     """One thing to do, in plain words, with the request it concerns and where to do it."""
 
-    kind: str = Field(description="answer_due, counter_to_decide or deployment_step (more kinds may come)")
+    kind: str = Field(description="answer_due, counter_to_decide, deployment_step or alert_to_acknowledge (more kinds may come)")
     title: str = Field(description="what to do, in plain language")
-    request_id: int
+    request_id: int | None = Field(description="the request concerned (a duty alert about no request has none)")
     reference: str = Field(description="the request as people name it: number, crisis, place, requesting state")
-    requesting_state: str = Field(description="the requesting State: the deadline is shown in its zone too")
+    requesting_state: str | None = Field(description="the requesting State: the deadline is shown in its zone too")
     marking: str = Field(description="the request's classification marking (EU code): the view's banner shows the highest")
     deadline: IsoTime | None = Field(description="by when: the answer deadline, the time units are needed, or the ETA")
     link: str = Field(description="where in the console to act (a hash route)")
     state: str | None = Field(description="the State the item concerns (the answering State, the unit's State)")
     deployment_id: int | None
     unit_id: int | None
+    alert_id: int | None = Field(None, description="the duty alert to acknowledge (POST /api/v1/alerts/<id>/ack)")
 
 
 class InboxOut(Out):

@@ -20,11 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from atlas_coord.domain.choices import AnswerStatus, CrisisType, DeploymentStatus, RequestStatus
+from atlas_coord.domain.choices import AnswerStatus, CrisisType, DeploymentStatus, Marking, RequestStatus
 from atlas_coord.domain.markings import marking_code
 from atlas_coord.models import AssistanceRequest, Deployment, RequestAddressee, utcnow
 from atlas_coord.policy import Action, Actor, can, granting
 
+from .alerts import LABELS as ALERT_LABELS
+from .alerts import open_alerts_for
 from .requests.parties import answering_grant
 from .visibility import visible_clause
 
@@ -38,6 +40,7 @@ class Kind:
     ANSWER_DUE = "answer_due"
     COUNTER_TO_DECIDE = "counter_to_decide"
     DEPLOYMENT_STEP = "deployment_step"
+    ALERT_TO_ACKNOWLEDGE = "alert_to_acknowledge"
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,16 @@ class InboxItem:
 
     kind: str
     title: str
-    request_id: int
+    request_id: int | None
     reference: str
-    requesting_state: str
+    requesting_state: str | None
     marking: str
     deadline: datetime | None
     link: str
     state: str | None = None
     deployment_id: int | None = None
     unit_id: int | None = None
+    alert_id: int | None = None
 
 
 Source = Callable[[Session, Actor, datetime], Iterable[InboxItem]]
@@ -144,15 +148,29 @@ def deployment_steps(session: Session, actor: Actor, now: datetime) -> Iterable[
                         deployment_id=deployment.id, unit_id=deployment.unit_id)
 
 
+def alerts_to_acknowledge(session: Session, actor: Actor, now: datetime) -> Iterable[InboxItem]:
+    """Duty alerts ringing on this person's console (issue 15) until someone acknowledges them.
+    An alert is unclassified by design (reference, kind, requesting State, deadline: never the
+    request's details), so it carries no marking of its own."""
+    for alert in open_alerts_for(session, actor):
+        label = ALERT_LABELS.get(alert.kind, alert.kind.replace("_", " "))
+        yield InboxItem(kind=Kind.ALERT_TO_ACKNOWLEDGE, title=f"Acknowledge the duty alert: {label}",
+                        request_id=alert.request_id, reference=alert.reference,
+                        requesting_state=alert.requesting_state, marking=Marking.UNCLASSIFIED.value,
+                        deadline=alert.deadline,
+                        link=f"#/requests/{alert.request_id}" if alert.request_id else "#/inbox",
+                        alert_id=alert.id)
+
+
 #: Every source of inbox items, in no particular order (the inbox sorts by deadline).
-SOURCES: list[Source] = [answers_due, counters_to_decide, deployment_steps]
+SOURCES: list[Source] = [answers_due, counters_to_decide, deployment_steps, alerts_to_acknowledge]
 
 _NO_DEADLINE = datetime.max
 
 
 def _sort_key(item: InboxItem) -> tuple[datetime, int, int]:
     deadline = item.deadline.replace(tzinfo=None) if item.deadline else _NO_DEADLINE
-    return deadline, item.request_id, item.deployment_id or 0
+    return deadline, item.request_id or 0, item.deployment_id or item.alert_id or 0
 
 
 def inbox(session: Session, actor: Actor, *, now: datetime | None = None,

@@ -10,7 +10,7 @@ import * as live from "./live.js";
 import { debounce } from "./util.js";
 
 /** Event types after which the inbox may have changed (duty alerts will add "alert."). */
-export const RELEVANT_EVENTS = ["request.", "answer.", "deployment."];
+export const RELEVANT_EVENTS = ["request.", "answer.", "deployment.", "alert."];
 
 const state = { items: [], loaded: false, running: false, listeners: new Set(), unsubscribe: [] };
 

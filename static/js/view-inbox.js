@@ -4,6 +4,7 @@
  * the State concerned, and links to where it is done. It follows the live events (inbox.js).
  */
 
+import { post } from "./api.js";
 import { h, replace } from "./dom.js";
 import * as inbox from "./inbox.js";
 import { markList } from "./marking.js";
@@ -14,7 +15,24 @@ const KIND_LABELS = {
   answer_due: "Answer due",
   counter_to_decide: "Counter-proposal to decide",
   deployment_step: "Deployment report",
+  alert_to_acknowledge: "Duty alert",
 };
+
+/** A duty alert is done here: acknowledging it stops the ring and the escalation. */
+function acknowledgeButton(item) {
+  const button = h("button", { type: "button", class: "btn btn--small" }, "Acknowledge");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await post(`/api/v1/alerts/${item.alert_id}/ack`, {});
+      await inbox.refresh();
+    } catch (err) {
+      button.disabled = false;
+      button.title = err.message;
+    }
+  });
+  return button;
+}
 
 function deadlineOf(item) {
   if (!item.deadline) return h("span", { class: "muted" }, "No deadline");
@@ -31,10 +49,10 @@ function deadlineOf(item) {
 function itemRow(item) {
   return h(
     "li",
-    { class: "inbox-item", dataset: { kind: item.kind, requestId: item.request_id, deploymentId: item.deployment_id ?? undefined } },
+    { class: "inbox-item", dataset: { kind: item.kind, requestId: item.request_id, deploymentId: item.deployment_id ?? undefined, alertId: item.alert_id ?? undefined } },
     h("span", { class: `tag inbox-item__kind inbox-item__kind--${item.kind}` }, KIND_LABELS[item.kind] || "To do"),
     h("a", { class: "inbox-item__title", href: item.link }, item.title),
-    h("span", { class: "inbox-item__ref" }, item.reference),
+    h("span", { class: "inbox-item__ref" }, item.reference, item.alert_id ? [" ", acknowledgeButton(item)] : null),
     deadlineOf(item),
   );
 }

@@ -11,7 +11,7 @@ import { DEADLINE_COUNTS, crisisLabel, debounce } from "./util.js";
 
 const STATUSES = ["", "DRAFT", "SUBMITTED", "PARTIALLY_MET", "MET", "CLOSED", "WITHDRAWN"];
 
-const MOVE_LABELS = { answer_due: "Answer", counter_to_decide: "Decide counter-proposal", deployment_step: "Report" };
+const MOVE_LABELS = { answer_due: "Answer", counter_to_decide: "Decide counter-proposal", deployment_step: "Report", alert_to_acknowledge: "Acknowledge alert" };
 
 /** The viewer's inbox items by request: what awaits the viewer's answer on each row. */
 function movesByRequest() {

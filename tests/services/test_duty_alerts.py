@@ -228,3 +228,20 @@ def test_the_dispatcher_thread_is_woken_by_the_commit_not_by_a_poll(database, se
     finally:
         dispatcher.stop()
     assert mailbox(database) == ["ca-fr@duty.example"]
+
+
+def test_a_ringing_alert_waits_in_the_duty_officers_inbox_until_acknowledged(database, settings):
+    from atlas_coord.services import inbox
+
+    put_roster(database, "ca-FR", FR)
+    request_id = raise_request(database, addressees=["FR"])
+    run_alerts(database, settings)
+    with signed_in(database, "demo-ca-fr") as (session, actor):
+        ringing = [i for i in inbox.inbox(session, actor) if i.kind == "alert_to_acknowledge"]
+    assert [(i.request_id, i.reference, i.requesting_state, i.marking) for i in ringing] == [
+        (request_id, f"REQ-{request_id}", "BE", "UNCLASSIFIED")]
+    assert ringing[0].title == "Acknowledge the duty alert: request for assistance submitted"
+    with signed_in(database, "demo-ca-fr") as (session, actor):
+        alerts.acknowledge(session, actor, ringing[0].alert_id, utcnow())
+    with signed_in(database, "demo-ca-fr") as (session, actor):
+        assert [i for i in inbox.inbox(session, actor) if i.kind == "alert_to_acknowledge"] == []
