@@ -4,9 +4,12 @@ and a unit commander records his own unit's costs."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
+from atlas_coord.domain.lifecycle import GUARDS
 from atlas_coord.models import RequestAddressee
 from tests.factories import accept_with, deployment_steps, raise_request, unit_id
 from tests.factories import request_payload as request_body
@@ -105,7 +108,8 @@ def test_a_409_speaks_of_the_request_not_of_python(api, database, request_id):
     ok(api.post(f"/api/v1/requests/{request_id}/withdraw", "demo-cc-be", json={}))
     message = api.post(f"/api/v1/requests/{request_id}/answers/FR/refuse", "demo-ca-fr",
                        json={"reason": "Too late."}).get_json()["error"]["message"]
-    assert "()" not in message and "request_open" not in message
+    assert message == f"request {request_id} is WITHDRAWN: nothing is awaited from FR any more (its answer lapsed)"
+    assert not [text for text in GUARDS.values() if re.search(r"\w\(\)", text)], "no Python names in 409 messages"
 
 
 # ---------------------------------------------------------------- one default minimum level
