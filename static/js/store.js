@@ -168,6 +168,20 @@ export function capabilityName(code) {
   return capabilities().find((c) => c.code === code)?.name || code;
 }
 
+/** The name first, the code second: "Aircraft (ENV_AIRCRAFT)". */
+export function capabilityLabel(code) {
+  const name = capabilityName(code);
+  return name === code ? code : `${name} (${code})`;
+}
+
+/** Server text with capability codes named: "ENV_AIRCRAFT 1 of 2" → "Aircraft (ENV_AIRCRAFT) 1 of 2". */
+export function withCapabilityNames(text) {
+  const known = capabilities();
+  if (!known.length || !text) return text;
+  const codes = new Map(known.map((c) => [c.code, c.name]));
+  return String(text).replace(/\b[A-Z][A-Z0-9_]{1,31}\b/g, (word) => (codes.has(word) ? `${codes.get(word)} (${word})` : word));
+}
+
 export function units() {
   return directory.units || [];
 }

@@ -172,3 +172,28 @@ def test_a_unit_commander_records_his_own_units_costs_and_no_other(api, database
     assert other.status_code in (403, 404)
     settle = api.post(f"/api/v1/requests/{request_id}/costs/settle", "demo-cmd-fr", json={})
     assert settle.status_code == 403, "only the requester settles"
+
+
+# ---------------------------------------------------------------- the units directory (item 7)
+
+
+def unit_names(api, query: str) -> set[str]:
+    return {u["name"] for u in ok(api.get(f"/api/v1/units?per_page=500&{query}", "demo-ca-fr"))["items"]}
+
+
+def test_searching_units_finds_them_by_the_names_of_their_capabilities(api):
+    aircraft_capable = unit_names(api, "capability=ENV_AIRCRAFT")
+    assert len(aircraft_capable) > 5
+    assert unit_names(api, "q=aircraft") == unit_names(api, "q=AIRCRAFT") == aircraft_capable
+    negotiators = unit_names(api, "q=negotiation")
+    assert negotiators == unit_names(api, "capability=NEG")
+    assert unit_names(api, "q=aircraft&state=FR&readiness=ready") == unit_names(
+        api, "capability=env_aircraft&state=fr&readiness=READY")
+    assert unit_names(api, "q=gign") == {"GIGN"}
+
+
+@pytest.mark.parametrize("text", ["%", "g_gn", "air%craft", "\\"])
+def test_search_wildcards_are_taken_literally(api, text):
+    from urllib.parse import quote
+
+    assert unit_names(api, f"q={quote(text)}") == set()

@@ -115,9 +115,9 @@ export function rankingTab(view) {
     const entries = Object.entries(parts || {});
     const positive = entries.filter(([, v]) => v > 0);
     const total = positive.reduce((s, [, v]) => s + v, 0) || 1;
-    const bar = h("div", { class: "score-bar", role: "img", "aria-label": entries.map(([k, v]) => `${k} ${num(v)}`).join(", ") });
+    const bar = h("div", { class: "score-bar", role: "img", "aria-label": entries.map(([k, v]) => `${humanise(k)} ${num(v, 0)}`).join(", ") });
     for (const [k, v] of positive) {
-      const part = h("span", { class: `score-bar__part score-bar__part--${k}`, title: `${k}: ${num(v)}` });
+      const part = h("span", { class: `score-bar__part score-bar__part--${k}`, title: `${humanise(k)}: ${num(v, 1)}` });
       part.style.width = `${(100 * v) / total}%`; // CSSOM, allowed by the CSP
       bar.append(part);
     }
@@ -152,7 +152,7 @@ export function rankingTab(view) {
                   "details",
                   {},
                   h("summary", {}, "Why"),
-                  h("ul", { class: "explain" }, (c.explanation || []).map((line) => h("li", {}, line))),
+                  h("ul", { class: "explain" }, (c.explanation || []).map((line) => h("li", {}, store.withCapabilityNames(line)))),
                   c.eta
                     ? dl([
                         ["Mode", humanise(c.eta.mode)],
@@ -178,15 +178,15 @@ export function rankingTab(view) {
                         "ul",
                         { class: "explain" },
                         c.capability_fit.map((f) =>
-                          h("li", {}, `${store.capabilityName(f.code)}: ${f.covered === true ? "covered" : f.covered === "partial" ? "partly covered" : "not covered"}`, f.held_level ? ` (holds ${f.held_level}${f.held_quantity ? ` × ${f.held_quantity}` : ""})` : ""),
+                          h("li", {}, `${store.capabilityLabel(f.code)}: ${f.covered === true ? "covered" : f.covered === "partial" ? "partly covered" : "not covered"}`, f.held_level ? ` (holds ${f.held_level}${f.held_quantity ? ` × ${f.held_quantity}` : ""})` : ""),
                         ),
                       )
                     : null,
                   c.readiness?.note ? h("p", { class: "muted" }, c.readiness.note) : null,
                 ),
               ),
-              h("td", { class: "num" }, num(c.score, 3)),
-              h("td", { class: "score-cell" }, scoreBar(c.score_parts), h("span", { class: "muted score-parts" }, Object.entries(c.score_parts || {}).map(([k, v]) => `${k} ${num(v)}`).join(" · "))),
+              h("td", { class: "num", title: `effective minutes ${num(c.score, 1)}` }, num(c.score, 0)),
+              h("td", { class: "score-cell" }, scoreBar(c.score_parts), h("span", { class: "muted score-parts" }, Object.entries(c.score_parts || {}).map(([k, v]) => `${humanise(k)} ${num(v, 0)}`).join(" · "))),
               h("td", { class: "num nowrap" }, minutes(c.eta?.total_min), h("br"), h("span", { class: "muted" }, `${km(c.distance_m)} · ${c.eta?.route_summary || humanise(c.eta?.mode || "")}`)),
               h("td", {}, pct(c.cover)),
             ),
@@ -222,12 +222,12 @@ export function rankingTab(view) {
         : h("p", { class: "muted" }, "No unit can be proposed."),
       team.latest_eta_min != null ? h("p", {}, `Latest arrival: ${minutes(team.latest_eta_min)} after the alert.`) : null,
       (team.uncovered || []).length
-        ? h("div", { class: "notice notice--danger" }, h("strong", {}, "Needs nobody can meet: "), h("ul", {}, team.uncovered.map((u) => h("li", {}, u.message))))
+        ? h("div", { class: "notice notice--danger" }, h("strong", {}, "Needs nobody can meet: "), h("ul", {}, team.uncovered.map((u) => h("li", {}, store.withCapabilityNames(u.message)))))
         : h("p", { class: "notice notice--ok" }, "The team covers every need."),
       (team.late_needs || []).length
-        ? h("div", { class: "notice" }, h("strong", {}, "Needs met only after the deadline: "), h("ul", {}, team.late_needs.map((n) => h("li", {}, n.message))))
+        ? h("div", { class: "notice" }, h("strong", {}, "Needs met only after the deadline: "), h("ul", {}, team.late_needs.map((n) => h("li", {}, store.withCapabilityNames(n.message)))))
         : null,
-      (team.notes || []).length ? h("ul", { class: "explain" }, team.notes.map((n) => h("li", {}, n))) : null,
+      (team.notes || []).length ? h("ul", { class: "explain" }, team.notes.map((n) => h("li", {}, store.withCapabilityNames(n)))) : null,
     );
   }
 
@@ -246,7 +246,7 @@ export function rankingTab(view) {
               "table",
               { class: "data", dataset: { table: "excluded" } },
               h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Unit"), h("th", { scope: "col" }, "State"), h("th", { scope: "col" }, "Reason"), h("th", { scope: "col" }, "Why"))),
-              h("tbody", {}, rows.map((e) => h("tr", { dataset: { unitId: e.unit_id } }, h("td", {}, e.name), h("td", {}, e.state), h("td", {}, badge(humanise(e.reason))), h("td", {}, e.message)))),
+              h("tbody", {}, rows.map((e) => h("tr", { dataset: { unitId: e.unit_id } }, h("td", {}, e.name), h("td", {}, e.state), h("td", {}, badge(humanise(e.reason))), h("td", {}, store.withCapabilityNames(e.message))))),
             ),
           )
         : h("p", { class: "muted" }, "No unit was excluded."),
