@@ -183,9 +183,9 @@ class RequestCreate(Strict):
     @classmethod
     def _addressees_or_all(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if info.data.get("address_all") and value:
-            raise ValueError("give addressees or address_all, not both")
+            raise ValueError("name addressed states or address every participating state, not both")
         if not info.data.get("address_all") and not value and "address_all" in info.data:
-            raise ValueError("name at least one addressed state, or set address_all")
+            raise ValueError("name at least one addressed state, or address every participating state")
         return _unique(value, "state")
 
     @field_validator("answer_deadline", "needed_by")
