@@ -93,8 +93,8 @@ def list_units(session: Session, filters: UnitFilter) -> tuple[list[Unit], int]:
 
 def _matching_text(text: str) -> sa.ColumnElement[bool]:
     """Units whose names, parent agency or base city contain ``text``, or that hold a capability
-    whose name or code contains it ("aircraft" finds the units with Aircraft interventions);
-    case-insensitive, ``%`` and ``_`` taken literally."""
+    whose name contains it ("aircraft" finds the units holding Aircraft); case-insensitive, ``%``
+    and ``_`` taken literally. Not the codes: "_" would then find every unit with ENV_... ."""
     pattern = like_contains(text.lower())
 
     def contains(column: Any) -> sa.ColumnElement[bool]:
@@ -103,7 +103,7 @@ def _matching_text(text: str) -> sa.ColumnElement[bool]:
     by_capability = (
         sa.select(UnitCapability.unit_id)
         .join(Capability, Capability.code == UnitCapability.capability_code)
-        .where(sa.or_(contains(Capability.name), contains(Capability.code)))
+        .where(contains(Capability.name))
     )
     return sa.or_(
         *(contains(column) for column in (Unit.name, Unit.local_name, Unit.english_name, Unit.parent_agency,

@@ -43,7 +43,7 @@ class UnitFilter(Page):
     capability: CapabilityCode | None = None
     readiness: Code[ReadinessStatus] | None = None
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
-        None, description="text search in names, parent agency, base city and the names (or codes) of the capabilities held"
+        None, description="text search in names, parent agency, base city and the names of the capabilities held"
     )
 
 
