@@ -18,8 +18,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 
@@ -100,21 +100,22 @@ class CursorPage(Page):
     like every list, counted from the cursor, and ``limit``, the older name of ``per_page`` that
     replaying clients send (up to 1000). The default size is the list's own (``DEFAULT_SIZE``)."""
 
+    per_page: Annotated[int, Field(ge=1, le=500), NotBoolean] | None = Field(
+        None, description="the page size (default: the list's own); or give limit")
     limit: Annotated[int, Field(ge=1, le=1000), NotBoolean] | None = Field(
         None, description="the page size, like per_page but up to 1000; give one of the two")
     DEFAULT_SIZE: ClassVar[int] = 50
 
-    @model_validator(mode="after")
-    def _one_size(self) -> CursorPage:
-        if self.limit is not None and "per_page" in self.model_fields_set:
+    @field_validator("limit")
+    @classmethod
+    def _one_size(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("per_page") is not None:
             raise ValueError("give per_page or limit, not both")
-        return self
+        return value
 
     @property
     def size(self) -> int:
-        if self.limit is not None:
-            return self.limit
-        return self.per_page if "per_page" in self.model_fields_set else self.DEFAULT_SIZE
+        return self.limit or self.per_page or self.DEFAULT_SIZE
 
     @property
     def offset(self) -> int:

@@ -59,11 +59,13 @@ def test_the_events_page_with_page_and_per_page_and_still_replay_after_a_seq(api
     assert replay["last_seq"] == everything["last_seq"]
 
 
-@pytest.mark.parametrize("query", ["per_page=2&limit=2", "page=0", "per_page=501", "page=x"])
-def test_bad_paging_is_a_422_naming_the_field(api, request_id, query):
+@pytest.mark.parametrize(("query", "field"), [("per_page=2&limit=2", "limit"), ("page=0", "page"),
+                                              ("per_page=501", "per_page"), ("page=x", "page")])
+def test_bad_paging_is_a_422_naming_the_field(api, request_id, query, field):
     for path in ("/api/v1/events", f"/api/v1/requests/{request_id}/audit"):
         response = api.get(f"{path}?{query}", "demo-ca-fr")
         assert response.status_code == 422, (path, response.get_json())
+        assert list(response.get_json()["error"]["fields"]) == [field]
 
 
 # ---------------------------------------------------------------- an ended request awaits no answer

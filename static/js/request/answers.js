@@ -49,6 +49,7 @@ function answerCard(view, a) {
       a.answered_at ? ["Answered", when(a.answered_at)] : null,
       a.units?.length ? [a.status.startsWith("COUNTER") ? "Units proposed" : "Units offered", units(a.units)] : null,
       a.reason ? ["Reason", a.reason] : null,
+      a.status === "LAPSED" ? ["Lapsed", `The request was ${humanise(request.status).toLowerCase()} before this was decided; nothing is awaited any more.`] : null,
     ]),
     a.counter ? counterDetails(view, a) : null,
   );
