@@ -86,3 +86,20 @@ def test_a_bad_form_is_answered_in_plain_words_at_the_field(consoles):
     for raw in ("crisis.site", "Input should be", "String should have", "validation_error", "address_all", "()"):
         assert raw not in text, f"{raw!r} reached the page"
     be.shot("plain-words-at-the-field")
+
+
+def test_signing_in_logs_no_401_and_a_reload_keeps_the_session(consoles):
+    """Issue #16 item 9: the console does not ask /auth/me when it knows there is no session."""
+    expect = _expect()
+    be = consoles("be-centre")
+    refused: list[str] = []
+    be.page.on("response", lambda r: refused.append(r.url) if r.status == 401 else None)
+    be.sign_in("demo-cc-be")
+    assert refused == [], f"401s while signing in: {refused}"
+    be.page.reload()
+    expect(be.page.locator("#who")).to_contain_text("demo")
+    be.page.get_by_role("button", name="Sign out").click()
+    expect(be.page.get_by_label("User name")).to_be_visible()
+    be.page.reload()
+    expect(be.page.get_by_label("User name")).to_be_visible()
+    assert refused == [], f"401s after signing out: {refused}"
