@@ -227,6 +227,7 @@ def withdraw_request(session: Session, actor: Actor, request_id: int, data: Requ
     """The requester withdraws the request (any time before CLOSED; Art. 1).
 
     Units already under way stay so until the requester stands them down (partial release).
+    Answers still awaited lapse (:func:`lapse_open_answers`).
 
     :raise NotFound: unknown, or not the actor's business.
     :raise TransitionRefused: the request is CLOSED or WITHDRAWN.
@@ -280,7 +281,8 @@ def unfinished_deployments(session: Session, request: AssistanceRequest) -> list
 
 
 def close_request(session: Session, actor: Actor, request_id: int, expected_version: int | None = None) -> AssistanceRequest:
-    """The requester closes the request once every unit is back and the costs are settled (Art. 4).
+    """The requester closes the request once every unit is back and the costs are settled (Art. 4);
+    answers still awaited lapse (:func:`lapse_open_answers`).
 
     :raise NotFound: unknown, or not the actor's business.
     :raise TransitionRefused: the request is not PARTIALLY_MET or MET.
