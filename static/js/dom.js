@@ -177,7 +177,9 @@ export function showErrors(form, error) {
   if (general) {
     const items = [];
     const mapped = Object.keys(fields).length - leftovers.length;
-    if (!Object.keys(fields).length) items.push({ text: error?.message || "The request failed.", title: error?.detail });
+    // A 422's message is its first field's sentence, already shown at the field; any other
+    // refusal (a 409 naming a conflict, say) says something the fields do not.
+    if (error?.status !== 422 || !Object.keys(fields).length) items.push({ text: error?.message || "The request failed.", title: error?.detail });
     else if (mapped) items.push({ text: "Please correct the marked fields." });
     items.push(...leftovers);
     general.replaceChildren(h("p", { class: "form-errors__title" }, "Could not save:"),
