@@ -13,8 +13,12 @@ import { relative } from "./time.js";
 const READINESS = ["READY", "LIMITED", "TRAINING", "COMMITTED", "UNAVAILABLE"];
 const SEARCH_PAUSE_MS = 250;
 
-function capabilityCell(codes) {
-  const names = codes.map((code) => store.capabilityName(code));
+/** The capabilities by name, those the filters ask for first (so a clipped cell still shows them). */
+function capabilityCell(codes, asked) {
+  const names = codes
+    .map((code) => ({ name: store.capabilityName(code), first: asked(code) }))
+    .sort((a, b) => Number(b.first) - Number(a.first) || a.name.localeCompare(b.name))
+    .map((c) => c.name);
   return h(
     "td",
     { class: "muted cell-caps", title: codes.map((code) => store.capabilityLabel(code)).join("\n") || null },
@@ -22,7 +26,7 @@ function capabilityCell(codes) {
   );
 }
 
-function unitRow(u, mine) {
+function unitRow(u, mine, asked) {
   const status = u.readiness?.status || "UNKNOWN";
   const breakOff = status === "TRAINING" && u.readiness.break_off_min != null ? ` break-off ${u.readiness.break_off_min} min` : "";
   return h(
@@ -35,7 +39,7 @@ function unitRow(u, mine) {
     h("td", { class: "nowrap" }, badge(status), breakOff),
     h("td", { class: "cell-reason", title: u.readiness?.reason || null }, h("span", { class: "clip" }, u.readiness?.reason || "")),
     h("td", { class: "nowrap" }, u.readiness?.changed_at ? relative(u.readiness.changed_at) : ""),
-    capabilityCell(u.capabilities || []),
+    capabilityCell(u.capabilities || [], asked),
   );
 }
 
@@ -65,18 +69,20 @@ export async function mount(container) {
     slot,
   );
 
-  let asked = 0; // only the answer to the latest filters is drawn
+  let latest = 0; // only the answer to the latest filters is drawn
   async function render() {
-    const ticket = ++asked;
+    const ticket = ++latest;
     const filters = { state: stateSel.value, capability: capabilitySel.value, readiness: statusSel.value, q: text.value.trim() };
     let rows;
     try {
       rows = await getAll(`/api/v1/units${qs(filters)}`);
     } catch (err) {
-      if (ticket === asked) replace(slot, h("p", { class: "form-errors", role: "alert" }, `The units could not be loaded: ${err.message}`));
+      if (ticket === latest) replace(slot, h("p", { class: "form-errors", role: "alert" }, `The units could not be loaded: ${err.message}`));
       return;
     }
-    if (ticket !== asked) return;
+    if (ticket !== latest) return;
+    const words = filters.q.toLowerCase();
+    const wanted = (code) => code === filters.capability || Boolean(words && store.capabilityName(code).toLowerCase().includes(words));
     replace(
       slot,
       h(
@@ -84,7 +90,7 @@ export async function mount(container) {
         { class: "data data--compact", dataset: { table: "units" } },
         h("caption", { "aria-live": "polite" }, `${rows.length} unit${rows.length === 1 ? "" : "s"}`),
         h("thead", {}, h("tr", {}, ["Unit", "State", "Base", "Tier", "Readiness", "Reason", "Changed", "Capabilities"].map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", {}, rows.map((u) => unitRow(u, mine))),
+        h("tbody", {}, rows.map((u) => unitRow(u, mine, wanted))),
       ),
     );
   }
@@ -106,7 +112,7 @@ export async function mount(container) {
     },
     unmount() {
       clearTimeout(pause);
-      asked += 1;
+      latest += 1;
     },
   };
 }
