@@ -39,6 +39,7 @@ class Action(StrEnum):
     REQUEST_READ_ALL = "request.read_all"
     DEPLOYMENT_REPORT = "deployment.report"
     DEPLOYMENT_RECALL = "deployment.recall"
+    COST_RECORD = "cost.record"
     MATCH_WHAT_IF = "match.what_if"
     TRAINING_PLAN = "training.plan"
     TRAINING_OVERRIDE = "training.override"
@@ -90,6 +91,11 @@ POLICY: dict[tuple[Role, Action], Scope] = {
     (R.UNIT_COMMANDER, A.UNIT_READINESS): S.OWN_UNIT,
     (R.UNIT_COMMANDER, A.DEPLOYMENT_REPORT): S.OWN_UNIT,
     (R.UNIT_COMMANDER, A.TRAINING_RESPOND): S.OWN_UNIT,
+    # Art. 4: the requesting State bears the operational costs unless agreed otherwise; the
+    # commander knows his unit's fuel, lodging and kit bills first, so he records them (who bears
+    # each follows the agreed terms, not who records it; only the requester settles). The
+    # requester and the sending State's competent authority record costs by their answer roles.
+    (R.UNIT_COMMANDER, A.COST_RECORD): S.OWN_UNIT,
     (R.TRAINING_PLANNER, A.TRAINING_PLAN): S.GRANT_SCOPE,
     (R.TRAINING_PLANNER, A.TRAINING_OVERRIDE): S.GRANT_SCOPE,
     (R.TRAINING_PLANNER, A.MATCH_WHAT_IF): S.ANY,

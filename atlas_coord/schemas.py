@@ -15,7 +15,10 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from atlas_coord.domain.choices import AssistanceKind, CapabilityLevel
 from atlas_coord.services.inputs import (
     MAX_INT,
+    MIN_LEVEL_MEANING,
     CapabilityCode,
+    Code,
+    CursorPage,
     Id,
     Latitude,
     Longitude,
@@ -28,7 +31,7 @@ from atlas_coord.services.inputs import (
 )
 
 __all__ = [
-    "MAX_INT", "CapabilityCode", "Id", "Latitude", "Longitude", "Page", "Point", "ShortText", "StateCode", "Strict",
+    "MAX_INT", "CapabilityCode", "Code", "CursorPage", "Id", "Latitude", "Longitude", "Page", "Point", "ShortText", "StateCode", "Strict",
     "LoginBody", "MfaConfirmBody", "MfaResetQuery", "MfaStartBody", "MatchRequirement", "WhatIfMatch", "MatchOptions",
 ]
 
@@ -68,7 +71,7 @@ class MfaResetQuery(Strict):
 class MatchRequirement(Strict):
     code: CapabilityCode
     quantity: Annotated[int, Field(ge=1, le=1000), NotBoolean] = 1
-    min_level: CapabilityLevel = CapabilityLevel.LIMITED
+    min_level: CapabilityLevel = Field(CapabilityLevel.FULL, description=MIN_LEVEL_MEANING)
     critical: bool = False
 
 
@@ -78,7 +81,7 @@ class WhatIfMatch(Strict):
     site: Point
     requesting_state: StateCode
     requirements: Annotated[list[MatchRequirement], Field(min_length=1, max_length=50)]
-    kinds: Annotated[list[AssistanceKind], Field(max_length=4)] = []
+    kinds: Annotated[list[Code[AssistanceKind]], Field(max_length=4)] = []
     needed_by: AwareDatetime | None = None
     include_requesting_state: bool = False
     redundancy: bool = False

@@ -62,14 +62,19 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 
 def validation_error(exc: ValidationError, *, prefix: str = ""):
+    """422 with each bad field's message, and its error type (pydantic's, e.g. ``float_parsing``,
+    ``string_too_short``) in ``types``, from which a client words its own plain sentence."""
     fields: dict[str, str] = {}
+    types: dict[str, str] = {}
     for item in exc.errors():
         loc = item["loc"]
         # pydantic puts the failing model validator's errors at the model root.
         name = _field_name(loc) if loc else (prefix or "body")
-        fields.setdefault(name, item["msg"].removeprefix("Value error, "))
+        if name not in fields:
+            fields[name] = item["msg"].removeprefix("Value error, ")
+            types[name] = item["type"]
     first = next(iter(fields.items()))
-    return error_response(422, "validation_error", f"{first[0]}: {first[1]}", fields)
+    return error_response(422, "validation_error", f"{first[0]}: {first[1]}", fields, types=types)
 
 
 # Ids are INTEGER columns (int4 on PostgreSQL): a larger id in a path names nothing, and

@@ -22,6 +22,11 @@ ERROR_SCHEMA = {
                 "code": {"type": "string"},
                 "message": {"type": "string"},
                 "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                "types": {
+                    "type": "object", "additionalProperties": {"type": "string"},
+                    "description": "422 validation_error only: each field's error type (pydantic's: missing, "
+                                   "float_parsing, string_too_short, ...), to word a message for people",
+                },
             },
             "additionalProperties": True,
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from atlas_coord.serializers import Page
+from atlas_coord.serializers import PagedPage
 from atlas_coord.serializers.audit import AuditRecordOut
 from atlas_coord.serializers.costs import CostOut, SettlementOut
 from atlas_coord.serializers.requests import (
@@ -150,9 +150,10 @@ def ranking_snapshot(request_id: int):
           errors=(404,))
 def request_audit(request_id: int, query: AuditQuery):
     """Hash-chained records in order: who, which role, when, before and after."""
-    rows = requests.request_audit(db_session(), current_actor(), request_id, after_seq=query.after_seq,
-                                  limit=query.limit)
-    return Page[AuditRecordOut](items=[AuditRecordOut.of(row) for row in rows], total=len(rows)).wire()
+    rows, total = requests.request_audit(db_session(), current_actor(), request_id, after_seq=query.after_seq,
+                                         limit=query.size, offset=query.offset)
+    return PagedPage[AuditRecordOut](items=[AuditRecordOut.of(row) for row in rows], total=total, page=query.page,
+                                     per_page=query.size).wire()
 
 
 @endpoint(bp, "/requests/<int:request_id>/timeline", summary="Every step of the request in order",

@@ -127,7 +127,7 @@ SUCCESS: dict[str, Schema | type] = {
     "requests.close_request": request_out.RequestOut,
     "requests.mark_seen": request_out.AnswerList,
     "requests.ranking_snapshot": request_out.RankingSnapshotOut,
-    "requests.request_audit": Page[AuditRecordOut],
+    "requests.request_audit": PagedPage[AuditRecordOut],
     "requests.request_timeline": request_out.Timeline,
     "requests.accept_request": request_out.AnswerOut,
     "requests.refuse_request": request_out.AnswerOut,

@@ -42,6 +42,8 @@ class AnswerStatus(Choice):
     kind of assistance).
 
     PENDING means the addressed State has received the request and not yet answered it.
+    LAPSED means the request was withdrawn or closed before that State answered, or before the
+    requester decided its counter-proposal: nothing is awaited from anyone any more.
     """
 
     PENDING = 'PENDING'
@@ -50,6 +52,7 @@ class AnswerStatus(Choice):
     COUNTER_PROPOSED = 'COUNTER_PROPOSED'
     COUNTER_ACCEPTED = 'COUNTER_ACCEPTED'
     COUNTER_REJECTED = 'COUNTER_REJECTED'
+    LAPSED = 'LAPSED'
 
 
 class DeploymentStatus(Choice):

@@ -141,7 +141,7 @@ GUARDS: Mapping[str, str] = MappingProxyType({
     'request_open': (
         'The request is SUBMITTED, PARTIALLY_MET or MET: an addressed State may only answer '
         '(Art. 3(1)), and the requester only decide on a counter-proposal, while the request is '
-        'open. See request_open().'
+        'open.'
     ),
     'units_offered_belong_to_state': (
         'Every unit offered belongs to the answering State, which offers its own special '
@@ -186,6 +186,11 @@ ANSWER_TRANSITIONS: tuple[Transition, ...] = (
     _t('answer', 'reject_counter', {A.COUNTER_PROPOSED}, A.COUNTER_REJECTED, {P.REQUESTER},
        'Art. 1 and 3(1): without the requesting State agreeing to the other kind of assistance '
        'proposed, no assistance is given', guards=('request_open',)),
+    # When the request ends (withdrawn or closed), an answer nobody gave, or a counter-proposal
+    # nobody decided, would otherwise stay awaited for ever (and keep a deadline on screens).
+    _t('answer', 'lapse', {A.PENDING, A.COUNTER_PROPOSED}, A.LAPSED, {P.SYSTEM},
+       'Art. 1 and 3(1): once the requesting State withdraws or closes its request, there is '
+       'nothing left to answer or to agree to'),
 )
 
 _UNDERWAY = {D.ACCEPTED, D.MOBILISING, D.EN_ROUTE, D.ON_SCENE}

@@ -156,10 +156,20 @@ def checkpoint_if_due(session: Session, anchor: AuditAnchor, now: datetime) -> a
     return _append(anchor, *current, now)
 
 
-def records(session: Session, *, request_id: int | None = None, after_seq: int = 0, limit: int = 500) -> list[AuditRecord]:
-    """Audit records after ``after_seq`` in chain order, optionally only those of one request."""
-    query = sa.select(AuditRecord).where(AuditRecord.seq > after_seq).order_by(AuditRecord.seq).limit(limit)
+def records(session: Session, *, request_id: int | None = None, after_seq: int = 0, limit: int = 500,
+            offset: int = 0) -> list[AuditRecord]:
+    """Audit records after ``after_seq`` in chain order, optionally only those of one request,
+    skipping the first ``offset`` of them."""
+    query = sa.select(AuditRecord).where(AuditRecord.seq > after_seq).order_by(AuditRecord.seq)
     if request_id is not None:
         query = query.where(AuditRecord.request_id == request_id)
-    return list(session.scalars(query))
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def count_records(session: Session, *, request_id: int | None = None, after_seq: int = 0) -> int:
+    """How many audit records :func:`records` pages through."""
+    query = sa.select(sa.func.count()).select_from(AuditRecord).where(AuditRecord.seq > after_seq)
+    if request_id is not None:
+        query = query.where(AuditRecord.request_id == request_id)
+    return session.scalar(query) or 0
 

@@ -18,7 +18,7 @@ from atlas_coord.domain.choices import DeploymentStatus, RequestStatus
 from atlas_coord.domain.settlement import CostItem as CostLine
 from atlas_coord.domain.settlement import CostTerms, cost_bearer, settlement_summary
 from atlas_coord.models import AssistanceRequest, CostItem, Deployment, Unit, utcnow
-from atlas_coord.policy import Actor
+from atlas_coord.policy import Action, Actor, granting
 from atlas_coord.serializers.costs import CostOut
 
 from . import audit, events
@@ -127,17 +127,19 @@ def _settlement(session: Session, request: AssistanceRequest) -> Settlement:
 
 
 def record_cost(session: Session, actor: Actor, request_id: int, deployment_id: int, data: CostItemIn) -> RecordedCost:
-    """Record one operational cost of a deployed unit (its State's competent authority, or the requester).
+    """Record one operational cost of a deployed unit (the requester, the unit's State's competent
+    authority, or the unit's own commander; who bears it follows the agreed Art. 4 terms).
 
     :raise NotFound: unknown, or not the actor's business.
-    :raise Forbidden: the actor is neither the requester nor the unit's State's competent authority.
+    :raise Forbidden: the actor is neither the requester, the unit's State's competent authority nor its commander.
     :raise Conflict: the unit never deployed (ALERTED or DECLINED), or the costs are settled.
     """
     request, deployment = load_deployment(session, actor, request_id, deployment_id)
     sending_state = deployment.unit.state_code
-    grant = requester_grant(actor, request) or answering_grant(actor, sending_state)
+    grant = (requester_grant(actor, request) or answering_grant(actor, sending_state)
+             or granting(actor, Action.COST_RECORD, unit_id=deployment.unit_id))
     if grant is None:
-        raise Forbidden("only the requester and the sending State record a unit's costs")
+        raise Forbidden("only the requester, the sending State and the unit's commander record a unit's costs")
     if deployment.status in _NEVER_DEPLOYED:
         raise Conflict(f"deployment {deployment.id} is {deployment.status}: a unit that never deployed has no "
                        "operational costs", current=deployment.status)

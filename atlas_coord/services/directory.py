@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -79,16 +80,7 @@ def list_units(session: Session, filters: UnitFilter) -> tuple[list[Unit], int]:
     if filters.readiness:
         conditions.append(Unit.readiness_status == filters.readiness.value)
     if filters.q:
-        pattern = like_contains(filters.q.lower())
-        conditions.append(
-            sa.or_(
-                sa.func.lower(Unit.name).like(pattern, escape=LIKE_ESCAPE),
-                sa.func.lower(Unit.local_name).like(pattern, escape=LIKE_ESCAPE),
-                sa.func.lower(Unit.english_name).like(pattern, escape=LIKE_ESCAPE),
-                sa.func.lower(Unit.parent_agency).like(pattern, escape=LIKE_ESCAPE),
-                sa.func.lower(Unit.base_city).like(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        conditions.append(_matching_text(filters.q))
     total = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(*conditions)) or 0
     query = (
         _unit_query()
@@ -98,6 +90,27 @@ def list_units(session: Session, filters: UnitFilter) -> tuple[list[Unit], int]:
         .limit(filters.per_page)
     )
     return list(session.scalars(query)), total
+
+
+def _matching_text(text: str) -> sa.ColumnElement[bool]:
+    """Units whose names, parent agency or base city contain ``text``, or that hold a capability
+    whose name contains it ("aircraft" finds the units holding Aircraft); case-insensitive, ``%``
+    and ``_`` taken literally. Not the codes: "_" would then find every unit with ENV_... ."""
+    pattern = like_contains(text.lower())
+
+    def contains(column: Any) -> sa.ColumnElement[bool]:
+        return sa.func.lower(column).like(pattern, escape=LIKE_ESCAPE)
+
+    by_capability = (
+        sa.select(UnitCapability.unit_id)
+        .join(Capability, Capability.code == UnitCapability.capability_code)
+        .where(contains(Capability.name))
+    )
+    return sa.or_(
+        *(contains(column) for column in (Unit.name, Unit.local_name, Unit.english_name, Unit.parent_agency,
+                                          Unit.base_city)),
+        Unit.id.in_(by_capability),
+    )
 
 
 def get_unit(session: Session, unit_id: int) -> Unit:

@@ -13,6 +13,7 @@ from atlas_coord.domain.choices import AxisLevel, CapabilityLevel, ReadinessStat
 
 from .inputs import (
     CapabilityCode,
+    Code,
     Id,
     Latitude,
     Longitude,
@@ -40,9 +41,9 @@ class CapabilityHoldingIn(Strict):
 class UnitFilter(Page):
     state: StateCode | None = None
     capability: CapabilityCode | None = None
-    readiness: ReadinessStatus | None = None
+    readiness: Code[ReadinessStatus] | None = None
     q: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = Field(
-        None, description="text search in names, parent agency and base city"
+        None, description="text search in names, parent agency, base city and the names of the capabilities held"
     )
 
 
@@ -90,7 +91,7 @@ class UnitUpdate(Strict):
 
 
 class ReadinessUpdate(Strict):
-    status: ReadinessStatus
+    status: Code[ReadinessStatus]
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
     break_off_min: Annotated[int, Field(ge=0, le=7 * 24 * 60), NotBoolean] | None = Field(
         None, description="for TRAINING: the unit can break off within this many minutes", validate_default=True

@@ -166,13 +166,13 @@ def truncation(after: int, outbox: Bounds) -> str | None:
 
 
 def visible_after(
-    session: Session, rooms: list[str], *, after: int, upto: int | None = None, limit: int = 500
+    session: Session, rooms: list[str], *, after: int, upto: int | None = None, limit: int = 500, offset: int = 0
 ) -> list[Envelope]:
-    """Envelopes visible to ``rooms`` with ``after < seq <= upto``, in ``seq`` order."""
+    """Envelopes visible to ``rooms`` with ``after < seq <= upto``, in ``seq`` order, skipping the first ``offset``."""
     query = sa.select(Event).where(Event.seq > after).where(visible_to(rooms))
     if upto is not None:
         query = query.where(Event.seq <= upto)
-    return [envelope(row) for row in session.scalars(query.order_by(Event.seq).limit(limit))]
+    return [envelope(row) for row in session.scalars(query.order_by(Event.seq).offset(offset).limit(limit))]
 
 
 def count_visible(session: Session, rooms: list[str], *, after: int, upto: int) -> int:
@@ -211,13 +211,17 @@ class CatchUpPage:
     truncated: str | None
 
 
-def catch_up_page(session: Session, rooms: list[str], *, after: int, limit: int) -> CatchUpPage:
-    """The visible events after ``after``, a page at a time. The newest seq is read first so
-    that an event committed during the call is never skipped."""
+def catch_up_page(session: Session, rooms: list[str], *, after: int, limit: int, offset: int = 0) -> CatchUpPage:
+    """The visible events after ``after``, a page at a time: either ``after=last_seq`` each time
+    (the replay cursor), or the same ``after`` with an ``offset`` (page and per_page). The newest
+    seq is read first so that an event committed during the call is never skipped."""
     outbox = bounds(session)
-    items = visible_after(session, rooms, after=after, upto=outbox.newest, limit=limit)
+    items = visible_after(session, rooms, after=after, upto=outbox.newest, limit=limit, offset=offset)
     total = count_visible(session, rooms, after=after, upto=outbox.newest)
-    last_seq = outbox.newest if len(items) >= total else items[-1]["seq"]
+    if offset + len(items) >= total:
+        last_seq = outbox.newest
+    else:
+        last_seq = items[-1]["seq"] if items else after
     return CatchUpPage(items, total, last_seq, outbox, truncation(after, outbox))
 
 

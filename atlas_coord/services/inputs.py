@@ -10,12 +10,32 @@ under ``services/``, they keep the dependency direction edge -> service.
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, ClassVar, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
-CapabilityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,32}$", to_upper=True)]
+
+def _upper_case(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+# Codes (states, capabilities, currencies, cost categories, kinds, statuses) are upper case on the
+# wire and in the database; people type them in any case. Every code field is ``Code[...]``: its
+# text is upper-cased before it is checked, so "eur", "transport" and "env_aircraft" all pass.
+# Vocabularies whose codes are lower case (levels, bearers, roles) are not codes of this kind.
+CodeType = TypeVar("CodeType")
+Code = Annotated[CodeType, BeforeValidator(_upper_case)]
+StateCode = Code[Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]]
+CapabilityCode = Code[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{2,32}$")]]
+CurrencyCode = Code[Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -37,6 +57,11 @@ MAX_INT = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_INT), NotBoolean]
 Latitude = Annotated[float, Field(ge=-90, le=90, description="WGS84 latitude in degrees"), NotBoolean]
 Longitude = Annotated[float, Field(ge=-180, le=180, description="WGS84 longitude in degrees"), NotBoolean]
+# One default for raising a request and for matching (what-if), so the units a planner sees are
+# the units the request would count: a unit that holds the capability only in part does not meet
+# a requirement unless the requester accepts that (min_level "limited").
+MIN_LEVEL_MEANING = ("the lowest level a unit must hold the capability at: 'full' (default) or 'limited' "
+                     "(a partial holding is enough)")
 LIKE_ESCAPE = "\\"
 
 
@@ -68,3 +93,30 @@ class Point(Strict):
 class Page(Strict):
     page: Annotated[int, Field(ge=1, le=1_000_000), NotBoolean] = 1
     per_page: Annotated[int, Field(ge=1, le=500), NotBoolean] = 50
+
+
+class CursorPage(Page):
+    """Paging of a list read after a cursor (an audit or event ``seq``): ``page`` and ``per_page``
+    like every list, counted from the cursor, and ``limit``, the older name of ``per_page`` that
+    replaying clients send (up to 1000). The default size is the list's own (``DEFAULT_SIZE``)."""
+
+    per_page: Annotated[int, Field(ge=1, le=500), NotBoolean] | None = Field(
+        None, description="the page size (default: the list's own); or give limit")
+    limit: Annotated[int, Field(ge=1, le=1000), NotBoolean] | None = Field(
+        None, description="the page size, like per_page but up to 1000; give one of the two")
+    DEFAULT_SIZE: ClassVar[int] = 50
+
+    @field_validator("limit")
+    @classmethod
+    def _one_size(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("per_page") is not None:
+            raise ValueError("give per_page or limit, not both")
+        return value
+
+    @property
+    def size(self) -> int:
+        return self.limit or self.per_page or self.DEFAULT_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size

@@ -1,7 +1,10 @@
 /**
  * REST client: same-origin fetch with the session cookie, the CSRF header on every change, and
- * errors turned into ApiError {status, code, message, fields}.
+ * errors turned into ApiError {status, code, message, fields} in plain words (plain.js); the
+ * server's own text stays in `detail` and `raw` (path: message) for tooltips.
  */
+
+import { plainFields } from "./plain.js";
 
 let csrfToken = null;
 const listeners = { unauthenticated: new Set(), reachability: new Set() };
@@ -11,13 +14,15 @@ export function setCsrf(token) {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message, fields = {}, body = null) {
+  constructor(status, code, message, fields = {}, body = null, { raw = {}, detail = message } = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.fields = fields || {};
     this.body = body;
+    this.raw = raw; // field path -> "path: the server's message", for a tooltip
+    this.detail = detail; // the server's message as sent
   }
 }
 
@@ -67,12 +72,14 @@ export async function request(method, path, body, { signal, quietAuth = false } 
   }
   if (!response.ok) {
     const err = payload && payload.error ? payload.error : {};
+    const plain = plainFields(response.status, err);
     const apiError = new ApiError(
       response.status,
       err.code || `http_${response.status}`,
-      err.message || `${method} ${path}: HTTP ${response.status}`,
-      err.fields || {},
+      plain.message || `The server refused this (HTTP ${response.status}). Reload and try again.`,
+      plain.fields,
       payload,
+      { raw: plain.raw, detail: err.message || `${method} ${path}: HTTP ${response.status}` },
     );
     if (response.status === 401 && !quietAuth) notify("unauthenticated", apiError);
     throw apiError;

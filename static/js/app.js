@@ -347,9 +347,9 @@ async function boot() {
   });
   window.addEventListener("hashchange", renderRoute);
   try {
-    const me = await api.get("/api/v1/auth/me", { quietAuth: true });
-    await signedIn(me);
+    if (store.mayHaveSession()) await signedIn(await api.get("/api/v1/auth/me", { quietAuth: true }));
   } catch (err) {
+    if (err instanceof api.ApiError && err.status === 401) store.clearSession();
     if (!(err instanceof api.ApiError) || (err.status !== 401 && err.status !== 403)) {
       console.warn("auth/me", err);
       if (err instanceof api.ApiError && err.status === 0) {

@@ -4,6 +4,8 @@
  * classes (or element.style from code, which the CSP allows).
  */
 
+import { fieldName } from "./plain.js";
+
 let idCounter = 0;
 
 /** A unique element id with a readable prefix. */
@@ -151,17 +153,19 @@ export function showErrors(form, error) {
   const leftovers = [];
   let first = null;
   const fields = (error && error.fields) || {};
+  const raw = (error && error.raw) || {};
   for (const [path, message] of Object.entries(fields)) {
     const wrapper = findField(form, path);
     if (!wrapper) {
-      leftovers.push(`${path}: ${message}`);
+      leftovers.push({ text: `${fieldName(path)}: ${message}`, title: raw[path] || path });
       continue;
     }
     wrapper.classList.add("field--invalid");
     const slot = wrapper.querySelector(":scope > .field__error") || wrapper.querySelector(".field__error");
     if (slot) {
-      const text = wrapper.dataset.field === path ? message : `${path}: ${message}`;
-      slot.textContent = slot.textContent ? `${slot.textContent}; ${text}` : text;
+      // The sentence at the field; the API's path and wording only in the tooltip.
+      slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
+      slot.title = [slot.title, raw[path] || path].filter(Boolean).join("\n");
       slot.hidden = false;
     }
     const control = wrapper.querySelector("input, select, textarea");
@@ -173,10 +177,13 @@ export function showErrors(form, error) {
   if (general) {
     const items = [];
     const mapped = Object.keys(fields).length - leftovers.length;
-    if (!mapped || leftovers.length) items.push(error?.message || "The request failed.");
-    else items.push(`${error?.message || "Please correct the marked fields."}`);
+    // A 422's message is its first field's sentence, already shown at the field; any other
+    // refusal (a 409 naming a conflict, say) says something the fields do not.
+    if (error?.status !== 422 || !Object.keys(fields).length) items.push({ text: error?.message || "The request failed.", title: error?.detail });
+    else if (mapped) items.push({ text: "Please correct the marked fields." });
     items.push(...leftovers);
-    general.replaceChildren(h("p", { class: "form-errors__title" }, "Could not save:"), h("ul", {}, items.map((t) => h("li", {}, t))));
+    general.replaceChildren(h("p", { class: "form-errors__title" }, "Could not save:"),
+      h("ul", {}, items.map((item) => h("li", { title: item.title || null }, item.text))));
     general.hidden = false;
     if (!first) general.focus();
   }

@@ -8,11 +8,35 @@ import { get, getAll, setCsrf } from "./api.js";
 export const session = { user: null, csrf: null };
 const directory = { states: null, statesByCode: new Map(), capabilities: null, units: null, unitsById: new Map(), loading: null };
 
+// A hint, not a credential: this browser signed in and has not signed out since. Without it the
+// console knows there is no session and does not ask GET /api/v1/auth/me (which would answer 401
+// and log an error in the browser's console at every sign-in page).
+const SESSION_HINT = "atlas.session";
+
+function remember(signedIn) {
+  try {
+    if (signedIn) localStorage.setItem(SESSION_HINT, "1");
+    else localStorage.removeItem(SESSION_HINT);
+  } catch {
+    // storage disabled: the console then always asks the server
+  }
+}
+
+/** False when this browser is known to hold no session (never signed in, or signed out). */
+export function mayHaveSession() {
+  try {
+    return localStorage.getItem(SESSION_HINT) !== null;
+  } catch {
+    return true;
+  }
+}
+
 export function setSession(body) {
   session.user = body?.user || null;
   session.csrf = body?.csrf_token || null;
   setCsrf(session.csrf);
   document.body.dataset.user = session.user ? session.user.username : "";
+  remember(Boolean(session.user));
 }
 
 export function clearSession() {
@@ -20,6 +44,7 @@ export function clearSession() {
   session.csrf = null;
   setCsrf(null);
   document.body.dataset.user = "";
+  remember(false);
 }
 
 export function grants() {
@@ -141,6 +166,20 @@ export function capabilities() {
 
 export function capabilityName(code) {
   return capabilities().find((c) => c.code === code)?.name || code;
+}
+
+/** The name first, the code second: "Aircraft (ENV_AIRCRAFT)". */
+export function capabilityLabel(code) {
+  const name = capabilityName(code);
+  return name === code ? code : `${name} (${code})`;
+}
+
+/** Server text with capability codes named: "ENV_AIRCRAFT 1 of 2" → "Aircraft (ENV_AIRCRAFT) 1 of 2". */
+export function withCapabilityNames(text) {
+  const known = capabilities();
+  if (!known.length || !text) return text;
+  const codes = new Map(known.map((c) => [c.code, c.name]));
+  return String(text).replace(/\b[A-Z][A-Z0-9_]{1,31}\b/g, (word) => (codes.has(word) ? `${codes.get(word)} (${word})` : word));
 }
 
 export function units() {

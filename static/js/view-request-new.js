@@ -60,7 +60,7 @@ export async function mount(container, { query, navigate }) {
 
   const reqRows = h("div", { class: "req-rows" });
   const addReq = h("button", { type: "button", class: "btn btn--secondary btn--small" }, "Add a capability");
-  const capabilityOptions = store.capabilities().map((c) => ({ value: c.code, label: `${c.name} (${c.family})` }));
+  const capabilityOptions = store.capabilities().map((c) => ({ value: c.code, label: `${c.name} (${c.code})` }));
   let reqCount = 0;
   let preview = () => {}; // replaced by the debounced what-if preview below
   function addRequirement(code = "", quantity = 1, level = "full") {

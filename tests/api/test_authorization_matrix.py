@@ -536,7 +536,8 @@ MATRIX: list[Row] = [
     deployment_row("recall", "U   FF  FF  HH  FF  AF  FH  HH", {"reason": "needed at home"}, walk("accept")),
     deployment_row("extend", "U   FF  FF  HH  FA  FA  FH  HH", lambda ids: {"until": in_hours(24 * 30)},
                    walk("accept", "mobilise")),
-    deployment_row("costs", "U   FF  FF  HH  FA  AA  FH  HH",
+    # The unit's own commander records its costs too (Art. 4; policy.py explains why).
+    deployment_row("costs", "U   FF  FF  HH  FA  AA  AH  HH",
                    {"category": "TRANSPORT", "currency": "EUR", "amount_minor": 125_000}, walk("accept")),
     # ------------------------------------------------------------ trainings
     Row("GET", f"{API}/trainings", ANYONE_SIGNED_IN),

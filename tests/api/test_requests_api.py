@@ -54,7 +54,9 @@ def test_a_withdrawn_request_takes_no_answers_and_cannot_be_withdrawn_again(api,
     ok(api.post(f"/api/v1/requests/{request_id}/withdraw", "demo-cc-be", json={"reason": "Hijackers surrendered."}))
     refused = error(api.post(f"/api/v1/requests/{request_id}/answers/FR/refuse", "demo-ca-fr",
                              json={"reason": "Too late."}), 409)
-    assert (refused["code"], refused["guard"], refused["current"]) == ("guard_failed", "request_open", "WITHDRAWN")
+    # Withdrawing lapsed France's answer (issue #16): nothing is awaited from France any more.
+    assert (refused["code"], refused["current"], refused["allowed"]) == ("illegal_transition", "LAPSED", [])
+    assert "WITHDRAWN" in refused["message"]
     again = error(api.post(f"/api/v1/requests/{request_id}/withdraw", "demo-cc-be", json={}), 409)
     assert (again["current"], again["allowed"]) == ("WITHDRAWN", [])
 

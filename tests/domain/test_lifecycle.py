@@ -54,6 +54,7 @@ SPEC = {
         'counter_propose': ({ANS.PENDING}, ANS.COUNTER_PROPOSED, {AA}, ('request_open',)),
         'accept_counter': ({ANS.COUNTER_PROPOSED}, ANS.COUNTER_ACCEPTED, {RQ}, ('request_open',)),
         'reject_counter': ({ANS.COUNTER_PROPOSED}, ANS.COUNTER_REJECTED, {RQ}, ('request_open',)),
+        'lapse': ({ANS.PENDING, ANS.COUNTER_PROPOSED}, ANS.LAPSED, {SY}, ()),
     },
     'deployment': {
         'unit_accept': ({DEP.ALERTED}, DEP.ACCEPTED, {UC}, ()),
@@ -183,7 +184,7 @@ def test_allowed_actions(machine, current):
 
 TERMINAL = {
     'request': {REQ.CLOSED, REQ.WITHDRAWN},
-    'answer': {ANS.ACCEPTED, ANS.REFUSED, ANS.COUNTER_ACCEPTED, ANS.COUNTER_REJECTED},
+    'answer': {ANS.ACCEPTED, ANS.REFUSED, ANS.COUNTER_ACCEPTED, ANS.COUNTER_REJECTED, ANS.LAPSED},
     'deployment': {DEP.DECLINED, DEP.RETURNED},
 }
 

@@ -166,7 +166,7 @@ def test_an_answer_racing_a_withdrawal_one_wins(database, round_):
     if winner == 0:
         assert (answer_row.status, request.status, alerted, accepted, withdrawn) == ("ACCEPTED", "SUBMITTED", 1, 1, 0)
     else:
-        assert (answer_row.status, request.status, alerted, accepted, withdrawn) == ("PENDING", "WITHDRAWN", 0, 0, 1)
+        assert (answer_row.status, request.status, alerted, accepted, withdrawn) == ("LAPSED", "WITHDRAWN", 0, 0, 1)  # issue #16: it lapses
 
 
 def test_answers_of_different_states_at_once_all_succeed(database):

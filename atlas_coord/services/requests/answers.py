@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from atlas_coord.domain.choices import Party, ReadinessStatus
+from atlas_coord.domain.choices import AnswerStatus, Party, ReadinessStatus
 from atlas_coord.domain.lifecycle import answer_creates_deployments, plan_creation, request_open
 from atlas_coord.models import AssistanceRequest, Deployment, OfferedUnit, RequestAddressee, Unit, utcnow
 from atlas_coord.policy import Actor
@@ -21,7 +21,15 @@ from atlas_coord.serializers.requests import AnswerOut
 
 from .. import audit, events
 from ..errors import Conflict, Forbidden, Invalid
-from ..transitions import Planned, begin, bump_version, check_guards, compare_and_set, lock_row
+from ..transitions import (
+    Planned,
+    TransitionRefused,
+    begin,
+    bump_version,
+    check_guards,
+    compare_and_set,
+    lock_row,
+)
 from ..visibility import audience, load_request
 from .commands import AnswerAccept, AnswerCounter, AnswerRefuse, CounterDecision
 from .crises import marked
@@ -97,6 +105,9 @@ def _begin_answer(
         grant, what = requester_grant(actor, request), f"the counter-proposal of {code} to request {request.id}"
     else:
         grant, what = answering_grant(actor, code), f"the answer of {code} to request {request.id}"
+    if addressee.status == AnswerStatus.LAPSED and grant is not None:
+        raise TransitionRefused(f"request {request.id} is {request.status}: nothing is awaited from {code} any more "
+                                "(its answer lapsed)", current=addressee.status, allowed=[])
     planned = begin("answer", action, addressee, {party: grant}, what, expected)
     # Lock order: the request first, then the answer (by its compare-and-set), then units.
     lock_row(session, request)

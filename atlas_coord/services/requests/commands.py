@@ -35,7 +35,21 @@ from atlas_coord.domain.choices import (
 )
 from atlas_coord.domain.markings import parse_marking
 
-from ..inputs import MAX_INT, CapabilityCode, Id, NotBoolean, Page, Point, ShortText, StateCode, Strict
+from ..inputs import (
+    MAX_INT,
+    MIN_LEVEL_MEANING,
+    CapabilityCode,
+    Code,
+    CurrencyCode,
+    CursorPage,
+    Id,
+    NotBoolean,
+    Page,
+    Point,
+    ShortText,
+    StateCode,
+    Strict,
+)
 from ..places import SiteText
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
@@ -127,7 +141,7 @@ class CrisisUpdate(Strict):
 class RequirementIn(Strict):
     code: CapabilityCode
     quantity: Annotated[StrictInt, Field(ge=1, le=1000)] = 1
-    min_level: CapabilityLevel = CapabilityLevel.FULL
+    min_level: CapabilityLevel = Field(CapabilityLevel.FULL, description=MIN_LEVEL_MEANING)
 
 
 class RequestCreate(Strict):
@@ -138,7 +152,7 @@ class RequestCreate(Strict):
     )
     crisis: CrisisIn | None = None
     crisis_id: Id | None = Field(None, validate_default=True)
-    kinds: Annotated[list[AssistanceKind], Field(min_length=1, max_length=4)]
+    kinds: Annotated[list[Code[AssistanceKind]], Field(min_length=1, max_length=4)]
     operational_necessity: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=4000)]
     requirements: Annotated[list[RequirementIn], Field(max_length=50)] = []
     needed_by: AwareDatetime
@@ -169,9 +183,9 @@ class RequestCreate(Strict):
     @classmethod
     def _addressees_or_all(cls, value: list[str], info: ValidationInfo) -> list[str]:
         if info.data.get("address_all") and value:
-            raise ValueError("give addressees or address_all, not both")
+            raise ValueError("name addressed states or address every participating state, not both")
         if not info.data.get("address_all") and not value and "address_all" in info.data:
-            raise ValueError("name at least one addressed state, or set address_all")
+            raise ValueError("name at least one addressed state, or address every participating state")
         return _unique(value, "state")
 
     @field_validator("answer_deadline", "needed_by")
@@ -183,7 +197,7 @@ class RequestCreate(Strict):
 
 
 class RequestFilter(Page):
-    status: RequestStatus | None = None
+    status: Code[RequestStatus] | None = None
 
 
 class RequestWithdraw(ExpectVersion):
@@ -194,9 +208,11 @@ class Empty(ExpectVersion):
     """No fields besides the optional expected version: send ``{}``."""
 
 
-class AuditQuery(Strict):
+class AuditQuery(CursorPage):
+    """The audit records after ``after_seq``, a page at a time (500 a page unless told)."""
+
+    DEFAULT_SIZE = 500
     after_seq: Annotated[int, Field(ge=0, le=MAX_INT), NotBoolean] = 0
-    limit: Annotated[int, Field(ge=1, le=1000), NotBoolean] = 500
 
 
 # ---------------------------------------------------------------- answers (Art. 3(1))
@@ -221,7 +237,7 @@ class CounterProposalIn(Strict):
     """Another kind of assistance (Art. 3(1)): what changes, the units that would provide it, and why."""
 
     kinds: Annotated[list[CounterKind], Field(min_length=1, max_length=4)]
-    assistance_kinds: Annotated[list[AssistanceKind], Field(max_length=4)] = Field([], validate_default=True)
+    assistance_kinds: Annotated[list[Code[AssistanceKind]], Field(max_length=4)] = Field([], validate_default=True)
     units: UnitIds
     personnel: Headcount | None = Field(None, validate_default=True)
     arrival_at: AwareDatetime | None = Field(None, validate_default=True)
@@ -297,14 +313,14 @@ class CostTermsIn(Strict):
     """Art. 4: by default the requesting State bears the operational costs; record what was agreed otherwise."""
 
     default_bearer: CostBearer = CostBearer.REQUESTING
-    overrides: dict[CostCategory, CostBearer] = {}
+    overrides: dict[Code[CostCategory], CostBearer] = {}
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 
 class ArrangementIn(ExpectVersion):
     """The practical arrangements agreed between the requesting and the answering State (replaces them)."""
 
-    legal_basis: LegalBasis = LegalBasis.DECISION_2008_617
+    legal_basis: Code[LegalBasis] = LegalBasis.DECISION_2008_617
     weapons_manifest: Annotated[list[ManifestItem], Field(max_length=200)] = []
     liaison_officer: LiaisonOfficer | None = None
     cost_terms: CostTermsIn = CostTermsIn()
@@ -368,8 +384,8 @@ class DeploymentExtend(ExpectVersion):
 class CostItemIn(Strict):
     """One operational cost in integer minor units (cents); floats are refused, never rounded."""
 
-    category: CostCategory
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(description="ISO 4217, e.g. EUR")
+    category: Code[CostCategory]
+    currency: CurrencyCode = Field(description="ISO 4217, e.g. EUR (any case)")
     amount_minor: Annotated[StrictInt, Field(ge=0, le=10**12)]
     paid_by: CostBearer = Field(CostBearer.SENDING, description="who actually paid: 'sending' or 'requesting'")
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None

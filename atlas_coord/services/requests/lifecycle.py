@@ -13,9 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from atlas_coord.domain.choices import DeploymentStatus, Party
+from atlas_coord.domain.choices import AnswerStatus, DeploymentStatus, Party
 from atlas_coord.domain.fulfilment import counts_towards_fulfilment, level_satisfies, recompute_request_status
-from atlas_coord.domain.lifecycle import plan_creation, request_open
+from atlas_coord.domain.lifecycle import plan_creation, plan_transition, request_open
 from atlas_coord.models import (
     AssistanceRequest,
     Capability,
@@ -227,6 +227,7 @@ def withdraw_request(session: Session, actor: Actor, request_id: int, data: Requ
     """The requester withdraws the request (any time before CLOSED; Art. 1).
 
     Units already under way stay so until the requester stands them down (partial release).
+    Answers still awaited lapse (:func:`lapse_open_answers`).
 
     :raise NotFound: unknown, or not the actor's business.
     :raise TransitionRefused: the request is CLOSED or WITHDRAWN.
@@ -240,7 +241,33 @@ def withdraw_request(session: Session, actor: Actor, request_id: int, data: Requ
                  before={"status": planned.seen[0]}, after={"status": request.status, "reason": data.reason},
                  request_id=request.id)
     _publish_status(session, request, "request.withdrawn")
+    lapse_open_answers(session, request)
     return request
+
+
+def lapse_open_answers(session: Session, request: AssistanceRequest) -> list[RequestAddressee]:
+    """The SYSTEM 'lapse' of every answer still awaited once the request ended (withdrawn or
+    closed): a PENDING answer, or a counter-proposal nobody decided, becomes LAPSED, so no screen
+    keeps waiting for it. Each gets an audit record and an ``answer.lapsed`` event.
+
+    The request is already changed (its row is held by this transaction), so no answer can be given
+    concurrently; each answer is still claimed by compare-and-set.
+    """
+    awaited = (AnswerStatus.PENDING.value, AnswerStatus.COUNTER_PROPOSED.value)
+    lapsed = [a for a in request.addressees if a.status in awaited]
+    for addressee in lapsed:
+        before = addressee.status
+        target = plan_transition("answer", "lapse", before, Party.SYSTEM).next_status(before)
+        compare_and_set(session, addressee, "answer", seen=(before, addressee.version), to=target,
+                        what=f"the answer of {addressee.state_code}")
+        audit.record(session, None, Party.SYSTEM.value.lower(), "answer.lapse", "answer", addressee.id,
+                     before={"status": before}, after={"status": addressee.status, "request_status": request.status},
+                     request_id=request.id)
+        events.publish(session, "answer.lapsed", f"request:{request.id}",
+                       marked(request.crisis, {"request_id": request.id, "state": addressee.state_code,
+                                               "status": addressee.status, "version": addressee.version}),
+                       audience(session, request))
+    return lapsed
 
 
 def unfinished_deployments(session: Session, request: AssistanceRequest) -> list[int]:
@@ -254,7 +281,8 @@ def unfinished_deployments(session: Session, request: AssistanceRequest) -> list
 
 
 def close_request(session: Session, actor: Actor, request_id: int, expected_version: int | None = None) -> AssistanceRequest:
-    """The requester closes the request once every unit is back and the costs are settled (Art. 4).
+    """The requester closes the request once every unit is back and the costs are settled (Art. 4);
+    answers still awaited lapse (:func:`lapse_open_answers`).
 
     :raise NotFound: unknown, or not the actor's business.
     :raise TransitionRefused: the request is not PARTIALLY_MET or MET.
@@ -273,6 +301,7 @@ def close_request(session: Session, actor: Actor, request_id: int, expected_vers
     audit.record(session, actor, planned.grant.label(), "request.close", "request", request.id,
                  before={"status": planned.seen[0]}, after={"status": request.status}, request_id=request.id)
     _publish_status(session, request, "request.closed")
+    lapse_open_answers(session, request)
     return request
 
 

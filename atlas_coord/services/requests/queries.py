@@ -48,13 +48,16 @@ def ranking_snapshot_of(session: Session, actor: Actor, request_id: int) -> Assi
     return load_request(session, actor, request_id)
 
 
-def request_audit(session: Session, actor: Actor, request_id: int, *, after_seq: int = 0, limit: int = 500) -> list[AuditRecord]:
-    """The request's audit records in chain order (everyone who may see the request may read them).
+def request_audit(session: Session, actor: Actor, request_id: int, *, after_seq: int = 0, limit: int = 500,
+                  offset: int = 0) -> tuple[list[AuditRecord], int]:
+    """One page of the request's audit records after ``after_seq`` in chain order, and how many
+    there are after ``after_seq`` in all (everyone who may see the request may read them).
 
     :raise NotFound: unknown, or not the actor's business.
     """
     load_request(session, actor, request_id)
-    return audit.records(session, request_id=request_id, after_seq=after_seq, limit=limit)
+    rows = audit.records(session, request_id=request_id, after_seq=after_seq, limit=limit, offset=offset)
+    return rows, audit.count_records(session, request_id=request_id, after_seq=after_seq)
 
 
 def timeline(session: Session, actor: Actor, request_id: int) -> list[AuditRecord]:

@@ -12,6 +12,8 @@ import * as store from "../store.js";
 import { dualTime, fromLocalInput, toLocalInput } from "../time.js";
 import { ASSISTANCE_KINDS, COUNTER_KINDS, counterKindLabel, kindLabel } from "../util.js";
 
+const NOT_OFFERABLE = new Set(["COMMITTED", "UNAVAILABLE"]);
+
 export function answersPanel(view) {
   const { request } = view;
   const answers = request.answers || [];
@@ -47,6 +49,7 @@ function answerCard(view, a) {
       a.answered_at ? ["Answered", when(a.answered_at)] : null,
       a.units?.length ? [a.status.startsWith("COUNTER") ? "Units proposed" : "Units offered", units(a.units)] : null,
       a.reason ? ["Reason", a.reason] : null,
+      a.status === "LAPSED" ? ["Lapsed", `The request was ${humanise(request.status).toLowerCase()} before this was decided; nothing is awaited any more.`] : null,
     ]),
     a.counter ? counterDetails(view, a) : null,
   );
@@ -79,8 +82,14 @@ function counterDetails(view, a) {
 /** The competent authority's answer: accept with units, refuse with a reason, or counter-propose. */
 function answerPanel(view, a) {
   const path = `/api/v1/requests/${view.id}/answers/${a.state}`;
+  // Only units free to go are offered (the server refuses a COMMITTED or UNAVAILABLE one).
   const myUnits = store.units().filter((u) => u.state === a.state);
-  const unitOptions = myUnits.map((u) => ({ value: String(u.id), label: `${u.name} · ${u.readiness?.status || "?"}` }));
+  const offerable = myUnits.filter((u) => !NOT_OFFERABLE.has(u.readiness?.status));
+  const unitOptions = offerable.map((u) => ({ value: String(u.id), label: `${u.name} · ${humanise(u.readiness?.status || "unknown")}` }));
+  const held = myUnits.filter((u) => NOT_OFFERABLE.has(u.readiness?.status));
+  const heldNote = () => (held.length
+    ? h("p", { class: "muted", dataset: { notOffered: "" } }, `Not offered (committed or unavailable): ${held.map((u) => `${u.name} · ${humanise(u.readiness.status)}`).join(", ")}`)
+    : null);
   const panel = h("div", { class: "action-panel", role: "group", "aria-labelledby": `answer-title-${a.state}`, dataset: { answerPanel: a.state } });
   const choiceName = `answer-choice-${a.state}`;
   const choices = [
@@ -110,7 +119,7 @@ function answerPanel(view, a) {
 
   function acceptForm() {
     const group = checkboxGroup({ legend: "Units offered", name: `accept-units-${a.state}`, field: "units", options: unitOptions, columns: true });
-    const form = h("form", { class: "form", novalidate: true, dataset: { form: "accept" } }, formErrors(), group.element, h("div", { class: "form__actions" }, h("button", { type: "submit", class: "btn btn--ok" }, "Accept the request")));
+    const form = h("form", { class: "form", novalidate: true, dataset: { form: "accept" } }, formErrors(), group.element, heldNote(), h("div", { class: "form__actions" }, h("button", { type: "submit", class: "btn btn--ok" }, "Accept the request")));
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       view.submit(form, `${path}/accept`, { units: group.values().map(Number), expected_version: a.version });
@@ -151,6 +160,7 @@ function answerPanel(view, a) {
       kinds.element,
       assist.element,
       units.element,
+      heldNote(),
       h("div", { class: "form__grid" }, personnelField, arrivalField),
       field({ label: "The proposal, in words", control: text, field: "counter.text", wide: true }),
       h("div", { class: "form__actions" }, h("button", { type: "submit", class: "btn btn--primary" }, "Send the counter-proposal")),

@@ -23,7 +23,7 @@ export function rankingTab(view) {
   const reqLabel = () => view.reqLabel();
   // The ranking's sentences name instants in UTC: shown in the viewer's zone, the requester's beside it.
   const inZones = (text, ...instants) =>
-    localiseUtcText(text, { instants: [...instants, view.request.needed_by], otherZone: zone(), otherLabel: reqLabel() });
+    localiseUtcText(store.withCapabilityNames(text), { instants: [...instants, view.request.needed_by], otherZone: zone(), otherLabel: reqLabel() });
   let rankingMap = null;
   const rankingOptions = { redundancy: false, snapshot: false };
 
@@ -118,9 +118,9 @@ export function rankingTab(view) {
     const entries = Object.entries(parts || {});
     const positive = entries.filter(([, v]) => v > 0);
     const total = positive.reduce((s, [, v]) => s + v, 0) || 1;
-    const bar = h("div", { class: "score-bar", role: "img", "aria-label": entries.map(([k, v]) => `${k} ${num(v)}`).join(", ") });
+    const bar = h("div", { class: "score-bar", role: "img", "aria-label": entries.map(([k, v]) => `${humanise(k)} ${num(v, 0)}`).join(", ") });
     for (const [k, v] of positive) {
-      const part = h("span", { class: `score-bar__part score-bar__part--${k}`, title: `${k}: ${num(v)}` });
+      const part = h("span", { class: `score-bar__part score-bar__part--${k}`, title: `${humanise(k)}: ${num(v, 1)}` });
       part.style.width = `${(100 * v) / total}%`; // CSSOM, allowed by the CSP
       bar.append(part);
     }
@@ -181,15 +181,15 @@ export function rankingTab(view) {
                         "ul",
                         { class: "explain" },
                         c.capability_fit.map((f) =>
-                          h("li", {}, `${store.capabilityName(f.code)}: ${f.covered === true ? "covered" : f.covered === "partial" ? "partly covered" : "not covered"}`, f.held_level ? ` (holds ${f.held_level}${f.held_quantity ? ` × ${f.held_quantity}` : ""})` : ""),
+                          h("li", {}, `${store.capabilityLabel(f.code)}: ${f.covered === true ? "covered" : f.covered === "partial" ? "partly covered" : "not covered"}`, f.held_level ? ` (holds ${f.held_level}${f.held_quantity ? ` × ${f.held_quantity}` : ""})` : ""),
                         ),
                       )
                     : null,
                   c.readiness?.note ? h("p", { class: "muted" }, c.readiness.note) : null,
                 ),
               ),
-              h("td", { class: "num" }, num(c.score, 3)),
-              h("td", { class: "score-cell" }, scoreBar(c.score_parts), h("span", { class: "muted score-parts" }, Object.entries(c.score_parts || {}).map(([k, v]) => `${k} ${num(v)}`).join(" · "))),
+              h("td", { class: "num", title: `effective minutes ${num(c.score, 1)}` }, num(c.score, 0)),
+              h("td", { class: "score-cell" }, scoreBar(c.score_parts), h("span", { class: "muted score-parts" }, Object.entries(c.score_parts || {}).map(([k, v]) => `${humanise(k)} ${num(v, 0)}`).join(" · "))),
               h("td", { class: "num nowrap" }, minutes(c.eta?.total_min), h("br"), h("span", { class: "muted" }, `${km(c.distance_m)} · ${c.eta?.route_summary || humanise(c.eta?.mode || "")}`)),
               h("td", {}, pct(c.cover)),
             ),

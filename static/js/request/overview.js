@@ -32,7 +32,7 @@ function summaryPanel(view) {
       [
         "Capabilities",
         request.requirements?.length
-          ? h("ul", { class: "plain" }, request.requirements.map((r) => h("li", {}, `${store.capabilityName(r.code)} × ${r.quantity} (${r.min_level} or better)`)))
+          ? h("ul", { class: "plain" }, request.requirements.map((r) => h("li", {}, `${store.capabilityLabel(r.code)} × ${r.quantity} (${r.min_level} or better)`)))
           : "—",
       ],
       ["Needed by", when(request.needed_by, { showSame: true, relativeToo: true })],
