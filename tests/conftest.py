@@ -35,6 +35,10 @@ AUDIT_KEY = "atlas-coord-audit-test-key-0123456789abcdef"
 WITNESS_DIR = Path(tempfile.mkdtemp(prefix="atlas-witness-"))
 atexit.register(shutil.rmtree, WITNESS_DIR, ignore_errors=True)
 os.environ["ATLAS_AUDIT_KEYS"] = f"{AUDIT_KEY_ID}:{AUDIT_KEY}"
+# The key that seals TOTP secrets, the same way (processes started by tests inherit it).
+ENCRYPTION_KEY_ID = "test"
+ENCRYPTION_KEY = "atlas-coord-encryption-test-key-0123456789"
+os.environ["ATLAS_ENCRYPTION_KEYS"] = f"{ENCRYPTION_KEY_ID}:{ENCRYPTION_KEY}"
 os.environ["ATLAS_AUDIT_WITNESS_PATH"] = str(WITNESS_DIR / "processes.jsonl")
 
 
@@ -203,6 +207,7 @@ def app_settings(db_url: str, **overrides):
         "server": {"secret_key": secrets.token_hex(16)},
         "scheduler": {"embedded": False},
         "audit": audit_settings(db_url),
+        "encryption": {"keys": {ENCRYPTION_KEY_ID: ENCRYPTION_KEY}},
     }
     for key, value in overrides.items():
         if isinstance(value, dict):

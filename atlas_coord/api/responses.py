@@ -20,6 +20,10 @@ from atlas_coord.serializers.accounts import (
     MeOut,
     MfaConfirmedOut,
     MfaResetOut,
+    PasswordChangedOut,
+    SecurityKeyOut,
+    SecurityKeyRemovedOut,
+    SecurityKeysOut,
     SignedOutOut,
     SignInRevokedOut,
     SignInsOut,
@@ -27,6 +31,7 @@ from atlas_coord.serializers.accounts import (
     TokenRevokedOut,
     TotpEnrolmentOut,
     UserSignInsRevokedOut,
+    WebAuthnOptionsOut,
 )
 from atlas_coord.serializers.airlift import StateAirliftOut
 from atlas_coord.serializers.audit import AuditRecordOut
@@ -97,6 +102,11 @@ SUCCESS: dict[str, Schema | type] = {
     "mfa.start_totp": TotpEnrolmentOut,
     "mfa.confirm_totp": MfaConfirmedOut,
     "mfa.reset": MfaResetOut,
+    "mfa.list_security_keys": SecurityKeysOut,
+    "mfa.security_key_options": WebAuthnOptionsOut,
+    "mfa.register_security_key": SecurityKeyOut,
+    "mfa.remove_security_key": SecurityKeyRemovedOut,
+    "auth.change_password": PasswordChangedOut,
     "sign_ins.list_sessions": SignInsOut,
     "sign_ins.revoke_session": SignInRevokedOut,
     "sign_ins.revoke_token": SignInRevokedOut,

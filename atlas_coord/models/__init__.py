@@ -5,7 +5,7 @@ from .airlift import AirliftAsset
 from .audit import AuditRecord, Event
 from .base import Base, utcnow
 from .directory import Authority, Capability, ReadinessChange, State, Unit, UnitCapability, UnitStation
-from .mfa import RecoveryCode, TotpFactor
+from .mfa import RecoveryCode, TotpFactor, WebAuthnChallenge, WebAuthnCredential
 from .requests import (
     Arrangement,
     AssistanceRequest,
@@ -47,6 +47,8 @@ __all__ = [
     "RoleGrant",
     "State",
     "TotpFactor",
+    "WebAuthnChallenge",
+    "WebAuthnCredential",
     "Unit",
     "UnitCapability",
     "UnitStation",
