@@ -153,8 +153,12 @@ def register_security_key(body: SecurityKeyBody):
     ``/auth/token``). Attestation is not asked for: the key proves possession, not its make."""
     needs = factors()
     user = accounts.get_user(db_session(), current_actor().user_id)
-    row = security_keys.register(db_session(), current_actor(), user, needs.party, body.credential, body.label,
-                                 roles=needs.key_roles)
+    try:
+        row = security_keys.register(db_session(), current_actor(), user, needs.party, body.credential, body.label,
+                                     roles=needs.key_roles)
+    except security_keys.KeyNotValid:
+        db_session().commit()  # the challenge stays used up, and the refusal audited
+        raise
     return SecurityKeyOut.of(row).wire()
 
 

@@ -120,23 +120,34 @@ def registration_options(session: Session, actor: Actor, user: User, party: Rely
     return json.loads(options_to_json(options))
 
 
+def _verify_registration(session: Session, user: User, party: RelyingParty, credential: dict, now: datetime):
+    challenge = _claim_challenge(session, user.id, REGISTER, credential, "credential", now)
+    try:
+        return verify_registration_response(credential=credential, expected_challenge=challenge,
+                                            expected_rp_id=party.rp_id, expected_origin=list(party.origins))
+    except WebAuthnException as exc:
+        raise KeyNotValid(f"the security key's registration does not verify: {exc}",
+                          fields={"credential": "does not verify"}) from None
+
+
 def register(session: Session, actor: Actor, user: User, party: RelyingParty, credential: dict, label: str, *,
              roles: Collection[str]) -> WebAuthnCredential:
     """Verify the browser's answer to :func:`registration_options` and keep the public key.
 
-    :raise KeyNotValid: it does not verify (field ``credential``).
+    :raise KeyNotValid: it does not verify (field ``credential``); the challenge is used up and
+        the refusal audited, for the caller to commit.
     :raise Conflict: this key is registered already.
     """
     if not may_register(user, roles):
         raise Forbidden(f"security keys are offered to the roles {', '.join(roles) or '(none)'}")
     now = utcnow()
-    challenge = _claim_challenge(session, user.id, REGISTER, credential, "credential", now)
     try:
-        verified = verify_registration_response(credential=credential, expected_challenge=challenge,
-                                                expected_rp_id=party.rp_id, expected_origin=list(party.origins))
-    except WebAuthnException as exc:
-        raise KeyNotValid(f"the security key's registration does not verify: {exc}",
-                          fields={"credential": "does not verify"}) from None
+        verified = _verify_registration(session, user, party, credential, now)
+    except KeyNotValid as refused:
+        audit.record(session, actor, _role(actor), "mfa.webauthn_refused", "user", user.id,
+                     after={"reason": refused.message})
+        session.flush()
+        raise
     credential_id = bytes_to_base64url(verified.credential_id)
     if session.scalar(sa.select(WebAuthnCredential.id).where(WebAuthnCredential.credential_id == credential_id)):
         raise Conflict("this security key is registered already", fields={"credential": "already registered"})
