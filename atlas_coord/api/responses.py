@@ -34,7 +34,7 @@ from atlas_coord.serializers.accounts import (
     WebAuthnOptionsOut,
 )
 from atlas_coord.serializers.airlift import StateAirliftOut
-from atlas_coord.serializers.audit import AuditRecordOut
+from atlas_coord.serializers.audit import AuditPage
 from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
 from atlas_coord.serializers.directory import (
     AuthorityOut,
@@ -133,7 +133,7 @@ SUCCESS: dict[str, Schema | type] = {
     "requests.close_request": request_out.RequestOut,
     "requests.mark_seen": request_out.AnswerList,
     "requests.ranking_snapshot": request_out.RankingSnapshotOut,
-    "requests.request_audit": Page[AuditRecordOut],
+    "requests.request_audit": AuditPage,
     "requests.request_timeline": request_out.Timeline,
     "requests.accept_request": request_out.AnswerOut,
     "requests.refuse_request": request_out.AnswerOut,

@@ -163,8 +163,8 @@ def _sign_ins(database) -> dict[str, int]:
     """Per caller (``{user}`` in a target's parameters) a console session, a spare token and the
     user id; the same for DE's crisis centre, whose ones are "other" (and the anonymous column's)."""
     from atlas_coord.models import WebAuthnCredential
-    from tests.soft_authenticator import b64url
     from atlas_coord.services import accounts, sessions
+    from tests.soft_authenticator import b64url
 
     ids: dict[str, int] = {}
     with database.transaction() as session:

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 
 from atlas_coord.models import AuditRecord
 from atlas_coord.services import accounts
-from tests.api.test_sessions import Console
 
 PASSWORD = "first-passphrase-for-changing"
 NEW_PASSWORD = "a-second-and-longer-passphrase"

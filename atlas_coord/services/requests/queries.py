@@ -3,9 +3,12 @@ trail and its timeline. Every read goes through ``services.visibility`` (need-to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from atlas_coord.domain.markings import marking_code
 from atlas_coord.models import AssistanceRequest, AuditRecord
 from atlas_coord.policy import Actor
 
@@ -14,6 +17,18 @@ from ..visibility import load_request, visible_clause
 from .commands import RequestFilter
 
 TIMELINE_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class MarkedRecords:
+    """Audit records of one request, exported with the marking of its crisis (they quote it)."""
+
+    marking: str
+    records: list
+
+
+def _marking(request: AssistanceRequest) -> str:
+    return marking_code(request.crisis.classification)
 
 
 def list_requests(session: Session, actor: Actor, filters: RequestFilter) -> tuple[list[AssistanceRequest], int]:
@@ -48,26 +63,28 @@ def ranking_snapshot_of(session: Session, actor: Actor, request_id: int) -> Assi
     return load_request(session, actor, request_id)
 
 
-def request_audit(session: Session, actor: Actor, request_id: int, *, after_seq: int = 0, limit: int = 500) -> list[AuditRecord]:
-    """The request's audit records in chain order (everyone who may see the request may read them).
+def request_audit(session: Session, actor: Actor, request_id: int, *, after_seq: int = 0, limit: int = 500) -> MarkedRecords:
+    """The request's audit records in chain order (everyone who may see the request may read
+    them), with the crisis's marking.
 
     :raise NotFound: unknown, or not the actor's business.
     """
-    load_request(session, actor, request_id)
-    return audit.records(session, request_id=request_id, after_seq=after_seq, limit=limit)
+    request = load_request(session, actor, request_id)
+    return MarkedRecords(_marking(request), audit.records(session, request_id=request_id, after_seq=after_seq, limit=limit))
 
 
-def timeline(session: Session, actor: Actor, request_id: int) -> list[AuditRecord]:
-    """Every audit record of the request in order: the steps of its timeline (with actor, role and time).
+def timeline(session: Session, actor: Actor, request_id: int) -> MarkedRecords:
+    """Every audit record of the request in order: the steps of its timeline (with actor, role
+    and time), with the crisis's marking.
 
     :raise NotFound: unknown, or not the actor's business.
     """
-    load_request(session, actor, request_id)
+    request = load_request(session, actor, request_id)
     records: list[AuditRecord] = []
     after_seq = 0
     while True:
         page = audit.records(session, request_id=request_id, after_seq=after_seq, limit=TIMELINE_PAGE)
         records.extend(page)
         if len(page) < TIMELINE_PAGE:
-            return records
+            return MarkedRecords(_marking(request), records)
         after_seq = page[-1]["seq"]
