@@ -36,6 +36,7 @@ RUN = {
     "atlas-coord backup atlas.sqlite",
     "atlas-coord restore --force atlas.sqlite",
     "atlas-coord scheduler",
+    "atlas-coord mfa reseal",
 }
 # Spans shown but not run here, and why.
 NOT_RUN = {
