@@ -116,11 +116,12 @@ def confirm_totp(body: MfaConfirmBody):
 
 @endpoint(bp, "", "DELETE", query=MfaResetQuery, errors=(403, 404), summary="Reset a second factor (one's own, or anyone's for an admin)")
 def reset(query: MfaResetQuery):
-    """Removes the authenticator and the recovery codes; the user enrols again at the next sign-in
-    if a role requires it."""
+    """Removes the authenticator, the recovery codes and the security keys; the user enrols again
+    at the next sign-in if a role requires it."""
     actor = current_actor()
+    needs = factors()
     user, status = mfa.reset(db_session(), actor, query.user_id or actor.user_id,
-                             required_roles=settings().auth.mfa_required_roles)
+                             required_roles=needs.required_roles, key_roles=needs.key_roles)
     return MfaResetOut(user_id=user.id, mfa=MfaOut.of(status)).wire()
 
 

@@ -296,8 +296,10 @@ def check_sign_in(
         raise _no_factor_given(session, user, row, factors.party)
 
 
-def reset(session: Session, actor: Actor, user_id: int, *, required_roles: Collection[str]) -> tuple[User, MfaStatus]:
-    """Remove a user's authenticator and recovery codes: one's own, or anyone's for an admin.
+def reset(
+    session: Session, actor: Actor, user_id: int, *, required_roles: Collection[str], key_roles: Collection[str] = ()
+) -> tuple[User, MfaStatus]:
+    """Remove a user's authenticator, recovery codes and security keys: one's own, or anyone's for an admin.
 
     :raise Forbidden: another user's, and the actor is no admin.
     :raise NotFound: no such user.
@@ -316,4 +318,4 @@ def reset(session: Session, actor: Actor, user_id: int, *, required_roles: Colle
                  before={"enrolled": had or keys > 0, "security_keys": keys})
     session.flush()
     session.expire_all()
-    return user, status(session, user, required_roles)
+    return user, status(session, user, required_roles, key_roles)
