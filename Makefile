@@ -34,6 +34,13 @@ instance/audit_key:
 	@$(PYTHON) -c 'import secrets; print("local:" + secrets.token_hex(32))' > $@
 	@chmod 600 $@
 
+# The key that seals secrets the application reads back (TOTP secrets; id "local"), held outside
+# the database like the audit key; ATLAS_ENCRYPTION_KEYS or encryption.keys take precedence.
+instance/encryption_key:
+	@mkdir -p instance
+	@$(PYTHON) -c 'import secrets; print("local:" + secrets.token_hex(32))' > $@
+	@chmod 600 $@
+
 instance/demo_password:
 	@mkdir -p instance
 	@$(PYTHON) -c 'import secrets; print("demo-" + secrets.token_urlsafe(9))' > $@
@@ -42,9 +49,9 @@ instance/demo_password:
 # Embedded default: SQLite in instance/, one process, no other service. `setup` is the part of
 # `make run` before serving. No secret key is passed around: every atlas-coord process started
 # in this folder (make run's and the CLI run by hand) reads instance/secret_key when neither
-# ATLAS_SECRET_KEY nor server.secret_key is set, and instance/audit_key when no audit key is
-# configured (atlas_coord/config.py).
-setup: venv instance/secret_key instance/audit_key instance/demo_password
+# ATLAS_SECRET_KEY nor server.secret_key is set, instance/audit_key when no audit key is
+# configured, and instance/encryption_key when no encryption key is (atlas_coord/config.py).
+setup: venv instance/secret_key instance/audit_key instance/encryption_key instance/demo_password
 	@$(BIN)/atlas-coord db upgrade
 	@ATLAS_DEMO_PASSWORD=$${ATLAS_DEMO_PASSWORD:-$$(cat instance/demo_password)} $(BIN)/atlas-coord seed --demo
 

@@ -184,6 +184,33 @@ def user_add(username: str, roles: tuple[str, ...], password_stdin: bool, displa
 
 
 @main.group()
+def mfa() -> None:
+    """Second factors."""
+
+
+@mfa.command("reseal")
+def mfa_reseal() -> None:
+    """Seal every TOTP secret with the current encryption key (encryption.current_key_id): plain
+    secrets from before sealing, and ones sealed with an older key. Run it after a key rotation,
+    before the old key is removed from encryption.keys."""
+    from .services.errors import ServiceError
+    from .services.mfa import reseal
+    from .services.secret_box import SecretBox
+
+    settings = _settings()
+    database = _database(settings)
+    try:
+        with database.transaction() as session:
+            changed, current = reseal(session, SecretBox.from_settings(settings.encryption))
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    finally:
+        database.dispose()
+    click.echo(f"re-sealed {changed} TOTP secret(s) with key {settings.encryption.current_key_id}; "
+               f"{current} already current")
+
+
+@main.group()
 def audit() -> None:
     """The tamper-evident audit trail."""
 
@@ -463,6 +490,11 @@ def serve(host: str | None, port: int | None, no_scheduler: bool) -> None:
         raise click.ClickException(
             "audit.hmac_keys: not set; set ATLAS_AUDIT_KEYS (id:secret,...) or audit.hmac_keys, "
             "or run `make run` once, which generates instance/audit_key"
+        )
+    if not settings.encryption.keys and not settings.testing:
+        raise click.ClickException(
+            "encryption.keys: not set; set ATLAS_ENCRYPTION_KEYS (id:secret,...) or encryption.keys, "
+            "or run `make run` once, which generates instance/encryption_key"
         )
     sys.exit(serve_until_stopped(settings, announce=click.echo))
 

@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -122,6 +123,14 @@ class AuthSettings(_Section):
     # in any case this long after sign-in, whatever the activity.
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(12, ge=1, le=30 * 24)
+    # WebAuthn (security keys, passkeys) as a second factor, offered to the holders of these roles.
+    webauthn_roles: list[str] = Field(default_factory=lambda: ["admin"])
+    # The relying party: the host name the console is reached at (browsers refuse IP addresses,
+    # so `make run`'s console uses WebAuthn at http://localhost:5000), and the exact origins
+    # whose signatures count; empty: http://localhost:<server.port>.
+    webauthn_rp_id: str = Field("localhost", min_length=1, max_length=253, pattern=r"^[a-z0-9.-]+$")
+    webauthn_rp_name: str = Field("ATLAS", min_length=1, max_length=60)
+    webauthn_origins: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -131,7 +140,7 @@ class AuthSettings(_Section):
                 raise ValueError(f"auth.{old} was replaced by auth.{new} (accounts are throttled, not locked)")
         return data
 
-    @field_validator("mfa_required_roles")
+    @field_validator("mfa_required_roles", "webauthn_roles")
     @classmethod
     def _known_roles(cls, roles: list[str]) -> list[str]:
         from atlas_coord.domain.choices import Role
@@ -141,6 +150,14 @@ class AuthSettings(_Section):
         if unknown:
             raise ValueError(f"unknown role(s) {', '.join(unknown)}; one of {', '.join(sorted(known))}")
         return list(dict.fromkeys(roles))
+
+    @field_validator("webauthn_origins")
+    @classmethod
+    def _origin_shapes(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not re.match(r"^https?://[^/\s]+$", origin):
+                raise ValueError(f"{origin!r} is not an origin such as https://atlas.example.eu (no path)")
+        return origins
 
     @model_validator(mode="after")
     def _idle_within_absolute(self) -> AuthSettings:
@@ -188,6 +205,28 @@ AUDIT_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 AUDIT_KEY_MIN_CHARS = 32
 
 
+def check_key_shapes(keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+    """A keyring's ids and secrets (audit HMAC keys, encryption keys): short ids, long secrets."""
+    for key_id, secret in keys.items():
+        if not AUDIT_KEY_ID.match(key_id):
+            raise ValueError(f"key id {key_id!r}: 1 to 32 letters, digits, '_', '.' or '-'")
+        if len(secret.get_secret_value()) < AUDIT_KEY_MIN_CHARS:
+            raise ValueError(f"key {key_id!r}: at least {AUDIT_KEY_MIN_CHARS} characters (e.g. `openssl rand -hex 32`)")
+    return keys
+
+
+def default_current_key(data: Any, field: str) -> Any:
+    """The current key of a keyring defaults to its first (newest) key."""
+    if isinstance(data, dict) and not data.get("current_key_id") and data.get(field):
+        data = {**data, "current_key_id": next(iter(data[field]))}
+    return data
+
+
+def check_current_key(section: str, current: str | None, keys: dict[str, SecretStr], field: str) -> None:
+    if current is not None and current not in keys:
+        raise ValueError(f"{section}.current_key_id {current!r} is not one of {section}.{field}")
+
+
 class AuditSettings(_Section):
     """The anchored audit trail (services/audit.py): the HMAC keys, kept outside the database,
     and the witness file its signed checkpoints go to."""
@@ -205,24 +244,44 @@ class AuditSettings(_Section):
     @field_validator("hmac_keys")
     @classmethod
     def _key_shapes(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
-        for key_id, secret in keys.items():
-            if not AUDIT_KEY_ID.match(key_id):
-                raise ValueError(f"key id {key_id!r}: 1 to 32 letters, digits, '_', '.' or '-'")
-            if len(secret.get_secret_value()) < AUDIT_KEY_MIN_CHARS:
-                raise ValueError(f"key {key_id!r}: at least {AUDIT_KEY_MIN_CHARS} characters (e.g. `openssl rand -hex 32`)")
-        return keys
+        return check_key_shapes(keys)
 
     @model_validator(mode="before")
     @classmethod
     def _default_current_key(cls, data: Any) -> Any:
-        if isinstance(data, dict) and not data.get("current_key_id") and data.get("hmac_keys"):
-            data = {**data, "current_key_id": next(iter(data["hmac_keys"]))}
-        return data
+        return default_current_key(data, "hmac_keys")
 
     @model_validator(mode="after")
     def _current_key_known(self) -> AuditSettings:
-        if self.current_key_id is not None and self.current_key_id not in self.hmac_keys:
-            raise ValueError(f"audit.current_key_id {self.current_key_id!r} is not one of audit.hmac_keys")
+        check_current_key("audit", self.current_key_id, self.hmac_keys, "hmac_keys")
+        return self
+
+
+class EncryptionSettings(_Section):
+    """Secrets the application must read back (the TOTP secrets of services/mfa.py) are sealed
+    with AES-256-GCM under keys held outside the database, like the audit keys."""
+
+    # key id -> secret; each sealed value names its key id, so old keys stay here until
+    # `atlas-coord mfa reseal` has re-sealed everything with the current one. From
+    # ATLAS_ENCRYPTION_KEYS / ATLAS_ENCRYPTION_KEY, else the file instance/encryption_key that
+    # `make run` generates.
+    keys: dict[str, SecretStr] = Field(default_factory=dict)
+    # The key new values are sealed with; default: the first of keys.
+    current_key_id: str | None = None
+
+    @field_validator("keys")
+    @classmethod
+    def _key_shapes(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        return check_key_shapes(keys)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_current_key(cls, data: Any) -> Any:
+        return default_current_key(data, "keys")
+
+    @model_validator(mode="after")
+    def _current_key_known(self) -> EncryptionSettings:
+        check_current_key("encryption", self.current_key_id, self.keys, "keys")
         return self
 
 
@@ -305,6 +364,7 @@ class Settings(_Section):
     coverage: CoverageSettings = CoverageSettings()
     logging: LoggingSettings = LoggingSettings()
     audit: AuditSettings = AuditSettings()
+    encryption: EncryptionSettings = EncryptionSettings()
     security: SecuritySettings = SecuritySettings()
     alerts: AlertSettings = AlertSettings()
     # ETA model parameters; validated by domain.eta.EtaParams.from_mapping at start-up.
@@ -361,9 +421,28 @@ INSTANCE_SECRET_KEY_FILE = Path("instance") / "secret_key"
 # The audit HMAC key `make run` generates (``local:<hex>``, mode 600), used when neither the
 # configuration nor ATLAS_AUDIT_KEYS / ATLAS_AUDIT_KEY names one.
 INSTANCE_AUDIT_KEY_FILE = Path("instance") / "audit_key"
+# The same for the encryption keys of secrets at rest (ATLAS_ENCRYPTION_KEYS, encryption.keys).
+INSTANCE_ENCRYPTION_KEY_FILE = Path("instance") / "encryption_key"
 
 
-def parse_audit_keys(text: str, source: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Keyring:
+    """Where one set of keys held outside the database is configured: ``[section] field`` of the
+    file, the environment (``env_many`` then ``env_one``, ``env_current`` picks the current key),
+    and the instance file `make run` generates."""
+
+    section: str
+    field: str
+    env_one: str
+    env_many: str
+    env_current: str
+
+
+AUDIT_KEYRING = Keyring("audit", "hmac_keys", "ATLAS_AUDIT_KEY", "ATLAS_AUDIT_KEYS", "ATLAS_AUDIT_KEY_ID")
+ENCRYPTION_KEYRING = Keyring("encryption", "keys", "ATLAS_ENCRYPTION_KEY", "ATLAS_ENCRYPTION_KEYS", "ATLAS_ENCRYPTION_KEY_ID")
+
+
+def parse_keys(text: str, source: str) -> dict[str, str]:
     """``k2:secret,k1:secret`` (commas or new lines), newest first; a lone secret is key id ``default``.
 
     :raise ConfigError: naming ``source`` when an entry has no secret.
@@ -379,42 +458,50 @@ def parse_audit_keys(text: str, source: str) -> dict[str, str]:
     return keys
 
 
-def _replace_audit_keys(raw: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
+def _replace_keys(raw: dict[str, Any], ring: Keyring, keys: dict[str, str]) -> dict[str, Any]:
     # Replaced, never merged: a rotation lists every key it keeps, so no old key lingers.
-    return {**raw, "audit": {**(raw.get("audit") or {}), "hmac_keys": dict(keys)}}
+    return {**raw, ring.section: {**(raw.get(ring.section) or {}), ring.field: dict(keys)}}
 
 
-def _env_audit_keys(environ: dict[str, str]) -> dict[str, str]:
-    keys = parse_audit_keys(environ.get("ATLAS_AUDIT_KEY", ""), "ATLAS_AUDIT_KEY")
-    for key_id, secret in parse_audit_keys(environ.get("ATLAS_AUDIT_KEYS", ""), "ATLAS_AUDIT_KEYS").items():
+def _env_keys(environ: dict[str, str], ring: Keyring) -> dict[str, str]:
+    keys = parse_keys(environ.get(ring.env_one, ""), ring.env_one)
+    for key_id, secret in parse_keys(environ.get(ring.env_many, ""), ring.env_many).items():
         keys.setdefault(key_id, secret)
     return keys
 
 
-def _instance_audit_keys(key_file: Path) -> dict[str, str]:
+def _instance_keys(key_file: Path, ring: Keyring) -> dict[str, str]:
     try:
-        return parse_audit_keys(key_file.read_text(encoding="utf-8"), str(key_file))
+        return parse_keys(key_file.read_text(encoding="utf-8"), str(key_file))
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise ConfigError(f"audit.hmac_keys: cannot read {key_file}: {exc}") from exc
+        raise ConfigError(f"{ring.section}.{ring.field}: cannot read {key_file}: {exc}") from exc
+
+
+def _with_keyring(
+    raw: dict[str, Any], environ: dict[str, str], overrides: dict[str, Any] | None, ring: Keyring
+) -> dict[str, Any]:
+    if environ.get(ring.env_current):
+        raw = _merge(raw, {ring.section: {"current_key_id": environ[ring.env_current]}})
+    keys = ((overrides or {}).get(ring.section) or {}).get(ring.field) or _env_keys(environ, ring)
+    return _replace_keys(raw, ring, keys) if keys else raw
 
 
 def _with_overrides(
-    raw: dict[str, Any], environ: dict[str, str], overrides: dict[str, Any] | None, audit_key_file: Path
+    raw: dict[str, Any], environ: dict[str, str], overrides: dict[str, Any] | None, key_files: dict[Keyring, Path]
 ) -> dict[str, Any]:
-    """The audit variables, then ``overrides``. Audit keys: file < environment < ``overrides``,
-    each replacing the one before; the instance file only when none of them names a key."""
-    for variable, key in (("ATLAS_AUDIT_KEY_ID", "current_key_id"), ("ATLAS_AUDIT_WITNESS_PATH", "witness_path")):
-        if environ.get(variable):
-            raw = _merge(raw, {"audit": {key: environ[variable]}})
-    keys = ((overrides or {}).get("audit") or {}).get("hmac_keys") or _env_audit_keys(environ)
-    if keys:
-        raw = _replace_audit_keys(raw, keys)
+    """The key variables, then ``overrides``. Keys of each keyring: file < environment <
+    ``overrides``, each replacing the one before; the instance file only when none names a key."""
+    if environ.get("ATLAS_AUDIT_WITNESS_PATH"):
+        raw = _merge(raw, {"audit": {"witness_path": environ["ATLAS_AUDIT_WITNESS_PATH"]}})
+    for ring in key_files:
+        raw = _with_keyring(raw, environ, overrides, ring)
     if overrides:
         raw = _merge(raw, overrides)
-    if not (raw.get("audit") or {}).get("hmac_keys"):
-        raw = _replace_audit_keys(raw, _instance_audit_keys(audit_key_file))
+    for ring, key_file in key_files.items():
+        if not (raw.get(ring.section) or {}).get(ring.field):
+            raw = _replace_keys(raw, ring, _instance_keys(key_file, ring))
     return raw
 
 
@@ -435,6 +522,7 @@ def load_settings(
     require_secret_key: bool = True,
     instance_key_file: str | os.PathLike[str] = INSTANCE_SECRET_KEY_FILE,
     instance_audit_key_file: str | os.PathLike[str] = INSTANCE_AUDIT_KEY_FILE,
+    instance_encryption_key_file: str | os.PathLike[str] = INSTANCE_ENCRYPTION_KEY_FILE,
 ) -> Settings:
     """Read TOML (``path`` or ``$ATLAS_CONFIG``), apply ``ATLAS_*`` variables, then ``overrides``.
 
@@ -447,7 +535,8 @@ def load_settings(
 
     The audit HMAC keys are ``ATLAS_AUDIT_KEY`` / ``ATLAS_AUDIT_KEYS``, else ``audit.hmac_keys``
     of the file, else ``instance_audit_key_file`` (``instance/audit_key``, which `make run`
-    generates); ``ATLAS_AUDIT_KEY_ID`` picks the current one.
+    generates); ``ATLAS_AUDIT_KEY_ID`` picks the current one. The encryption keys of secrets at
+    rest the same way: ``ATLAS_ENCRYPTION_KEY(S)``, ``encryption.keys``, ``instance/encryption_key``.
 
     :raise ConfigError: naming the file or the key that is wrong.
     """
@@ -464,7 +553,8 @@ def load_settings(
     for variable, (section, key) in ENV_OVERRIDES.items():
         if environ.get(variable):
             raw = _merge(raw, {section: {key: environ[variable]}})
-    raw = _with_overrides(raw, environ, overrides, Path(instance_audit_key_file))
+    key_files = {AUDIT_KEYRING: Path(instance_audit_key_file), ENCRYPTION_KEYRING: Path(instance_encryption_key_file)}
+    raw = _with_overrides(raw, environ, overrides, key_files)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:

@@ -8,7 +8,7 @@ imported from there by the other wire-schema modules (``schemas_requests``, ``sc
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
@@ -48,6 +48,23 @@ class LoginBody(Strict):
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
     otp: OtpCode | None = None
     recovery_code: RecoveryCodeText | None = None
+    # A security key's answer to the ``webauthn_options`` of a 401 ``second_factor_required``:
+    # the PublicKeyCredential as JSON (``PublicKeyCredential.toJSON()``).
+    webauthn: dict[str, Any] | None = None
+
+
+class SecurityKeyBody(Strict):
+    """Register a security key: the browser's answer to the registration options, and a name."""
+
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+    credential: dict[str, Any]
+
+
+class PasswordChangeBody(Strict):
+    """Change one's password: the current one, and a new one (12 characters or more, not a common one)."""
+
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    new_password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class MfaStartBody(Strict):

@@ -35,6 +35,10 @@ AUDIT_KEY = "atlas-coord-audit-test-key-0123456789abcdef"
 WITNESS_DIR = Path(tempfile.mkdtemp(prefix="atlas-witness-"))
 atexit.register(shutil.rmtree, WITNESS_DIR, ignore_errors=True)
 os.environ["ATLAS_AUDIT_KEYS"] = f"{AUDIT_KEY_ID}:{AUDIT_KEY}"
+# The key that seals TOTP secrets, the same way (processes started by tests inherit it).
+ENCRYPTION_KEY_ID = "test"
+ENCRYPTION_KEY = "atlas-coord-encryption-test-key-0123456789"
+os.environ["ATLAS_ENCRYPTION_KEYS"] = f"{ENCRYPTION_KEY_ID}:{ENCRYPTION_KEY}"
 os.environ["ATLAS_AUDIT_WITNESS_PATH"] = str(WITNESS_DIR / "processes.jsonl")
 
 
@@ -205,6 +209,7 @@ def app_settings(db_url: str, **overrides):
         "audit": audit_settings(db_url),
         # every 40th cell of the coverage grid (~60 cells): the map's matrix builds in a fraction of a second
         "coverage": {"cell_stride": 40},
+        "encryption": {"keys": {ENCRYPTION_KEY_ID: ENCRYPTION_KEY}},
     }
     for key, value in overrides.items():
         if isinstance(value, dict):

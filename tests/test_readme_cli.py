@@ -38,6 +38,7 @@ RUN = {
     "atlas-coord scheduler",
     "atlas-coord roster export ca-FR > roster-fr.csv",
     "atlas-coord roster import ca-FR roster-fr.csv",
+    "atlas-coord mfa reseal",
 }
 # Spans shown but not run here, and why.
 NOT_RUN = {

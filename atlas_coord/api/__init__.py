@@ -11,8 +11,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from wtforms.validators import ValidationError as CSRFError
 
-from atlas_coord.services import accounts, sessions
+from atlas_coord.services import accounts, security_keys, sessions
+from atlas_coord.services import mfa as second_factor
 from atlas_coord.services.errors import ServiceError
+from atlas_coord.services.secret_box import SecretBox
 
 from .core import error_json, error_response, handle_service_error
 
@@ -37,6 +39,20 @@ def session_limits() -> sessions.Limits:
     """The console sessions' idle and absolute limits (``auth.session_idle_minutes``, ``_absolute_hours``)."""
     auth = settings().auth
     return sessions.Limits(idle_minutes=auth.session_idle_minutes, absolute_hours=auth.session_absolute_hours)
+
+
+def factors() -> second_factor.Factors:
+    """What the second factor needs from the configuration: required roles, the key box of
+    TOTP secrets (``encryption.keys``), the WebAuthn relying party (``auth.webauthn_*``)."""
+    current = settings()
+    auth = current.auth
+    origins = tuple(auth.webauthn_origins) or (f"http://localhost:{current.server.port}",)
+    return second_factor.Factors(
+        required_roles=auth.mfa_required_roles,
+        box=SecretBox.from_settings(current.encryption),
+        party=security_keys.RelyingParty(rp_id=auth.webauthn_rp_id, name=auth.webauthn_rp_name, origins=origins),
+        key_roles=auth.webauthn_roles,
+    )
 
 
 def _actor_from_token(token: str) -> None:

@@ -11,11 +11,12 @@ from datetime import timedelta
 from flask import Blueprint, Flask, g, request, session
 from flask_wtf.csrf import generate_csrf
 
-from atlas_coord.schemas import LoginBody
+from atlas_coord.schemas import LoginBody, PasswordChangeBody
 from atlas_coord.serializers.accounts import (
     LoginOut,
     MeOut,
     MfaOut,
+    PasswordChangedOut,
     SignedOutOut,
     TokenOut,
     TokenRevokedOut,
@@ -23,7 +24,7 @@ from atlas_coord.serializers.accounts import (
 )
 from atlas_coord.services import accounts, mfa, sessions
 
-from . import db_session, settings
+from . import db_session, factors, settings
 from .core import current_actor, endpoint, error_json
 from .mfa import enrolment_token, open_console_session
 
@@ -32,16 +33,14 @@ bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
 def _check_password(body: LoginBody):
     auth = settings().auth
-    given = mfa.SecondFactor(otp=body.otp, recovery_code=body.recovery_code)
+    given = mfa.SecondFactor(otp=body.otp, recovery_code=body.recovery_code, webauthn=body.webauthn)
     return accounts.authenticate(
         db_session(),
         body.username,
         body.password,
         throttle=accounts.Throttle(after=auth.throttle_after, max_seconds=auth.throttle_max_seconds),
         address=request.remote_addr,
-        second_factor=functools.partial(
-            mfa.check_sign_in, db_session(), given=given, required_roles=auth.mfa_required_roles
-        ),
+        second_factor=functools.partial(mfa.check_sign_in, db_session(), given=given, factors=factors()),
     )
 
 
@@ -51,15 +50,16 @@ def _signed_in_user(body: LoginBody, *, console: bool):
     :raise Unauthenticated: a wrong name or password, or a throttled account (one answer); the
         failed attempt and its audit record are committed first, so that they count although
         the request ends in 401. Code ``second_factor_required``: the password is right and
-        the account signs in with a code as well.
-    :raise CodeNotValid: the password is right and the code is not (422 naming ``otp`` or
-        ``recovery_code``); committed first, it counts as a failed attempt.
+        the account signs in with a code or a security key as well (``methods``; for a key the
+        ``webauthn_options`` of a fresh challenge, committed with the answer).
+    :raise Invalid: the password is right and the code or key is not (422 naming ``otp``,
+        ``recovery_code`` or ``webauthn``); committed first, it counts as a failed attempt.
     :raise EnrolmentRequired: the password is right and the account must enrol a second factor
         first (403, with an ``enrolment_token`` for the enrolment endpoints).
     """
     try:
         return _check_password(body)
-    except (accounts.Unauthenticated, mfa.CodeNotValid):
+    except (accounts.Unauthenticated, accounts.Invalid):
         db_session().commit()
         raise
     except mfa.EnrolmentRequired as exc:
@@ -115,8 +115,32 @@ def me():
     """The console calls this on load."""
     actor = current_actor()
     user = accounts.get_user(db_session(), actor.user_id)
-    status = mfa.status(db_session(), user, settings().auth.mfa_required_roles)
+    needs = factors()
+    status = mfa.status(db_session(), user, needs.required_roles, needs.key_roles)
     return MeOut(user=UserOut.of(user), csrf_token=generate_csrf(), auth=g.auth_via, mfa=MfaOut.of(status)).wire()
+
+
+@endpoint(bp, "/password", "POST", body=PasswordChangeBody, errors=(422,), summary="Change my password")
+def change_password(body: PasswordChangeBody):
+    """With the current password. The new one has at least 12 characters and is not a common
+    password. Every other console session and bearer token of the account ends at once (their
+    live sockets close); the session or token of this call stays. A wrong current password is
+    422 naming ``current_password``, and audited."""
+    session_id, token_id = _current_sign_in_ids()
+    try:
+        ended_sessions, ended_tokens = accounts.change_own_password(
+            db_session(), current_actor(), body.current_password, body.new_password,
+            keep_session_id=session_id, keep_token_id=token_id,
+        )
+    except accounts.Invalid:
+        db_session().commit()  # the refusal's audit record (nothing else was written)
+        raise
+    return PasswordChangedOut(changed=True, sessions_ended=ended_sessions, tokens_ended=ended_tokens).wire()
+
+
+def _current_sign_in_ids() -> tuple[int | None, int | None]:
+    row, token = getattr(g, "user_session", None), getattr(g, "api_token", None)
+    return (row.id if row is not None else None), (token.id if token is not None else None)
 
 
 # The sign-in endpoints share one per-address budget (``auth.login_rate_limit``).

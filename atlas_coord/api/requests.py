@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from atlas_coord.serializers import PagedPage
-from atlas_coord.serializers.audit import AuditRecordOut
+from atlas_coord.serializers.audit import AuditPage, AuditRecordOut
 from atlas_coord.serializers.costs import CostOut, SettlementOut
 from atlas_coord.serializers.requests import (
     AnswerList,
@@ -52,6 +51,9 @@ from atlas_coord.services.requests.commands import (
 
 from . import db_session, settings
 from .core import current_actor, endpoint
+
+# Exports say their marking in a header too, as the calendar feeds do in X-ATLAS-MARKING.
+MARKING_HEADER = "X-ATLAS-Marking"
 
 bp = Blueprint("requests", __name__, url_prefix="/api/v1")
 
@@ -150,19 +152,21 @@ def ranking_snapshot(request_id: int):
           errors=(404,))
 def request_audit(request_id: int, query: AuditQuery):
     """Hash-chained records in order: who, which role, when, before and after."""
-    rows, total = requests.request_audit(db_session(), current_actor(), request_id, after_seq=query.after_seq,
-                                         limit=query.size, offset=query.offset)
-    return PagedPage[AuditRecordOut](items=[AuditRecordOut.of(row) for row in rows], total=total, page=query.page,
-                                     per_page=query.size).wire()
+    found = requests.request_audit(db_session(), current_actor(), request_id, after_seq=query.after_seq,
+                                   limit=query.size, offset=query.offset)
+    page = AuditPage(items=[AuditRecordOut.of(row) for row in found.records], total=found.total, page=query.page,
+                     per_page=query.size, marking=found.marking)
+    return page.wire(), 200, {MARKING_HEADER: found.marking}
 
 
 @endpoint(bp, "/requests/<int:request_id>/timeline", summary="Every step of the request in order",
           errors=(404,))
 def request_timeline(request_id: int):
     """Derived from the audit trail: time, actor, role, action, subject, status from and to."""
-    records = requests.timeline(db_session(), current_actor(), request_id)
-    return Timeline(items=[StepOut.of(AuditRecordOut.of(record).wire()) for record in records],
-                    total=len(records)).wire()
+    found = requests.timeline(db_session(), current_actor(), request_id)
+    page = Timeline(items=[StepOut.of(AuditRecordOut.of(record).wire()) for record in found.records],
+                    total=len(found.records), marking=found.marking)
+    return page.wire(), 200, {MARKING_HEADER: found.marking}
 
 
 # ---------------------------------------------------------------- answers (Art. 3(1))

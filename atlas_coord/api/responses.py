@@ -21,6 +21,10 @@ from atlas_coord.serializers.accounts import (
     MeOut,
     MfaConfirmedOut,
     MfaResetOut,
+    PasswordChangedOut,
+    SecurityKeyOut,
+    SecurityKeyRemovedOut,
+    SecurityKeysOut,
     SignedOutOut,
     SignInRevokedOut,
     SignInsOut,
@@ -28,9 +32,10 @@ from atlas_coord.serializers.accounts import (
     TokenRevokedOut,
     TotpEnrolmentOut,
     UserSignInsRevokedOut,
+    WebAuthnOptionsOut,
 )
 from atlas_coord.serializers.airlift import StateAirliftOut
-from atlas_coord.serializers.audit import AuditRecordOut
+from atlas_coord.serializers.audit import AuditPage
 from atlas_coord.serializers.calendars import FeedCreatedOut, FeedOut
 from atlas_coord.serializers.coverage import CoverageOut, WhatIfOut
 from atlas_coord.serializers.directory import (
@@ -101,6 +106,11 @@ SUCCESS: dict[str, Schema | type] = {
     "mfa.start_totp": TotpEnrolmentOut,
     "mfa.confirm_totp": MfaConfirmedOut,
     "mfa.reset": MfaResetOut,
+    "mfa.list_security_keys": SecurityKeysOut,
+    "mfa.security_key_options": WebAuthnOptionsOut,
+    "mfa.register_security_key": SecurityKeyOut,
+    "mfa.remove_security_key": SecurityKeyRemovedOut,
+    "auth.change_password": PasswordChangedOut,
     "sign_ins.list_sessions": SignInsOut,
     "sign_ins.revoke_session": SignInRevokedOut,
     "sign_ins.revoke_token": SignInRevokedOut,
@@ -127,7 +137,7 @@ SUCCESS: dict[str, Schema | type] = {
     "requests.close_request": request_out.RequestOut,
     "requests.mark_seen": request_out.AnswerList,
     "requests.ranking_snapshot": request_out.RankingSnapshotOut,
-    "requests.request_audit": PagedPage[AuditRecordOut],
+    "requests.request_audit": AuditPage,
     "requests.request_timeline": request_out.Timeline,
     "requests.accept_request": request_out.AnswerOut,
     "requests.refuse_request": request_out.AnswerOut,

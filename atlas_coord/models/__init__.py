@@ -7,7 +7,7 @@ from .audit import AuditRecord, Event
 from .base import Base, utcnow
 from .directory import Authority, Capability, ReadinessChange, State, Unit, UnitCapability, UnitStation
 from .duty import DutyContact, DutyOrg, DutyShift
-from .mfa import RecoveryCode, TotpFactor
+from .mfa import RecoveryCode, TotpFactor, WebAuthnChallenge, WebAuthnCredential
 from .requests import (
     Arrangement,
     AssistanceRequest,
@@ -50,6 +50,8 @@ __all__ = [
     "RoleGrant",
     "State",
     "TotpFactor",
+    "WebAuthnChallenge",
+    "WebAuthnCredential",
     "Unit",
     "UnitCapability",
     "UnitStation",

@@ -4,10 +4,10 @@ one's open sessions and tokens (never their secrets)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from atlas_coord.domain.mfa import Enrolment, MfaStatus
-from atlas_coord.models import ApiToken, User, UserSession
+from atlas_coord.models import ApiToken, User, UserSession, WebAuthnCredential
 
 from . import IsoTime, Out
 
@@ -64,10 +64,15 @@ class MfaOut(Out):
     enrolled: bool
     required: bool
     demo_exempt: bool
+    totp: bool
+    security_keys: int
+    security_keys_offered: bool
 
     @classmethod
     def of(cls, status: MfaStatus) -> Self:
-        return cls(enrolled=status.enrolled, required=status.required, demo_exempt=status.demo_exempt)
+        return cls(enrolled=status.enrolled, required=status.required, demo_exempt=status.demo_exempt,
+                   totp=status.totp, security_keys=status.security_keys,
+                   security_keys_offered=status.security_keys_offered)
 
 
 class MeOut(LoginOut):
@@ -164,3 +169,44 @@ class UserSignInsRevokedOut(Out):
     user_id: int
     sessions: int
     tokens: int
+
+
+class SecurityKeyOut(Out):
+    """A registered security key or passkey (never its public key)."""
+
+    id: int
+    label: str
+    created_at: IsoTime
+    last_used_at: IsoTime | None
+
+    @classmethod
+    def of(cls, row: WebAuthnCredential) -> Self:
+        return cls(id=row.id, label=row.label, created_at=row.created_at, last_used_at=row.last_used_at)
+
+
+class SecurityKeysOut(Out):
+    """One's security keys; ``offered``: one's roles may register one; ``rp_id``: the host name
+    the console must be reached at for the browser to use them."""
+
+    keys: list[SecurityKeyOut]
+    offered: bool
+    rp_id: str
+
+
+class WebAuthnOptionsOut(Out):
+    """The ``publicKey`` options for ``navigator.credentials.create`` (one challenge, 5 minutes)."""
+
+    public_key: dict[str, Any]
+
+
+class SecurityKeyRemovedOut(Out):
+    id: int
+    removed: Literal[True]
+
+
+class PasswordChangedOut(Out):
+    """The password was changed; every other session and token of the account ended."""
+
+    changed: Literal[True]
+    sessions_ended: int
+    tokens_ended: int

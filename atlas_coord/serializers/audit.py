@@ -6,7 +6,7 @@ from typing import Any, Self
 
 from atlas_coord.models import AuditRecord
 
-from . import IsoTime, Out
+from . import IsoTime, Out, PagedPage
 
 
 class AuditRecordOut(Out):
@@ -40,3 +40,9 @@ class AuditRecordOut(Out):
             prev_hash=entry.prev_hash,
         )
 
+
+
+class AuditPage(PagedPage[AuditRecordOut]):
+    """A request's audit records, with its crisis's marking (also in ``X-ATLAS-MARKING``)."""
+
+    marking: str

@@ -354,4 +354,6 @@ class AnswerList(Page[AnswerOut]):
 
 
 class Timeline(Page[StepOut]):
-    """Every step of a request in order."""
+    """Every step of a request in order, with its crisis's marking (also in ``X-ATLAS-MARKING``)."""
+
+    marking: str = Field(description="the crisis's classification marking as its EU code")

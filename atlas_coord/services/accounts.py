@@ -300,12 +300,50 @@ def list_users(session: Session, actor: Actor) -> list[User]:
     return list(session.scalars(sa.select(User).order_by(User.username)))
 
 
-def change_password(session: Session, actor: Actor | None, user: User, new_password: str) -> tuple[int, int]:
-    """Set a new password and end every session and token opened with the old one (how many of each).
+def change_password(
+    session: Session, actor: Actor | None, user: User, new_password: str, *,
+    keep_session_id: int | None = None, keep_token_id: int | None = None,
+) -> tuple[int, int]:
+    """Set a new password and end every session and token opened with the old one (how many of
+    each), but the ones to keep (the sign-in that made the change).
 
     :raise Invalid: the new password is too short or too common.
     """
     check_password_policy(new_password)
     user.password_hash = hash_password(new_password)
     session.flush()
-    return sessions.end_all(session, actor, user.id, why="password changed")
+    audit.record(session, actor, _role_of(actor), "user.password_changed", "user", user.id,
+                 after={"by": "self" if actor is not None and actor.user_id == user.id else "other"})
+    return sessions.end_all(session, actor, user.id, why="password changed",
+                            keep_session_id=keep_session_id, keep_token_id=keep_token_id)
+
+
+def _role_of(actor: Actor | None) -> str:
+    return "system" if actor is None else ",".join(sorted({g.role.value for g in actor.grants})) or "user"
+
+
+WRONG_CURRENT_PASSWORD = "the current password is not right"
+
+
+def change_own_password(
+    session: Session, actor: Actor, current_password: str, new_password: str, *,
+    keep_session_id: int | None = None, keep_token_id: int | None = None,
+) -> tuple[int, int]:
+    """A signed-in user changes their password: the current one first, then the policy; every
+    other session and token ends (and their live sockets close, services/sign_outs.py).
+
+    :raise Invalid: the current password is wrong (field ``current_password``; audited, the
+        caller should commit the record), or the new one breaks the policy (``new_password``).
+    """
+    user = get_user(session, actor.user_id)
+    if not _password_matches(user.password_hash, current_password):
+        audit.record(session, actor, _role_of(actor), "user.password_change_refused", "user", user.id,
+                     after={"reason": "wrong current password"})
+        session.flush()
+        raise Invalid(WRONG_CURRENT_PASSWORD, fields={"current_password": "not right"})
+    problem = password_problem(new_password)
+    if problem or new_password == current_password:
+        problem = problem or "password must differ from the current one"
+        raise Invalid(problem, fields={"new_password": problem.removeprefix("password ")})
+    return change_password(session, actor, user, new_password,
+                           keep_session_id=keep_session_id, keep_token_id=keep_token_id)

@@ -25,6 +25,7 @@ from . import audit, events
 from .deployments import load_deployment
 from .errors import Conflict, Forbidden
 from .requests.commands import CostItemIn
+from .requests.crises import marked
 from .requests.lifecycle import unfinished_deployments
 from .requests.parties import answering_grant, requester_grant
 from .transitions import GuardRefused, check_expected_version, claim_version, lock_row
@@ -156,9 +157,9 @@ def record_cost(session: Session, actor: Actor, request_id: int, deployment_id: 
     audit.record(session, actor, grant.label(), "cost.record", "cost", item.id, after=CostOut.of(cost).wire(),
                  request_id=request.id)
     events.publish(session, "cost.recorded", f"request:{request.id}",
-                   {"request_id": request.id, "deployment_id": deployment.id, "cost_id": item.id,
-                    "category": item.category, "currency": item.currency, "amount_minor": item.amount_minor,
-                    "borne_by": cost.borne_by},
+                   marked(request.crisis, {"request_id": request.id, "deployment_id": deployment.id, "cost_id": item.id,
+                                           "category": item.category, "currency": item.currency,
+                                           "amount_minor": item.amount_minor, "borne_by": cost.borne_by}),
                    audience(session, request))
     return cost
 
@@ -186,8 +187,8 @@ def settle_costs(session: Session, actor: Actor, request_id: int, expected_versi
                  before={"costs_settled": False}, after={"costs_settled": True, "totals": summary.totals},
                  request_id=request.id)
     events.publish(session, "costs.settled", f"request:{request.id}",
-                   {"request_id": request.id, "settled_at": request.costs_settled_at.isoformat(),
-                    "version": request.version},
+                   marked(request.crisis, {"request_id": request.id, "settled_at": request.costs_settled_at.isoformat(),
+                                           "version": request.version}),
                    audience(session, request))
     return summary
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from atlas_coord.domain import readiness_reasons
 from atlas_coord.models import Event, utcnow
 from atlas_coord.policy import (  # the audience vocabulary of publish(), decided by the policy
     ROOM_ALL,
@@ -46,8 +47,23 @@ _emitters: list[Callable[[list[Envelope]], None]] = []
 # Called with every committed batch after the emitters (the alert dispatcher's wake-up).
 _commit_listeners: list[Callable[[list[tuple[Envelope, list[str]]]], None]] = []
 
+# Events sent to everyone: a readiness reason in them is shown in its neutral form, whatever the
+# outbox holds (events written before reasons were need-to-know named the request).
+_BROADCAST_PREFIXES = ("readiness.", "directory.")
+
+
+def _neutral_reasons(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: (readiness_reasons.neutral(item) if key.endswith("reason") and isinstance(item, str)
+                      else _neutral_reasons(item)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_neutral_reasons(item) for item in value]
+    return value
+
+
 def envelope(event: Event) -> Envelope:
-    return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "subject": event.subject, "data": event.data}
+    data = _neutral_reasons(event.data) if event.type.startswith(_BROADCAST_PREFIXES) else event.data
+    return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "subject": event.subject, "data": data}
 
 
 def publish(session: Session, type_: str, subject: str, data: dict[str, Any], audience: Iterable[str]) -> Event:

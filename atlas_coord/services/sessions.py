@@ -121,18 +121,22 @@ def end(session: Session, actor: Actor | None, row: UserSession, *, why: str = "
         _revoke_session(session, actor, row, why)
 
 
-def end_all(session: Session, actor: Actor | None, user_id: int, *, why: str) -> tuple[int, int]:
-    """Revoke every open session and token of ``user_id`` (a password change, an admin); how many of each."""
+def end_all(
+    session: Session, actor: Actor | None, user_id: int, *, why: str,
+    keep_session_id: int | None = None, keep_token_id: int | None = None,
+) -> tuple[int, int]:
+    """Revoke every open session and token of ``user_id`` (a password change, an admin) but the
+    ones to keep (the sign-in that changed the password); how many of each."""
     now = utcnow()
     ended_sessions = session.execute(
         sa.update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None), UserSession.id != (keep_session_id or -1))
         .values(revoked_at=now)
         .execution_options(synchronize_session="fetch")
     ).rowcount
     ended_tokens = session.execute(
         sa.update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.id != (keep_token_id or -1))
         .values(revoked_at=now)
         .execution_options(synchronize_session="fetch")
     ).rowcount

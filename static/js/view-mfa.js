@@ -9,6 +9,7 @@
 
 import * as api from "./api.js";
 import { field, formErrors, h, replace, showErrors, clearErrors } from "./dom.js";
+import { passwordChange, securityKeys } from "./view-security.js";
 
 /** The ten recovery codes with a button to go on once they are saved. */
 function recoveryCodes(codes, onContinue) {
@@ -82,10 +83,13 @@ export async function mount(container, { setTitle }) {
   const me = await api.get("/api/v1/auth/me");
   const body = h("div", { class: "mfa__status" });
   const status = me.mfa;
+  const keys = status.security_keys ? ` ${status.security_keys} security key(s) registered.` : "";
   const summary = status.demo_exempt
     ? "demo account: no second factor"
-    : status.enrolled
-      ? "An authenticator app is enrolled; sign-in asks for its code."
+    : status.totp
+      ? `An authenticator app is enrolled; sign-in asks for its code.${keys}`
+      : status.enrolled
+        ? `Sign-in asks for your security key.${keys}`
       : status.required
         ? "Your roles require a second factor: enrol one now."
         : "Optional for your roles: enrol one to protect this account.";
@@ -93,6 +97,6 @@ export async function mount(container, { setTitle }) {
   if (!status.enrolled && !status.demo_exempt) {
     body.append(enrolPanel({ onDone: () => replace(body, h("p", {}, "Enrolled. The next sign-in asks for a code.")) }));
   }
-  container.append(h("section", { class: "panel mfa-page" }, h("h1", {}, "Second factor"), body));
+  container.append(h("section", { class: "panel mfa-page" }, h("h1", {}, "Second factor"), body, securityKeys(), passwordChange()));
   return {};
 }

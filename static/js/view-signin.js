@@ -4,12 +4,15 @@
  *
  * The second factor: when the server answers second_factor_required the code field appears (a
  * 6-digit TOTP code, or a recovery code); when it answers second_factor_enrolment_required the
- * card turns into the enrolment (view-mfa.js), whose confirmation opens the session.
+ * card turns into the enrolment (view-mfa.js), whose confirmation opens the session. An account
+ * with a security key gets a "Use security key" button: the key answers the challenge the 401
+ * carried, and the sign-in is sent again with it.
  */
 
 import { ApiError } from "./api.js";
 import { field, formErrors, h, replace, showErrors, clearErrors } from "./dom.js";
 import { enrolPanel } from "./view-mfa.js";
+import * as webauthn from "./webauthn.js";
 
 /** The body's second factor: six digits are a TOTP code, anything else a recovery code. */
 function factorOf(text) {
@@ -36,6 +39,9 @@ export function mount(container, { query, navigate, signIn, signedIn }) {
   const codeField = field({ label: "Code from your authenticator app (or a recovery code)", name: "otp", control: code });
   codeField.hidden = true;
   const submit = h("button", { type: "submit", class: "btn btn--primary" }, "Sign in");
+  const useKey = h("button", { type: "button", class: "btn", dataset: { action: "use-security-key" } }, "Use security key");
+  useKey.hidden = true;
+  let keyOptions = null;
   const form = h(
     "form",
     { class: "form form--signin", novalidate: true, "aria-labelledby": "signin-title" },
@@ -43,7 +49,7 @@ export function mount(container, { query, navigate, signIn, signedIn }) {
     field({ label: "User name", name: "username", control: username }),
     field({ label: "Password", name: "password", control: password }),
     codeField,
-    h("div", { class: "form__actions" }, submit),
+    h("div", { class: "form__actions" }, submit, useKey),
   );
   const card = h(
     "div",
@@ -72,27 +78,49 @@ export function mount(container, { query, navigate, signIn, signedIn }) {
     );
   }
 
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
+  function askForFactor(err) {
+    const { methods = [], webauthn_options: options = null } = err.body?.error || {};
+    codeField.hidden = !methods.includes("totp") && !methods.includes("recovery_code");
+    keyOptions = options && webauthn.available() ? options : null;
+    useKey.hidden = !keyOptions;
+    if (keyOptions && !methods.includes("totp")) useKey.focus();
+    else code.focus();
+  }
+
+  async function attempt(factor) {
     clearErrors(form);
-    submit.disabled = true;
+    submit.disabled = useKey.disabled = true;
     submit.textContent = "Signing in…";
     try {
-      await signIn(username.value.trim(), password.value, codeField.hidden ? {} : factorOf(code.value));
+      await signIn(username.value.trim(), password.value, factor);
       navigate(target, { replace: true });
     } catch (err) {
       if (err instanceof ApiError && err.code === "second_factor_required") {
-        codeField.hidden = false;
-        code.focus();
+        askForFactor(err);
       } else if (err instanceof ApiError && err.code === "second_factor_enrolment_required") {
         enrol(err.body?.error?.enrolment_token);
       } else {
         showErrors(form, errorOf(err));
       }
     } finally {
-      submit.disabled = false;
+      submit.disabled = useKey.disabled = false;
       submit.textContent = "Sign in";
     }
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    attempt(codeField.hidden ? {} : factorOf(code.value));
+  });
+  useKey.addEventListener("click", async () => {
+    let credential;
+    try {
+      credential = await webauthn.get(keyOptions);
+    } catch (err) {
+      showErrors(form, { message: `The security key did not answer: ${err.message || err}`, fields: {} });
+      return;
+    }
+    attempt({ webauthn: credential });
   });
   container.append(h("section", { class: "signin" }, card));
   setTimeout(() => username.focus(), 0);

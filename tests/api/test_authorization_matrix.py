@@ -179,7 +179,9 @@ def _issue_tokens(database) -> dict[str, str]:
 def _sign_ins(database) -> dict[str, int]:
     """Per caller (``{user}`` in a target's parameters) a console session, a spare token and the
     user id; the same for DE's crisis centre, whose ones are "other" (and the anonymous column's)."""
+    from atlas_coord.models import WebAuthnCredential
     from atlas_coord.services import accounts, sessions
+    from tests.soft_authenticator import b64url
 
     ids: dict[str, int] = {}
     with database.transaction() as session:
@@ -188,7 +190,15 @@ def _sign_ins(database) -> dict[str, int]:
             ids[f"session:{key}"] = sessions.start(session, user, limits=sessions.Limits())[1].id
             ids[f"token:{key}"] = accounts.issue_token(session, user, lifetime=timedelta(hours=6), label="spare")[1].id
             ids[f"user:{key}"] = user.id
-    for kind in ("session", "token", "user"):
+            if username == "demo-observer":  # the sign-in rows' user: a key would ask for it
+                continue
+            security_key = WebAuthnCredential(user_id=user.id, credential_id=b64url(f"matrix-{key}".encode()), public_key=b"\x00",
+                                              sign_count=0, label="matrix key")
+            session.add(security_key)
+            session.flush()
+            ids[f"key:{key}"] = security_key.id
+    ids["key:demo-observer"] = 0
+    for kind in ("session", "token", "user", "key"):
         ids[f"{kind}:None"] = ids[f"{kind}:de"]
     return ids
 
@@ -426,6 +436,17 @@ MATRIX: list[Row] = [
         changes=False),
     Row("DELETE", f"{API}/auth/mfa", "U   AA  AF  AF  AF  AF  AF  AF", T("one's own second factor"),
         T("DE crisis centre's second factor", query="?user_id={user_cc_de}")),
+    Row("GET", f"{API}/auth/mfa/webauthn", ANYONE_SIGNED_IN),
+    Row("POST", f"{API}/auth/mfa/webauthn/options", "U   A   F   F   F   F   F   F", T("one's own new key", body={})),
+    # Allowed for admins: 422 from the service (the credential does not verify), after the role check.
+    Row("POST", f"{API}/auth/mfa/webauthn", "U   A   F   F   F   F   F   F",
+        T("a registration answer", body={"label": "matrix key", "credential": {"id": "x", "response": {}}})),
+    # The observer has no key of its own (it is the sign-in rows' user): its "own" key is 404 too.
+    Row("DELETE", f"{API}/auth/mfa/webauthn/<int:credential_id>", "U   AH  HH  AH  AH  AH  AH  AH",
+        T("the caller's security key", {"credential_id": "key:{user}"}),
+        T("DE's crisis centre's security key", {"credential_id": "key:de"})),
+    Row("POST", f"{API}/auth/password", ANYONE_SIGNED_IN,
+        T("one's own password", body={"current_password": DEMO_PASSWORD, "new_password": "a-new-passphrase-for-the-matrix"})),
     Row("GET", f"{API}/auth/sessions", ANYONE_SIGNED_IN),
     Row("DELETE", f"{API}/auth/sessions/<int:session_id>", "U   AH  AH  AH  AH  AH  AH  AH",
         T("the caller's console session", {"session_id": "session:{user}"}),

@@ -107,3 +107,26 @@ def test_by_default_training_calendars_are_unclassified_and_public(api, database
     calendar = Calendar.from_ical(api.get(f"/api/v1/trainings/{made.get_json()['id']}.ics", "demo-observer").data)
     (event,) = calendar.walk("VEVENT")
     assert (str(event["CLASS"]), str(event["X-ATLAS-MARKING"])) == ("PUBLIC", "UNCLASSIFIED")
+
+
+def test_every_export_of_a_request_carries_its_marking_costs_timeline_audit_and_their_events(api, database):
+    from tests.factories import accept_with, deployment_steps, raise_request
+
+    request_id = raise_request(database)
+    [gign] = accept_with(database, request_id, "FR", "fr-gign")
+    deployment_steps(database, request_id, gign, "demo-cmd-fr", "accept", "mobilise")
+    base = f"/api/v1/requests/{request_id}"
+    assert api.post(f"{base}/deployments/{gign}/costs", "demo-ca-fr",
+                    json={"category": "EQUIPMENT", "currency": "EUR", "amount_minor": 99_900}).status_code == 201
+    deployment_steps(database, request_id, gign, "demo-cmd-fr", "stand_down", "return_home")
+    assert api.post(f"{base}/costs/settle", "demo-cc-be", json={}).status_code == 200
+    for export in ("timeline", "audit"):
+        response = api.get(f"{base}/{export}", "demo-cc-be")
+        assert response.status_code == 200
+        assert response.get_json()["marking"] == response.headers["X-ATLAS-Marking"] == RESTRICTED, export
+        assert response.get_json()["items"], export
+    with database.transaction() as session:
+        about_it = [(e.type, e.data) for e in session.scalars(sa.select(Event).order_by(Event.seq))
+                    if e.data.get("request_id") == request_id]
+    assert {"cost.recorded", "costs.settled", "deployment.status_changed"} <= {t for t, _ in about_it}
+    assert all(data.get("marking") == RESTRICTED for _, data in about_it), about_it

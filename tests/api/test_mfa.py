@@ -86,7 +86,8 @@ def test_enrolment_shows_the_qr_once_and_confirms_with_a_first_code(client, data
     assert confirmed.status_code == 200
     body = confirmed.get_json()
     assert len(body["recovery_codes"]) == 10 and len(set(body["recovery_codes"])) == 10
-    assert body["mfa"] == {"enrolled": True, "required": True, "demo_exempt": False}
+    assert body["mfa"] == {"enrolled": True, "required": True, "demo_exempt": False, "totp": True,
+                           "security_keys": 0, "security_keys_offered": False}
     assert body["user"] is None  # a token from POST /auth/token opens no console session
     # Enrolled: a second start is refused and never shows the secret again.
     again = post(client, "/api/v1/auth/mfa/totp", {"enrolment_token": token})
@@ -104,7 +105,8 @@ def test_the_console_enrolment_opens_the_session(client, database):
     assert body["user"]["username"] == "mfa-console" and body["csrf_token"]
     me = client.get("/api/v1/auth/me").get_json()
     assert me["auth"] == "session"
-    assert me["mfa"] == {"enrolled": True, "required": True, "demo_exempt": False}
+    assert me["mfa"] == {"enrolled": True, "required": True, "demo_exempt": False, "totp": True,
+                           "security_keys": 0, "security_keys_offered": False}
 
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/token", "/api/v1/auth/login"])
@@ -158,7 +160,8 @@ def test_demo_accounts_and_other_roles_need_no_second_factor(client, database):
     assert post(client, "/api/v1/auth/token", {"username": "mfa-observer", "password": PASSWORD}).status_code == 200
     token = post(client, "/api/v1/auth/token", {"username": "demo-cc-fr", "password": DEMO_PASSWORD}).get_json()["token"]
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).get_json()
-    assert me["mfa"] == {"enrolled": False, "required": False, "demo_exempt": True}
+    assert me["mfa"] == {"enrolled": False, "required": False, "demo_exempt": True, "totp": False,
+                         "security_keys": 0, "security_keys_offered": False}
     assert me["user"]["is_demo"] is True
 
 
@@ -185,7 +188,9 @@ def test_an_admin_resets_anyone_others_only_themselves(client, database):
     assert refused.status_code == 403
     done = client.delete(f"/api/v1/auth/mfa?user_id={user_id}", headers={"Authorization": f"Bearer {admin}"})
     assert done.status_code == 200
-    assert done.get_json() == {"user_id": user_id, "mfa": {"enrolled": False, "required": True, "demo_exempt": False}}
+    assert done.get_json() == {"user_id": user_id, "mfa": {"enrolled": False, "required": True, "demo_exempt": False,
+                                                                  "totp": False, "security_keys": 0,
+                                                                  "security_keys_offered": False}}
     with database.transaction() as s:
         assert s.get(TotpFactor, user_id) is None
         assert s.scalar(sa.select(sa.func.count()).select_from(RecoveryCode).where(RecoveryCode.user_id == user_id)) == 0

@@ -237,3 +237,18 @@ def test_resolve_refuses_revoked_lapsed_and_unknown_ids(session):
     assert sessions.resolve(session, None, limits=limits) is None
     row.expires_at = utcnow() - timedelta(seconds=1)
     assert sessions.resolve(session, session_id, limits=limits) is None
+
+
+def test_the_session_cookie_is_httponly_samesite_lax_and_secure_behind_tls(db_url):
+    from atlas_coord import create_app
+    from tests.conftest import app_settings
+
+    for secure in (False, True):
+        app = create_app(app_settings(db_url, server={"secure_cookies": secure}))
+        try:
+            answer = app.test_client().post("/api/v1/auth/login", json={"username": "demo-cc-fr", "password": DEMO_PASSWORD})
+            cookie = answer.headers["Set-Cookie"]
+            assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+            assert ("Secure" in cookie) is secure
+        finally:
+            app.extensions["atlas_db"].dispose()

@@ -147,3 +147,29 @@ def test_the_request_s_own_parties_read_the_full_reason(api, database):
         assert history[0]["reason"] == full
     outsider = ok(api.get(f"/api/v1/units/{ids['unit']}", "demo-cc-de"))["readiness"]
     assert (outsider["status"], outsider["reason"]) == ("COMMITTED", "committed to an operation")
+
+
+def test_old_events_from_before_need_to_know_replay_without_the_reference(api, database, clients):
+    """An outbox written before readiness reasons were need-to-know holds the full reason in
+    ``readiness.changed`` and ``directory.unit_updated``; replaying it (REST catch-up, socket
+    replay) must not hand that reference to an outsider, nor to anyone (they are broadcasts)."""
+    from atlas_coord.services import events
+
+    ids = run_story(api, database)
+    full = f"committed to request {ids['request']} (deployment {ids['deployment']})"
+    with database.transaction() as session:
+        old_readiness = {"unit_id": ids["unit"], "state": "FR", "name": "GIGN", "version": 9,
+                         "readiness": {"status": "COMMITTED", "reason": full}}
+        events.publish(session, "readiness.changed", f"unit:{ids['unit']}", old_readiness, [events.ROOM_ALL])
+        events.publish(session, "directory.unit_updated", f"unit:{ids['unit']}",
+                       {"unit": {"id": ids["unit"], "readiness": {"status": "COMMITTED", "reason": full}}},
+                       [events.ROOM_ALL])
+    for reader in ("demo-cc-de", "demo-cc-be"):
+        page = api.get("/api/v1/events?after=0&limit=1000", reader).get_data(as_text=True)
+        replayed = clients(reader, after=0)
+        replay_call = replayed.call("replay", {"after": 0})
+        seen = {"rest": page, "socket replay": json.dumps(replayed.events()), "replay call": json.dumps(replay_call)}
+        assert all(full not in text for text in seen.values()), reader
+        assert "committed to an operation" in page
+        if reader == "demo-cc-de":  # the outsider: nothing names the request at all
+            assert {where: hits for where, text in seen.items() if (hits := leaks(text, ids))} == {}

@@ -34,7 +34,15 @@ def _admin_revokes(app, browser, csrf, api):
     assert api.delete(f"/api/v1/users/{user_id}/sessions", "demo-admin").status_code == 200
 
 
-@pytest.mark.parametrize("revoke", [_logout, _revoke_own, _admin_revokes], ids=["logout", "own", "admin"])
+def _password_changed_elsewhere(app, browser, csrf, api):
+    other_browser, other_csrf = _console(app, "demo-cc-nl")
+    changed = other_browser.post("/api/v1/auth/password", headers={"X-CSRF-Token": other_csrf},
+                                 json={"current_password": DEMO_PASSWORD, "new_password": "a-brand-new-passphrase-42"})
+    assert changed.status_code == 200 and changed.get_json()["sessions_ended"] == 1
+
+
+@pytest.mark.parametrize("revoke", [_logout, _revoke_own, _admin_revokes, _password_changed_elsewhere],
+                         ids=["logout", "own", "admin", "password"])
 def test_ending_a_console_session_closes_its_socket_at_once(clients, live_server, app, api, revoke):
     browser, csrf = _console(app, "demo-cc-nl")
     cookie = browser.get_cookie("atlas_session").value

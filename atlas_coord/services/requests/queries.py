@@ -3,9 +3,12 @@ trail and its timeline. Every read goes through ``services.visibility`` (need-to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from atlas_coord.domain.markings import marking_code
 from atlas_coord.models import AssistanceRequest, AuditRecord
 from atlas_coord.policy import Actor
 
@@ -14,6 +17,19 @@ from ..visibility import load_request, visible_clause
 from .commands import RequestFilter
 
 TIMELINE_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class MarkedRecords:
+    """Audit records of one request, exported with the marking of its crisis (they quote it)."""
+
+    marking: str
+    records: list
+    total: int | None = None  # all the records the page is taken from (None: the list is whole)
+
+
+def _marking(request: AssistanceRequest) -> str:
+    return marking_code(request.crisis.classification)
 
 
 def list_requests(session: Session, actor: Actor, filters: RequestFilter) -> tuple[list[AssistanceRequest], int]:
@@ -49,28 +65,30 @@ def ranking_snapshot_of(session: Session, actor: Actor, request_id: int) -> Assi
 
 
 def request_audit(session: Session, actor: Actor, request_id: int, *, after_seq: int = 0, limit: int = 500,
-                  offset: int = 0) -> tuple[list[AuditRecord], int]:
-    """One page of the request's audit records after ``after_seq`` in chain order, and how many
-    there are after ``after_seq`` in all (everyone who may see the request may read them).
+                  offset: int = 0) -> MarkedRecords:
+    """One page of the request's audit records after ``after_seq`` in chain order (everyone who
+    may see the request may read them), with the crisis's marking and how many records there are
+    after ``after_seq`` in all.
 
     :raise NotFound: unknown, or not the actor's business.
     """
-    load_request(session, actor, request_id)
+    request = load_request(session, actor, request_id)
     rows = audit.records(session, request_id=request_id, after_seq=after_seq, limit=limit, offset=offset)
-    return rows, audit.count_records(session, request_id=request_id, after_seq=after_seq)
+    return MarkedRecords(_marking(request), rows, audit.count_records(session, request_id=request_id, after_seq=after_seq))
 
 
-def timeline(session: Session, actor: Actor, request_id: int) -> list[AuditRecord]:
-    """Every audit record of the request in order: the steps of its timeline (with actor, role and time).
+def timeline(session: Session, actor: Actor, request_id: int) -> MarkedRecords:
+    """Every audit record of the request in order: the steps of its timeline (with actor, role
+    and time), with the crisis's marking.
 
     :raise NotFound: unknown, or not the actor's business.
     """
-    load_request(session, actor, request_id)
+    request = load_request(session, actor, request_id)
     records: list[AuditRecord] = []
     after_seq = 0
     while True:
         page = audit.records(session, request_id=request_id, after_seq=after_seq, limit=TIMELINE_PAGE)
         records.extend(page)
         if len(page) < TIMELINE_PAGE:
-            return records
+            return MarkedRecords(_marking(request), records)
         after_seq = page[-1]["seq"]
