@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -24,16 +22,10 @@ from pydantic import (
     model_validator,
 )
 
+from .config_alerts import AlertSettings
+from .config_base import ConfigError, _Section
 from .domain.choices import Marking
 from .domain.markings import exceeds, parse_marking
-
-
-class ConfigError(Exception):
-    """Raised when the configuration cannot be used; the message names the bad key."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ServerSettings(_Section):
@@ -309,38 +301,6 @@ class SecuritySettings(_Section):
             raise ValueError(f"security.calendar_marking {self.calendar_marking.value!r} is above "
                              f"security.accreditation_ceiling {self.accreditation_ceiling.value!r}")
         return self
-
-
-class AlertSettings(_Section):
-    """Out-of-band alerts to duty officers (issue 15): channels, links, retries."""
-
-    # "mailbox": emails go to a table an admin reads in the console (the embedded default, no
-    # SMTP needed); "smtp": to ``smtp_host`` with STARTTLS and the credentials below.
-    email: Literal["mailbox", "smtp"] = "mailbox"
-    smtp_host: str = "localhost"
-    smtp_port: int = Field(587, ge=1, le=65535)
-    smtp_starttls: bool = True
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_from: str = Field("atlas-duty@localhost", min_length=3, max_length=254)
-    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
-    # Private CA bundle for the relay's certificate (None: the system's trust store).
-    smtp_cafile: str | None = None
-    # The SMS/voice gateway: one HTTP webhook, the body signed with HMAC-SHA-256 (None: SMS and
-    # voice contact points are skipped and the ladder moves on).
-    gateway_url: str | None = None
-    gateway_secret: SecretStr | None = None
-    gateway_timeout_seconds: float = Field(10.0, gt=0, le=120)
-    # The console's public address, for the acknowledgement links in emails and texts.
-    public_url: str = Field("http://127.0.0.1:5000", min_length=8, max_length=300)
-    link_max_age_minutes: int = Field(24 * 60, ge=5, le=14 * 24 * 60)
-    lease_seconds: int = Field(60, ge=5, le=3600)
-    retry_base_seconds: float = Field(5.0, gt=0, le=3600)
-    retry_max_seconds: float = Field(300.0, gt=0, le=24 * 3600)
-    max_attempts: int = Field(50, ge=1, le=1000)
-    # A thread in each server process that delivers as soon as a change commits (the scheduler
-    # sweeps as a safety net); off in tests that drive delivery themselves.
-    dispatcher_thread: bool = True
 
 
 class CoverageSettings(_Section):

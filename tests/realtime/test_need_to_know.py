@@ -67,7 +67,7 @@ def path_values(ids: dict[str, int]) -> dict[str, list]:
     return {
         "request_id": [ids["request"]], "deployment_id": [ids["deployment"]], "crisis_id": [ids["crisis"]],
         "unit_id": [ids["unit"], ids["own_unit"]], "state": ["FR", "BE", "DE"], "code": ["FR", "BE", "DE"],
-        "training_id": [1],
+        "training_id": [1], "org": ["ca-FR", "cc-BE", "ca-DE", f"unit-{ids['unit']}"],
     }
 
 
