@@ -38,7 +38,7 @@ from ..choices import AirliftKind, AirTransport
 from ..geo import HAVERSINE_UPPER, GeoPoint
 from ..transport.air import AIRCRAFT, Airlift
 from ..transport.params import DEFAULT_TRANSPORT, TransportParams
-from ..transport.plan import TransportOptions, best_route, surface_speed_kmh
+from ..transport.plan import TransportOptions, best_route, route_by, surface_speed_kmh
 from ..transport.route import Route
 
 __all__ = ['AIRCRAFT_CLASSES', 'OWN_AIRCRAFT', 'UnitRoute', 'aircraft_class', 'airlift_options', 'lower_bounds',
@@ -133,6 +133,17 @@ def unit_route(
             if route is not None and (best is None or route.total_minutes < best.minutes):
                 best = UnitRoute(route.total_minutes, route, base)
     return best
+
+
+def unit_route_by(
+    base: tuple[float, float], site: GeoPoint, helicopter: bool, airlift: Airlift | None, fixed_min: float,
+    how: int, params: TransportParams = DEFAULT_TRANSPORT, *, name: str = 'base',
+) -> UnitRoute | None:
+    """:func:`unit_route` from one base with one aircraft (or none) when the one-to-many minutes
+    already found the fastest mode ``how`` (:func:`..transport.plan.route_by`)."""
+    opt = TransportOptions(helicopter, None if airlift is None else _from_alert(airlift, fixed_min))
+    route = route_by(GeoPoint(*base), site, how, opt, params, origin_name=name)
+    return None if route is None else UnitRoute(route.total_minutes, route, base)
 
 
 def lower_bounds(

@@ -38,12 +38,16 @@ from atlas_coord.domain.transport.road import road_network
 from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km
 from atlas_coord.domain.transport.sea import boat_leg, ports
 
-__all__ = ['AIRPORT_CHOICES', 'PORT_CHOICES', 'TransportOptions', 'best_route', 'lower_bound_minutes']
+__all__ = ['AIR', 'AIRPORT_CHOICES', 'BOAT', 'HELICOPTER', 'PORT_CHOICES', 'ROAD', 'TransportOptions', 'best_route',
+           'lower_bound_minutes', 'route_by']
 
 #: Airports tried at each end of a flight, nearest first (the nearest may be on another island).
 AIRPORT_CHOICES = 3
 #: Ports tried for a boat to the site.
 PORT_CHOICES = 2
+#: The mode of a fastest route as :func:`.many.minutes_many` reports it and :func:`route_by` takes it;
+#: ``BOAT + k``: a boat from the ``k``-th port :func:`_by_boat` tries.
+ROAD, AIR, HELICOPTER, BOAT = range(4)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,37 @@ def best_route(
         boat = _by_boat(a, b, options, params)
         if boat[0] < best[0]:
             best = boat
+    return _finish(best)
+
+
+def route_by(
+    origin: GeoPoint,
+    site: GeoPoint,
+    how: int,
+    options: TransportOptions = TransportOptions(),
+    params: TransportParams = DEFAULT_TRANSPORT,
+    *,
+    origin_name: str = 'station',
+    site_name: str = 'site',
+) -> Route | None:
+    """:func:`best_route` when the fastest mode is known (``how``, from :func:`.many.minutes_many`):
+    only that mode's route is planned, the others are not compared again. Same route as
+    :func:`best_route` but on an exact tie between modes, where it is another route as fast."""
+    a, b = Place(origin_name, origin), Place(site_name, site)
+    if how == HELICOPTER:
+        found = _helicopter(a, b, options, params)
+    elif how == AIR:
+        found = _by_air(a, b, options.airlift, params) if options.airlift is not None else (math.inf, tuple)
+    elif how == ROAD:
+        net = road_network(params)
+        road = net.minutes(a, b)
+        found = (road[0], lambda: net.route(a, b, road).legs)
+    else:
+        found = _by_boat(a, b, options, params, only=how - BOAT)
+    return _finish(found)
+
+
+def _finish(best: _Candidate) -> Route | None:
     if math.isinf(best[0]):
         return None
     legs = best[1]()
@@ -152,12 +187,16 @@ def _by_air(a: Place, b: Place, airlift: Airlift, params: TransportParams) -> _C
     return best, legs
 
 
-def _by_boat(a: Place, b: Place, options: TransportOptions, params: TransportParams) -> _Candidate:
+def _by_boat(a: Place, b: Place, options: TransportOptions, params: TransportParams,
+             only: int | None = None) -> _Candidate:
+    """The fastest boat route over the ports near ``b`` within the boat's reach (``only``: the
+    ``only``-th of those ports alone)."""
     best: _Candidate = (math.inf, tuple)
     catalogue = ports()
-    for i in catalogue.nearest(b.point, PORT_CHOICES):
-        port = catalogue.places[i]
-        if great_circle_km(port.point, b.point) > params.boat_max_km:
+    near = [catalogue.places[i] for i in catalogue.nearest(b.point, PORT_CHOICES)]
+    near = [port for port in near if great_circle_km(port.point, b.point) <= params.boat_max_km]
+    for k, port in enumerate(near):
+        if only is not None and k != only:
             continue
         minutes, legs = _best_on_land(a, port, options, params)
         boat = boat_leg(port, b, params)
@@ -169,8 +208,11 @@ def _by_boat(a: Place, b: Place, options: TransportOptions, params: TransportPar
 # --------------------------------------------------------------------------- lower bound
 
 
+@functools.lru_cache(maxsize=8)
 def surface_speed_kmh(params: TransportParams = DEFAULT_TRANSPORT) -> float:
-    """The fastest great-circle progress of any surface leg: road, a link's crossing, a boat."""
+    """The fastest great-circle progress of any surface leg: road, a link's crossing, a boat.
+
+    Remembered per parameter set: the ranking asks once per query, and the links do not change."""
     links = max(great_circle_km(GeoPoint(k.a.lat, k.a.lon), GeoPoint(k.b.lat, k.b.lon)) / k.minutes * 60.0
                 for k in LINKS)
     road = params.road_speed_kmh / params.road_detour_factor
