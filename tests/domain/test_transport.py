@@ -19,8 +19,14 @@ from atlas_coord.domain.geo import GeoPoint, geodesic_m
 from atlas_coord.domain.transport.air import AIRCRAFT, Airlift, airports, flight_minutes
 from atlas_coord.domain.transport.land import WATER_GAP_KM, land, landmass_name, landmass_of
 from atlas_coord.domain.transport.links import LINKS
-from atlas_coord.domain.transport.params import TransportParams
-from atlas_coord.domain.transport.plan import TransportOptions, best_route, lower_bound_minutes
+from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
+from atlas_coord.domain.transport.plan import (
+    TransportOptions,
+    best_route,
+    helicopter_lower_minutes,
+    lower_bound_minutes,
+    surface_lower_minutes,
+)
 from atlas_coord.domain.transport.road import road_minutes, road_network
 from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km, short_minutes
 from atlas_coord.domain.transport.sea import PORTS
@@ -290,11 +296,38 @@ def test_lower_bound_never_exceeds_the_route_time(a, b, options):
     assert lower_bound_minutes(distance_km, options) <= r.total_minutes + 1e-9
 
 
+@pytest.mark.parametrize('link', LINKS, ids=lambda k: k.name)
+def test_the_surface_bound_holds_across_every_link(link):
+    """The road bound counts links at their own speed: a route over the fastest bridge or tunnel,
+    from just before one terminal to just after the other, still takes at least the bound."""
+    a, b = GeoPoint(link.a.lat, link.a.lon), GeoPoint(link.b.lat, link.b.lon)
+    for start, end in ((a, b), (b, a)):
+        r = best_route(start, end, ROAD_ONLY)
+        if r is None:
+            continue
+        distance_km = geodesic_m(start.lat, start.lon, end.lat, end.lon) / 1000.0
+        assert lower_bound_minutes(distance_km, ROAD_ONLY) <= r.total_minutes + 1e-9
+        assert float(surface_lower_minutes(great_circle_km(start, end))) <= r.total_minutes + 1e-9
+
+
+def test_no_helicopter_bound_beyond_the_helicopter_range():
+    """Beyond helicopter_max_km a helicopter cannot fly: its bound is infinite, so a far unit with a
+    helicopter is bounded by its surface time (tighter pruning), and refuelling stops count."""
+    eta = DEFAULT_TRANSPORT.eta
+    assert math.isinf(float(helicopter_lower_minutes(eta.helicopter_max_km + 1.0)))
+    two_legs = float(helicopter_lower_minutes(eta.helicopter_range_km + 1.0))
+    assert two_legs >= eta.helicopter_overhead_min + eta.helicopter_refuel_min
+    far = eta.helicopter_max_km * 1.5
+    assert lower_bound_minutes(far, TransportOptions(helicopter=True)) == lower_bound_minutes(far, ROAD_ONLY)
+
+
 def test_lower_bound_is_tight_enough_to_prune():
     fastest = TransportOptions(helicopter=True, airlift=Airlift('business_jet', 0, 8))
     assert lower_bound_minutes(0.0, fastest) == 0.0
     assert lower_bound_minutes(1500.0, fastest) > 120  # at least overhead + flight at jet speed
     assert lower_bound_minutes(300.0, ROAD_ONLY) > 150  # 300 km cannot be driven in 2.5 h
+    # 1,000 km by road: at convoy progress (100 km/h over 1.2x the distance) less the links' few minutes
+    assert lower_bound_minutes(1000.0, ROAD_ONLY) > 1000.0 / (100.0 / 1.2) * 60.0 - 10.0
 
 
 # --------------------------------------------------------------------------- figures

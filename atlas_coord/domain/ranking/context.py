@@ -15,7 +15,7 @@ import numpy as np
 from ..choices import AirTransport, ReadinessStatus
 from ..eta import EtaBreakdown, EtaParams
 from ..transport.air import Airlift
-from ..transport.many import SiteSide, minutes_many
+from ..transport.many import HELICOPTER, SiteSide, minutes_many
 from ..transport.params import TransportParams
 from .index import TRAINING, UnitIndex
 from .routes import (
@@ -111,7 +111,8 @@ class QueryContext:
             found = None
             if i in self.best_row:  # the base, aircraft and mode eta_exact found: plan that route only
                 b, o, how = self.best_row[i]
-                idx.route_side(self.tp).remember(b, self.tp)
+                if how != HELICOPTER:  # a helicopter flies straight: no road to join
+                    idx.route_side(self.tp).remember(b, self.tp)
                 bases = ((float(idx.base_lat[b]), float(idx.base_lon[b])),)
                 airlifts = airlifts[o:o + 1]
                 found = unit_route_by(bases[0], self.q.site, heli, airlifts[0] if airlifts else None, fixed, how,
@@ -186,4 +187,4 @@ class QueryContext:
         r = self.route_of(i)
         if r is None:
             return None
-        return route_breakdown(r, self.q.site, self.notice(i), self.break_off(i), self.tp, self.q.now)
+        return route_breakdown(r, self.q.site, self.notice(i), self.break_off(i), self.tp, self.q.now, distance_m)

@@ -38,7 +38,14 @@ from ..choices import AirliftKind, AirTransport
 from ..geo import HAVERSINE_UPPER, GeoPoint
 from ..transport.air import AIRCRAFT, Airlift
 from ..transport.params import DEFAULT_TRANSPORT, TransportParams
-from ..transport.plan import TransportOptions, best_route, route_by, surface_speed_kmh
+from ..transport.plan import (
+    TransportOptions,
+    best_route,
+    helicopter_lower_minutes,
+    route_by,
+    surface_lower_minutes,
+    surface_speed_kmh,
+)
 from ..transport.route import Route
 
 __all__ = ['AIRCRAFT_CLASSES', 'OWN_AIRCRAFT', 'UnitRoute', 'aircraft_class', 'airlift_options', 'lower_bounds',
@@ -160,9 +167,10 @@ def lower_bounds(
     eta = params.eta
     d = np.maximum(np.asarray(distance_m, dtype=np.float64) / 1000.0, 0.0) / HAVERSINE_UPPER
     surface = surface_speed_kmh(params)
-    bound = d / surface * 60.0
-    heli = eta.helicopter_transfer_min + eta.helicopter_overhead_min + d / eta.helicopter_speed_kmh * 60.0
-    bound = np.where(helicopter, np.minimum(bound, heli), bound)
+    bound = surface_lower_minutes(d, params)
+    helicopter = np.asarray(helicopter, dtype=bool)
+    if helicopter.any():
+        bound = np.where(helicopter, np.minimum(bound, helicopter_lower_minutes(d, params)), bound)
     has_air = ~np.isnan(cruise_kmh)
     if has_air.any():
         fastest = np.maximum(surface, np.where(has_air, cruise_kmh, 1.0) / eta.fixed_wing_routing_factor)
@@ -215,9 +223,10 @@ _MODE = {'flight': 'fixed_wing'}
 
 
 def route_breakdown(ur: UnitRoute, site: GeoPoint, notice_min: float, break_off_min: float,
-                    params: TransportParams, now=None):
+                    params: TransportParams, now=None, distance_m: float | None = None):
     """The :class:`~..eta.EtaBreakdown` of a unit's route: components that add up to the total, and
-    every leg (``steps``) with the one-line ``route_summary``."""
+    every leg (``steps``) with the one-line ``route_summary``. ``distance_m``: the geodesic metres
+    from the route's base to the site, if the caller has measured them."""
     from datetime import timedelta
 
     from ..eta import EtaBreakdown, helicopter_times
@@ -241,7 +250,8 @@ def route_breakdown(ur: UnitRoute, site: GeoPoint, notice_min: float, break_off_
     total = float(notice_min) + float(break_off_min) + ur.minutes
     return EtaBreakdown(
         mode=_MODE.get(route.main_mode, route.main_mode),
-        distance_km=geodesic_m(ur.base[0], ur.base[1], site.lat, site.lon) / 1000.0,
+        distance_km=(geodesic_m(ur.base[0], ur.base[1], site.lat, site.lon) if distance_m is None else distance_m)
+        / 1000.0,
         route_km=math.fsum(leg.km for leg in route.legs),
         mobilisation_min=float(notice_min), break_off_min=float(break_off_min),
         transfer_min=transfer, overhead_min=overhead, travel_min=travel,

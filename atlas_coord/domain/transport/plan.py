@@ -22,6 +22,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from atlas_coord.domain.eta import helicopter_times
 from atlas_coord.domain.geo import HAVERSINE_UPPER, GeoPoint
 from atlas_coord.domain.transport.air import (
@@ -220,6 +222,45 @@ def surface_speed_kmh(params: TransportParams = DEFAULT_TRANSPORT) -> float:
     return max(links, road, boat)
 
 
+@functools.lru_cache(maxsize=8)
+def _surface_floor(params: TransportParams) -> tuple[float, float]:
+    """``(v, saving)``: road and boat legs progress at most ``v`` great-circle km/h, and all the links
+    faster than ``v`` together save at most ``saving`` minutes over covering their length at ``v``."""
+    v = max(params.road_speed_kmh / params.road_detour_factor, params.boat_speed_kmh / params.boat_routing_factor)
+    saving = 0.0
+    for k in LINKS:
+        km = great_circle_km(GeoPoint(k.a.lat, k.a.lon), GeoPoint(k.b.lat, k.b.lon))
+        saving += max(0.0, km / v * 60.0 - k.minutes)
+    return v, saving
+
+
+def surface_lower_minutes(distance_km, params: TransportParams = DEFAULT_TRANSPORT):
+    """A proven lower bound of the minutes of any surface route (road, links, ferries, boat) over
+    ``distance_km`` great-circle km (a float or an array).
+
+    Two bounds, the larger is taken: every leg at the fastest surface progress
+    (:func:`surface_speed_kmh`); or road and boat legs at their speed ``v`` and the links at theirs.
+    A route uses each link at most once (a fastest path is simple: link minutes are positive), and a
+    link of ``km`` taking ``m`` minutes saves at most ``km / v - m`` over the same distance at ``v``,
+    so the route takes at least ``distance / v`` less the sum of those savings (a few minutes:
+    the short fast bridges), far tighter over long distances than the first bound.
+    """
+    v, saving = _surface_floor(params)
+    return np.maximum(distance_km / surface_speed_kmh(params) * 60.0, distance_km / v * 60.0 - saving)
+
+
+def helicopter_lower_minutes(distance_km, params: TransportParams = DEFAULT_TRANSPORT):
+    """A proven lower bound of a helicopter flight's minutes over ``distance_km`` great-circle km or
+    more (a float or an array): :func:`.eta.helicopter_times` is non-decreasing in the distance (the
+    refuelling stops too), and no helicopter flies beyond ``helicopter_max_km`` (``inf``)."""
+    eta = params.eta
+    d = np.asarray(distance_km, dtype=np.float64)
+    legs = np.maximum(1.0, np.ceil(d / eta.helicopter_range_km))
+    minutes = (eta.helicopter_transfer_min + eta.helicopter_overhead_min + (legs - 1.0) * eta.helicopter_refuel_min
+               + d * eta.helicopter_routing_factor / eta.helicopter_speed_kmh * 60.0)
+    return np.where(d > eta.helicopter_max_km, np.inf, minutes)
+
+
 def lower_bound_minutes(
     distance_km: float, options: TransportOptions = TransportOptions(), params: TransportParams = DEFAULT_TRANSPORT
 ) -> float:
@@ -229,17 +270,16 @@ def lower_bound_minutes(
     Every leg's minutes are at least its great-circle km over the fastest speed of its kind and the
     legs' great-circle km add up to at least the distance (triangle inequality), so any route takes
     at least ``distance / v``, ``v`` the fastest speed among the modes it may use; a flight adds its
-    fixed overhead and cannot leave before the aircraft is ready, a helicopter its overheads.
+    fixed overhead and cannot leave before the aircraft is ready. A surface route is bounded more
+    tightly by :func:`surface_lower_minutes`, a helicopter by :func:`helicopter_lower_minutes`.
     The distance is first turned into a lower bound of the great-circle one (``/ HAVERSINE_UPPER``).
     For the ranking's pruning over all units, pass the fastest options any unit has.
     """
     d = max(0.0, float(distance_km)) / HAVERSINE_UPPER
     surface = surface_speed_kmh(params)
-    bound = d / surface * 60.0
+    bound = float(surface_lower_minutes(d, params))
     if options.helicopter:
-        eta = params.eta
-        heli = eta.helicopter_transfer_min + eta.helicopter_overhead_min + d / eta.helicopter_speed_kmh * 60.0
-        bound = min(bound, heli)
+        bound = min(bound, float(helicopter_lower_minutes(d, params)))
     if options.airlift is not None:
         fastest = max(surface, options.airlift.cruise_kmh / params.eta.fixed_wing_routing_factor)
         air = params.eta.fixed_wing_overhead_min + max(options.airlift.mobilisation_min, d / fastest * 60.0)
