@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString
 
-from atlas_coord.domain.eta import DEFAULT_ETA, estimate_eta
+from atlas_coord.domain.eta import DEFAULT_ETA, helicopter_times
 from atlas_coord.domain.geo import GeoPoint, geodesic_m
 from atlas_coord.domain.transport.air import AIRCRAFT, Airlift, airports, flight_minutes
 from atlas_coord.domain.transport.land import WATER_GAP_KM, land, landmass_name, landmass_of
@@ -260,9 +260,9 @@ def test_leg_summaries_read_as_in_the_issue():
 
 def test_helicopter_legs_use_the_eta_models_figures():
     r = best_route(CITIES['Vienna'], CITIES['Warsaw'], TransportOptions(helicopter=True))
-    eta = estimate_eta(geodesic_m(48.21, 16.37, 52.23, 21.01), air_transport='helicopter', notice_min=0)
+    transfer, overhead, travel, _legs = helicopter_times(geodesic_m(48.21, 16.37, 52.23, 21.01) / 1000.0)
     assert r.modes == ('helicopter',)
-    assert r.total_minutes == pytest.approx(eta.total_min, rel=0.01)  # sphere vs ellipsoid only
+    assert r.total_minutes == pytest.approx(transfer + overhead + travel, rel=0.01)  # sphere vs ellipsoid only
     far = best_route(CITIES['Lisbon'], CITIES['Warsaw'], TransportOptions(helicopter=True))
     assert 'helicopter' not in far.modes  # beyond EtaParams.helicopter_max_km
 
@@ -349,3 +349,25 @@ def test_land_lookup_indexes_tiles_not_whole_continents():
     data = land()
     assert max(shapely.get_num_coordinates(g) for g in data.geoms) < 2000
     assert len(data.names) == len(data.polygons)
+
+
+# --------------------------------------------------------------------------- map lines
+
+
+@pytest.mark.parametrize(('origin', 'site', 'options'), [
+    (CITIES['Stockholm'], CITIES['Belfast'], ROAD_ONLY),  # roads, bridges and ferries
+    (CITIES['Lisbon'], CITIES['Stockholm'], WITH_AIRLIFT),  # road, wait, flight, road
+    (CITIES['Stockholm'], OFF_GOTLAND, ROAD_ONLY),  # road to a port, then a boat
+    (CITIES['Vienna'], CITIES['Warsaw'], TransportOptions(helicopter=True)),
+])
+def test_every_leg_carries_the_waypoints_a_map_draws_it_along(origin, site, options):
+    """The console draws a candidate's line along its legs: the first leg starts at the station, each
+    leg starts where the previous one ended, the last ends at the site."""
+    r = best_route(origin, site, options)
+    assert r is not None
+    drawn = [leg for leg in r.legs if leg.mode != 'wait']
+    assert all(len(leg.points) >= 2 for leg in drawn), r.legs
+    assert drawn[0].points[0] == (origin.lat, origin.lon)
+    assert drawn[-1].points[-1] == (site.lat, site.lon)
+    for before, after in zip(r.legs, r.legs[1:], strict=False):
+        assert before.points[-1] == after.points[0], (before, after)

@@ -139,7 +139,7 @@ def _helicopter(a: Place, b: Place, options: TransportOptions, params: Transport
         return math.inf, tuple
     transfer, overhead, travel, _legs = helicopter_times(km, params.eta)
     minutes = transfer + overhead + travel
-    return minutes, lambda: (Leg('helicopter', a.name, b.name, km, minutes),)
+    return minutes, lambda: (Leg('helicopter', a.name, b.name, km, minutes, points=(a.latlon, b.latlon)),)
 
 
 def _airport_access(point: GeoPoint, params: TransportParams) -> tuple[tuple[float, Place], ...]:
@@ -182,7 +182,7 @@ def _by_air(a: Place, b: Place, airlift: Airlift, params: TransportParams) -> _C
         if at_dep > to_dep:
             flies = at_dep > airlift.mobilisation_min  # not waiting at its base: flying in from it
             note = f'{airlift.aircraft} from {airlift.base_icao or "its base"}' if flies else ''
-            out.append(Leg('wait', dep.name, dep.name, 0.0, at_dep - to_dep, note))
+            out.append(Leg('wait', dep.name, dep.name, 0.0, at_dep - to_dep, note, points=(dep.latlon,)))
         out.append(flight_leg(dep, arr, airlift, params))
         return (*out, *net.route(arr, b).legs)
 
