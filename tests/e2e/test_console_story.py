@@ -187,13 +187,14 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
     expect(be.page.locator("[data-team]")).to_be_visible()
 
     # Readiness follows the deployment: GIGN is COMMITTED on France's map; the crisis site is
-    # there, and selecting the request draws dashed lines from its candidates to the site.
+    # there, and selecting the request draws its candidates' routes to the site, leg by leg.
     fr.goto("/map")
     marker = fr.page.locator(f'#atlas-map path[data-unit-id="{gign}"]')
     expect(marker).to_have_attribute("data-status", "COMMITTED")
     expect(fr.page.locator(f'#atlas-map [data-request-id="{request_id}"]')).to_be_attached()
     fr.page.locator(f'li[data-request-id="{request_id}"] button').click()
     expect(fr.page.locator("#atlas-map .atlas-candidate-line").first).to_be_attached()
+    expect(fr.page.locator("#atlas-map .atlas-route-leg").first).to_be_attached()  # along the legs
     expect(fr.page.locator(".candidate-mini li").first).to_be_visible()
     fr.page.wait_for_timeout(800)  # the map flies to the site
     fr.shot("20-map-request-candidates")
