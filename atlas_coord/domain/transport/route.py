@@ -130,8 +130,9 @@ class Route:
     @property
     def main_mode(self) -> str:
         """'flight', 'helicopter', 'boat', 'ferry', 'shuttle' or 'road': the most telling mode used."""
+        modes = self.modes  # once: the property builds a tuple
         for mode in ('flight', 'helicopter', 'boat', 'ferry', 'shuttle'):
-            if mode in self.modes:
+            if mode in modes:
                 return mode
         return 'road'
 
