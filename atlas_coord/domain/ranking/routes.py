@@ -30,12 +30,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 
 from ..airlift import AirliftAsset
 from ..choices import AirliftKind, AirTransport
-from ..geo import HAVERSINE_UPPER, GeoPoint
+from ..eta import EtaBreakdown, helicopter_times
+from ..geo import HAVERSINE_UPPER, GeoPoint, geodesic_m
 from ..transport.air import AIRCRAFT, Airlift
 from ..transport.params import DEFAULT_TRANSPORT, TransportParams
 from ..transport.plan import (
@@ -218,6 +220,7 @@ assert set(AIRCRAFT_CLASSES.values()) <= set(AIRCRAFT)
 
 #: Leg modes counted as ground transfer around a flight or a helicopter flight.
 _SURFACE = ('road', 'bridge', 'shuttle', 'ferry', 'boat')
+_AIR = ('flight', 'helicopter')
 #: EtaBreakdown.mode of a route, by the route's main mode (the former vocabulary kept for 'flight').
 _MODE = {'flight': 'fixed_wing'}
 
@@ -227,15 +230,10 @@ def route_breakdown(ur: UnitRoute, site: GeoPoint, notice_min: float, break_off_
     """The :class:`~..eta.EtaBreakdown` of a unit's route: components that add up to the total, and
     every leg (``steps``) with the one-line ``route_summary``. ``distance_m``: the geodesic metres
     from the route's base to the site, if the caller has measured them."""
-    from datetime import timedelta
-
-    from ..eta import EtaBreakdown, helicopter_times
-    from ..geo import geodesic_m
-
     route, eta = ur.route, params.eta
     surface = math.fsum(leg.minutes for leg in route.legs if leg.mode in _SURFACE)
     wait = math.fsum(leg.minutes for leg in route.legs if leg.mode == 'wait')
-    air = math.fsum(leg.minutes for leg in route.legs if leg.mode in ('flight', 'helicopter'))
+    air = math.fsum(leg.minutes for leg in route.legs if leg.mode in _AIR)
     overhead, legs = wait, 1
     for leg in route.legs:
         if leg.mode == 'flight':
@@ -248,8 +246,9 @@ def route_breakdown(ur: UnitRoute, site: GeoPoint, notice_min: float, break_off_
     else:
         transfer, travel = 0.0, surface
     total = float(notice_min) + float(break_off_min) + ur.minutes
+    main = route.main_mode
     return EtaBreakdown(
-        mode=_MODE.get(route.main_mode, route.main_mode),
+        mode=_MODE.get(main, main),
         distance_km=(geodesic_m(ur.base[0], ur.base[1], site.lat, site.lon) if distance_m is None else distance_m)
         / 1000.0,
         route_km=math.fsum(leg.km for leg in route.legs),
