@@ -11,6 +11,8 @@
  *
  * Needs Leaflet (global L), like basemap.js. No state: the caller owns the layer it adds to.
  */
+/* global L */
+
 import { candidateLine, toLatLng } from "./basemap.js";
 
 const INK = "#1d2b3a";
