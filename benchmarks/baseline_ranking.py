@@ -1,5 +1,8 @@
 """FROZEN baseline for the ranking benchmark: ``atlas_coord/domain/ranking.py`` as it was before
-the ranking became a package (issue #12), imports made absolute. Not used by the application.
+the ranking became a package (issue #12), imports made absolute, with the straight-line ETA model it
+used (``estimate_eta``, ``eta_minutes_many``, ``EtaParams``' road and fixed-wing figures, moved here
+from ``atlas_coord/domain/eta.py`` when the application stopped using them, issue #13). Not used by
+the application; the naive geopy loop of ``benchmarks.bench_ranking`` uses its ``estimate_eta``.
 
 ``benchmarks.bench_ranking`` times it next to :mod:`atlas_coord.domain.ranking` in the same run,
 so the goal "ranking 10k median within 10% of the old code" is measured on the same machine and
@@ -63,19 +66,18 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, overload
 
 import numpy as np
 
 from atlas_coord.domain.eta import (
     AIR_CODES,
-    DEFAULT_ETA,
     EtaBreakdown,
-    EtaParams,
-    estimate_eta,
-    eta_minutes_many,
+    check_number_fields,
     format_minutes,
+    helicopter_times,
+    params_from_mapping,
 )
 from atlas_coord.domain.geo import (
     exact_bounds_m,
@@ -84,6 +86,205 @@ from atlas_coord.domain.geo import (
     unit_vectors,
     validate_lat_lon,
 )
+
+# --------------------------------------------------------------------------- the straight-line ETA model
+# Frozen here from atlas_coord/domain/eta.py (issue #13 removed it from the application, whose ETA
+# is the transport model's): the baseline's and the naive loop's ETA. Do not edit.
+
+#: Transport modes, in tie-break order (the first wins on equal times).
+MODES = ('road', 'helicopter', 'fixed_wing')
+
+
+@dataclass(frozen=True)
+class EtaParams:
+    """Every figure of the ETA model. Minutes, kilometres and km/h. Sources: docs/domain.md §6.
+
+    [V] = verified source cited in domain.md, [M] = modelling assumption stated there or here.
+    Override any field from the app config with :meth:`from_mapping`.
+    """
+
+    # --- readiness
+    #: Break-off time of a unit in TRAINING that declared none [M]: one hour, the same order as
+    #: GIGN's second alert force ("< 2 h") and well above its first (<= 30 min) [V, domain.md §6].
+    training_break_off_default_min: float = 60.0
+
+    # --- road: "no sourced convoy speed"; suggested motorway convoy 80-90 km/h and road distance
+    # about 1.3 x great-circle [M, domain.md §6 "Road"].
+    road_detour_factor: float = 1.3
+    road_speed_kmh: float = 85.0
+    #: Beyond this great-circle distance road is not offered (sea crossings, e.g. Reykjavík, Nicosia,
+    #: make longer drives unrealistic) [M].
+    road_max_km: float = 2500.0
+
+    # --- helicopter: "typical planning value 230-260 km/h for medium twins"; Super Puma about
+    # 270-300 km/h block speed; H225 cruise 263 km/h, range 850 km; H125 range 630 km [V, §6].
+    helicopter_speed_kmh: float = 250.0
+    #: Great-circle kilometres flown before a refuelling: "refuelling every 500-600 km" [M, §6].
+    helicopter_range_km: float = 550.0
+    #: Minutes per refuelling stop (one per leg after the first) [M].
+    helicopter_refuel_min: float = 25.0
+    #: "20 min take-off and landing overhead" [M, §6 "Suggested model"].
+    helicopter_overhead_min: float = 20.0
+    #: Ground transfer to the helipad; 0 because SIU bases of the directory have their own or the
+    #: helicopter picks the team up [M].
+    helicopter_transfer_min: float = 0.0
+    #: Routing factor on the great-circle distance; 1.0 because block speed already includes it [M].
+    helicopter_routing_factor: float = 1.0
+    #: Beyond this great-circle distance helicopters are not used (three legs of 550 km at most,
+    #: crew duty and ferry logistics) [M].
+    helicopter_max_km: float = 1200.0
+
+    # --- fixed wing: C-130J about 640 km/h; "add roughly 60-90 min for loading, clearances and
+    # unloading"; "distance/speed x 1.1 routing"; "transfer to an airfield ... final road leg" [M, §6].
+    fixed_wing_transfer_min: float = 15.0
+    fixed_wing_overhead_min: float = 75.0
+    fixed_wing_routing_factor: float = 1.1
+    fixed_wing_speed_kmh: float = 640.0
+    fixed_wing_final_road_min: float = 30.0
+    #: Beyond this great-circle distance fixed wing is not offered (far outside Europe) [M].
+    fixed_wing_max_km: float = 8000.0
+
+    def __post_init__(self) -> None:
+        check_number_fields(self, 'ETA')
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> EtaParams:
+        """Return the defaults overridden by ``values`` (e.g. a config section).
+
+        :raise ValueError: naming the key, for an unknown key or an invalid value.
+        """
+        return params_from_mapping(cls, values, 'ETA')
+
+
+DEFAULT_ETA = EtaParams()
+
+
+def _mode_times(distance_km: float, air: str, p: EtaParams) -> dict[str, tuple[float, float, float, int]]:
+    """Return ``{mode: (transfer, overhead, travel, legs)}`` for the modes available at this distance."""
+    out: dict[str, tuple[float, float, float, int]] = {}
+    if distance_km <= p.road_max_km:
+        out['road'] = (0.0, 0.0, distance_km * p.road_detour_factor / p.road_speed_kmh * 60.0, 1)
+    if air == 'helicopter' and distance_km <= p.helicopter_max_km:
+        out['helicopter'] = helicopter_times(distance_km, p)
+    if air == 'fixed_wing' and distance_km <= p.fixed_wing_max_km:
+        travel = distance_km * p.fixed_wing_routing_factor / p.fixed_wing_speed_kmh * 60.0
+        transfer = p.fixed_wing_transfer_min + p.fixed_wing_final_road_min
+        out['fixed_wing'] = (transfer, p.fixed_wing_overhead_min, travel, 1)
+    return out
+
+
+def estimate_eta(
+    distance_m: float,
+    *,
+    air_transport: str = 'none',
+    notice_min: float,
+    break_off_min: float = 0.0,
+    now: datetime | None = None,
+    params: EtaParams = DEFAULT_ETA,
+) -> EtaBreakdown | None:
+    """Return the fastest mode's breakdown, or None if no mode reaches ``distance_m``.
+
+    ``notice_min`` is the unit's notice to move (domestic or international, chosen by the caller),
+    ``break_off_min`` the time a unit in training needs to break off (0 otherwise).
+
+    :raise ValueError: for an unknown ``air_transport`` or a negative distance.
+    """
+    if air_transport not in AIR_CODES:
+        raise ValueError(f"'air_transport' must be one of {', '.join(AIR_CODES)}, got {air_transport!r}")
+    if not distance_m >= 0:
+        raise ValueError(f"'distance_m' must be >= 0, got {distance_m!r}")
+    distance_km = float(distance_m) / 1000.0
+    times = _mode_times(distance_km, air_transport, params)
+    if not times:
+        return None
+    best_mode, best_total = None, math.inf
+    for mode in MODES:  # strict < keeps the earlier mode on ties
+        if mode in times:
+            transfer, overhead, travel, _legs = times[mode]
+            total = transfer + overhead + travel
+            if total < best_total:
+                best_mode, best_total = mode, total
+    assert best_mode is not None
+    transfer, overhead, travel, legs = times[best_mode]
+    total = float(notice_min) + float(break_off_min) + best_total
+    if best_mode == 'road':
+        route_km = distance_km * params.road_detour_factor
+    elif best_mode == 'helicopter':
+        route_km = distance_km * params.helicopter_routing_factor
+    else:
+        route_km = distance_km * params.fixed_wing_routing_factor
+    return EtaBreakdown(
+        mode=best_mode,
+        distance_km=distance_km,
+        route_km=route_km,
+        mobilisation_min=float(notice_min),
+        break_off_min=float(break_off_min),
+        transfer_min=transfer,
+        overhead_min=overhead,
+        travel_min=travel,
+        legs=legs,
+        refuel_stops=legs - 1,
+        total_min=total,
+        arrival=None if now is None else now + timedelta(minutes=total),
+    )
+
+
+def eta_minutes_many(
+    distance_m: np.ndarray,
+    air_code: np.ndarray,
+    fixed_min: np.ndarray,
+    params: EtaParams = DEFAULT_ETA,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`estimate_eta`: return ``(total_min, mode_index)`` arrays.
+
+    ``air_code`` holds :data:`AIR_CODES` values; ``fixed_min`` is notice + break-off per unit, added
+    in that order by the caller. ``total_min`` is ``inf`` where no mode reaches (``mode_index``
+    -1 there); otherwise ``mode_index`` indexes :data:`MODES`.
+    """
+    p = params
+    d_km = np.asarray(distance_m, dtype=np.float64) / 1000.0
+    # road, for every unit
+    best = d_km * p.road_detour_factor
+    best /= p.road_speed_kmh
+    best *= 60.0
+    best[d_km > p.road_max_km] = np.inf
+    mode = np.zeros(d_km.shape, dtype=np.int8)
+    # helicopter, on the helicopter units only (in-place steps keep the scalar operation order)
+    h = np.flatnonzero(air_code == 1)
+    if h.size:
+        dh = d_km[h]
+        heli = np.ceil(dh / p.helicopter_range_km)
+        np.maximum(heli, 1.0, out=heli)  # legs
+        heli -= 1.0
+        heli *= p.helicopter_refuel_min
+        heli += p.helicopter_overhead_min  # overhead
+        heli += p.helicopter_transfer_min  # transfer + overhead
+        travel = dh * p.helicopter_routing_factor
+        travel /= p.helicopter_speed_kmh
+        travel *= 60.0
+        heli += travel
+        heli[dh > p.helicopter_max_km] = np.inf
+        better = heli < best[h]
+        hb = h[better]
+        best[hb] = heli[better]
+        mode[hb] = 1
+    # fixed wing, on the fixed-wing units only
+    f = np.flatnonzero(air_code == 2)
+    if f.size:
+        df = d_km[f]
+        travel = df * p.fixed_wing_routing_factor
+        travel /= p.fixed_wing_speed_kmh
+        travel *= 60.0
+        fw = (p.fixed_wing_transfer_min + p.fixed_wing_final_road_min) + p.fixed_wing_overhead_min + travel
+        fw[df > p.fixed_wing_max_km] = np.inf
+        better = fw < best[f]
+        fb = f[better]
+        best[fb] = fw[better]
+        mode[fb] = 2
+    mode[np.isinf(best)] = -1
+    total = fixed_min + best
+    return total, mode
+
 
 __all__ = [
     'DEFAULT_LIMIT',

@@ -32,17 +32,25 @@ IsoTime = Annotated[datetime, PlainSerializer(iso, return_type=str)]
 IsoTimeOrNone = Annotated[datetime | None, PlainSerializer(iso, return_type=str | None)]
 
 
+#: A ``(lat, lon)`` waypoint written as ``[lat, lon]`` with 5 decimals (about a metre).
+LatLon = Annotated[tuple[float, float],
+                   PlainSerializer(lambda p: [round(p[0], 5), round(p[1], 5)], return_type=list[float])]
+
+
 class LegOut(Out):
     """One leg of the route: 'road' to 'EBBR', 'flight' EBBR to LPPT, 'ferry' Holyhead to Dublin...
 
     ``km`` is road km for road legs, great-circle km otherwise; a ``wait`` leg is the time at the
-    airfield until the aircraft is ready (see docs/transport.md)."""
+    airfield until the aircraft is ready (see docs/transport.md). ``points`` are the leg's waypoints
+    as ``[lat, lon]`` from its start to its end (the station, an airport, a port, the site; a road
+    leg also the land waypoints it follows), for drawing the route on a map."""
 
     mode: str
     from_name: str
     to_name: str
     km: Round1
     minutes: Round1
+    points: list[LatLon] = []
 
 
 class EtaOut(Out):

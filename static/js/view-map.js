@@ -9,8 +9,9 @@
 /* global L */
 
 import { get, getAll, ApiError } from "./api.js";
-import { createBasemap, unitMarker, siteMarker, candidateLine, readinessLegend } from "./basemap.js";
-import { h, replace, badge } from "./dom.js";
+import { createBasemap, unitMarker, siteMarker, candidateLine, readinessLegend, READINESS_STATUSES } from "./basemap.js";
+import { routeLines } from "./route-lines.js";
+import { h, replace, badge, humanise } from "./dom.js";
 import { eventRequestId } from "./live.js";
 import { currentDeployments, placeOf, placeText, routeLine } from "./map-deployments.js";
 import { drawLabels, spreadMarkers } from "./map-placement.js";
@@ -310,8 +311,7 @@ export async function mount(container, { query, navigate }) {
     const candidates = AWAITING_ANSWERS.has(d.status) ? ranking?.candidates || [] : [];
     for (const c of candidates.slice(0, 12)) {
       const from = c.from_station || store.unit(c.unit_id)?.base;
-      if (!from) continue;
-      candidateLine(from, site, { renderer: lineRenderer }).addTo(lineLayer);
+      routeLines(c, from, site, { renderer: lineRenderer }).addTo(lineLayer); // along its legs
       const station = stationOf(c);
       if (station) {
         // The unit would come from one of its stations, not its home base: mark where.

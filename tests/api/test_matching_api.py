@@ -36,6 +36,12 @@ def test_a_submitted_request_gets_ranked_candidates_every_exclusion_and_a_team(a
     assert first["state"] != "BE"
     assert first["explanation"] and first["score_parts"]
     assert {"mobilisation_min", "travel_min", "total_min", "mode"} <= set(first["eta"])
+    # each leg carries the waypoints the map draws it along, from the unit's station to the site
+    for c in candidates:
+        drawn = [leg["points"] for leg in c["eta"]["steps"] if leg["mode"] != "wait"]
+        assert drawn and all(len(p) >= 2 for p in drawn), c["eta"]["steps"]
+        assert drawn[0][0] == pytest.approx(c["from_station"], abs=1e-5)
+        assert drawn[-1][-1] == pytest.approx([50.9014, 4.4844])  # Brussels Airport (hijacked_aircraft)
     # Belgium's own DSU is not a candidate for Belgium's request, and says why.
     reasons = {e["unit_id"]: e["reason"] for e in excluded}
     with api.app.extensions["atlas_db"].transaction() as s:

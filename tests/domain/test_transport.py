@@ -14,13 +14,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString
 
-from atlas_coord.domain.eta import DEFAULT_ETA, estimate_eta
+from atlas_coord.domain.eta import DEFAULT_ETA, helicopter_times
 from atlas_coord.domain.geo import GeoPoint, geodesic_m
 from atlas_coord.domain.transport.air import AIRCRAFT, Airlift, airports, flight_minutes
 from atlas_coord.domain.transport.land import WATER_GAP_KM, land, landmass_name, landmass_of
 from atlas_coord.domain.transport.links import LINKS
-from atlas_coord.domain.transport.params import TransportParams
-from atlas_coord.domain.transport.plan import TransportOptions, best_route, lower_bound_minutes
+from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
+from atlas_coord.domain.transport.plan import (
+    TransportOptions,
+    best_route,
+    helicopter_lower_minutes,
+    lower_bound_minutes,
+    surface_lower_minutes,
+)
 from atlas_coord.domain.transport.road import road_minutes, road_network
 from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km, short_minutes
 from atlas_coord.domain.transport.sea import PORTS
@@ -254,9 +260,9 @@ def test_leg_summaries_read_as_in_the_issue():
 
 def test_helicopter_legs_use_the_eta_models_figures():
     r = best_route(CITIES['Vienna'], CITIES['Warsaw'], TransportOptions(helicopter=True))
-    eta = estimate_eta(geodesic_m(48.21, 16.37, 52.23, 21.01), air_transport='helicopter', notice_min=0)
+    transfer, overhead, travel, _legs = helicopter_times(geodesic_m(48.21, 16.37, 52.23, 21.01) / 1000.0)
     assert r.modes == ('helicopter',)
-    assert r.total_minutes == pytest.approx(eta.total_min, rel=0.01)  # sphere vs ellipsoid only
+    assert r.total_minutes == pytest.approx(transfer + overhead + travel, rel=0.01)  # sphere vs ellipsoid only
     far = best_route(CITIES['Lisbon'], CITIES['Warsaw'], TransportOptions(helicopter=True))
     assert 'helicopter' not in far.modes  # beyond EtaParams.helicopter_max_km
 
@@ -290,11 +296,38 @@ def test_lower_bound_never_exceeds_the_route_time(a, b, options):
     assert lower_bound_minutes(distance_km, options) <= r.total_minutes + 1e-9
 
 
+@pytest.mark.parametrize('link', LINKS, ids=lambda k: k.name)
+def test_the_surface_bound_holds_across_every_link(link):
+    """The road bound counts links at their own speed: a route over the fastest bridge or tunnel,
+    from just before one terminal to just after the other, still takes at least the bound."""
+    a, b = GeoPoint(link.a.lat, link.a.lon), GeoPoint(link.b.lat, link.b.lon)
+    for start, end in ((a, b), (b, a)):
+        r = best_route(start, end, ROAD_ONLY)
+        if r is None:
+            continue
+        distance_km = geodesic_m(start.lat, start.lon, end.lat, end.lon) / 1000.0
+        assert lower_bound_minutes(distance_km, ROAD_ONLY) <= r.total_minutes + 1e-9
+        assert float(surface_lower_minutes(great_circle_km(start, end))) <= r.total_minutes + 1e-9
+
+
+def test_no_helicopter_bound_beyond_the_helicopter_range():
+    """Beyond helicopter_max_km a helicopter cannot fly: its bound is infinite, so a far unit with a
+    helicopter is bounded by its surface time (tighter pruning), and refuelling stops count."""
+    eta = DEFAULT_TRANSPORT.eta
+    assert math.isinf(float(helicopter_lower_minutes(eta.helicopter_max_km + 1.0)))
+    two_legs = float(helicopter_lower_minutes(eta.helicopter_range_km + 1.0))
+    assert two_legs >= eta.helicopter_overhead_min + eta.helicopter_refuel_min
+    far = eta.helicopter_max_km * 1.5
+    assert lower_bound_minutes(far, TransportOptions(helicopter=True)) == lower_bound_minutes(far, ROAD_ONLY)
+
+
 def test_lower_bound_is_tight_enough_to_prune():
     fastest = TransportOptions(helicopter=True, airlift=Airlift('business_jet', 0, 8))
     assert lower_bound_minutes(0.0, fastest) == 0.0
     assert lower_bound_minutes(1500.0, fastest) > 120  # at least overhead + flight at jet speed
     assert lower_bound_minutes(300.0, ROAD_ONLY) > 150  # 300 km cannot be driven in 2.5 h
+    # 1,000 km by road: at convoy progress (100 km/h over 1.2x the distance) less the links' few minutes
+    assert lower_bound_minutes(1000.0, ROAD_ONLY) > 1000.0 / (100.0 / 1.2) * 60.0 - 10.0
 
 
 # --------------------------------------------------------------------------- figures
@@ -316,3 +349,25 @@ def test_land_lookup_indexes_tiles_not_whole_continents():
     data = land()
     assert max(shapely.get_num_coordinates(g) for g in data.geoms) < 2000
     assert len(data.names) == len(data.polygons)
+
+
+# --------------------------------------------------------------------------- map lines
+
+
+@pytest.mark.parametrize(('origin', 'site', 'options'), [
+    (CITIES['Stockholm'], CITIES['Belfast'], ROAD_ONLY),  # roads, bridges and ferries
+    (CITIES['Lisbon'], CITIES['Stockholm'], WITH_AIRLIFT),  # road, wait, flight, road
+    (CITIES['Stockholm'], OFF_GOTLAND, ROAD_ONLY),  # road to a port, then a boat
+    (CITIES['Vienna'], CITIES['Warsaw'], TransportOptions(helicopter=True)),
+])
+def test_every_leg_carries_the_waypoints_a_map_draws_it_along(origin, site, options):
+    """The console draws a candidate's line along its legs: the first leg starts at the station, each
+    leg starts where the previous one ended, the last ends at the site."""
+    r = best_route(origin, site, options)
+    assert r is not None
+    drawn = [leg for leg in r.legs if leg.mode != 'wait']
+    assert all(len(leg.points) >= 2 for leg in drawn), r.legs
+    assert drawn[0].points[0] == (origin.lat, origin.lon)
+    assert drawn[-1].points[-1] == (site.lat, site.lon)
+    for before, after in zip(r.legs, r.legs[1:], strict=False):
+        assert before.points[-1] == after.points[0], (before, after)

@@ -1,4 +1,5 @@
-"""One-to-many route minutes (domain/transport/many.py) equal best_route's, pair by pair.
+"""One-to-many route minutes (domain/transport/many.py) equal best_route's, pair by pair, and the
+mode they report plans the same route on its own (route_by).
 
 The ranking's exact ETAs come from :func:`minutes_many`; the routes it shows from
 :func:`best_route`. If the two disagreed, a unit would be ranked on one time and shown another.
@@ -17,7 +18,7 @@ from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.transport.air import Airlift, airports
 from atlas_coord.domain.transport.land import land_mask
 from atlas_coord.domain.transport.many import SiteSide, base_side, minutes_many
-from atlas_coord.domain.transport.plan import TransportOptions, best_route
+from atlas_coord.domain.transport.plan import TransportOptions, best_route, route_by
 from atlas_coord.domain.transport.route import Place
 
 
@@ -45,14 +46,19 @@ def _compare(bases: np.ndarray, sites: list[GeoPoint], rng: np.random.Generator)
     rows = np.array([a.base_row if a else (np.nan, np.nan, -1) for a in fleet])
     compared = 0
     for site in sites:
-        got = minutes_many(side, SiteSide(site), heli, cruise, mob, rows)
+        how = np.zeros(n, dtype=np.int64)
+        got = minutes_many(side, SiteSide(site), heli, cruise, mob, rows, how)
         for i in range(n):
-            air = fleet[i]
-            route = best_route(GeoPoint(*bases[i]), site, TransportOptions(bool(heli[i]), air))
+            options = TransportOptions(bool(heli[i]), fleet[i])
+            route = best_route(GeoPoint(*bases[i]), site, options)
             if route is None:
                 assert math.isinf(got[i]), (bases[i], site)
             else:
                 assert got[i] == pytest.approx(route.total_minutes, abs=1e-6), (bases[i], site)
+                # the mode it reports plans the same route alone (what the ranking shows)
+                shown = route_by(GeoPoint(*bases[i]), site, int(how[i]), options)
+                assert shown is not None and shown.total_minutes == pytest.approx(route.total_minutes, abs=1e-6)
+                assert shown.main_mode == route.main_mode, (bases[i], site, how[i])
                 compared += 1
     return compared
 

@@ -116,6 +116,7 @@ def test_the_map_follows_a_deployment_from_station_to_site(consoles, server, uni
     request_button = be.page.locator(f'li[data-request-id="{request_id}"] button')
     request_button.click()
     expect(be.page.locator("#atlas-map .atlas-candidate-line").first).to_be_attached()
+    expect(be.page.locator("#atlas-map .atlas-route-leg").first).to_be_attached()  # drawn along the route's legs
     request_button.click()  # deselect
     expect(be.page.locator("#atlas-map .atlas-candidate-line")).to_have_count(0)
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..choices import AirTransport, ReadinessStatus
 from ..eta import EtaBreakdown, EtaParams
 from ..transport.air import Airlift
-from ..transport.many import SiteSide, minutes_many
+from ..transport.many import HELICOPTER, SiteSide, minutes_many
 from ..transport.params import TransportParams
 from .index import TRAINING, UnitIndex
 from .routes import (
@@ -27,6 +27,7 @@ from .routes import (
     state_airlift,
     unit_airlifts,
     unit_route,
+    unit_route_by,
 )
 from .score import ScoreWeights
 from .types import MatchQuery
@@ -57,7 +58,7 @@ class QueryContext:
             math.inf if query.needed_by is None else (query.needed_by - query.now).total_seconds() / 60.0
         )
         self._site: SiteSide | None = None
-        #: unit position -> (base row, aircraft index) of its fastest route found by :meth:`eta_exact`
+        #: unit position -> (base row, aircraft index, mode) of its fastest route found by :meth:`eta_exact`
         self.best_row: dict[int, tuple[int, int]] = {}
         self.exact = np.full(index.n, np.nan)  # exact distances computed so far, by unit position
 
@@ -106,13 +107,17 @@ class QueryContext:
         if i not in self.routes:
             u, idx = self.idx.units[i], self.idx
             bases, airlifts = u.bases, self.airlifts(i)
-            if i in self.best_row:
-                b, o = self.best_row[i]
-                idx.route_side(self.tp).remember(b, self.tp)
+            heli, fixed = u.air_transport == AirTransport.HELICOPTER, self.notice(i) + self.break_off(i)
+            found = None
+            if i in self.best_row:  # the base, aircraft and mode eta_exact found: plan that route only
+                b, o, how = self.best_row[i]
+                if how != HELICOPTER:  # a helicopter flies straight: no road to join
+                    idx.route_side(self.tp).remember(b, self.tp)
                 bases = ((float(idx.base_lat[b]), float(idx.base_lon[b])),)
                 airlifts = airlifts[o:o + 1]
-            self.routes[i] = unit_route(bases, self.q.site, u.air_transport == AirTransport.HELICOPTER,
-                                        airlifts, self.notice(i) + self.break_off(i), self.tp, name=u.name)
+                found = unit_route_by(bases[0], self.q.site, heli, airlifts[0] if airlifts else None, fixed, how,
+                                      self.tp, name=u.name)
+            self.routes[i] = found or unit_route(bases, self.q.site, heli, airlifts, fixed, self.tp, name=u.name)
         return self.routes[i]
 
     def eta_exact(self, pos: np.ndarray, fixed: np.ndarray) -> np.ndarray:
@@ -148,12 +153,14 @@ class QueryContext:
         unit_rows, base_rows, opt_rows = (np.concatenate(x) for x in (unit_rows, base_rows, opt_rows))
         craft = np.concatenate(craft)
         rows = idx.route_side(self.tp).take(base_rows)
-        minutes = minutes_many(rows, self._site, idx.air[pos][unit_rows] == 1, craft[:, 0], craft[:, 1], craft[:, 2:])
+        how = np.zeros(unit_rows.size, dtype=np.int64)
+        minutes = minutes_many(rows, self._site, idx.air[pos][unit_rows] == 1, craft[:, 0], craft[:, 1], craft[:, 2:],
+                               how)
         # each unit's fastest row (the first on ties, as unit_route): rows are grouped by unit
         order = np.lexsort((np.arange(minutes.size), minutes, unit_rows))
         first = order[np.searchsorted(unit_rows[order], np.arange(pos.size))]
-        self.best_row.update(zip(pos.tolist(), zip(base_rows[first].tolist(), opt_rows[first].tolist(), strict=True),
-                                 strict=True))
+        self.best_row.update(zip(pos.tolist(), zip(base_rows[first].tolist(), opt_rows[first].tolist(),
+                                                   how[first].tolist(), strict=True), strict=True))
         return fixed + minutes[first]
 
     def _options(self, i: int, fixed_min: float) -> np.ndarray:
@@ -180,4 +187,4 @@ class QueryContext:
         r = self.route_of(i)
         if r is None:
             return None
-        return route_breakdown(r, self.q.site, self.notice(i), self.break_off(i), self.tp, self.q.now)
+        return route_breakdown(r, self.q.site, self.notice(i), self.break_off(i), self.tp, self.q.now, distance_m)

@@ -30,15 +30,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 
 from ..airlift import AirliftAsset
 from ..choices import AirliftKind, AirTransport
-from ..geo import HAVERSINE_UPPER, GeoPoint
+from ..eta import EtaBreakdown, helicopter_times
+from ..geo import HAVERSINE_UPPER, GeoPoint, geodesic_m
 from ..transport.air import AIRCRAFT, Airlift
 from ..transport.params import DEFAULT_TRANSPORT, TransportParams
-from ..transport.plan import TransportOptions, best_route, surface_speed_kmh
+from ..transport.plan import (
+    TransportOptions,
+    best_route,
+    helicopter_lower_minutes,
+    route_by,
+    surface_lower_minutes,
+    surface_speed_kmh,
+)
 from ..transport.route import Route
 
 __all__ = ['AIRCRAFT_CLASSES', 'OWN_AIRCRAFT', 'UnitRoute', 'aircraft_class', 'airlift_options', 'lower_bounds',
@@ -135,6 +144,17 @@ def unit_route(
     return best
 
 
+def unit_route_by(
+    base: tuple[float, float], site: GeoPoint, helicopter: bool, airlift: Airlift | None, fixed_min: float,
+    how: int, params: TransportParams = DEFAULT_TRANSPORT, *, name: str = 'base',
+) -> UnitRoute | None:
+    """:func:`unit_route` from one base with one aircraft (or none) when the one-to-many minutes
+    already found the fastest mode ``how`` (:func:`..transport.plan.route_by`)."""
+    opt = TransportOptions(helicopter, None if airlift is None else _from_alert(airlift, fixed_min))
+    route = route_by(GeoPoint(*base), site, how, opt, params, origin_name=name)
+    return None if route is None else UnitRoute(route.total_minutes, route, base)
+
+
 def lower_bounds(
     distance_m: np.ndarray, helicopter: np.ndarray, cruise_kmh: np.ndarray, mobilisation_min: np.ndarray,
     fixed_min: np.ndarray, params: TransportParams = DEFAULT_TRANSPORT,
@@ -149,9 +169,10 @@ def lower_bounds(
     eta = params.eta
     d = np.maximum(np.asarray(distance_m, dtype=np.float64) / 1000.0, 0.0) / HAVERSINE_UPPER
     surface = surface_speed_kmh(params)
-    bound = d / surface * 60.0
-    heli = eta.helicopter_transfer_min + eta.helicopter_overhead_min + d / eta.helicopter_speed_kmh * 60.0
-    bound = np.where(helicopter, np.minimum(bound, heli), bound)
+    bound = surface_lower_minutes(d, params)
+    helicopter = np.asarray(helicopter, dtype=bool)
+    if helicopter.any():
+        bound = np.where(helicopter, np.minimum(bound, helicopter_lower_minutes(d, params)), bound)
     has_air = ~np.isnan(cruise_kmh)
     if has_air.any():
         fastest = np.maximum(surface, np.where(has_air, cruise_kmh, 1.0) / eta.fixed_wing_routing_factor)
@@ -199,23 +220,20 @@ assert set(AIRCRAFT_CLASSES.values()) <= set(AIRCRAFT)
 
 #: Leg modes counted as ground transfer around a flight or a helicopter flight.
 _SURFACE = ('road', 'bridge', 'shuttle', 'ferry', 'boat')
+_AIR = ('flight', 'helicopter')
 #: EtaBreakdown.mode of a route, by the route's main mode (the former vocabulary kept for 'flight').
 _MODE = {'flight': 'fixed_wing'}
 
 
 def route_breakdown(ur: UnitRoute, site: GeoPoint, notice_min: float, break_off_min: float,
-                    params: TransportParams, now=None):
+                    params: TransportParams, now=None, distance_m: float | None = None):
     """The :class:`~..eta.EtaBreakdown` of a unit's route: components that add up to the total, and
-    every leg (``steps``) with the one-line ``route_summary``."""
-    from datetime import timedelta
-
-    from ..eta import EtaBreakdown, helicopter_times
-    from ..geo import geodesic_m
-
+    every leg (``steps``) with the one-line ``route_summary``. ``distance_m``: the geodesic metres
+    from the route's base to the site, if the caller has measured them."""
     route, eta = ur.route, params.eta
     surface = math.fsum(leg.minutes for leg in route.legs if leg.mode in _SURFACE)
     wait = math.fsum(leg.minutes for leg in route.legs if leg.mode == 'wait')
-    air = math.fsum(leg.minutes for leg in route.legs if leg.mode in ('flight', 'helicopter'))
+    air = math.fsum(leg.minutes for leg in route.legs if leg.mode in _AIR)
     overhead, legs = wait, 1
     for leg in route.legs:
         if leg.mode == 'flight':
@@ -228,9 +246,11 @@ def route_breakdown(ur: UnitRoute, site: GeoPoint, notice_min: float, break_off_
     else:
         transfer, travel = 0.0, surface
     total = float(notice_min) + float(break_off_min) + ur.minutes
+    main = route.main_mode
     return EtaBreakdown(
-        mode=_MODE.get(route.main_mode, route.main_mode),
-        distance_km=geodesic_m(ur.base[0], ur.base[1], site.lat, site.lon) / 1000.0,
+        mode=_MODE.get(main, main),
+        distance_km=(geodesic_m(ur.base[0], ur.base[1], site.lat, site.lon) if distance_m is None else distance_m)
+        / 1000.0,
         route_km=math.fsum(leg.km for leg in route.legs),
         mobilisation_min=float(notice_min), break_off_min=float(break_off_min),
         transfer_min=transfer, overhead_min=overhead, travel_min=travel,

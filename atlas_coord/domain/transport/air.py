@@ -49,12 +49,15 @@ class Aircraft:
 #: Cruise speeds, km/h. Manufacturer figures as quoted in the sources named (not re-checked offline).
 AIRCRAFT: dict[str, Aircraft] = {
     'C-130J': Aircraft('Lockheed Martin C-130J Super Hercules', 640.0,
-                       'domain.md §6 (about 640 km/h); lockheedmartin.com C-130J: cruise 348 kn (644 km/h)'),
+                       'domain.md §6 (about 640 km/h); lockheedmartin.com C-130J: cruise 348 kn (644 km/h); '
+                       '"a cruising speed of 348 knots", bulgarianmilitary.com 2024-05-23 [V]'),
     'A400M': Aircraft('Airbus A400M Atlas', 780.0,
-                      'domain.md §6 (about 780 km/h); airbus.com A400M: cruise Mach 0.68-0.72'),
-    'C-295': Aircraft('Airbus C295', 480.0, 'airbus.com C295: max cruise speed 260 kn (482 km/h) [M: 480]'),
+                      'domain.md §6 (about 780 km/h); airbus.com A400M: cruise Mach 0.68-0.72; "Mach 0.72" '
+                      '(flyteam.jp 46891, 2015 ferry flight) [V; M: 780 is the top of the range]'),
+    'C-295': Aircraft('Airbus C295', 480.0, 'airbus.com C295: max cruise speed 260 kn (482 km/h); reports give '
+                      'max 490-580 km/h (flyteam.jp 119287, avia-pro.net 2013) [M: 480, never flattering]'),
     'business_jet': Aircraft('Government business jet (Falcon, Global, Gulfstream class)', 800.0,
-                             'domain.md §6 (business jets about 800 km/h) [M]'),
+                             'domain.md §6 (business jets about 800 km/h) [M: Falcon 900 class, Mach 0.75-0.8]'),
 }
 
 
@@ -121,7 +124,7 @@ def flight_minutes(km: float, airlift: Airlift, params: TransportParams = DEFAUL
 
 def flight_leg(a: Place, b: Place, airlift: Airlift, params: TransportParams = DEFAULT_TRANSPORT) -> Leg:
     km = great_circle_km(a.point, b.point)
-    return Leg('flight', a.name, b.name, km, flight_minutes(km, airlift, params))
+    return Leg('flight', a.name, b.name, km, flight_minutes(km, airlift, params), points=(a.latlon, b.latlon))
 
 
 #: An aircraft based this close to a pick-up airport is on its airfield: no positioning flight [M: a

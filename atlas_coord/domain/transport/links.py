@@ -140,7 +140,8 @@ LINKS: tuple[Link, ...] = (
     Link('Bari–Igoumenitsa ferry', 'ferry', Terminal('Bari', 41.13, 16.87), Terminal('Igoumenitsa', 39.50, 20.26),
          570.0, _FERRY_DAILY, 'https://www.superfast.com/ (about 9 h 30)'),
     Link('Igoumenitsa–Corfu ferry', 'ferry', Terminal('Igoumenitsa port', 39.50, 20.26),
-         Terminal('Corfu', 39.62, 19.92), 90.0, _FERRY_FREQUENT, _WIKI + 'Igoumenitsa (about 1 h 30) [M]'),
+         Terminal('Corfu', 39.62, 19.92), 90.0, _FERRY_FREQUENT, _WIKI + 'Igoumenitsa (about 1 h 30); travellers: "1 1/2 Stunden" '
+         '(leselagune.info Griechenland_Korfu1) [M: typical crossing]'),
     Link('Piraeus–Heraklion ferry', 'ferry', Terminal('Piraeus', 37.94, 23.64), Terminal('Heraklion', 35.34, 25.14),
          540.0, _FERRY_DAILY, 'https://www.anek.gr/en/ (overnight about 9 h)'),
     _bridge('Krk Bridge', Terminal('Krk', 45.20, 14.60), Terminal('Kraljevica', 45.26, 14.57),

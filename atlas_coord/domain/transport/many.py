@@ -20,12 +20,12 @@ import numpy as np
 from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.domain.transport.air import aircraft_ready_many, airports
 from atlas_coord.domain.transport.params import DEFAULT_TRANSPORT, TransportParams
-from atlas_coord.domain.transport.plan import AIRPORT_CHOICES, PORT_CHOICES, _airport_access
+from atlas_coord.domain.transport.plan import AIR, AIRPORT_CHOICES, BOAT, HELICOPTER, PORT_CHOICES, ROAD
 from atlas_coord.domain.transport.road import Joined, road_network
 from atlas_coord.domain.transport.route import Place, great_circle_km, haversine_km_many
 from atlas_coord.domain.transport.sea import boat_leg, ports
 
-__all__ = ['BaseSide', 'SiteSide', 'base_side', 'minutes_many']
+__all__ = ['AIR', 'BOAT', 'HELICOPTER', 'ROAD', 'BaseSide', 'SiteSide', 'base_side', 'minutes_many']
 
 #: Bases per block when finding their nearest airports (a block's distance matrix: a few MB).
 _BLOCK = 2000
@@ -88,7 +88,17 @@ class SiteSide:
         self.joined = net.join_many(np.array([site.lat]), np.array([site.lon]))
         self.at_sea = int(self.joined.landmass[0]) < 0
         self.arr = air.nearest(site, AIRPORT_CHOICES)
-        self.from_arr = np.array([m for m, _place in _airport_access(site, params)])
+        known = net.known.get((site.lat, site.lon))
+        if known is not None and known[3] is not None:
+            self.from_arr = np.array([m for m, _place in known[3]])
+        else:
+            # the road to each arrival airport in one numpy call (the site joined once), then kept
+            # with the site so that the shown routes' single-pair planning does not join it again
+            here = self.joined.take(np.zeros(self.arr.size, dtype=np.int64))
+            self.from_arr = net.minutes_many(here, _airports_joined(params).take(self.arr))
+            j = self.joined
+            net.remember(site.lat, site.lon, int(j.landmass[0]), j.nodes[0], j.minutes[0],
+                         tuple((float(m), air.places[int(a)]) for m, a in zip(self.from_arr, self.arr, strict=True)))
         self._ports: list[tuple[SiteSide, float]] | None = None
 
     def ports(self) -> list[tuple[SiteSide, float]]:
@@ -109,12 +119,15 @@ def _port_side(point: GeoPoint, params: TransportParams) -> SiteSide:
     return SiteSide(point, params)
 
 
-def _on_land(bases: BaseSide, to: SiteSide, craft: np.ndarray, cap: np.ndarray) -> np.ndarray:
+def _on_land(bases: BaseSide, to: SiteSide, craft: np.ndarray, cap: np.ndarray,
+             how: np.ndarray | None = None) -> np.ndarray:
     """Road, or air with road at both ends (rows whose ``craft`` has a cruise), whichever is faster;
     capped by ``cap`` (another mode's minutes): the result is ``min(on land, cap)``. ``craft``:
-    ``(rows, 5)``: cruise km/h (NaN: none), mobilisation, the aircraft's base as ``Airlift.base_row``."""
+    ``(rows, 5)``: cruise km/h (NaN: none), mobilisation, the aircraft's base as ``Airlift.base_row``.
+    ``how``, if given, receives :data:`ROAD` or :data:`AIR` where that mode is the result, with
+    :func:`.plan.best_route`'s tie rules (road before air before the cap's mode); elsewhere it is kept."""
     params = to.params
-    best = cap.copy()
+    by_air = np.full(cap.shape, np.inf)
     air = np.flatnonzero(~np.isnan(craft[:, 0]))
     if air.size:
         eta, hubs = params.eta, airports()
@@ -126,17 +139,27 @@ def _on_land(bases: BaseSide, to: SiteSide, craft: np.ndarray, cap: np.ndarray) 
         total = ready[:, :, None] + flight + to.from_arr[None, None, :]
         total[(dep[:, :, None] == to.arr[None, None, :]) | np.isinf(bases.to_dep[air])[:, :, None]
               | np.isinf(to.from_arr)[None, None, :]] = np.inf
-        best[air] = np.minimum(best[air], total.reshape(air.size, -1).min(axis=1))
+        by_air[air] = total.reshape(air.size, -1).min(axis=1)
+    best = np.minimum(cap, by_air)
     road = road_network(params).minutes_many(bases.joined, to.joined, best)
+    if how is not None:
+        how[by_air <= cap] = AIR
+        how[road <= best] = ROAD
     return np.minimum(road, best)
 
 
 def minutes_many(bases: BaseSide, site: SiteSide, helicopter: np.ndarray, cruise: np.ndarray,
-                 mobilisation: np.ndarray, aircraft_base: np.ndarray | None = None) -> np.ndarray:
+                 mobilisation: np.ndarray, aircraft_base: np.ndarray | None = None,
+                 how: np.ndarray | None = None) -> np.ndarray:
     """:func:`.plan.best_route`'s ``total_minutes`` (``inf`` where no mode reaches the site) for each
     row: a base, whether it has a helicopter, and its airlift's cruise km/h (NaN: none), mobilisation
     counted from the unit's departure and base (``(rows, 3)`` as :attr:`.air.Airlift.base_row`;
-    None: no aircraft has a base, each is ready where the unit boards)."""
+    None: no aircraft has a base, each is ready where the unit boards).
+
+    ``how``, if given (an int array, one per row), receives the mode of each row's fastest route as
+    :func:`.plan.best_route` picks it: :data:`ROAD`, :data:`AIR`, :data:`HELICOPTER`, or
+    ``BOAT + k`` for a boat from the ``k``-th of :meth:`SiteSide.ports`; :func:`.plan.route_by`
+    then builds that route's legs without comparing the other modes again."""
     eta = site.params.eta
     if aircraft_base is None:
         aircraft_base = np.tile([np.nan, np.nan, -1.0], (helicopter.size, 1))
@@ -149,12 +172,17 @@ def minutes_many(bases: BaseSide, site: SiteSide, helicopter: np.ndarray, cruise
         overhead = eta.helicopter_overhead_min + (legs - 1) * eta.helicopter_refuel_min
         travel = km[fly] * eta.helicopter_routing_factor / eta.helicopter_speed_kmh * 60.0
         heli[fly] = eta.helicopter_transfer_min + overhead + travel
-    best = _on_land(bases, site, craft, heli)
+    if how is not None:
+        how[:] = HELICOPTER
+    best = _on_land(bases, site, craft, heli, how)
     boat = np.flatnonzero(np.isinf(best)) if not site.at_sea else np.arange(best.size)
     if boat.size:
         sub = bases.take(boat)
-        for port, boat_min in site.ports():
+        for k, (port, boat_min) in enumerate(site.ports()):
             # capped at the best so far less the boat run: whatever is not faster does not matter
-            total = _on_land(sub, port, craft[boat], best[boat] - boat_min) + boat_min
-            best[boat] = np.minimum(total, best[boat])
+            cap = best[boat] - boat_min
+            land = _on_land(sub, port, craft[boat], cap)
+            if how is not None:  # on the land values: cap + boat_min may round below the best
+                how[boat[land < cap]] = BOAT + k
+            best[boat] = np.minimum(land + boat_min, best[boat])
     return best

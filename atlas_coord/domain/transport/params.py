@@ -26,14 +26,17 @@ class TransportParams:
     #: Average convoy speed under blue lights, motorway-dominated [M]: the issue's practitioner figure
     #: "300 km in about 3 h" (road km), and domain.md §6 "up to about 110 with blue lights".
     road_speed_kmh: float = 100.0
-    #: Fast patrol boat speed: 22 kn = 40.7 km/h [M, typical 20-25 kn of police/coast guard patrol boats].
+    #: Fast patrol boat speed: 22 kn = 40.7 km/h [M]: coast-guard fast patrol craft reach 30-40 kn flat
+    #: out (marinelink.com, an 85-ft USCG fast patrol craft "up to 40 knots"), but a 100-400 km run in
+    #: open sea with a team and its kit is not made at top speed: about 55-70 % of it (docs/transport.md).
     boat_speed_kmh: float = 40.7
-    #: Sea routing factor on the great-circle distance [M].
+    #: Sea routing factor on the great-circle distance [M]: a boat keeps clear of shoals and traffic
+    #: separation schemes; the same 1.1 as a flight's routing.
     boat_routing_factor: float = 1.1
-    #: Minutes to board, brief and cast off at the port [M].
+    #: Minutes to board, brief and cast off at the port [M]: a crewed boat, about a ferry check-in.
     boat_boarding_min: float = 20.0
-    #: Longest boat run from a port, great-circle km [M]: about 10 h at 22 kn. Beyond, a ship is
-    #: reached by helicopter (or a navy vessel, not modelled); a site further out is out of range.
+    #: Longest boat run from a port, great-circle km [M]: about 10 h at 22 kn, a crew's day at sea.
+    #: Beyond, a ship is reached by helicopter (or a navy vessel, not modelled); further out is out of range.
     boat_max_km: float = 400.0
     eta: EtaParams = field(default=DEFAULT_ETA)
 

@@ -22,6 +22,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from atlas_coord.domain.eta import helicopter_times
 from atlas_coord.domain.geo import HAVERSINE_UPPER, GeoPoint
 from atlas_coord.domain.transport.air import (
@@ -38,12 +40,16 @@ from atlas_coord.domain.transport.road import road_network
 from atlas_coord.domain.transport.route import Leg, Place, Route, great_circle_km
 from atlas_coord.domain.transport.sea import boat_leg, ports
 
-__all__ = ['AIRPORT_CHOICES', 'PORT_CHOICES', 'TransportOptions', 'best_route', 'lower_bound_minutes']
+__all__ = ['AIR', 'AIRPORT_CHOICES', 'BOAT', 'HELICOPTER', 'PORT_CHOICES', 'ROAD', 'TransportOptions', 'best_route',
+           'lower_bound_minutes', 'route_by']
 
 #: Airports tried at each end of a flight, nearest first (the nearest may be on another island).
 AIRPORT_CHOICES = 3
 #: Ports tried for a boat to the site.
 PORT_CHOICES = 2
+#: The mode of a fastest route as :func:`.many.minutes_many` reports it and :func:`route_by` takes it;
+#: ``BOAT + k``: a boat from the ``k``-th port :func:`_by_boat` tries.
+ROAD, AIR, HELICOPTER, BOAT = range(4)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,37 @@ def best_route(
         boat = _by_boat(a, b, options, params)
         if boat[0] < best[0]:
             best = boat
+    return _finish(best)
+
+
+def route_by(
+    origin: GeoPoint,
+    site: GeoPoint,
+    how: int,
+    options: TransportOptions = TransportOptions(),
+    params: TransportParams = DEFAULT_TRANSPORT,
+    *,
+    origin_name: str = 'station',
+    site_name: str = 'site',
+) -> Route | None:
+    """:func:`best_route` when the fastest mode is known (``how``, from :func:`.many.minutes_many`):
+    only that mode's route is planned, the others are not compared again. Same route as
+    :func:`best_route` but on an exact tie between modes, where it is another route as fast."""
+    a, b = Place(origin_name, origin), Place(site_name, site)
+    if how == HELICOPTER:
+        found = _helicopter(a, b, options, params)
+    elif how == AIR:
+        found = _by_air(a, b, options.airlift, params) if options.airlift is not None else (math.inf, tuple)
+    elif how == ROAD:
+        net = road_network(params)
+        road = net.minutes(a, b)
+        found = (road[0], lambda: net.route(a, b, road).legs)
+    else:
+        found = _by_boat(a, b, options, params, only=how - BOAT)
+    return _finish(found)
+
+
+def _finish(best: _Candidate) -> Route | None:
     if math.isinf(best[0]):
         return None
     legs = best[1]()
@@ -102,7 +139,7 @@ def _helicopter(a: Place, b: Place, options: TransportOptions, params: Transport
         return math.inf, tuple
     transfer, overhead, travel, _legs = helicopter_times(km, params.eta)
     minutes = transfer + overhead + travel
-    return minutes, lambda: (Leg('helicopter', a.name, b.name, km, minutes),)
+    return minutes, lambda: (Leg('helicopter', a.name, b.name, km, minutes, points=(a.latlon, b.latlon)),)
 
 
 def _airport_access(point: GeoPoint, params: TransportParams) -> tuple[tuple[float, Place], ...]:
@@ -145,19 +182,23 @@ def _by_air(a: Place, b: Place, airlift: Airlift, params: TransportParams) -> _C
         if at_dep > to_dep:
             flies = at_dep > airlift.mobilisation_min  # not waiting at its base: flying in from it
             note = f'{airlift.aircraft} from {airlift.base_icao or "its base"}' if flies else ''
-            out.append(Leg('wait', dep.name, dep.name, 0.0, at_dep - to_dep, note))
+            out.append(Leg('wait', dep.name, dep.name, 0.0, at_dep - to_dep, note, points=(dep.latlon,)))
         out.append(flight_leg(dep, arr, airlift, params))
         return (*out, *net.route(arr, b).legs)
 
     return best, legs
 
 
-def _by_boat(a: Place, b: Place, options: TransportOptions, params: TransportParams) -> _Candidate:
+def _by_boat(a: Place, b: Place, options: TransportOptions, params: TransportParams,
+             only: int | None = None) -> _Candidate:
+    """The fastest boat route over the ports near ``b`` within the boat's reach (``only``: the
+    ``only``-th of those ports alone)."""
     best: _Candidate = (math.inf, tuple)
     catalogue = ports()
-    for i in catalogue.nearest(b.point, PORT_CHOICES):
-        port = catalogue.places[i]
-        if great_circle_km(port.point, b.point) > params.boat_max_km:
+    near = [catalogue.places[i] for i in catalogue.nearest(b.point, PORT_CHOICES)]
+    near = [port for port in near if great_circle_km(port.point, b.point) <= params.boat_max_km]
+    for k, port in enumerate(near):
+        if only is not None and k != only:
             continue
         minutes, legs = _best_on_land(a, port, options, params)
         boat = boat_leg(port, b, params)
@@ -169,13 +210,55 @@ def _by_boat(a: Place, b: Place, options: TransportOptions, params: TransportPar
 # --------------------------------------------------------------------------- lower bound
 
 
+@functools.lru_cache(maxsize=8)
 def surface_speed_kmh(params: TransportParams = DEFAULT_TRANSPORT) -> float:
-    """The fastest great-circle progress of any surface leg: road, a link's crossing, a boat."""
+    """The fastest great-circle progress of any surface leg: road, a link's crossing, a boat.
+
+    Remembered per parameter set: the ranking asks once per query, and the links do not change."""
     links = max(great_circle_km(GeoPoint(k.a.lat, k.a.lon), GeoPoint(k.b.lat, k.b.lon)) / k.minutes * 60.0
                 for k in LINKS)
     road = params.road_speed_kmh / params.road_detour_factor
     boat = params.boat_speed_kmh / params.boat_routing_factor
     return max(links, road, boat)
+
+
+@functools.lru_cache(maxsize=8)
+def _surface_floor(params: TransportParams) -> tuple[float, float]:
+    """``(v, saving)``: road and boat legs progress at most ``v`` great-circle km/h, and all the links
+    faster than ``v`` together save at most ``saving`` minutes over covering their length at ``v``."""
+    v = max(params.road_speed_kmh / params.road_detour_factor, params.boat_speed_kmh / params.boat_routing_factor)
+    saving = 0.0
+    for k in LINKS:
+        km = great_circle_km(GeoPoint(k.a.lat, k.a.lon), GeoPoint(k.b.lat, k.b.lon))
+        saving += max(0.0, km / v * 60.0 - k.minutes)
+    return v, saving
+
+
+def surface_lower_minutes(distance_km, params: TransportParams = DEFAULT_TRANSPORT):
+    """A proven lower bound of the minutes of any surface route (road, links, ferries, boat) over
+    ``distance_km`` great-circle km (a float or an array).
+
+    Two bounds, the larger is taken: every leg at the fastest surface progress
+    (:func:`surface_speed_kmh`); or road and boat legs at their speed ``v`` and the links at theirs.
+    A route uses each link at most once (a fastest path is simple: link minutes are positive), and a
+    link of ``km`` taking ``m`` minutes saves at most ``km / v - m`` over the same distance at ``v``,
+    so the route takes at least ``distance / v`` less the sum of those savings (a few minutes:
+    the short fast bridges), far tighter over long distances than the first bound.
+    """
+    v, saving = _surface_floor(params)
+    return np.maximum(distance_km / surface_speed_kmh(params) * 60.0, distance_km / v * 60.0 - saving)
+
+
+def helicopter_lower_minutes(distance_km, params: TransportParams = DEFAULT_TRANSPORT):
+    """A proven lower bound of a helicopter flight's minutes over ``distance_km`` great-circle km or
+    more (a float or an array): :func:`.eta.helicopter_times` is non-decreasing in the distance (the
+    refuelling stops too), and no helicopter flies beyond ``helicopter_max_km`` (``inf``)."""
+    eta = params.eta
+    d = np.asarray(distance_km, dtype=np.float64)
+    legs = np.maximum(1.0, np.ceil(d / eta.helicopter_range_km))
+    minutes = (eta.helicopter_transfer_min + eta.helicopter_overhead_min + (legs - 1.0) * eta.helicopter_refuel_min
+               + d * eta.helicopter_routing_factor / eta.helicopter_speed_kmh * 60.0)
+    return np.where(d > eta.helicopter_max_km, np.inf, minutes)
 
 
 def lower_bound_minutes(
@@ -187,17 +270,16 @@ def lower_bound_minutes(
     Every leg's minutes are at least its great-circle km over the fastest speed of its kind and the
     legs' great-circle km add up to at least the distance (triangle inequality), so any route takes
     at least ``distance / v``, ``v`` the fastest speed among the modes it may use; a flight adds its
-    fixed overhead and cannot leave before the aircraft is ready, a helicopter its overheads.
+    fixed overhead and cannot leave before the aircraft is ready. A surface route is bounded more
+    tightly by :func:`surface_lower_minutes`, a helicopter by :func:`helicopter_lower_minutes`.
     The distance is first turned into a lower bound of the great-circle one (``/ HAVERSINE_UPPER``).
     For the ranking's pruning over all units, pass the fastest options any unit has.
     """
     d = max(0.0, float(distance_km)) / HAVERSINE_UPPER
     surface = surface_speed_kmh(params)
-    bound = d / surface * 60.0
+    bound = float(surface_lower_minutes(d, params))
     if options.helicopter:
-        eta = params.eta
-        heli = eta.helicopter_transfer_min + eta.helicopter_overhead_min + d / eta.helicopter_speed_kmh * 60.0
-        bound = min(bound, heli)
+        bound = min(bound, float(helicopter_lower_minutes(d, params)))
     if options.airlift is not None:
         fastest = max(surface, options.airlift.cruise_kmh / params.eta.fixed_wing_routing_factor)
         air = params.eta.fixed_wing_overhead_min + max(options.airlift.mobilisation_min, d / fastest * 60.0)

@@ -203,7 +203,7 @@ class RoadNetwork:
         if math.isinf(best):
             return None
         if via is None:
-            return Route((self._road_leg(a, b, great_circle_km(a.point, b.point)),))
+            return Route((self._road_leg(a, b, great_circle_km(a.point, b.point), (a.latlon, b.latlon)),))
         return Route(self._legs(a, b, *via))
 
     def minutes(self, a: Place, b: Place, cap: float = math.inf) -> tuple[float, tuple[int, int] | None]:
@@ -251,9 +251,10 @@ class RoadNetwork:
     def _place(self, i: int) -> Place:
         return self.places[i]
 
-    def _road_leg(self, a: Place, b: Place, great_circle: float) -> Leg:
+    def _road_leg(self, a: Place, b: Place, great_circle: float, points: tuple[tuple[float, float], ...]) -> Leg:
         p = self.params
-        return Leg('road', a.name, b.name, great_circle * p.road_detour_factor, road_minutes(great_circle, p))
+        return Leg('road', a.name, b.name, great_circle * p.road_detour_factor, road_minutes(great_circle, p),
+                   points=points)
 
     def path(self, i: int, j: int) -> list[int]:
         """Graph nodes from ``i`` to ``j`` on a fastest path (greedy over the all-pairs times)."""
@@ -264,7 +265,13 @@ class RoadNetwork:
             x = nodes[-1]
             step = self.edge[x] + self.time[:, j]
             step[seen] = np.inf  # zero-minute edges (a terminal on a waypoint) must not loop back
-            y = int(np.argmin(step))
+            best = float(step.min())
+            if math.isinf(best):
+                raise ValueError(f'no path from graph node {i} to {j}')  # never loop forever
+            # among equally fast next nodes, the one nearest the end: a zero-minute edge to a
+            # waypoint beside a terminal ties with the link itself and may lead nowhere but back
+            tied = np.flatnonzero(step <= best)
+            y = int(tied[np.argmin(self.time[tied, j])])
             seen[y] = True
             nodes.append(y)
         return nodes
@@ -273,21 +280,30 @@ class RoadNetwork:
         """Legs a → node i → ... → node j → b: road stretches merged, one leg per link."""
         legs: list[Leg] = []
         start, km = a, great_circle_km(a.point, self._place(i).point)
+        drawn = [a.latlon, self._place(i).latlon]  # the road stretch's points so far
         nodes = self.path(i, j)
         for x, y in zip(nodes, nodes[1:], strict=False):
             k = int(self.link_at[x, y])
             if k < 0:
                 km += great_circle_km(self._place(x).point, self._place(y).point)
+                drawn.append(self._place(y).latlon)
                 continue
             if km > 0:
-                legs.append(self._road_leg(start, self._place(x), km))
+                legs.append(self._road_leg(start, self._place(x), km, _distinct(drawn)))
             link = self.links[k]
             crossing_km = great_circle_km(self._place(x).point, self._place(y).point)
-            legs.append(Leg(link.kind, self.names[x], self.names[y], crossing_km, link.minutes))
-            start, km = self._place(y), 0.0
+            legs.append(Leg(link.kind, self.names[x], self.names[y], crossing_km, link.minutes,
+                            points=(self._place(x).latlon, self._place(y).latlon)))
+            start, km, drawn = self._place(y), 0.0, [self._place(y).latlon]
         km += great_circle_km(self._place(j).point, b.point)
-        legs.append(self._road_leg(start, b, km))
+        drawn.append(b.latlon)
+        legs.append(self._road_leg(start, b, km, _distinct(drawn)))
         return tuple(legs)
+
+
+def _distinct(points: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """``points`` without consecutive repeats (a terminal on a waypoint is one point on a map)."""
+    return tuple(p for k, p in enumerate(points) if k == 0 or p != points[k - 1])
 
 
 def _all_pairs(edge: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +23,10 @@ LEG_MODES = ('road', 'bridge', 'shuttle', 'ferry', 'wait', 'flight', 'helicopter
 class Place:
     name: str
     point: GeoPoint
+
+    @property
+    def latlon(self) -> tuple[float, float]:
+        return (self.point.lat, self.point.lon)
 
 
 _R_KM = EARTH_MEAN_RADIUS_M / 1000.0
@@ -88,6 +92,10 @@ class Leg:
     minutes: float
     #: For a 'wait': what is awaited when it is an aircraft on its way ('A400M from LFOJ'), else ''.
     note: str = ''
+    #: ``(lat, lon)`` from the leg's start to its end, for a map: the two ends, and for a road leg
+    #: the graph waypoints it follows in between (so a line drawn along them stays on land).
+    #: Not compared: two legs are the same journey whatever their drawing.
+    points: tuple[tuple[float, float], ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in LEG_MODES:
@@ -122,8 +130,9 @@ class Route:
     @property
     def main_mode(self) -> str:
         """'flight', 'helicopter', 'boat', 'ferry', 'shuttle' or 'road': the most telling mode used."""
+        modes = self.modes  # once: the property builds a tuple
         for mode in ('flight', 'helicopter', 'boat', 'ferry', 'shuttle'):
-            if mode in self.modes:
+            if mode in modes:
                 return mode
         return 'road'
 

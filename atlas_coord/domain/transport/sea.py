@@ -57,4 +57,4 @@ def boat_leg(port: Place, site: Place, params: TransportParams = DEFAULT_TRANSPO
     """Boarding at ``port`` and the run to ``site`` at patrol-boat speed."""
     km = great_circle_km(port.point, site.point)
     minutes = params.boat_boarding_min + km * params.boat_routing_factor / params.boat_speed_kmh * 60.0
-    return Leg('boat', port.name, site.name, km, minutes)
+    return Leg('boat', port.name, site.name, km, minutes, points=(port.latlon, site.latlon))

@@ -10,7 +10,8 @@
 /* global L */
 
 import { ApiError } from "../api.js";
-import { candidateLine, createBasemap, siteMarker, unitMarker } from "../basemap.js";
+import { createBasemap, siteMarker, unitMarker } from "../basemap.js";
+import { routeLines } from "../route-lines.js";
 import { badge, dl, h, humanise, replace } from "../dom.js";
 import { loadCandidates } from "../matching.js";
 import * as store from "../store.js";
@@ -106,7 +107,7 @@ export function rankingTab(view) {
     siteMarker(site.lat, site.lon, request.crisis.place_name).addTo(rankingMap);
     const lineRenderer = L.svg({ pane: "overlayPane" });
     for (const c of ranking.candidates.slice(0, 15)) {
-      if (c.from_station) candidateLine(c.from_station, site, { renderer: lineRenderer }).addTo(rankingMap);
+      if (c.from_station) routeLines(c, c.from_station, site, { renderer: lineRenderer }).addTo(rankingMap);
       const u = store.unit(c.unit_id);
       if (u) unitMarker(u).addTo(rankingMap);
     }
