@@ -62,7 +62,7 @@ export function securityKeys() {
       found.keys.length ? h("ul", { class: "security-keys__list" }, found.keys.map((key) => keyRow(key, refresh))) : h("p", { dataset: { noKeys: "" } }, "No security key yet."),
       hereOk
         ? registerForm(refresh)
-        : h("p", { class: "hint" }, `Security keys work where the console is reached as ${found.rp_id} (for example http://${found.rp_id}:${location.port || 80}/).`),
+        : h("p", { class: "hint" }, `Security keys work where the console is reached as ${found.rp_id} (for example ${location.protocol}//${found.rp_id}:${location.port || 80}/).`),
     );
   }
   refresh().catch((err) => replace(section, h("p", { class: "form-errors" }, asError(err).message)));

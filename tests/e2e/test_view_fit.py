@@ -179,7 +179,6 @@ _RAISE_FORM = "#16: the raise-a-request form is 1,733-1,752 px tall at 1366x768"
 _ANSWER_FORMS = ("#16: an admin sees every addressed state's answer form open on the request, "
                  "1,945 px tall (a competent authority sees its own only and fits)")
 _RANKING = "#16: the candidates tab lists every ranked and excluded unit in full, 4,435 px tall"
-_UNITS_TABLE = "#16 item 7: the units table's rows are about 100 px tall, the page 4,556 px"
 ELSEWHERE: dict[tuple[str, str], str] = {
     ("request-new", "demo-admin"): _RAISE_FORM,
     ("request-new", "demo-cc-fr"): _RAISE_FORM,
@@ -191,7 +190,6 @@ ELSEWHERE: dict[tuple[str, str], str] = {
     ("request-ranking", "demo-observer"): _RANKING,
     ("request-ranking", "demo-cc-fr"): _RANKING,
     ("request-ranking", "demo-ca-fr"): _RANKING,
-    ("units", "*"): _UNITS_TABLE,
 }
 
 

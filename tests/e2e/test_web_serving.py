@@ -21,9 +21,10 @@ def test_the_shell_is_served_with_the_csp_and_only_same_origin_assets(client):
     assert " style=" not in html
     assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None
     assert 'type="module" src="/static/js/app.js"' in html
-    # The console's styles, in cascade order: the map's, then base, components and views.
+    # The console's styles, in cascade order: the map's, then base, components, views and the
+    # training views' own.
     sheets = re.findall(r'href="/static/css/([a-z]+)\.css', html)
-    assert sheets == ["map", "base", "components", "views"]
+    assert sheets == ["map", "base", "components", "views", "trainings"]
 
 
 def test_static_files_have_javascript_types_and_cache_headers(client):
@@ -35,7 +36,7 @@ def test_static_files_have_javascript_types_and_cache_headers(client):
     again = client.get("/static/js/app.js", headers={"If-None-Match": module.headers["ETag"]})
     assert again.status_code == 304
 
-    for name in ("map", "base", "components", "views"):
+    for name in ("map", "base", "components", "views", "trainings"):
         css = client.get(f"/static/css/{name}.css")
         assert css.status_code == 200, name
         assert css.headers["Content-Type"].startswith("text/css")
