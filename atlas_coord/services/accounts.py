@@ -7,7 +7,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +29,11 @@ from .errors import Forbidden, Invalid, NotFound, Unauthenticated
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
+# Argon2 is CPU-bound C code that runs without the GIL: a burst of sign-ins on every request
+# thread at once would take every core and starve all other requests. At most one hash or
+# verification per core runs at a time; the rest of a burst queues here.
+ARGON2_CONCURRENCY = max(1, os.cpu_count() or 1)
+_argon2_slots = threading.BoundedSemaphore(ARGON2_CONCURRENCY)
 # ASVS 4.0 2.1.1: at least 12 characters; 2.1.7: not a known common or breached password.
 MIN_PASSWORD_LENGTH = 12
 # The one answer to every refused sign-in: an unknown name, a wrong password and a throttled
@@ -47,7 +54,8 @@ class GrantSpec:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _argon2_slots:
+        return _hasher.hash(password)
 
 
 @functools.cache
@@ -173,12 +181,13 @@ class Throttle:
 
 @functools.cache
 def _dummy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _password_matches(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        with _argon2_slots:
+            return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
