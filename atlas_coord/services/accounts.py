@@ -152,8 +152,8 @@ def create_user(
 def actor_for(session: Session, user: User) -> Actor:
     unit_ids = [grant.unit_id for grant in user.grants if grant.unit_id is not None]
     # One query for the states of every unit granted (this runs on every signed-in call).
-    unit_states = dict(session.execute(sa.select(Unit.id, Unit.state_code).where(Unit.id.in_(unit_ids))).tuples().all()
-                       ) if unit_ids else {}
+    unit_states = {unit: state for unit, state in session.execute(
+        sa.select(Unit.id, Unit.state_code).where(Unit.id.in_(unit_ids)))} if unit_ids else {}
     grants = [Grant(Role(grant.role), grant.state_code, grant.unit_id, unit_states.get(grant.unit_id))
               for grant in user.grants]
     return Actor(user.id, user.username, tuple(grants))
