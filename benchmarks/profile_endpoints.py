@@ -126,7 +126,8 @@ def report(before: dict, after: dict, calls: int) -> str:
             spent[name] = spent.get(name, 0.0) + value - previous.get(name, 0.0)
     n = calls or 1
     return (f"cpu {spent['cpu_ms'] / n:6.1f} ms  sql {spent['sql_n'] / n:5.1f} ({spent['sql_ms'] / n:5.1f} ms)  "
-            f"pool {spent['pool_ms'] / n:4.1f} ms  lock {spent['lock_ms'] / n:4.1f} ms  emit {spent['emit_ms'] / n:4.1f} ms  "
+            f"pool {spent['pool_ms'] / n:4.1f} ms  lock {spent['lock_ms'] / n:4.1f} ms  held {spent.get('hold_ms', 0) / n:5.1f} ms  "
+            f"emit {spent['emit_ms'] / n:4.1f} ms  "
             f"wall {spent['wall_ms'] / n:6.1f} ms  http calls/op {spent['calls'] / n:.1f}")
 
 

@@ -132,14 +132,15 @@ def profile_lines(profile: dict[str, Any], top: int = 25) -> list[str]:
     if not endpoints:
         return []
     lines = ["profile, per call, whole run (ms; sql = statements; pool = waiting for a connection + "
-             "pre-ping; lock = advisory lock / FOR UPDATE statements; emit = after-commit publish):",
+             "pre-ping; lock = advisory lock / FOR UPDATE statements; held = chain lock held until the commit; "
+             "emit = after-commit publish):",
              f"  {'endpoint':<58} {'calls':>6} {'wall':>7} {'cpu':>6} {'sql':>5} {'sql ms':>7} {'pool':>6} "
-             f"{'lock':>6} {'emit':>6}"]
+             f"{'lock':>6} {'held':>6} {'emit':>6}"]
     for key, t in sorted(endpoints.items(), key=lambda item: -item[1]["calls"])[:top]:
         n = t["calls"] or 1
         lines.append(f"  {key[:58]:<58} {t['calls']:>6.0f} {t['wall_ms'] / n:>7.1f} {t['cpu_ms'] / n:>6.1f} "
                      f"{t['sql_n'] / n:>5.1f} {t['sql_ms'] / n:>7.1f} {t['pool_ms'] / n:>6.1f} "
-                     f"{t['lock_ms'] / n:>6.1f} {t['emit_ms'] / n:>6.1f}")
+                     f"{t['lock_ms'] / n:>6.1f} {t.get('hold_ms', 0) / n:>6.1f} {t['emit_ms'] / n:>6.1f}")
     request_cpu = sum(t["cpu_ms"] for t in endpoints.values()) / 1000
     lines.append(f"  server processes' CPU {profile['process_cpu_s']:.1f} s, of which request threads "
                  f"{request_cpu:.1f} s; the rest ({profile['process_cpu_s'] - request_cpu:.1f} s) is start-up, "

@@ -4,7 +4,8 @@ account of where a call's time goes, written as JSON to ``ATLAS_PROFILE_OUT`` ev
 Used by ``make loadtest`` with ``--profile`` (docs/performance.md). Per endpoint (the path with ids
 as ``[id]`` and state codes as ``[XX]``): calls, wall time, the request thread's own CPU time, SQL
 statements and their time, time spent waiting for a pooled connection (and its pre-ping), time in
-lock statements (the chain's advisory lock, ``FOR UPDATE``), and time in the after-commit emitter
+lock statements (the chain's advisory lock, ``FOR UPDATE``), how long the chain lock was held (from
+taking it to the commit: every other writer of the cluster waits as long), and time in the after-commit emitter
 (publishing to Redis). Besides, the process's CPU time, so that the CPU spent outside request
 threads (the live fan-out, Socket.IO, Redis listener) shows as the difference.
 
@@ -26,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-FIELDS = ("calls", "wall_ms", "cpu_ms", "sql_n", "sql_ms", "pool_ms", "ping_n", "lock_ms", "emit_ms")
+FIELDS = ("calls", "wall_ms", "cpu_ms", "sql_n", "sql_ms", "pool_ms", "ping_n", "lock_ms", "hold_ms", "emit_ms")
 _ID = re.compile(r"/\d+(?=/|$)")
 _STATE = re.compile(r"/[A-Z]{2}(?=/|$)")
 _local = threading.local()
@@ -83,6 +84,15 @@ def _install_sql_timing() -> None:
         call["sql_ms"] += spent
         if "pg_advisory_xact_lock" in statement or "FOR UPDATE" in statement:
             call["lock_ms"] += spent
+        if "pg_advisory_xact_lock" in statement:
+            call.setdefault("_held_from", time.perf_counter())
+
+    @event.listens_for(Engine, "commit")
+    def _released(_conn):
+        # The chain's advisory lock is a transaction lock: it is held until this commit.
+        call = _current()
+        if call is not None and "_held_from" in call:
+            call["hold_ms"] += (time.perf_counter() - call.pop("_held_from")) * 1000
 
     _timed(QueuePool, "_do_get", "pool_ms")
     _timed(default.DefaultDialect, "_do_ping_w_event", "pool_ms", count="ping_n")
