@@ -108,6 +108,8 @@ def baseline_lines(figures: dict[str, Any], load: str, path: Path = BASELINE) ->
     for key, unit in COMPARED:
         if key in before and key in figures:
             lines.append(f"  {key:<20} {before[key]:>9.1f} -> {figures[key]:>9.1f} {unit}")
+    if before.get("source"):
+        lines.append(f"  (baseline: {before['source']})")
     return lines
 
 
