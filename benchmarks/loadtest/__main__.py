@@ -234,14 +234,22 @@ def run(args, stack: layout.Stack) -> int:
         )
     stack.on_close("stop the operators", lambda: layout.terminate(operators_proc))
     cpu0, wall0 = snapshot(), time.monotonic()
-    sampler = perf.CpuSampler(lambda: sum(sum(party.values()) for party in snapshot().values()))
+    postgres_seen: dict[int, float] = {}
+
+    def postgres_total() -> float:
+        # Backends come and go with the pool: one that exits keeps the CPU it had used.
+        for pid, seconds in postgres_cpu(database).items():
+            postgres_seen[pid] = max(seconds, postgres_seen.get(pid, 0.0))
+        return sum(postgres_seen.values())
+
+    postgres_sampler = perf.CpuSampler(postgres_total)
     server_sampler = perf.CpuSampler(lambda: sum(cpu_seconds_of(s.process.pid) for s in servers))
     try:
         operators_proc.wait(timeout=args.ramp_timeout + args.duration + 60)
     except subprocess.TimeoutExpired:
         raise layout.SetupError(f"the operators did not finish in time\n{tail(operators_log)}") from None
     finally:
-        sampler.stop()
+        postgres_sampler.stop()
         server_sampler.stop()
     cpu = cpu_shares(cpu0, snapshot(), time.monotonic() - wall0)
     load1 = os.getloadavg()[0]
@@ -251,7 +259,7 @@ def run(args, stack: layout.Stack) -> int:
     start, end = operators["window"]
     if start and end:
         cpu["servers_window_s"] = server_sampler.between(start, end)
-        cpu["postgres_window_s"] = sampler.between(start, end) - cpu["servers_window_s"]
+        cpu["postgres_window_s"] = postgres_sampler.between(start, end)
     print(f"operators: {operators['signed_in']} signed in (ramp {operators['ramp_s']:.0f}s), "
           f"{operators['steady_calls']} calls in the {operators['window_s']:.0f}s window", flush=True)
 
