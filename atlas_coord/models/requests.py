@@ -88,7 +88,9 @@ class AssistanceRequest(Base):
     address_all: Mapped[bool] = mapped_column(default=False)
     addressed_states: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     answer_deadline: Mapped[datetime] = mapped_column(UtcDateTime)
-    ranking_snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Deferred: a frozen ranking is tens of kB of JSON, and decoding it for every row of a list
+    # page took most of GET /requests' CPU; it loads (one statement) when a request's is read.
+    ranking_snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(sa.String(1000))
     costs_settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     costs_settled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))

@@ -7,7 +7,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +29,11 @@ from .errors import Forbidden, Invalid, NotFound, Unauthenticated
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
+# Argon2 is CPU-bound C code that runs without the GIL: a burst of sign-ins on every request
+# thread at once would take every core and starve all other requests. At most one hash or
+# verification per core runs at a time; the rest of a burst queues here.
+ARGON2_CONCURRENCY = max(1, os.cpu_count() or 1)
+_argon2_slots = threading.BoundedSemaphore(ARGON2_CONCURRENCY)
 # ASVS 4.0 2.1.1: at least 12 characters; 2.1.7: not a known common or breached password.
 MIN_PASSWORD_LENGTH = 12
 # The one answer to every refused sign-in: an unknown name, a wrong password and a throttled
@@ -47,7 +54,8 @@ class GrantSpec:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _argon2_slots:
+        return _hasher.hash(password)
 
 
 @functools.cache
@@ -142,12 +150,12 @@ def create_user(
 
 
 def actor_for(session: Session, user: User) -> Actor:
-    grants = []
-    for grant in user.grants:
-        unit_state = None
-        if grant.unit_id is not None:
-            unit_state = session.scalar(sa.select(Unit.state_code).where(Unit.id == grant.unit_id))
-        grants.append(Grant(Role(grant.role), grant.state_code, grant.unit_id, unit_state))
+    unit_ids = [grant.unit_id for grant in user.grants if grant.unit_id is not None]
+    # One query for the states of every unit granted (this runs on every signed-in call).
+    unit_states = {unit: state for unit, state in session.execute(
+        sa.select(Unit.id, Unit.state_code).where(Unit.id.in_(unit_ids)))} if unit_ids else {}
+    grants = [Grant(Role(grant.role), grant.state_code, grant.unit_id, unit_states.get(grant.unit_id))
+              for grant in user.grants]
     return Actor(user.id, user.username, tuple(grants))
 
 
@@ -173,14 +181,24 @@ class Throttle:
 
 @functools.cache
 def _dummy_hash() -> str:
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _password_matches(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        with _argon2_slots:
+            return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _end_read(session: Session) -> None:
+    """End the sign-in's read transaction before argon2 runs, which returns its connection to the
+    pool: a verification takes ~0.15 s of CPU and longer queued at the per-core cap, and a burst
+    of sign-ins holding a connection each took the whole pool from every other request (issue
+    #18). Nothing is written yet; the attempt's outcome is written in a transaction of its own."""
+    if not (session.new or session.dirty or session.deleted):
+        session.commit()
 
 
 def _refuse(session: Session, user: User | None, username: str, address: str | None, reason: str) -> Unauthenticated:
@@ -239,6 +257,7 @@ def authenticate(
     :raise Invalid: from ``second_factor`` (counted; the caller should commit it).
     """
     user = session.scalar(sa.select(User).where(User.username == username))
+    _end_read(session)
     if user is None or not user.is_active:
         _password_matches(_dummy_hash(), password)
         raise _refuse(session, None, username, address, "unknown or inactive user")
@@ -273,11 +292,14 @@ def issue_token(session: Session, user: User, *, lifetime: timedelta, label: str
 
 
 def user_for_token(session: Session, token: str) -> tuple[User, ApiToken] | None:
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    # The token and its user in one statement (this runs on every call of an API client).
+    found = session.execute(
+        sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _token_digest(token))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= utcnow() or not user.is_active:
         return None
     return user, row
 

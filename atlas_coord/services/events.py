@@ -66,17 +66,33 @@ def envelope(event: Event) -> Envelope:
     return {"seq": event.seq, "type": event.type, "at": event.at.isoformat(), "subject": event.subject, "data": data}
 
 
+# Events of the transaction not yet written to the outbox (see publish()).
+UNWRITTEN = "atlas_outbox_unwritten"
+
+
 def publish(session: Session, type_: str, subject: str, data: dict[str, Any], audience: Iterable[str]) -> Event:
-    """Write one event to the outbox; ``seq`` is assigned under the chain lock, so it is gap-free
-    and increases in commit order."""
+    """Write one event to the outbox when the transaction commits; ``seq`` is assigned then,
+    under the chain lock, so it is gap-free and increases in commit order. (Written at commit
+    rather than here so that the chain lock is held for the appends only: services/audit.py.)"""
+    rooms = sorted(set(audience) | {ROOM_OBSERVERS})
+    row = Event(type=type_, subject=subject, data=json_safe(data), audience=rooms)
+    session.info.setdefault(UNWRITTEN, []).append(row)
+    return row
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_unwritten(session: Session) -> None:
+    unwritten = session.info.pop(UNWRITTEN, None)
+    if not unwritten:
+        return
+    session.flush()  # the change's own rows first, before the chain lock
     ensure_chain_lock(session)
     last_seq = session.execute(sa.select(sa.func.max(Event.seq))).scalar() or 0
-    rooms = sorted(set(audience) | {ROOM_OBSERVERS})
-    row = Event(seq=last_seq + 1, type=type_, at=utcnow(), subject=subject, data=json_safe(data), audience=rooms)
-    session.add(row)
+    for offset, row in enumerate(unwritten, start=1):
+        row.seq, row.at = last_seq + offset, utcnow()
+        session.add(row)
     session.flush()
-    session.info.setdefault("pending_events", []).append((envelope(row), rooms))
-    return row
+    session.info.setdefault("pending_events", []).extend((envelope(row), row.audience) for row in unwritten)
 
 
 def set_emitter(emitter: Callable[[list[tuple[Envelope, list[str]]]], None] | None) -> None:
@@ -119,6 +135,7 @@ def _emit_after_release(session: Session, transaction) -> None:
     """
     if transaction.parent is not None:
         return
+    session.info.pop(UNWRITTEN, None)  # a transaction that ended without committing writes nothing
     committed = session.info.pop("committed_events", None)
     if not committed:
         return

@@ -39,6 +39,7 @@ from typing import Any
 
 from benchmarks.bench_fanout import cpu_seconds_of, percentile
 
+from . import figures as perf
 from . import stack as layout
 
 ROOT = layout.ROOT
@@ -174,11 +175,11 @@ def run(args, stack: layout.Stack) -> int:
     data = layout.directory(database_url)
     counts = operator_counts(args.operators)
     accounts = layout.plan_accounts(data, counts)
-    layout.create_accounts(database_url, accounts, password)
+    layout.create_accounts(database_url, accounts, password, env)
     print(f"setup: database {database_url.rsplit('/', 1)[1]}, Redis {layout.REDIS_URL} (channel {channel}), "
           f"{len(accounts)} operator accounts {counts}", flush=True)
 
-    servers = layout.start_servers(stack, env, args.servers)
+    servers = layout.start_servers(stack, env, args.servers, profile=args.profile)
     urls = [server.url for server in servers]
     listener_users, listeners = listener_plan(args, urls, data, accounts)
     tokens = layout.sign_in_all(urls, listener_users, password)
@@ -233,15 +234,32 @@ def run(args, stack: layout.Stack) -> int:
         )
     stack.on_close("stop the operators", lambda: layout.terminate(operators_proc))
     cpu0, wall0 = snapshot(), time.monotonic()
+    postgres_seen: dict[int, float] = {}
+
+    def postgres_total() -> float:
+        # Backends come and go with the pool: one that exits keeps the CPU it had used.
+        for pid, seconds in postgres_cpu(database).items():
+            postgres_seen[pid] = max(seconds, postgres_seen.get(pid, 0.0))
+        return sum(postgres_seen.values())
+
+    postgres_sampler = perf.CpuSampler(postgres_total)
+    server_sampler = perf.CpuSampler(lambda: sum(cpu_seconds_of(s.process.pid) for s in servers))
     try:
         operators_proc.wait(timeout=args.ramp_timeout + args.duration + 60)
     except subprocess.TimeoutExpired:
         raise layout.SetupError(f"the operators did not finish in time\n{tail(operators_log)}") from None
+    finally:
+        postgres_sampler.stop()
+        server_sampler.stop()
     cpu = cpu_shares(cpu0, snapshot(), time.monotonic() - wall0)
     load1 = os.getloadavg()[0]
     if operators_proc.returncode != 0 or not operators_out.exists():
         raise layout.SetupError(f"the operators' process failed ({operators_proc.returncode})\n{tail(operators_log)}")
     operators = json.loads(operators_out.read_text())
+    start, end = operators["window"]
+    if start and end:
+        cpu["servers_window_s"] = server_sampler.between(start, end)
+        cpu["postgres_window_s"] = postgres_sampler.between(start, end)
     print(f"operators: {operators['signed_in']} signed in (ramp {operators['ramp_s']:.0f}s), "
           f"{operators['steady_calls']} calls in the {operators['window_s']:.0f}s window", flush=True)
 
@@ -262,6 +280,10 @@ def run(args, stack: layout.Stack) -> int:
     except layout.SetupError as exc:
         audit_ok, audit_line = False, str(exc).strip()
     problems = server_problems([server.log_path for server in servers])
+    if args.profile:
+        layout.stop_servers(servers)  # their last profile is written as they exit
+        for line in perf.profile_lines(perf.read_profiles([layout.profile_path(stack, i) for i in range(len(servers))])):
+            print(line)
 
     return report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, load1, time.monotonic() - began)
 
@@ -307,7 +329,27 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         f"listener_cpu_pct={heard['cpu_traffic_pct']:.0f} server_cpu_pct={cpu['servers']:.0f} "
         f"reconnects={heard['reconnects']} load1={load1:.1f} elapsed_s={elapsed:.0f}"
     )
+    calls = len(latencies)
+    cores = os.cpu_count() or 1
+    cpu_ms_per_call = 1000 * cpu.get("servers_window_s", float("nan")) / calls if calls else float("nan")
+    postgres_ms_per_call = 1000 * cpu.get("postgres_window_s", float("nan")) / calls if calls else float("nan")
+    figures = {
+        "operators": args.operators, "listeners": args.listeners, "load1": round(load1, 1),
+        "api_rps": calls / window, "api_p50_ms": statistics.median(latencies) if latencies else float("nan"),
+        "api_p99_ms": percentile(latencies, 99), "cpu_ms_per_call": cpu_ms_per_call,
+        "signin_p99_ms": percentile(sign_in, 99) if sign_in else float("nan"),
+        "saturation_rps_est": perf.saturation_estimate(cpu_ms_per_call, postgres_ms_per_call, cores),
+        "event_p99_ms": heard["event_p99_ms"],
+    }
+    summary += (f" cpu_ms_per_call={fmt(cpu_ms_per_call, 1)} postgres_cpu_ms_per_call={fmt(postgres_ms_per_call, 1)}"
+                f" signin_p99_ms={fmt(figures['signin_p99_ms'])} saturation_rps_est={fmt(figures['saturation_rps_est'], 1)}")
     print(summary, flush=True)
+    load = perf.load_name(args.think)
+    for line in perf.baseline_lines(figures, load, args.baseline):
+        print(line)
+    if args.save_baseline:
+        perf.save_baseline(figures, load, args.baseline)
+        print(f"baseline: this run stored as the {load} load's in {args.baseline}")
 
     goals = {
         "zero lost": heard["lost"] == 0,
@@ -315,6 +357,8 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         "zero 5xx": http_5xx == 0,
     }
     values = {"zero lost": heard["lost"], "zero duplicated": heard["dup"], "zero 5xx": http_5xx}
+    for name, (met, shown) in perf.goals(figures, load).items():
+        goals[name], values[name] = met, shown
     checks = {
         f"operators signed in {operators['signed_in']}/{args.operators}": operators["signed_in"] == args.operators,
         f"listeners ready {heard['ready']}/{args.listeners}": heard["ready"] == args.listeners,
@@ -326,7 +370,8 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         f"4xx other than 409 {http_4xx} (should be near 0)": http_4xx <= max(5, len(latencies) // 1000),
     }
     print("goals: " + "; ".join(f"{name} {'met' if ok else 'missed'} ({values[name]})" for name, ok in goals.items())
-          + " | checks: " + "; ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in checks.items()), flush=True)
+          + f" | saturation ~{fmt(figures['saturation_rps_est'])} calls/s (estimate: {cores} cores / CPU per call)"
+          + f" | load average {load1:.1f} | checks: " + "; ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in checks.items()), flush=True)
     return 0 if all(goals.values()) and all(checks.values()) else 1
 
 
@@ -344,6 +389,11 @@ def parse_args(argv: list[str]):
                         help="share of the listeners signed in as observers (every event); the rest are users of one state")
     parser.add_argument("--drain", type=float, default=15.0, help="longest wait for late events after the traffic")
     parser.add_argument("--seed", default="atlas-loadtest")
+    parser.add_argument("--profile", action="store_true",
+                        help="serve through benchmarks/loadtest/profiled_server.py and print where each endpoint's time goes")
+    parser.add_argument("--baseline", type=Path, default=perf.BASELINE,
+                        help="stored figures printed beside this run's (per load: default, double, custom)")
+    parser.add_argument("--save-baseline", action="store_true", help="store this run's figures as the baseline of its load")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, plans) even when the run passes")
     return parser.parse_args(argv)
 

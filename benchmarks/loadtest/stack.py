@@ -179,7 +179,18 @@ GRANTS = {"cc": "crisis_centre:{state}", "ca": "competent_authority:{state}", "c
           "obs": "observer"}
 
 
-def create_accounts(database_url: str, accounts: list[Account], password: str) -> None:
+def audit_anchor(env: dict[str, str]):
+    """The audit chain's anchor of the run (its key from ``ATLAS_AUDIT_KEYS``): the accounts created
+    here are sealed with the servers' key, whatever default anchor the test helpers installed."""
+    from atlas_coord.services.audit_chain import ANCHOR_INFO_KEY, AuditAnchor
+
+    key_id, _, secret = env["ATLAS_AUDIT_KEYS"].partition(":")
+    anchor = AuditAnchor(keys={key_id: secret.encode()}, current_key_id=key_id,
+                         witness_path=Path(env["ATLAS_AUDIT_WITNESS_PATH"]))
+    return {ANCHOR_INFO_KEY: anchor}
+
+
+def create_accounts(database_url: str, accounts: list[Account], password: str, env: dict[str, str]) -> None:
     """Create the accounts with the same service as ``atlas-coord user add``, in one transaction.
 
     All share one password, so it is hashed once (argon2 takes ~0.15 s per hash here; 200 of them
@@ -191,7 +202,7 @@ def create_accounts(database_url: str, accounts: list[Account], password: str) -
     digest = service.hash_password(password)
     original = service.hash_password
     service.hash_password = lambda value: digest if value == password else original(value)
-    database = Database(database_url)
+    database = Database(database_url, session_info=audit_anchor(env))
     try:
         with database.transaction() as session:
             for account in accounts:
@@ -257,14 +268,24 @@ def server_env(stack: Stack, database_url: str) -> tuple[dict[str, str], str]:
             **audit}, channel
 
 
-def start_servers(stack: Stack, env: dict[str, str], count: int) -> list:
-    """``atlas-coord serve --no-scheduler`` processes on free loopback ports, healthy."""
+PROFILED_SERVE = ["-m", "benchmarks.loadtest.profiled_server", "serve", "--no-scheduler"]
+
+
+def profile_path(stack: Stack, index: int) -> Path:
+    return stack.workdir / f"profile-{index + 1}.json"
+
+
+def start_servers(stack: Stack, env: dict[str, str], count: int, *, profile: bool = False) -> list:
+    """``atlas-coord serve --no-scheduler`` processes on free loopback ports, healthy; with
+    ``profile`` each one accounts for its calls (benchmarks/loadtest/profiled_server.py)."""
     from tests.faults.harness import stop_quickly
     from tests.realtime.servers import ServerProcess
 
     servers = []
     for i in range(count):
-        server = ServerProcess(env, stack.workdir / f"server-{i + 1}.log")
+        extra = {"ATLAS_PROFILE_OUT": str(profile_path(stack, i))} if profile else {}
+        server = ServerProcess({**env, **extra}, stack.workdir / f"server-{i + 1}.log",
+                               module_args=PROFILED_SERVE if profile else None)
         stack.on_close(f"stop server {i + 1}", lambda server=server: stop_quickly(server))
         servers.append(server)
     for server in servers:
@@ -299,3 +320,13 @@ def terminate(process: subprocess.Popen, grace: float = 5.0) -> None:
             process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
+
+
+def stop_servers(servers: list) -> None:
+    """SIGTERM every server and wait for it to exit (a profiled one writes its last figures then)."""
+    for server in servers:
+        if server.process.poll() is None:
+            server.process.terminate()
+    for server in servers:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.process.wait(timeout=15)

@@ -137,7 +137,8 @@ def test_the_api_answers_503_while_postgres_is_down_and_recovers_by_itself(
     # the live client only through the server's periodic outbox catch-up: it survived the outage.
     with database.transaction() as session:
         elsewhere = events.publish(session, "test.elsewhere", "test", {"note": "committed by another process"},
-                                   [events.ROOM_ALL]).seq
+                                   [events.ROOM_ALL])
+    elsewhere = elsewhere.seq  # numbered when the transaction committed
     try:
         wait_until(lambda: observer.reached(elsewhere), 10 * CATCH_UP_SECONDS, "the catch-up delivering an outside event")
     except AssertionError as exc:

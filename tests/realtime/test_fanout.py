@@ -114,7 +114,8 @@ def test_live_events_arrive_in_order_with_and_without_direct_fan_out(db_url, api
             seqs = []
             for i in range(20):
                 with database.transaction() as session:
-                    seqs.append(events.publish(session, "test.order", "test", {"i": i}, [events.ROOM_ALL]).seq)
+                    row = events.publish(session, "test.order", "test", {"i": i}, [events.ROOM_ALL])
+                seqs.append(row.seq)  # numbered when the transaction committed
             for client in clients:
                 client.wait_for("event", predicate=lambda e: e["seq"] == seqs[-1])
                 assert [e["seq"] for e in client.events()] == seqs

@@ -20,7 +20,8 @@ STATUSES = ["LIMITED", "READY", "UNAVAILABLE", "READY", "LIMITED", "READY"]
 
 def publish(database, type_: str, audience: list[str], subject: str = "request:1", **data) -> int:
     with database.transaction() as session:
-        return events.publish(session, type_, subject, data, audience).seq
+        row = events.publish(session, type_, subject, data, audience)
+    return row.seq  # numbered when the transaction committed
 
 
 def sentinel(database) -> int:
@@ -260,13 +261,12 @@ def test_events_are_sent_only_after_commit(clients, database):
     session = database.session_factory()
     try:
         row = events.publish(session, "test.pending", "test", {}, [events.ROOM_ALL])
-        seq = row.seq
         client.drain(0.4)
         assert client.events() == []
         session.commit()
     finally:
         session.close()
-    assert client.wait_for("event")["seq"] == seq
+    assert client.wait_for("event")["seq"] == row.seq  # numbered when the transaction committed
 
 
 def test_a_rolled_back_transaction_emits_nothing(clients, database):

@@ -14,7 +14,8 @@ def test_a_real_request_reaches_only_the_states_it_concerns(clients, database):
     be_commander, fr_planner = clients("demo-cmd-be"), clients("demo-planner-fr")
     request_id = raise_request(database, "demo-cc-be", ["FR"])
     with database.transaction() as session:
-        last = events.publish(session, "test.sentinel", "test", {}, [events.ROOM_ALL]).seq
+        last = events.publish(session, "test.sentinel", "test", {}, [events.ROOM_ALL])
+    last = last.seq  # numbered when the transaction committed
 
     def request_events(client):
         client.wait_for("event", predicate=lambda e: e["seq"] == last)

@@ -110,9 +110,10 @@ def test_a_process_without_a_server_emits_through_redis(two_servers, database, r
             client.wait_for("ready", timeout=10)
         events.set_emitter(external_emitter(redis_url, channel))
         with database.transaction() as session:
-            fr_only = events.publish(session, "test.scheduled", "test", {"n": 1}, ["state:FR"]).seq
+            fr_only = events.publish(session, "test.scheduled", "test", {"n": 1}, ["state:FR"])
         with database.transaction() as session:
-            everyone = events.publish(session, "test.scheduled", "test", {"n": 2}, [events.ROOM_ALL]).seq
+            everyone = events.publish(session, "test.scheduled", "test", {"n": 2}, [events.ROOM_ALL])
+        fr_only, everyone = fr_only.seq, everyone.seq  # numbered when each transaction committed
         for client in (fr_on_a, fr_on_b):
             client.wait_for("event", timeout=10, predicate=lambda e: e["seq"] == everyone)
             assert [e["seq"] for e in client.events()] == [fr_only, everyone]

@@ -297,7 +297,8 @@ def test_a_failed_checkpoint_write_keeps_the_record_and_the_next_one_covers_it(d
     broken = AuditAnchor(keys=KEYS, current_key_id=AUDIT_KEY_ID, witness_path=blocked / "w.jsonl", checkpoint_every=1)
     with database.transaction() as session:
         session.info[audit_chain.ANCHOR_INFO_KEY] = broken
-        written = audit.record(session, None, "system", "request.close", "request", 1).seq
+        written = audit.record(session, None, "system", "request.close", "request", 1)
+    written = written.seq  # sealed and numbered when the transaction committed
     assert "not written" in caplog.text
     assert head_seq(database) == written
 

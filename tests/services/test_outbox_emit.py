@@ -35,8 +35,9 @@ def emitted(database):
 
 def test_the_emitter_runs_after_the_connection_is_back_and_can_read_the_outbox(database, emitted):
     with database.transaction() as session:
-        first = events.publish(session, "test.pool", "test", {"i": 1}, [events.ROOM_ALL]).seq
-        second = events.publish(session, "test.pool", "test", {"i": 2}, [events.ROOM_ALL]).seq
+        first = events.publish(session, "test.pool", "test", {"i": 1}, [events.ROOM_ALL])
+        second = events.publish(session, "test.pool", "test", {"i": 2}, [events.ROOM_ALL])
+    first, second = first.seq, second.seq  # numbered when the transaction committed
 
     assert emitted == [{"seqs": [first, second], "checked_out": 0, "readable": [first, second]}]
 
@@ -51,6 +52,7 @@ def test_events_of_a_rolled_back_transaction_are_never_emitted(database, emitted
         failing_change()
 
     with database.transaction() as session:
-        kept = events.publish(session, "test.pool", "test", {"i": 2}, [events.ROOM_ALL]).seq
+        kept = events.publish(session, "test.pool", "test", {"i": 2}, [events.ROOM_ALL])
+    kept = kept.seq
 
     assert [batch["seqs"] for batch in emitted] == [[kept]]

@@ -209,7 +209,10 @@ def submit_request(session: Session, actor: Actor, request_id: int, expected_ver
     compare_and_set(session, request, "request", seen=planned.seen, to=planned.target, what=planned.what,
                     submitted_at=utcnow())
     for code in codes:
-        request.addressees.append(RequestAddressee(request_id=request.id, state_code=code, status=receive.target))
+        # A new answer has no offered units and no arrangement yet: said here, the response
+        # does not ask the database twice per addressed state.
+        request.addressees.append(RequestAddressee(request_id=request.id, state_code=code, status=receive.target,
+                                                   offered_units=[], arrangement=None))
     session.flush()
     request.ranking_snapshot = _ranking_snapshot(session, settings, request)
     session.flush()

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from atlas_coord.domain.markings import marking_code
-from atlas_coord.models import AssistanceRequest, AuditRecord
+from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, RequestAddressee
 from atlas_coord.policy import Actor
 
 from .. import audit
@@ -53,7 +53,20 @@ def list_requests(session: Session, actor: Actor, filters: RequestFilter) -> tup
 
 def get_request(session: Session, actor: Actor, request_id: int) -> AssistanceRequest:
     """:raise NotFound: unknown, or not the actor's business."""
-    return load_request(session, actor, request_id)
+    # What the request's page shows, read in one statement per relation rather than two per
+    # answer and one per deployment; load_request then finds it in the session (held here: the
+    # session's identity map keeps only weak references).
+    prefetched = session.scalars(
+        sa.select(AssistanceRequest).where(AssistanceRequest.id == request_id).options(
+            selectinload(AssistanceRequest.crisis), selectinload(AssistanceRequest.requirements),
+            selectinload(AssistanceRequest.addressees).selectinload(RequestAddressee.offered_units),
+            selectinload(AssistanceRequest.addressees).selectinload(RequestAddressee.arrangement),
+            selectinload(AssistanceRequest.deployments).selectinload(Deployment.unit),
+        )
+    ).first()
+    request = load_request(session, actor, request_id)
+    del prefetched
+    return request
 
 
 def ranking_snapshot_of(session: Session, actor: Actor, request_id: int) -> AssistanceRequest:

@@ -1,0 +1,150 @@
+"""The load test's performance figures (issue #18): server CPU during the steady window, the goals
+of the load that ran, the stored baseline printed beside a run's figures, and the per-endpoint
+profile of ``--profile`` runs (benchmarks/loadtest/profiled_server.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BASELINE = Path(__file__).with_name("baseline.json")
+DEFAULT_THINK = [5.0, 15.0]
+DOUBLE_THINK = [2.5, 7.5]
+# Figures kept in the baseline and printed beside a run's (name, unit, lower is better).
+COMPARED = [("api_rps", "calls/s"), ("api_p50_ms", "ms"), ("api_p99_ms", "ms"), ("cpu_ms_per_call", "ms"),
+            ("signin_p99_ms", "ms"), ("saturation_rps_est", "calls/s"), ("event_p99_ms", "ms")]
+
+
+class CpuSampler:
+    """The summed CPU seconds of some processes, sampled twice a second with the wall-clock time,
+    so that the CPU spent in a window known only afterwards (the operators' steady window) can be
+    read off by interpolation."""
+
+    def __init__(self, read: Callable[[], float], every: float = 0.5) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self._read, self._every = read, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="cpu-sampler")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self._read()))
+            self._stop.wait(self._every)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.samples.append((time.time(), self._read()))
+
+    def at(self, when: float) -> float:
+        before = [s for s in self.samples if s[0] <= when] or self.samples[:1]
+        after = [s for s in self.samples if s[0] >= when] or self.samples[-1:]
+        (t0, c0), (t1, c1) = before[-1], after[0]
+        return c0 if t1 <= t0 else c0 + (c1 - c0) * (when - t0) / (t1 - t0)
+
+    def between(self, start: float, end: float) -> float:
+        return max(0.0, self.at(end) - self.at(start))
+
+
+def load_name(think: list[float]) -> str:
+    if think == DEFAULT_THINK:
+        return "default"
+    if think == DOUBLE_THINK:
+        return "double"
+    return "custom"
+
+
+def goals(figures: dict[str, Any], load: str) -> dict[str, tuple[bool, str]]:
+    """The issue #18 goals for the load that ran: {name: (met, value shown)}."""
+    found: dict[str, tuple[bool, str]] = {}
+    p50, p99 = figures["api_p50_ms"], figures["api_p99_ms"]
+    if load == "default":
+        found["API p99 <= 150 ms"] = (p99 <= 150, f"{p99:.0f} ms")
+        found["API p50 <= 15 ms"] = (p50 <= 15, f"{p50:.0f} ms")
+    elif load == "double":
+        found["API p99 <= 400 ms at twice the load"] = (p99 <= 400, f"{p99:.0f} ms")
+    cpu = figures["cpu_ms_per_call"]
+    found["server CPU per call <= 10 ms"] = (cpu <= 10, f"{cpu:.1f} ms")
+    signin = figures["signin_p99_ms"]
+    if signin == signin:  # not NaN: the operators signed in during this run
+        found[f"sign-in burst of {figures['operators']} p99 <= 3 s"] = (signin <= 3000, f"{signin:.0f} ms")
+    return found
+
+
+def saturation_estimate(cpu_ms_per_call: float, postgres_ms_per_call: float, cores: int) -> float:
+    """The calls/s at which the servers and PostgreSQL would use every core: beyond it calls
+    queue without bound and p99 crosses any limit (1 s within seconds). An estimate from the
+    measured CPU per call, not a measured knee: this machine is shared and its spare cores vary."""
+    per_call = cpu_ms_per_call + postgres_ms_per_call
+    return cores * 1000 / per_call if per_call > 0 else float("nan")
+
+
+def read_baseline(path: Path = BASELINE) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def save_baseline(figures: dict[str, Any], load: str, path: Path = BASELINE) -> None:
+    stored = read_baseline(path)
+    stored[load] = {key: figures[key] for key, _ in COMPARED if key in figures} | {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()), "load1": figures["load1"],
+        "operators": figures["operators"], "listeners": figures["listeners"]}
+    path.write_text(json.dumps(stored, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def baseline_lines(figures: dict[str, Any], load: str, path: Path = BASELINE) -> list[str]:
+    before = read_baseline(path).get(load)
+    if not before:
+        return [f"baseline: none stored for the {load} load in {path.name} (--save-baseline stores this run)"]
+    lines = [f"baseline ({load} load, {before.get('date')}, load average {before.get('load1')}, "
+             f"{before.get('operators')} operators) -> this run:"]
+    for key, unit in COMPARED:
+        if key in before and key in figures:
+            lines.append(f"  {key:<20} {before[key]:>9.1f} -> {figures[key]:>9.1f} {unit}")
+    if before.get("source"):
+        lines.append(f"  (baseline: {before['source']})")
+    return lines
+
+
+def read_profiles(paths: list[Path]) -> dict[str, Any]:
+    """The servers' profiles merged: {"endpoints": {key: totals}, "process_cpu_s": ...}."""
+    merged: dict[str, Any] = {"endpoints": {}, "process_cpu_s": 0.0}
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        merged["process_cpu_s"] += data["process_cpu_s"]
+        for key, totals in data["endpoints"].items():
+            into = merged["endpoints"].setdefault(key, dict.fromkeys(totals, 0.0))
+            for name, value in totals.items():
+                into[name] = into.get(name, 0.0) + value
+    return merged
+
+
+def profile_lines(profile: dict[str, Any], top: int = 25) -> list[str]:
+    endpoints = profile["endpoints"]
+    if not endpoints:
+        return []
+    lines = ["profile, per call, whole run (ms; sql = statements; pool = waiting for a connection + "
+             "pre-ping; lock = advisory lock / FOR UPDATE statements; held = chain lock held until the commit; "
+             "emit = after-commit publish):",
+             f"  {'endpoint':<58} {'calls':>6} {'wall':>7} {'cpu':>6} {'sql':>5} {'sql ms':>7} {'pool':>6} "
+             f"{'lock':>6} {'held':>6} {'emit':>6}"]
+    for key, t in sorted(endpoints.items(), key=lambda item: -item[1]["calls"])[:top]:
+        n = t["calls"] or 1
+        lines.append(f"  {key[:58]:<58} {t['calls']:>6.0f} {t['wall_ms'] / n:>7.1f} {t['cpu_ms'] / n:>6.1f} "
+                     f"{t['sql_n'] / n:>5.1f} {t['sql_ms'] / n:>7.1f} {t['pool_ms'] / n:>6.1f} "
+                     f"{t['lock_ms'] / n:>6.1f} {t.get('hold_ms', 0) / n:>6.1f} {t['emit_ms'] / n:>6.1f}")
+    request_cpu = sum(t["cpu_ms"] for t in endpoints.values()) / 1000
+    lines.append(f"  server processes' CPU {profile['process_cpu_s']:.1f} s, of which request threads "
+                 f"{request_cpu:.1f} s; the rest ({profile['process_cpu_s'] - request_cpu:.1f} s) is start-up, "
+                 "the live fan-out, Socket.IO and the Redis listener")
+    return lines
