@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, column_property, composite, mapped_column, relationship
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from atlas_coord.domain.choices import (
     AnswerStatus,
@@ -27,7 +27,6 @@ from atlas_coord.domain.choices import (
 )
 from atlas_coord.domain.geo import GeoPoint
 
-from .audit import AuditRecord
 from .base import Base, UtcDateTime, enum_check, utcnow
 from .directory import Unit
 
@@ -253,6 +252,10 @@ class Deployment(Base):
     headcount: Mapped[int | None]
     transport_mode: Mapped[str | None] = mapped_column(sa.String(8))
     eta: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the unit left (EN ROUTE) and arrived (ON SCENE), set by those steps: the map places a
+    # travelling unit along its route by elapsed time, and ON SCENE shows "on scene since".
+    departed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     on_scene_commander: Mapped[str | None] = mapped_column(sa.String(200))
     extended_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     recalled: Mapped[bool] = mapped_column(default=False)
@@ -267,25 +270,6 @@ class Deployment(Base):
     costs: Mapped[list[CostItem]] = relationship(
         back_populates="deployment", cascade="all, delete-orphan", order_by="CostItem.id"
     )
-
-
-def _step_time(action: str) -> sa.ScalarSelect[datetime | None]:
-    """When the deployment took ``action``, read from its audit record (the record of truth; no
-    second column to keep in step). The request's index narrows the search to its own records."""
-    return (
-        sa.select(sa.func.max(AuditRecord.at))
-        .where(AuditRecord.request_id == Deployment.request_id, AuditRecord.subject_type == "deployment",
-               AuditRecord.subject_id == sa.cast(Deployment.id, sa.String), AuditRecord.action == f"deployment.{action}")
-        .correlate_except(AuditRecord)
-        .scalar_subquery()
-    )
-
-
-# When the unit left (EN ROUTE) and when it arrived (ON SCENE): the map places a travelling unit
-# along its route by elapsed time, and ON SCENE shows "on scene since". Deferred: only the
-# deployment views read them.
-Deployment.departed_at = column_property(_step_time("depart"), deferred=True)
-Deployment.arrived_at = column_property(_step_time("arrive"), deferred=True)
 
 
 class CostItem(Base):

@@ -199,8 +199,8 @@ class DeploymentOut(Out):
     previous_readiness: str | None
     allowed: list[str]
     version: int
-    departed_at: Time = Field(None, description="when the unit reported EN ROUTE (from the audit trail)")
-    arrived_at: Time = Field(None, description="when the unit was reported ON SCENE (from the audit trail)")
+    departed_at: Time = Field(None, description="when the unit reported EN ROUTE")
+    arrived_at: Time = Field(None, description="when the unit was reported ON SCENE")
 
     @staticmethod
     def _columns(deployment: Deployment) -> dict[str, Any]:
@@ -214,17 +214,17 @@ class DeploymentOut(Out):
             "recalled": deployment.recalled, "status_reason": deployment.status_reason,
             "previous_readiness": deployment.previous_readiness,
             "allowed": next_actions("deployment", deployment.status), "version": deployment.version,
+            "departed_at": deployment.departed_at, "arrived_at": deployment.arrived_at,
         }
 
     @classmethod
     def of(cls, deployment: Deployment) -> DeploymentOut:
-        return cls(**cls._columns(deployment), departed_at=deployment.departed_at, arrived_at=deployment.arrived_at)
+        return cls(**cls._columns(deployment))
 
     @classmethod
     def snapshot(cls, deployment: Deployment) -> dict[str, Any]:
-        """The deployment as an audit record freezes it: its own columns, without the step times
-        (they are read from the audit trail itself)."""
-        return cls(**cls._columns(deployment)).model_dump(mode="json", exclude={"departed_at", "arrived_at"})
+        """The deployment as an audit record freezes it."""
+        return cls(**cls._columns(deployment)).model_dump(mode="json")
 
 
 class RequestSummaryOut(Out):

@@ -138,8 +138,6 @@ def _step(
                    audience(session, request))
     if status_before is not None:
         record_recompute(session, request, status_before)
-    # Its step times come from the audit record just written.
-    session.expire(deployment, ["departed_at", "arrived_at"])
     return deployment
 
 
@@ -180,7 +178,7 @@ def depart(session: Session, actor: Actor, request_id: int, deployment_id: int, 
 
     :raise Invalid: no ETA. :raise NotFound, Forbidden, TransitionRefused, Conflict: as for :func:`accept`.
     """
-    values: dict[str, Any] = {"eta": data.eta}
+    values: dict[str, Any] = {"eta": data.eta, "departed_at": utcnow()}
     if data.transport_mode:
         values["transport_mode"] = data.transport_mode
     return _step(session, actor, request_id, deployment_id, "depart", expected_version=data.expected_version,
@@ -194,7 +192,7 @@ def arrive(session: Session, actor: Actor, request_id: int, deployment_id: int, 
     :raise Invalid: no on-scene commander. :raise NotFound, Forbidden, TransitionRefused, Conflict.
     """
     return _step(session, actor, request_id, deployment_id, "arrive", expected_version=data.expected_version,
-                 values={"on_scene_commander": data.on_scene_commander},
+                 values={"on_scene_commander": data.on_scene_commander, "arrived_at": utcnow()},
                  facts={"on_scene_commander_required": bool(data.on_scene_commander)})
 
 

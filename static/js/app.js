@@ -316,6 +316,10 @@ export async function signIn(username, password, factor = {}) {
 }
 
 async function signOut() {
+  // Stop listening first: the server closes this user's sockets when the session ends, and a
+  // resync racing the logout's answer would ask for the inbox with a session already gone.
+  live.stop();
+  inbox.stop();
   try {
     await api.post("/api/v1/auth/logout", {});
   } catch (err) {

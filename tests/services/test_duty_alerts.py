@@ -115,7 +115,7 @@ def test_acknowledging_in_the_console_stops_the_ladder_and_shows_in_the_requeste
     assert {step for step, *_ in deliveries(database, org_key="ca-FR")} == {0}
     with database.transaction() as session:
         assert alerts.open_alerts_for(session, actor_named(session, "demo-ca-fr")) == []
-        steps = requests.timeline(session, actor_named(session, "demo-cc-be"), request_id)
+        steps = requests.timeline(session, actor_named(session, "demo-cc-be"), request_id).records
     [ack] = [s for s in steps if s.action == "alert.acknowledge"]
     assert ack.after["summary"].startswith("FR duty officer acknowledged ")
     assert ack.after["summary"].endswith(", 2 min after submission")
