@@ -174,23 +174,9 @@ VIEW_NAMES = ("map", "requests", "request-new", "request", "request-ranking", "r
               "training-new", "training", "training-edit", "mfa")
 
 #: Cases that other parts of #16 fix (strict: they fail as XPASS once fixed, so the mark is removed
-#: then). Measured on 2026-11-30 with this module's world; ``*`` is every role.
-_RAISE_FORM = "#16: the raise-a-request form is 1,733-1,752 px tall at 1366x768"
-_ANSWER_FORMS = ("#16: an admin sees every addressed state's answer form open on the request, "
-                 "1,945 px tall (a competent authority sees its own only and fits)")
-_RANKING = "#16: the candidates tab lists every ranked and excluded unit in full, 4,435 px tall"
-ELSEWHERE: dict[tuple[str, str], str] = {
-    ("request-new", "demo-admin"): _RAISE_FORM,
-    ("request-new", "demo-cc-fr"): _RAISE_FORM,
-    ("request-new", "demo-ca-fr"): _RAISE_FORM,
-    ("request", "demo-admin"): _ANSWER_FORMS,
-    ("request-answers", "demo-admin"): _ANSWER_FORMS,
-    ("request-deployments", "demo-admin"): _ANSWER_FORMS,
-    ("request-ranking", "demo-admin"): _RANKING,
-    ("request-ranking", "demo-observer"): _RANKING,
-    ("request-ranking", "demo-cc-fr"): _RANKING,
-    ("request-ranking", "demo-ca-fr"): _RANKING,
-}
+#: then); ``*`` is every role. None left: the raise-a-request form, the request's answer forms and
+#: the candidates tab were made to fit on 2026-11-30.
+ELSEWHERE: dict[tuple[str, str], str] = {}
 
 
 def cases():
