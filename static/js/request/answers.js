@@ -19,7 +19,10 @@ export function answersPanel(view) {
   const answers = request.answers || [];
   // One answer form at a time: with several to give (an administrator), each is a collapsed
   // <details>, the first (the caller's own state, if any) open; opening one closes the others.
-  const answerable = ordered(answers).filter((a) => canAnswer(request, a)).map((a) => a.state);
+  const states = ordered(answers).filter((a) => canAnswer(request, a)).map((a) => a.state);
+  // The one the operator opened (or closed: ""), else the first, once that one is answered.
+  const open = view.openAnswer === "" || states.includes(view.openAnswer) ? view.openAnswer : states[0];
+  const answerable = { states, open };
   return h(
     "section",
     { class: "panel", "aria-labelledby": "ans-title" },
@@ -69,9 +72,9 @@ function answerCard(view, a, answerable) {
     a.counter ? counterDetails(view, a) : null,
   );
   if (canAnswer(request, a)) {
-    const several = answerable.length > 1;
+    const several = answerable.states.length > 1;
     const key = `answer-panel:${a.state}:${a.version}${several ? ":folded" : ""}`;
-    card.append(view.keep(key, () => (several ? foldedPanel(view, a, a.state === answerable[0]) : answerPanel(view, a))));
+    card.append(view.keep(key, () => (several ? foldedPanel(view, a, a.state === answerable.open) : answerPanel(view, a))));
   }
   if (view.isRequester() && a.status === "COUNTER_PROPOSED") {
     card.append(view.keep(`counter-decision:${a.state}:${a.version}`, () => counterDecision(view, a)));
@@ -79,7 +82,8 @@ function answerCard(view, a, answerable) {
   return card;
 }
 
-/** The answer form folded in a <details>; opening it closes the other states' forms. */
+/** The answer form folded in a <details>; opening it closes the other states' forms. Which one is
+ * open is kept on the view (`openAnswer`), so a live re-render with a new version opens the same. */
 function foldedPanel(view, a, open) {
   const folded = h(
     "details",
@@ -88,7 +92,11 @@ function foldedPanel(view, a, open) {
     answerPanel(view, a),
   );
   folded.addEventListener("toggle", () => {
-    if (!folded.open) return;
+    if (!folded.open) {
+      if (view.openAnswer === a.state) view.openAnswer = "";
+      return;
+    }
+    view.openAnswer = a.state;
     for (const other of view.body.querySelectorAll("details[data-answer-fold][open]")) if (other !== folded) other.open = false;
   });
   return folded;
