@@ -179,6 +179,8 @@ export async function mount(container, { query, navigate }) {
     },
   });
 
+  const oneState = myStates.length <= 1;
+  const marking = field({ label: "Classification marking", control: classification, field: "crisis.classification" });
   // Compact for an operator's laptop (#16): the crisis's fields three abreast beside a short map
   // (the likely candidates listed under it), the needs beside the necessity, the states dense.
   const form = h(
@@ -195,14 +197,15 @@ export async function mount(container, { query, navigate }) {
         h(
           "div",
           { class: "form__grid form__grid--3" },
-          myStates.length > 1 ? field({ label: "Requesting state", control: requestingState, field: "requesting_state" }) : null,
+          oneState ? null : field({ label: "Requesting state", control: requestingState, field: "requesting_state" }),
           field({ label: "Crisis type", control: crisisType, field: "crisis.type" }),
           field({ label: "Started at", control: startedAt, field: "crisis.started_at" }),
+          oneState ? marking : null, // the requesting state's place on the first row
           finder.element,
           field({ label: "Place name", control: placeName, field: "crisis.place_name", hint: "e.g. Brussels Airport, Terminal A" }),
           field({ label: "Latitude", control: lat, field: "crisis.site.lat", hint: "Decimal degrees, north +" }),
           field({ label: "Longitude", control: lon, field: "crisis.site.lon", hint: "Decimal degrees, east +" }),
-          field({ label: "Classification marking", control: classification, field: "crisis.classification" }),
+          oneState ? null : marking,
           field({ label: "This is an exercise", control: exercise, field: "crisis.exercise", inline: true }),
           field({ label: "Description", control: description, field: "crisis.description" }),
         ),
