@@ -47,6 +47,11 @@ export function describeEvent(ev) {
   if (type === "answer.counter_accepted" || type === "answer.counter_rejected") {
     return { text: `Request #${requestId ?? "?"}: ${d.state || "a"} counter-proposal ${type.endsWith("accepted") ? "accepted" : "rejected"}`, href: requestHref };
   }
+  if (type === "answer.lapsed") {
+    // The request was withdrawn or closed before this state answered (services/requests/lifecycle.py).
+    const who = d.state ? store.stateName(d.state) || d.state : "an addressed state";
+    return { text: `Request #${requestId ?? "?"}: the answer of ${who} is no longer awaited (the request has ended)`, href: requestHref };
+  }
   if (type === "request.seen") {
     return { text: `Request #${requestId ?? "?"}: seen by ${d.state || "an addressed state"}`, href: requestHref };
   }

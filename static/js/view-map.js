@@ -335,7 +335,7 @@ export async function mount(container, { query, navigate }) {
             "ol",
             { class: "candidate-mini", "aria-label": "Best candidates" },
             candidates.slice(0, 6).map((c) =>
-              h("li", {}, h("strong", {}, c.name), ` (${c.state}) · ETA ${minutes(c.eta?.total_min)} · score ${Number(c.score).toFixed(1)}`, stationOf(c) ? h("span", { class: "muted" }, ` · from ${stationOf(c).name}`) : null),
+              h("li", {}, h("strong", {}, c.name), ` (${c.state}) · ETA ${minutes(c.eta?.total_min)} · score ${Number.isFinite(c.score) ? Math.round(c.score) : "—"}`, stationOf(c) ? h("span", { class: "muted" }, ` · from ${stationOf(c).name}`) : null),
             ),
           )
         : h("p", { class: "muted" }, !AWAITING_ANSWERS.has(d.status) ? "The request awaits no more units: its deployed units are drawn where they are." : ranking ? "No candidate unit." : "The ranking is not available for this request."),

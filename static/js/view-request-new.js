@@ -5,18 +5,16 @@
  * necessity. POST /api/v1/requests; API errors are shown next to their fields.
  */
 
-/* global L */
-
-import { ApiError, post } from "./api.js";
-import { createBasemap, siteMarker, candidateLine, unitMarker } from "./basemap.js";
+import { post } from "./api.js";
+import { createBasemap, siteMarker } from "./basemap.js";
 import { checkboxGroup, field, formErrors, h, replace, select } from "./dom.js";
 import { sendForm } from "./forms.js";
 import { MARKINGS, markPage } from "./marking.js";
-import { whatIf } from "./matching.js";
+import { whatIfPreview } from "./request-preview.js";
 import { siteFinder } from "./site-finder.js";
 import * as store from "./store.js";
-import { fmt, fromLocalInput, minutes, toLocalInput, viewerZone } from "./time.js";
-import { ASSISTANCE_KINDS, CRISIS_TYPES, debounce } from "./util.js";
+import { fmt, fromLocalInput, toLocalInput, viewerZone } from "./time.js";
+import { ASSISTANCE_KINDS, CRISIS_TYPES } from "./util.js";
 
 export async function mount(container, { query, navigate }) {
   if (!store.canRaise()) {
@@ -40,7 +38,7 @@ export async function mount(container, { query, navigate }) {
   const lat = h("input", { type: "number", name: "lat", step: "any", min: "-90", max: "90", inputmode: "decimal", value: query.lat || "" });
   const lon = h("input", { type: "number", name: "lon", step: "any", min: "-180", max: "180", inputmode: "decimal", value: query.lon || "" });
   const startedAt = h("input", { type: "datetime-local", name: "started_at", value: toLocalInput(new Date(now.getTime() - 10 * 60_000)) });
-  const description = h("textarea", { name: "description", rows: "3" });
+  const description = h("textarea", { name: "description", rows: "2", class: "textarea--short" });
   const exercise = h("input", { type: "checkbox", name: "exercise" });
   const classification = select(MARKINGS, { value: "RESTREINT UE/EU RESTRICTED", name: "classification" });
   const kinds = checkboxGroup({
@@ -50,7 +48,7 @@ export async function mount(container, { query, navigate }) {
     options: ASSISTANCE_KINDS.map(([value, label]) => ({ value, label })),
     checked: ["ACTION_ARMED"],
   });
-  const necessity = h("textarea", { name: "operational_necessity", rows: "3" });
+  const necessity = h("textarea", { name: "operational_necessity", rows: "4" });
   const neededBy = h("input", { type: "datetime-local", name: "needed_by", value: toLocalInput(hours(4)) });
   const duration = h("input", { type: "number", name: "duration_hours", min: "1", max: "2160", step: "1", value: "48" });
   const deadline = h("input", { type: "datetime-local", name: "answer_deadline", value: toLocalInput(hours(1)) });
@@ -121,6 +119,7 @@ export async function mount(container, { query, navigate }) {
       options: others().map((s) => ({ value: s.code, label: `${s.code} · ${s.name}`, title: s.timezone })),
       checked,
     });
+    addresseeGroup.element.classList.add("fieldset--dense");
     replace(addressees, addresseeGroup.element);
     addresseeGroup.element.disabled = addressAll.checked;
   }
@@ -155,8 +154,16 @@ export async function mount(container, { query, navigate }) {
   updateHints();
 
   // ---- the map: click to pick the site; candidate lines from the what-if ranking
-  const mapEl = h("div", { id: "request-map", class: "mini-map", role: "region", "aria-label": "Map: click to pick the crisis site", tabindex: "0" });
+  const mapEl = h("div", { id: "request-map", class: "mini-map mini-map--short", role: "region", "aria-label": "Map: click to pick the crisis site", tabindex: "0" });
   const previewBox = h("div", { class: "preview", "aria-live": "polite" });
+  const candidates = whatIfPreview(previewBox, {
+    read: () => whatIfBody(),
+    onSuggest(states) {
+      addressAll.checked = false;
+      renderAddressees([...new Set([...addresseeGroup.values(), ...states])]);
+    },
+  });
+  preview = candidates.preview;
   const submitBtn = h("button", { type: "submit", class: "btn btn--primary", dataset: { submit: "true" } }, "Submit the request");
   const draftBtn = h("button", { type: "submit", class: "btn btn--secondary", dataset: { submit: "false" } }, "Save as draft");
 
@@ -172,6 +179,10 @@ export async function mount(container, { query, navigate }) {
     },
   });
 
+  const oneState = myStates.length <= 1;
+  const marking = field({ label: "Classification marking", control: classification, field: "crisis.classification" });
+  // Compact for an operator's laptop (#16): the crisis's fields three abreast beside a short map
+  // (the likely candidates listed under it), the needs beside the necessity, the states dense.
   const form = h(
     "form",
     { class: "form", novalidate: true, "aria-labelledby": "new-title" },
@@ -182,34 +193,35 @@ export async function mount(container, { query, navigate }) {
       h("legend", {}, "The crisis"),
       h(
         "div",
-        { class: "grid-2" },
+        { class: "request-form__crisis" },
         h(
           "div",
-          { class: "form__grid" },
-          myStates.length > 1 ? field({ label: "Requesting state", control: requestingState, field: "requesting_state" }) : null,
+          { class: "form__grid form__grid--3" },
+          oneState ? null : field({ label: "Requesting state", control: requestingState, field: "requesting_state" }),
           field({ label: "Crisis type", control: crisisType, field: "crisis.type" }),
+          field({ label: "Started at", control: startedAt, field: "crisis.started_at" }),
+          oneState ? marking : null, // the requesting state's place on the first row
           finder.element,
           field({ label: "Place name", control: placeName, field: "crisis.place_name", hint: "e.g. Brussels Airport, Terminal A" }),
-          field({ label: "Latitude", control: lat, field: "crisis.site.lat", hint: "Decimal degrees, WGS84 (north positive)" }),
-          field({ label: "Longitude", control: lon, field: "crisis.site.lon", hint: "Decimal degrees, WGS84 (east positive)" }),
-          field({ label: "Started at", control: startedAt, field: "crisis.started_at" }),
-          field({ label: "Classification marking", control: classification, field: "crisis.classification" }),
+          field({ label: "Latitude", control: lat, field: "crisis.site.lat", hint: "Decimal degrees, north +" }),
+          field({ label: "Longitude", control: lon, field: "crisis.site.lon", hint: "Decimal degrees, east +" }),
+          oneState ? null : marking,
           field({ label: "This is an exercise", control: exercise, field: "crisis.exercise", inline: true }),
-          field({ label: "Description", control: description, field: "crisis.description", wide: true }),
+          field({ label: "Description", control: description, field: "crisis.description" }),
         ),
-        h("div", {}, mapEl, h("p", { class: "field__hint" }, "Click the map to place the crisis site; the coordinates fill in. Typing coordinates moves the marker.")),
+        h("div", {}, mapEl, h("p", { class: "field__hint" }, "Click the map to place the crisis site (WGS84); typing coordinates moves the marker."), previewBox),
       ),
     ),
     h(
       "fieldset",
       { class: "form__section" },
       h("legend", {}, "The assistance needed"),
-      kinds.element,
-      h("h3", { class: "form__subhead" }, "Capabilities"),
-      h("div", { dataset: { field: "requirements" } }, reqRows, h("p", { class: "field__error", hidden: true })),
-      h("p", {}, addReq),
-      field({ label: "Operational necessity (Art. 3(1))", control: necessity, field: "operational_necessity", wide: true, hint: "Why the state's own means do not suffice." }),
-      previewBox,
+      h(
+        "div",
+        { class: "request-form__needs" },
+        h("div", {}, kinds.element, h("h3", { class: "form__subhead" }, "Capabilities"), h("div", { dataset: { field: "requirements" } }, reqRows, h("p", { class: "field__error", hidden: true })), h("p", {}, addReq)),
+        field({ label: "Operational necessity (Art. 3(1))", control: necessity, field: "operational_necessity", hint: "Why the state's own means do not suffice." }),
+      ),
     ),
     h(
       "fieldset",
@@ -217,12 +229,12 @@ export async function mount(container, { query, navigate }) {
       h("legend", {}, "When, and who is asked"),
       h(
         "div",
-        { class: "form__grid" },
+        { class: "form__grid form__grid--4" },
         h("div", {}, field({ label: "Needed by", control: neededBy, field: "needed_by" }), neededHint),
         field({ label: "Duration (hours)", control: duration, field: "duration_hours" }),
         h("div", {}, field({ label: "Answer deadline", control: deadline, field: "answer_deadline" }), deadlineHint),
+        field({ label: "Address every participating state", control: addressAll, field: "address_all", inline: true }),
       ),
-      field({ label: "Address every participating state", control: addressAll, field: "address_all", inline: true }),
       addressees,
     ),
     h("div", { class: "form__actions" }, submitBtn, draftBtn, h("a", { href: "#/map", class: "btn btn--secondary" }, "Cancel")),
@@ -240,9 +252,7 @@ export async function mount(container, { query, navigate }) {
 
   const map = createBasemap("request-map", { center: [50, 8], zoom: 4, onClick: (pos) => setSite(pos.lat, pos.lon, true) });
   window.atlasRequestMap = map;
-  const lines = L.layerGroup().addTo(map);
-  const lineRenderer = L.svg({ pane: "overlayPane" });
-  const candidatesLayer = L.layerGroup().addTo(map);
+  candidates.attach(map);
   let marker = null;
   function setSite(la, lo, fromMap = false) {
     if (!Number.isFinite(la) || !Number.isFinite(lo)) return;
@@ -293,72 +303,19 @@ export async function mount(container, { query, navigate }) {
     return body;
   }
 
-  // ---- what-if preview of candidates (only when the server offers matching)
-  let whatIfAvailable = store.canWhatIf();
-  preview = debounce(async () => {
-    if (!whatIfAvailable) return;
+  // ---- the what-if preview's body (request-preview.js): null until the site is known
+  function whatIfBody() {
     const la = Number.parseFloat(lat.value);
     const lo = Number.parseFloat(lon.value);
-    if (!Number.isFinite(la) || !Number.isFinite(lo)) return;
+    if (!Number.isFinite(la) || !Number.isFinite(lo)) return null;
     const body = collect(false);
     const requirements = body.requirements
       .filter((r) => r.code)
       .map((r) => ({ code: r.code, quantity: Number.isInteger(r.quantity) && r.quantity > 0 ? r.quantity : 1, min_level: r.min_level }));
-    if (!requirements.length) {
-      lines.clearLayers();
-      candidatesLayer.clearLayers();
-      replace(previewBox, h("p", { class: "muted" }, "Add a capability to see the likely candidates."));
-      return;
-    }
     const payload = { site: { lat: la, lon: lo }, requirements, kinds: body.kinds, requesting_state: requestingState.value };
     if (body.needed_by) payload.needed_by = body.needed_by;
-    let ranking;
-    try {
-      ranking = await whatIf(payload);
-    } catch (err) {
-      if (err instanceof ApiError && (err.status === 404 || err.status === 405 || err.status === 403)) {
-        whatIfAvailable = false;
-        return;
-      }
-      replace(previewBox, h("p", { class: "muted" }, `Candidate preview unavailable: ${err.message}`));
-      return;
-    }
-    if (!alive) return;
-    lines.clearLayers();
-    candidatesLayer.clearLayers();
-    const candidates = ranking?.candidates || [];
-    for (const c of candidates.slice(0, 8)) {
-      if (c.from_station) candidateLine(c.from_station, [la, lo], { renderer: lineRenderer }).addTo(lines);
-      const u = store.unit(c.unit_id);
-      if (u) unitMarker(u).addTo(candidatesLayer);
-    }
-    const suggested = [...new Set(candidates.slice(0, 8).map((c) => c.state))].filter((s) => s !== requestingState.value);
-    replace(
-      previewBox,
-      h("h3", {}, "Likely candidates (what-if ranking)"),
-      candidates.length
-        ? h(
-            "ol",
-            { class: "candidate-mini" },
-            candidates.slice(0, 5).map((c) => h("li", {}, `${c.name} (${c.state}) · ETA ${minutes(c.eta?.total_min)}`)),
-          )
-        : h("p", { class: "muted" }, "No unit matches these needs."),
-      suggested.length
-        ? h(
-            "button",
-            {
-              type: "button",
-              class: "btn btn--secondary btn--small",
-              onClick: () => {
-                addressAll.checked = false;
-                renderAddressees([...new Set([...addresseeGroup.values(), ...suggested])]);
-              },
-            },
-            `Address the candidates' states (${suggested.join(", ")})`,
-          )
-        : null,
-    );
-  }, 400);
+    return payload;
+  }
   kinds.element.addEventListener("change", () => preview());
   if (query.lat && query.lon) preview();
 

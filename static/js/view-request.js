@@ -52,6 +52,8 @@ export async function mount(container, { params, setTitle }) {
     },
     keep,
     reload,
+    /** With several answer forms (an administrator), the state whose form is open (request/answers.js). */
+    openAnswer: undefined,
     zone: () => store.stateZone(request.requesting_state),
     reqLabel: () => request.requesting_state,
     isRequester: () => store.isAdmin() || store.raiseStates().includes(request.requesting_state),

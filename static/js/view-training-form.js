@@ -9,6 +9,7 @@ import { ApiError, get, patch, post } from "./api.js";
 import { checkboxGroup, field, formErrors, h, replace, select, showErrors } from "./dom.js";
 import { sendForm } from "./forms.js";
 import * as store from "./store.js";
+import { fieldName } from "./plain.js";
 import { fmt, viewerZone, zonedToUtc } from "./time.js";
 import { conflictSummary } from "./conflict-summary.js";
 import { TRAINING_KINDS, warningList } from "./trainings.js";
@@ -250,7 +251,8 @@ export async function mount(container, { params, query, navigate }) {
     return body;
   }
 
-  /** The label a planner sees for an API field path ("venue.lat" -> "Venue latitude"). */
+  /** The label a planner sees for an API field path: the form's own label, else plain.js's name
+   * for it ("venue.lat" -> "Venue latitude"), never the path itself. */
   function fieldLabel(path) {
     const parts = String(path).split(".");
     while (parts.length) {
@@ -259,7 +261,7 @@ export async function mount(container, { params, query, navigate }) {
       if (label) return label;
       parts.pop();
     }
-    return "A field";
+    return fieldName(path);
   }
 
   // ---- the dry-run check, inline
@@ -285,7 +287,7 @@ export async function mount(container, { params, query, navigate }) {
       replace(
         checkSlot,
         h("p", { class: "notice notice--warn" }, `The plan cannot be checked yet: ${err.message}`),
-        Object.keys(err.fields || {}).length ? h("ul", {}, Object.entries(err.fields).map(([k, v]) => h("li", {}, `${fieldLabel(k)}: ${v}`))) : null,
+        Object.keys(err.fields || {}).length ? h("ul", {}, Object.entries(err.fields).map(([k, v]) => h("li", { title: err.raw?.[k] || k }, `${fieldLabel(k)}: ${v}`))) : null,
       );
       return;
     }

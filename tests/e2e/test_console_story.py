@@ -179,6 +179,10 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
     first.get_by_text("Why").click()
     expect(first.locator(".explain").first).not_to_be_empty()
     expect(be.page.locator("[data-team] li").first).to_be_visible()
+    # The excluded units are folded under their counts by reason; opening shows them.
+    excluded = be.page.locator("details[data-excluded]")
+    expect(excluded.locator("summary")).to_contain_text("Excluded units")
+    excluded.locator("summary").click()
     expect(be.page.locator('table[data-table="excluded"] tbody tr').first).to_be_visible()
     be.shot("12-candidates")
     be.page.get_by_label("Ranking as of").select_option("snapshot")

@@ -17,6 +17,12 @@ const NOT_OFFERABLE = new Set(["COMMITTED", "UNAVAILABLE"]);
 export function answersPanel(view) {
   const { request } = view;
   const answers = request.answers || [];
+  // One answer form at a time: with several to give (an administrator), each is a collapsed
+  // <details>, the first (the caller's own state, if any) open; opening one closes the others.
+  const states = ordered(answers).filter((a) => canAnswer(request, a)).map((a) => a.state);
+  // The one the operator opened (or closed: ""), else the first, once that one is answered.
+  const open = view.openAnswer === "" || states.includes(view.openAnswer) ? view.openAnswer : states[0];
+  const answerable = { states, open };
   return h(
     "section",
     { class: "panel", "aria-labelledby": "ans-title" },
@@ -26,15 +32,27 @@ export function answersPanel(view) {
       h("h2", { id: "ans-title" }, "Answers of the addressed states"),
       h("span", { class: "muted" }, Object.entries(request.answers_by_status || {}).map(([k, v]) => `${humanise(k)}: ${v}`).join(" · ")),
     ),
-    answers.length ? answers.map((a) => answerCard(view, a)) : h("p", { class: "muted" }, request.status === "DRAFT" ? "Not submitted yet." : "No state addressed."),
+    answers.length ? ordered(answers).map((a) => answerCard(view, a, answerable)) : h("p", { class: "muted" }, request.status === "DRAFT" ? "Not submitted yet." : "No state addressed."),
   );
 }
 
-function answerCard(view, a) {
+/** The caller's own states first (an authority answering for several, or an administrator, reads
+ * its own before the others'); otherwise the API's order. */
+function ordered(answers) {
+  const own = new Set(store.answerStates());
+  return [...answers.filter((a) => own.has(a.state)), ...answers.filter((a) => !own.has(a.state))];
+}
+
+/** Whether the caller may answer for `a`'s state now. */
+function canAnswer(request, a) {
+  const mine = store.isAdmin() || store.answerStates().includes(a.state);
+  return mine && a.status === "PENDING" && request.status !== "WITHDRAWN" && request.status !== "CLOSED";
+}
+
+function answerCard(view, a, answerable) {
   const { request } = view;
   const when = (at) => dualTime(at, view.zone(), { otherLabel: view.reqLabel() });
   const units = (ids) => ids.map((u) => store.unitName(u) || `unit ${u}`).join(", ");
-  const mine = store.isAdmin() || store.answerStates().includes(a.state);
   const card = h(
     "article",
     { class: "answer-card", dataset: { state: a.state, status: a.status } },
@@ -53,13 +71,35 @@ function answerCard(view, a) {
     ]),
     a.counter ? counterDetails(view, a) : null,
   );
-  if (mine && a.status === "PENDING" && request.status !== "WITHDRAWN" && request.status !== "CLOSED") {
-    card.append(view.keep(`answer-panel:${a.state}:${a.version}`, () => answerPanel(view, a)));
+  if (canAnswer(request, a)) {
+    const several = answerable.states.length > 1;
+    const key = `answer-panel:${a.state}:${a.version}${several ? ":folded" : ""}`;
+    card.append(view.keep(key, () => (several ? foldedPanel(view, a, a.state === answerable.open) : answerPanel(view, a))));
   }
   if (view.isRequester() && a.status === "COUNTER_PROPOSED") {
     card.append(view.keep(`counter-decision:${a.state}:${a.version}`, () => counterDecision(view, a)));
   }
   return card;
+}
+
+/** The answer form folded in a <details>; opening it closes the other states' forms. Which one is
+ * open is kept on the view (`openAnswer`), so a live re-render with a new version opens the same. */
+function foldedPanel(view, a, open) {
+  const folded = h(
+    "details",
+    { class: "answer-fold", open, dataset: { answerFold: a.state } },
+    h("summary", {}, `Answer for ${store.stateName(a.state)}`),
+    answerPanel(view, a),
+  );
+  folded.addEventListener("toggle", () => {
+    if (!folded.open) {
+      if (view.openAnswer === a.state) view.openAnswer = "";
+      return;
+    }
+    view.openAnswer = a.state;
+    for (const other of view.body.querySelectorAll("details[data-answer-fold][open]")) if (other !== folded) other.open = false;
+  });
+  return folded;
 }
 
 function counterDetails(view, a) {

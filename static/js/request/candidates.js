@@ -18,6 +18,9 @@ import * as store from "../store.js";
 import { dualTime, fmt, localiseUtcText, minutes } from "../time.js";
 import { km, num, pct } from "../util.js";
 
+/** Candidates listed before "Show all". */
+const TOP = 10;
+
 export function rankingTab(view) {
   const { body, id } = view;
   const zone = () => view.zone();
@@ -27,6 +30,8 @@ export function rankingTab(view) {
     localiseUtcText(store.withCapabilityNames(text), { instants: [...instants, view.request.needed_by], otherZone: zone(), otherLabel: reqLabel() });
   let rankingMap = null;
   const rankingOptions = { redundancy: false, snapshot: false };
+  // What the operator unfolded stays unfolded when a live update re-renders the tab.
+  const listOptions = { showAll: false, excludedOpen: false };
 
   function rankingToolbar() {
     const redundancy = h("input", { type: "checkbox", id: "rank-redundancy", checked: rankingOptions.redundancy });
@@ -82,7 +87,7 @@ export function rankingTab(view) {
     }
     const { request } = view;
     const site = request.crisis.site;
-    const mapEl = h("div", { id: "ranking-map", class: "mini-map", role: "region", "aria-label": "Map of the candidates and the site" });
+    const mapEl = h("div", { id: "ranking-map", class: "mini-map mini-map--short", role: "region", "aria-label": "Map of the candidates and the site" });
     replace(
       body,
       rankingToolbar(),
@@ -128,76 +133,92 @@ export function rankingTab(view) {
     return bar;
   }
 
+  /** The top candidates (all of them once asked for), each row one line with its explanation on demand. */
   function candidatesTable(ranking) {
+    const all = ranking.candidates || [];
+    const shown = listOptions.showAll ? all : all.slice(0, TOP);
+    const more = all.length - shown.length;
+    const toggle = all.length > TOP
+      ? h(
+          "button",
+          { type: "button", class: "btn btn--secondary btn--small", id: "rank-show-all", dataset: { showAll: String(listOptions.showAll) } },
+          listOptions.showAll ? `Show the top ${TOP} only` : `Show all ${all.length}`,
+        )
+      : null;
+    toggle?.addEventListener("click", () => {
+      listOptions.showAll = !listOptions.showAll;
+      renderRanking().then(() => document.getElementById("rank-show-all")?.focus());
+    });
     return h(
       "div",
       { class: "table-wrap" },
       h(
         "table",
         { class: "data candidates", dataset: { table: "candidates" } },
-        h("caption", {}, "Best first: units that make the deadline, by effective minutes (ETA less capped credits, lower is better), then late units by lateness; open a row for the unit's explanation"),
+        h("caption", {}, "Best first: units that make the deadline, by effective minutes (ETA less capped credits, lower is better), then late units by lateness; open “Why” for the unit's explanation"),
         h("thead", {}, h("tr", {}, h("th", { scope: "col", class: "num" }, "#"), h("th", { scope: "col" }, "Unit"), h("th", { scope: "col", class: "num" }, "Score"), h("th", { scope: "col" }, "Score parts"), h("th", { scope: "col", class: "num" }, "ETA"), h("th", { scope: "col" }, "Cover"))),
-        h(
-          "tbody",
-          {},
-          ranking.candidates.map((c) =>
-            h(
-              "tr",
-              { dataset: { unitId: c.unit_id } },
-              h("td", { class: "num" }, String(c.rank)),
-              h(
-                "td",
-                {},
-                h("strong", {}, c.name),
-                ` (${c.state}) `,
-                c.readiness?.limited ? badge("LIMITED") : null,
-                c.on_time === false ? badge(`late by ${minutes(c.late_by_min)}`, "late") : null,
-                h(
-                  "details",
-                  {},
-                  h("summary", {}, "Why"),
-                  h("ul", { class: "explain" }, (c.explanation || []).map((line) => h("li", {}, inZones(line, c.eta?.arrival)))),
-                  c.eta
-                    ? dl([
-                        ["Mode", humanise(c.eta.mode)],
-                        c.eta.route_summary ? ["Route", c.eta.route_summary] : null,
-                        ...(c.eta.steps || []).map((leg, k) => [
-                          `Leg ${k + 1}`,
-                          `${leg.mode} ${leg.from_name} → ${leg.to_name}: ${minutes(leg.minutes)}` +
-                            (leg.km ? ` (${num(leg.km, 0)} km)` : ""),
-                        ]),
-                        ["Distance", `${num(c.eta.distance_km, 0)} km (route ${num(c.eta.route_km, 0)} km)`],
-                        ["Mobilisation", minutes(c.eta.mobilisation_min)],
-                        c.eta.break_off_min ? ["Break-off", minutes(c.eta.break_off_min)] : null,
-                        ["Transfer", minutes(c.eta.transfer_min)],
-                        ["Overheads", minutes(c.eta.overhead_min)],
-                        ["Travel", minutes(c.eta.travel_min)],
-                        c.eta.refuel_stops ? ["Refuelling stops", String(c.eta.refuel_stops)] : null,
-                        ["Total", minutes(c.eta.total_min)],
-                        c.eta.arrival ? ["Arrival", dualTime(c.eta.arrival, zone(), { otherLabel: reqLabel() })] : null,
-                      ])
-                    : null,
-                  c.capability_fit?.length
-                    ? h(
-                        "ul",
-                        { class: "explain" },
-                        c.capability_fit.map((f) =>
-                          h("li", {}, `${store.capabilityLabel(f.code)}: ${f.covered === true ? "covered" : f.covered === "partial" ? "partly covered" : "not covered"}`, f.held_level ? ` (holds ${f.held_level}${f.held_quantity ? ` × ${f.held_quantity}` : ""})` : ""),
-                        ),
-                      )
-                    : null,
-                  c.readiness?.note ? h("p", { class: "muted" }, c.readiness.note) : null,
-                ),
-              ),
-              h("td", { class: "num", title: `effective minutes ${num(c.score, 1)}` }, num(c.score, 0)),
-              h("td", { class: "score-cell" }, scoreBar(c.score_parts), h("span", { class: "muted score-parts" }, Object.entries(c.score_parts || {}).map(([k, v]) => `${humanise(k)} ${num(v, 0)}`).join(" · "))),
-              h("td", { class: "num nowrap" }, minutes(c.eta?.total_min), h("br"), h("span", { class: "muted" }, `${km(c.distance_m)} · ${c.eta?.route_summary || humanise(c.eta?.mode || "")}`)),
-              h("td", {}, pct(c.cover)),
-            ),
-          ),
-        ),
+        h("tbody", {}, shown.map(candidateRow)),
       ),
+      toggle ? h("p", { class: "candidates__more" }, more ? `${more} more ranked below. ` : "", toggle) : null,
     );
+  }
+
+  function candidateRow(c) {
+    const parts = Object.entries(c.score_parts || {}).map(([k, v]) => `${humanise(k)} ${num(v, 0)}`).join(" · ");
+    return h(
+      "tr",
+      { dataset: { unitId: c.unit_id } },
+      h("td", { class: "num" }, String(c.rank)),
+      h(
+        "td",
+        {},
+        h("strong", {}, c.name),
+        ` (${c.state}) `,
+        c.readiness?.limited ? badge("LIMITED") : null,
+        c.on_time === false ? badge(`late by ${minutes(c.late_by_min)}`, "late") : null,
+        h("details", { class: "candidate-why" }, h("summary", {}, "Why"), explanation(c, parts)),
+      ),
+      h("td", { class: "num", title: `effective minutes ${num(c.score, 1)}` }, num(c.score, 0)),
+      h("td", { class: "score-cell", title: parts }, scoreBar(c.score_parts)),
+      h("td", { class: "num nowrap" }, minutes(c.eta?.total_min), h("span", { class: "muted" }, ` · ${km(c.distance_m)}`)),
+      h("td", {}, pct(c.cover)),
+    );
+  }
+
+  function explanation(c, parts) {
+    return [
+      h("ul", { class: "explain" }, (c.explanation || []).map((line) => h("li", {}, inZones(line, c.eta?.arrival)))),
+      parts ? h("p", { class: "muted score-parts" }, `Score parts: ${parts}`) : null,
+      c.eta
+        ? dl([
+            ["Mode", humanise(c.eta.mode)],
+            c.eta.route_summary ? ["Route", c.eta.route_summary] : null,
+            ...(c.eta.steps || []).map((leg, k) => [
+              `Leg ${k + 1}`,
+              `${leg.mode} ${leg.from_name} → ${leg.to_name}: ${minutes(leg.minutes)}` + (leg.km ? ` (${num(leg.km, 0)} km)` : ""),
+            ]),
+            ["Distance", `${num(c.eta.distance_km, 0)} km (route ${num(c.eta.route_km, 0)} km)`],
+            ["Mobilisation", minutes(c.eta.mobilisation_min)],
+            c.eta.break_off_min ? ["Break-off", minutes(c.eta.break_off_min)] : null,
+            ["Transfer", minutes(c.eta.transfer_min)],
+            ["Overheads", minutes(c.eta.overhead_min)],
+            ["Travel", minutes(c.eta.travel_min)],
+            c.eta.refuel_stops ? ["Refuelling stops", String(c.eta.refuel_stops)] : null,
+            ["Total", minutes(c.eta.total_min)],
+            c.eta.arrival ? ["Arrival", dualTime(c.eta.arrival, zone(), { otherLabel: reqLabel() })] : null,
+          ])
+        : null,
+      c.capability_fit?.length
+        ? h(
+            "ul",
+            { class: "explain" },
+            c.capability_fit.map((f) =>
+              h("li", {}, `${store.capabilityLabel(f.code)}: ${f.covered === true ? "covered" : f.covered === "partial" ? "partly covered" : "not covered"}`, f.held_level ? ` (holds ${f.held_level}${f.held_quantity ? ` × ${f.held_quantity}` : ""})` : ""),
+            ),
+          )
+        : null,
+      c.readiness?.note ? h("p", { class: "muted" }, c.readiness.note) : null,
+    ];
   }
 
   function teamPanel(team) {
@@ -219,7 +240,7 @@ export function rankingTab(view) {
                 ` · ETA ${minutes(m.eta_min)} by ${humanise(m.mode)}`,
                 m.arrival ? [" · arrives ", dualTime(m.arrival, zone(), { otherLabel: reqLabel() })] : null,
                 h("br"),
-                h("span", { class: "muted" }, m.why),
+                h("span", { class: "muted" }, store.withCapabilityNames(m.why)),
               ),
             ),
           )
@@ -235,26 +256,46 @@ export function rankingTab(view) {
     );
   }
 
+  /** The excluded units folded: the counts by reason in the summary, the units by reason inside. */
   function excludedPanel(ranking) {
     const rows = ranking.excluded || [];
-    return h(
-      "section",
-      { class: "panel", "aria-labelledby": "excl-title" },
-      h("h2", { id: "excl-title" }, `Excluded units (${ranking.excluded_total})`),
-      h("p", { class: "muted" }, Object.entries(ranking.excluded_counts || {}).map(([k, v]) => `${humanise(k)}: ${v}`).join(" · ")),
+    const counts = Object.entries(ranking.excluded_counts || {}).sort((a, b) => b[1] - a[1]);
+    const reasons = [...new Set([...counts.map(([k]) => k), ...rows.map((e) => e.reason)])];
+    const folded = h(
+      "details",
+      { class: "panel excluded", open: listOptions.excludedOpen, dataset: { excluded: "" } },
+      h(
+        "summary",
+        {},
+        h("h2", { id: "excl-title" }, `Excluded units (${ranking.excluded_total})`),
+        h("span", { class: "muted" }, counts.map(([k, v]) => `${humanise(k)}: ${v}`).join(" · ")),
+      ),
       rows.length
-        ? h(
-            "div",
-            { class: "table-wrap" },
-            h(
-              "table",
-              { class: "data", dataset: { table: "excluded" } },
-              h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Unit"), h("th", { scope: "col" }, "State"), h("th", { scope: "col" }, "Reason"), h("th", { scope: "col" }, "Why"))),
-              h("tbody", {}, rows.map((e) => h("tr", { dataset: { unitId: e.unit_id } }, h("td", {}, e.name), h("td", {}, e.state), h("td", {}, badge(humanise(e.reason))), h("td", {}, inZones(e.message))))),
-            ),
-          )
+        ? reasons.map((reason) => {
+            const group = rows.filter((e) => e.reason === reason);
+            if (!group.length) return null;
+            return h(
+              "section",
+              { class: "excluded__group", dataset: { reason } },
+              h("h3", {}, `${humanise(reason)} (${(ranking.excluded_counts || {})[reason] ?? group.length})`),
+              h(
+                "div",
+                { class: "table-wrap" },
+                h(
+                  "table",
+                  { class: "data", dataset: { table: "excluded" } },
+                  h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Unit"), h("th", { scope: "col" }, "State"), h("th", { scope: "col" }, "Why"))),
+                  h("tbody", {}, group.map((e) => h("tr", { dataset: { unitId: e.unit_id } }, h("td", {}, e.name), h("td", {}, e.state), h("td", {}, inZones(e.message))))),
+                ),
+              ),
+            );
+          })
         : h("p", { class: "muted" }, "No unit was excluded."),
     );
+    folded.addEventListener("toggle", () => {
+      listOptions.excludedOpen = folded.open;
+    });
+    return folded;
   }
 
   return {
