@@ -70,6 +70,17 @@ class Build:
 _builds: deque[Build] = deque(maxlen=16)
 
 
+def _free_locks_after_fork() -> None:
+    """A worker forked while its parent's start-up build held the lock (``gunicorn --preload``)
+    would otherwise wait for that lock forever: the child gets free locks, and builds (or reads
+    the cache) at its first use unless the parent's model was already there."""
+    global _lock, _build_lock
+    _lock, _build_lock = threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_free_locks_after_fork)
+
+
 def recent_builds() -> list[Build]:
     """This worker's last builds, oldest first."""
     with _lock:
