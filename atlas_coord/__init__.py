@@ -74,4 +74,10 @@ def create_app(config: Any = None):
     init_web(app)
     # Attaches app.start_embedded_scheduler(); only `atlas-coord serve` decides to call it.
     init_scheduler(app)
+    if settings.coverage.prewarm:
+        # The coverage table takes seconds to build: a server process builds it now, in the
+        # background, not on its first map request. (The scheduler process never calls create_app.)
+        from .services.coverage import live as coverage_live
+
+        app.extensions["atlas_coverage_prewarm"] = coverage_live.prewarm(database.transaction, settings)
     return app

@@ -310,8 +310,13 @@ class CoverageSettings(_Section):
     cell_km: Literal[25, 50] = 50
     cell_stride: int = Field(1, ge=1, le=1000)
     # Where the per-unit x cell matrix is kept between workers and restarts (one file per
-    # directory fingerprint, ~0.4 MB for 39 units at 50 km); empty: in memory only.
-    cache_dir: str = ""
+    # directory fingerprint, ~0.4 MB for 39 units at 50 km); empty: in memory only. Unset: the
+    # embedded setup's instance/coverage-cache when the folder instance/ exists (`make run`
+    # makes it), else in memory only.
+    cache_dir: str | None = None
+    # Build the matrix in a background thread as soon as a server process starts (create_app),
+    # so that the first map request or training check finds it ready.
+    prewarm: bool = True
 
 
 class Settings(_Section):
@@ -352,6 +357,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "ATLAS_SMTP_USERNAME": ("alerts", "smtp_username"),
     "ATLAS_SMTP_PASSWORD": ("alerts", "smtp_password"),
     "ATLAS_GATEWAY_SECRET": ("alerts", "gateway_secret"),
+    "ATLAS_COVERAGE_PREWARM": ("coverage", "prewarm"),
 }
 
 
@@ -383,6 +389,8 @@ INSTANCE_SECRET_KEY_FILE = Path("instance") / "secret_key"
 INSTANCE_AUDIT_KEY_FILE = Path("instance") / "audit_key"
 # The same for the encryption keys of secrets at rest (ATLAS_ENCRYPTION_KEYS, encryption.keys).
 INSTANCE_ENCRYPTION_KEY_FILE = Path("instance") / "encryption_key"
+# Where the coverage matrix is kept when ``[coverage] cache_dir`` is unset and instance/ exists.
+INSTANCE_COVERAGE_CACHE = Path("instance") / "coverage-cache"
 
 
 @dataclass(frozen=True)
@@ -483,6 +491,7 @@ def load_settings(
     instance_key_file: str | os.PathLike[str] = INSTANCE_SECRET_KEY_FILE,
     instance_audit_key_file: str | os.PathLike[str] = INSTANCE_AUDIT_KEY_FILE,
     instance_encryption_key_file: str | os.PathLike[str] = INSTANCE_ENCRYPTION_KEY_FILE,
+    instance_coverage_cache: str | os.PathLike[str] = INSTANCE_COVERAGE_CACHE,
 ) -> Settings:
     """Read TOML (``path`` or ``$ATLAS_CONFIG``), apply ``ATLAS_*`` variables, then ``overrides``.
 
@@ -497,6 +506,9 @@ def load_settings(
     of the file, else ``instance_audit_key_file`` (``instance/audit_key``, which `make run`
     generates); ``ATLAS_AUDIT_KEY_ID`` picks the current one. The encryption keys of secrets at
     rest the same way: ``ATLAS_ENCRYPTION_KEY(S)``, ``encryption.keys``, ``instance/encryption_key``.
+
+    ``coverage.cache_dir`` unset is ``instance_coverage_cache`` (``instance/coverage-cache``) when
+    its parent folder exists (the embedded setup), else empty (in memory only).
 
     :raise ConfigError: naming the file or the key that is wrong.
     """
@@ -531,10 +543,20 @@ def load_settings(
             key = secrets.token_hex(32)
         if key:
             settings = settings.model_copy(update={"server": settings.server.model_copy(update={"secret_key": key})})
+    settings = _with_coverage_cache(settings, Path(instance_coverage_cache))
     _validate_eta(settings)
     _validate_transport(settings)
     _validate_ranking(settings)
     return settings
+
+
+def _with_coverage_cache(settings: Settings, instance_cache: Path) -> Settings:
+    """An unset ``coverage.cache_dir``: the instance folder's cache when that folder is there, so a
+    restart of the embedded setup reuses the matrix; elsewhere memory only (as an empty value)."""
+    if settings.coverage.cache_dir is not None:
+        return settings
+    cache_dir = str(instance_cache) if instance_cache.parent.is_dir() else ""
+    return settings.model_copy(update={"coverage": settings.coverage.model_copy(update={"cache_dir": cache_dir})})
 
 
 def _validate_eta(settings: Settings) -> None:

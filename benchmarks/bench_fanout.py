@@ -72,7 +72,8 @@ def serve(argv: list[str]) -> None:
     from atlas_coord.config import load_settings
     from atlas_coord.extensions import socketio
 
-    settings = load_settings({"server": {"host": args.host, "port": args.port}, "scheduler": {"embedded": False}})
+    settings = load_settings({"server": {"host": args.host, "port": args.port}, "scheduler": {"embedded": False},
+                              "coverage": {"prewarm": False}})  # no coverage table's CPU inside the measurement
     app = create_app(settings)
 
     @socketio.on("bench_broadcast")
@@ -389,7 +390,8 @@ def main(argv: list[str]) -> int:
                 channel = f"atlas-bench-{uuid.uuid4().hex[:8]}"
                 config = workdir / f"atlas-{channel}.toml"
                 # The benchmark signs in 11 users from one address; the default login limit is 10/min.
-                config.write_text(f'[realtime]\nchannel = "{channel}"\n[auth]\nlogin_rate_limit = "1000 per minute"\n', encoding="utf-8")
+                config.write_text(f'[realtime]\nchannel = "{channel}"\n[auth]\nlogin_rate_limit = "1000 per minute"\n'
+                                  '[coverage]\nprewarm = false\n', encoding="utf-8")
                 env = {"ATLAS_DATABASE_URL": url, "ATLAS_SECRET_KEY": secrets.token_hex(16), "ATLAS_CONFIG": str(config)}
                 if procs > 1:
                     env["ATLAS_REDIS_URL"] = REDIS_URL

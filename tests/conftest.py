@@ -40,6 +40,8 @@ ENCRYPTION_KEY_ID = "test"
 ENCRYPTION_KEY = "atlas-coord-encryption-test-key-0123456789"
 os.environ["ATLAS_ENCRYPTION_KEYS"] = f"{ENCRYPTION_KEY_ID}:{ENCRYPTION_KEY}"
 os.environ["ATLAS_AUDIT_WITNESS_PATH"] = str(WITNESS_DIR / "processes.jsonl")
+# Servers a test starts do not build the whole coverage table at start-up (seconds of CPU each).
+os.environ["ATLAS_COVERAGE_PREWARM"] = "false"
 
 
 def _install_test_audit_key() -> None:
@@ -207,8 +209,9 @@ def app_settings(db_url: str, **overrides):
         "server": {"secret_key": secrets.token_hex(16)},
         "scheduler": {"embedded": False},
         "audit": audit_settings(db_url),
-        # every 40th cell of the coverage grid (~60 cells): the map's matrix builds in a fraction of a second
-        "coverage": {"cell_stride": 40},
+        # every 40th cell of the coverage grid (~60 cells): the map's matrix builds in a fraction of a second;
+        # no build at start-up and no cache file unless a test asks for them
+        "coverage": {"cell_stride": 40, "prewarm": False, "cache_dir": ""},
         "encryption": {"keys": {ENCRYPTION_KEY_ID: ENCRYPTION_KEY}},
     }
     for key, value in overrides.items():

@@ -133,3 +133,24 @@ def test_the_accreditation_ceiling_is_a_known_marking_and_a_bad_one_names_the_ke
         load_settings({"security": {"accreditation_ceiling": "TOP-TOP"}}, environ={}, require_secret_key=False)
     with pytest.raises(ConfigError, match=r"security\.calendar_marking 'SECRET UE/EU SECRET' is above"):
         load_settings({"security": {"calendar_marking": "EU SECRET"}}, environ={}, require_secret_key=False)
+
+
+def test_the_coverage_cache_defaults_to_the_instance_folder_only_where_make_run_made_it(tmp_path):
+    """Like instance/secret_key: the embedded setup keeps the coverage table in instance/, so a
+    restart reads it back; without an instance folder it stays in memory; "" turns it off."""
+    cache = tmp_path / "instance" / "coverage-cache"
+    env = {"ATLAS_SECRET_KEY": "k" * 32}
+    assert load_settings(environ=env, instance_coverage_cache=cache).coverage.cache_dir == ""
+    (tmp_path / "instance").mkdir()
+    assert load_settings(environ=env, instance_coverage_cache=cache).coverage.cache_dir == str(cache)
+    assert load_settings({"coverage": {"cache_dir": ""}}, environ=env,
+                         instance_coverage_cache=cache).coverage.cache_dir == ""
+    chosen = str(tmp_path / "elsewhere")
+    assert load_settings({"coverage": {"cache_dir": chosen}}, environ=env,
+                         instance_coverage_cache=cache).coverage.cache_dir == chosen
+
+
+def test_servers_build_the_coverage_table_at_start_up_unless_told_not_to():
+    env = {"ATLAS_SECRET_KEY": "k" * 32}
+    assert load_settings(environ=env).coverage.prewarm is True
+    assert load_settings(environ={**env, "ATLAS_COVERAGE_PREWARM": "false"}).coverage.prewarm is False

@@ -7,6 +7,10 @@ on every use and applied incrementally (:meth:`Coverage.set_available`), so a re
 costs a few milliseconds and a rolled-back change heals itself at the next read. A readiness change
 adds to its ``readiness.changed`` event the cells that changed when the model is warm here, else
 the capabilities affected (clients then refetch).
+
+A server process builds the model in the background as it starts (:func:`prewarm`, ``[coverage]
+prewarm``), so the first map request or training check finds it ready; a request arriving during
+that build waits for it (:func:`model_for` builds one at a time), it never starts a second one.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ import json
 import logging
 import os
 import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +42,11 @@ from .. import matching
 
 #: Cells listed in a ``readiness.changed`` event's coverage per capability at most; beyond, clients refetch.
 MAX_EVENT_CELLS = 500
+#: Part of the cache key: bump it when :func:`unit_cell_minutes` computes differently, so that a
+#: matrix kept by an older release in ``[coverage] cache_dir`` is not read back.
+MATRIX_FORMAT = 1
+#: The name of the thread that builds the model as a server process starts.
+PREWARM_THREAD = 'coverage-prewarm'
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +54,37 @@ _lock = threading.Lock()
 _build_lock = threading.Lock()
 _models: dict[str, Coverage] = {}
 _grid_km: dict[int, float] = {}
+
+
+@dataclass(frozen=True)
+class Build:
+    """One build of this worker's model: in which thread, for which inputs, read from the cache
+    file or computed, and how long it took (logged; tests read the thread)."""
+
+    thread: str
+    fingerprint: str
+    from_cache: bool
+    seconds: float
+
+
+_builds: deque[Build] = deque(maxlen=16)
+
+
+def _free_locks_after_fork() -> None:
+    """A worker forked while its parent's start-up build held the lock (``gunicorn --preload``)
+    would otherwise wait for that lock forever: the child gets free locks, and builds (or reads
+    the cache) at its first use unless the parent's model was already there."""
+    global _lock, _build_lock
+    _lock, _build_lock = threading.Lock(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_free_locks_after_fork)
+
+
+def recent_builds() -> list[Build]:
+    """This worker's last builds, oldest first."""
+    with _lock:
+        return list(_builds)
 
 
 @dataclass(frozen=True)
@@ -63,7 +107,10 @@ def grid_for(settings: Any) -> Grid:
 
 
 def _fingerprint(grid: Grid, units: list[UnitSnapshot], transport: Any, airlift: dict) -> str:
-    parts = [grid.km, grid.n, repr(transport), sorted((k, repr(v)) for k, v in airlift.items())]
+    # the cells' own coordinates: two strides (or a rebuilt grid file) may give as many cells
+    cells = hashlib.sha256(np.ascontiguousarray(grid.lat).tobytes() + np.ascontiguousarray(grid.lon).tobytes())
+    parts = [MATRIX_FORMAT, grid.km, grid.n, cells.hexdigest(), repr(transport),
+             sorted((k, repr(v)) for k, v in airlift.items())]
     parts += [(u.id, u.state, u.bases, u.tier, u.air_transport, u.notice_domestic_min, u.notice_international_min,
                sorted(unit_keys(u))) for u in units]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
@@ -79,16 +126,16 @@ def load_inputs(session: Session, settings: Any) -> Inputs:
     return Inputs(grid, units, transport, airlift, _fingerprint(grid, units, transport, airlift), cache_dir)
 
 
-def _minutes(inputs: Inputs) -> np.ndarray:
-    """The matrix: from ``[coverage] cache_dir`` when a worker (or a previous run) built it for the
-    same fingerprint, else from the transport model (and then kept there; other fingerprints'
-    files are removed: they are stale)."""
+def _minutes(inputs: Inputs) -> tuple[np.ndarray, bool]:
+    """The matrix, and whether it was read back: from ``[coverage] cache_dir`` when a worker (or a
+    previous run) built it for the same fingerprint, else from the transport model (and then kept
+    there; other fingerprints' files are removed: they are stale)."""
     path = Path(inputs.cache_dir) / f'coverage-{inputs.fingerprint[:32]}.npy' if inputs.cache_dir else None
     if path is not None and path.exists():
         try:
             minutes = np.load(path, allow_pickle=False)
             if minutes.shape == (len(inputs.units), inputs.grid.n):
-                return minutes
+                return minutes, True
         except (OSError, ValueError):
             log.warning('unreadable coverage cache %s; rebuilding', path, exc_info=True)
     minutes = unit_cell_minutes(inputs.units, inputs.grid, inputs.transport, inputs.airlift)
@@ -104,7 +151,20 @@ def _minutes(inputs: Inputs) -> np.ndarray:
                     stale.unlink(missing_ok=True)
         except OSError:
             log.warning('could not keep the coverage matrix in %s', path.parent, exc_info=True)
-    return minutes
+    return minutes, False
+
+
+def _build(inputs: Inputs) -> Coverage:
+    """Build the model for ``inputs`` (under ``_build_lock``), recorded in :func:`recent_builds`."""
+    began = time.perf_counter()
+    minutes, from_cache = _minutes(inputs)
+    model = Coverage(inputs.units, minutes)
+    build = Build(threading.current_thread().name, inputs.fingerprint, from_cache, time.perf_counter() - began)
+    log.info('coverage table for %s units x %s cells %s in %.1fs (thread %s)', len(inputs.units), inputs.grid.n,
+             'read from the cache' if from_cache else 'computed', build.seconds, build.thread)
+    with _lock:
+        _builds.append(build)
+    return model
 
 
 def _sync(model: Coverage, units: list[UnitSnapshot]) -> list[CoverageChange]:
@@ -117,7 +177,8 @@ def model_for(inputs: Inputs) -> Coverage:
     """This worker's model for ``inputs``, built on first use, synced with the units' readiness.
 
     The build (seconds: the transport model) runs outside the worker's lock, one at a time, so a
-    readiness change in another thread never waits for it."""
+    readiness change in another thread never waits for it; a thread that finds a build under way
+    (the start-up's :func:`prewarm`, or another request) waits for it and then uses its model."""
     with _lock:
         model = _models.get(inputs.fingerprint)
     if model is None:
@@ -125,7 +186,7 @@ def model_for(inputs: Inputs) -> Coverage:
             with _lock:
                 model = _models.get(inputs.fingerprint)
             if model is None:
-                model = Coverage(inputs.units, _minutes(inputs))
+                model = _build(inputs)
                 with _lock:
                     _models.clear()  # one directory at a time per worker: the old one is stale
                     _models[inputs.fingerprint] = model
@@ -134,6 +195,27 @@ def model_for(inputs: Inputs) -> Coverage:
     with _lock:
         _sync(model, inputs.units)
     return model
+
+
+def prewarm(transaction: Callable[[], AbstractContextManager[Session]], settings: Any) -> threading.Thread:
+    """Build this worker's model in a daemon thread, so that the first map request or training
+    check finds it ready (a server process starts it: ``[coverage] prewarm``).
+
+    The inputs are read in a short transaction of their own and the build runs after it, so the
+    database (SQLite's write lock included) is never held for the seconds of the build. A failure
+    is logged: the first request then builds the model as it would without a prewarm."""
+
+    def run() -> None:
+        try:
+            with transaction() as session:
+                inputs = load_inputs(session, settings)
+            model_for(inputs)
+        except Exception:  # noqa: BLE001 - a background warm-up; the request path still works
+            log.exception('building the coverage table at start-up failed; the first request builds it')
+
+    thread = threading.Thread(target=run, name=PREWARM_THREAD, daemon=True)
+    thread.start()
+    return thread
 
 
 def minutes_for(inputs: Inputs, key: str, off: set[int]) -> np.ndarray:
