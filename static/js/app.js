@@ -282,7 +282,16 @@ async function handleEvent(ev) {
 
 // ---------------------------------------------------------------- session
 
-async function signedIn(body) {
+// The sign-in in progress and its first loads: a sign-out waits for them, so that none of their
+// requests reaches the server after the session has ended (each would be a 401 in the log).
+let signingIn = Promise.resolve();
+
+function signedIn(body) {
+  signingIn = startSession(body);
+  return signingIn;
+}
+
+async function startSession(body) {
   store.setSession(body);
   renderUser();
   try {
@@ -290,10 +299,11 @@ async function signedIn(body) {
   } catch (err) {
     showGeneralError(`The directory could not be loaded: ${err.message}`);
   }
+  // Signed out while the directory loaded (a quick sign-out after a reload): start nothing.
+  if (!store.session.user || store.session.user.id !== body.user?.id) return;
   renderUser();
   live.start({ onUnauthenticated: signedOut });
-  alerts.reload();
-  inbox.start().catch((err) => console.error("inbox", err));
+  await Promise.allSettled([alerts.reload(), inbox.start().catch((err) => console.error("inbox", err))]);
 }
 
 function signedOut() {
@@ -316,8 +326,10 @@ export async function signIn(username, password, factor = {}) {
 }
 
 async function signOut() {
-  // Stop listening first: the server closes this user's sockets when the session ends, and a
-  // resync racing the logout's answer would ask for the inbox with a session already gone.
+  // Let the sign-in's first loads finish, then stop listening before logging out: the server
+  // closes this user's sockets when the session ends, and a resync racing the logout's answer
+  // would ask for the inbox with a session already gone.
+  await signingIn.catch(() => {});
   live.stop();
   inbox.stop();
   try {

@@ -325,7 +325,9 @@ export async function mount(container, { query, navigate }) {
       const from = c.from_station || store.unit(c.unit_id)?.base;
       if (from) bounds.extend(Array.isArray(from) ? from : [from.lat, from.lon]);
     }
-    if (alive) map.flyToBounds(bounds.pad(0.2), { maxZoom: 6, duration: 0.6 });
+    // fitBounds, not flyToBounds: Leaflet 1.9.4's flight divides by the distance to fly, so
+    // selecting a request already in view (a MET one, its site alone) threw "Invalid LatLng (NaN, NaN)".
+    if (alive) map.fitBounds(bounds.pad(0.2), { maxZoom: 6 });
     replace(
       selectedBox,
       h("h2", { class: "side-section__title", id: "sel-title" }, requestTitle(d)),
