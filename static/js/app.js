@@ -285,6 +285,8 @@ async function handleEvent(ev) {
 // The sign-in in progress and its first loads: a sign-out waits for them, so that none of their
 // requests reaches the server after the session has ended (each would be a 401 in the log).
 let signingIn = Promise.resolve();
+// The first render after a reload (its view's loads included): a sign-out waits for it too.
+let booting = Promise.resolve();
 
 function signedIn(body) {
   signingIn = startSession(body);
@@ -329,7 +331,7 @@ async function signOut() {
   // Let the sign-in's first loads finish, then stop listening before logging out: the server
   // closes this user's sockets when the session ends, and a resync racing the logout's answer
   // would ask for the inbox with a session already gone.
-  await signingIn.catch(() => {});
+  await Promise.allSettled([booting, signingIn]);
   live.stop();
   inbox.stop();
   try {
@@ -362,20 +364,23 @@ async function boot() {
     (viewEl.querySelector("h1") || viewEl).focus();
   });
   window.addEventListener("hashchange", renderRoute);
-  try {
-    if (store.mayHaveSession()) await signedIn(await api.get("/api/v1/auth/me", { quietAuth: true }));
-  } catch (err) {
-    if (err instanceof api.ApiError && err.status === 401) store.clearSession();
-    if (!(err instanceof api.ApiError) || (err.status !== 401 && err.status !== 403)) {
-      console.warn("auth/me", err);
-      if (err instanceof api.ApiError && err.status === 0) {
-        renderConnection("offline");
-        showGeneralError("The server cannot be reached. The console will work again once it answers; reload then.");
+  booting = (async () => {
+    try {
+      if (store.mayHaveSession()) await signedIn(await api.get("/api/v1/auth/me", { quietAuth: true }));
+    } catch (err) {
+      if (err instanceof api.ApiError && err.status === 401) store.clearSession();
+      if (!(err instanceof api.ApiError) || (err.status !== 401 && err.status !== 403)) {
+        console.warn("auth/me", err);
+        if (err instanceof api.ApiError && err.status === 0) {
+          renderConnection("offline");
+          showGeneralError("The server cannot be reached. The console will work again once it answers; reload then.");
+        }
       }
     }
-  }
-  delete document.body.dataset.booting;
-  await renderRoute();
+    delete document.body.dataset.booting;
+    await renderRoute();
+  })();
+  await booting;
   document.body.dataset.ready = "true";
 }
 
