@@ -145,7 +145,7 @@ def test_request_counter_proposal_and_deployment_live_across_three_screens(conso
         if fill:
             fill(card)
         card.locator(f'button[data-confirm="{action}"]').click()
-        expect(card).to_have_attribute("data-status", status)
+        expect(card).to_have_attribute("data-status", status, timeout=20_000)  # the step answers, then the card follows live
 
     step("unit_accept", "ACCEPTED", lambda c: c.get_by_label("Headcount").fill("24"))
     expect(cmd.page.locator(".page-head .badge").first).to_have_text("COMMITTED")
