@@ -18,6 +18,7 @@ client (replay) pass ``ignore_queue=True`` and bypass it.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -156,18 +157,49 @@ class OrderedRedisManager(socketio.RedisManager):
     # Ends this process's connections of the given users (``Live.end_lapsed_sessions``).
     on_sign_out: Callable[..., Any] | None = None
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._outgoing: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._publisher: threading.Thread | None = None
+        self._publisher_lock = threading.Lock()
+
     def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         if kwargs.get("ignore_queue") or callback is not None or not _is_live(event, namespace, data):
             return super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs)
-        # The stock manager's message, published before the local fan-out rather than after it,
-        # so that the other processes' clients do not wait for this process's.
         message = {
             "method": "emit", "event": event, "data": [data], "binary": False, "namespace": namespace or "/",
             "room": to or room, "skip_sid": skip_sid, "callback": None, "host_id": self.host_id,
         }
-        self._publish(message)
-        self._handle_emit(message)
+        # Published and delivered by this process's publisher thread, not by the committing
+        # request's: under load the publish and the local fan-out (which waits for the sequencer's
+        # lock) cost a write call 80-200 ms after its commit (issue #18). One thread keeps this
+        # process's events in commit order; if the process dies first, the events are committed
+        # and the other processes' sequencers read them from the outbox (catch-up poll).
+        self._outgoing.put(message)
+        self._start_publisher()
         return None
+
+    def _start_publisher(self) -> None:
+        if self._publisher is not None:
+            return
+        with self._publisher_lock:
+            if self._publisher is None:
+                self._publisher = threading.Thread(target=self._publish_outgoing, name="atlas-live-publisher", daemon=True)
+                self._publisher.start()
+
+    def _publish_outgoing(self) -> None:
+        while True:
+            message = self._outgoing.get()
+            # Published before the local fan-out rather than after it, so that the other
+            # processes' clients do not wait for this process's.
+            try:
+                self._publish(message)
+            except Exception:  # noqa: BLE001 - the other processes catch up from the outbox
+                log.exception("publishing a live event failed")
+            try:
+                self._handle_emit(message)
+            except Exception:  # noqa: BLE001 - one failed delivery must not stop the publisher
+                log.exception("delivering a live event locally failed")
 
     def publish_sign_out(self, user_ids: list[int]) -> None:
         """Tell the other server processes that these users' sign-ins may have ended."""

@@ -28,7 +28,14 @@ from . import audit, sessions
 from .errors import Forbidden, Invalid, NotFound, Unauthenticated
 
 log = logging.getLogger(__name__)
-_hasher = PasswordHasher()
+# argon2id at OWASP's minimum (Password Storage Cheat Sheet: "Use Argon2id with a minimum
+# configuration of 19 MiB of memory, an iteration count of 2, and 1 degree of parallelism"),
+# not argon2-cffi's default (RFC 9106's second profile, 64 MiB, t=3, p=4): that costs ~270 ms of
+# CPU per sign-in here against ~37 ms, and 200 operators signing in at the start of a crisis
+# took the servers' cores for a minute (issue #18). Hashes made with other parameters are
+# rehashed with these at the next successful sign-in (check_needs_rehash below).
+ARGON2_PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+_hasher = PasswordHasher(**ARGON2_PARAMETERS)
 # Argon2 is CPU-bound C code that runs without the GIL: a burst of sign-ins on every request
 # thread at once would take every core and starve all other requests. At most one hash or
 # verification per core runs at a time; the rest of a burst queues here.

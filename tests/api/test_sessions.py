@@ -158,11 +158,28 @@ def test_a_password_change_ends_every_session_and_token(app, api):
     assert record.after == {"why": "password changed", "sessions": 1, "tokens": 1}
 
 
-def test_a_rehash_at_sign_in_ends_nothing(app):
-    """Only a new password ends sessions, not the same one stored under new hash parameters."""
+def test_a_hash_made_with_older_parameters_is_upgraded_at_sign_in_and_ends_nothing(app):
+    """A password stored under argon2-cffi's default parameters (as before issue #18) still
+    signs in; the stored hash is then remade with the current ones, and the user's other
+    sessions live on (only a new password ends them)."""
+    from argon2 import PasswordHasher
+
     console = Console(app, "demo-cc-fr")
+    with _db(app).transaction() as session:
+        user = session.scalar(sa.select(User).where(User.username == "demo-cc-fr"))
+        user.password_hash = PasswordHasher().hash(DEMO_PASSWORD)
+    assert "m=65536,t=3,p=4" in _stored_hash(app, "demo-cc-fr")
+
     Console(app, "demo-cc-fr")
+
+    assert "$argon2id$v=19$m=19456,t=2,p=1$" in _stored_hash(app, "demo-cc-fr")
     assert console.browser.get(ME).status_code == 200
+    Console(app, "demo-cc-fr")  # the upgraded hash verifies the same password
+
+
+def _stored_hash(app, username: str) -> str:
+    with _db(app).transaction() as session:
+        return session.scalar(sa.select(User.password_hash).where(User.username == username))
 
 
 def test_a_user_lists_their_own_sessions_and_tokens_without_secrets(app, api):

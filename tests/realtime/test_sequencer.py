@@ -188,3 +188,41 @@ def test_redis_presence_is_shared_between_processes_and_expires_with_a_dead_one(
         assert process_a.viewers(7) == []
     finally:
         redis_client.delete(f"{prefix}:presence:request:7")
+
+
+def test_a_committing_request_does_not_wait_for_the_live_fan_out_which_follows_in_order(redis_url, redis_client):
+    """With Redis, a server's live emit is queued: the request thread that committed returns at
+    once even while the local fan-out is busy (here: the sequencer's lock held by a delivery), and
+    the events are then published on the channel and delivered here, in order, each once."""
+    import json
+
+    from atlas_coord.realtime.sequencer import LIVE_EVENT, OrderedRedisManager
+
+    channel = f"atlas-test-{uuid.uuid4().hex[:8]}"
+    manager = OrderedRedisManager(redis_url, channel=channel)
+    sequencer, delivered = sequencer_over(Outbox(0))
+    manager.sequencer = sequencer
+    heard = redis_client.pubsub(ignore_subscribe_messages=True)
+    heard.subscribe(channel)
+
+    def request_thread() -> None:
+        for seq in (1, 2, 3):
+            manager.emit(LIVE_EVENT, {"seq": seq, "type": "t"}, "/", to=["all"])
+
+    with sequencer.lock:  # a delivery in progress
+        committing = threading.Thread(target=request_thread)
+        committing.start()
+        committing.join(timeout=5)
+        assert not committing.is_alive(), "the request thread waited for the local fan-out"
+        assert delivered == []
+
+    published = []
+    for _ in range(50):
+        message = heard.get_message(timeout=0.1)
+        if message is not None:
+            published.append(json.loads(message["data"])["data"][0]["seq"])
+        if len(published) == 3 and len(delivered) == 3:
+            break
+    heard.close()
+    assert published == [1, 2, 3]
+    assert delivered == [1, 2, 3]
