@@ -11,12 +11,13 @@ this module reads requests only through ``services.visibility`` (need-to-know), 
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from atlas_coord.domain.eta import DEFAULT_ETA, EtaParams
 from atlas_coord.domain.fulfilment import deployment_holds_unit
@@ -36,7 +37,7 @@ from atlas_coord.domain.ranking.routes import airlift_options, unit_eta_minutes
 from atlas_coord.domain.team import TeamProposal, propose_team
 from atlas_coord.domain.transport.air import Airlift
 from atlas_coord.domain.transport.params import TransportParams
-from atlas_coord.models import Capability, State, Unit
+from atlas_coord.models import Capability, State, Unit, UnitCapability, UnitStation
 from atlas_coord.models.requests import AssistanceRequest, Deployment
 from atlas_coord.policy import Action, Actor, can
 from atlas_coord.serializers.matching import MatchOut
@@ -100,10 +101,36 @@ def load_snapshots(session: Session) -> list[UnitSnapshot]:
     ):
         if deployment_holds_unit(status):
             held[unit_id] = request_id
-    units = session.scalars(
-        sa.select(Unit).options(selectinload(Unit.capabilities), selectinload(Unit.stations)).order_by(Unit.id)
+    # Plain rows, not Unit objects: every match and every submitted request reads the whole
+    # directory, and building ~75 units with their stations and capabilities as ORM objects cost
+    # most of a match's database time (issue #18). Same values and order as unit_snapshot().
+    stations: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for unit_id, lat, lon in session.execute(
+        sa.select(UnitStation.unit_id, UnitStation.lat, UnitStation.lon).order_by(UnitStation.id)
+    ):
+        stations[unit_id].append((lat, lon))
+    holdings: dict[int, dict[str, CapabilityHolding]] = defaultdict(dict)
+    for unit_id, code, level, quantity in session.execute(
+        sa.select(UnitCapability.unit_id, UnitCapability.capability_code, UnitCapability.level, UnitCapability.quantity)
+        .order_by(UnitCapability.unit_id, UnitCapability.capability_code)
+    ):
+        holdings[unit_id][code] = CapabilityHolding(level, quantity)
+    rows = session.execute(
+        sa.select(Unit.id, Unit.state_code, Unit.name, Unit.lat, Unit.lon, Unit.tier, Unit.personnel,
+                  Unit.air_transport, Unit.notice_domestic_min, Unit.notice_international_min,
+                  Unit.readiness_status, Unit.readiness_break_off_min).order_by(Unit.id)
     )
-    return [unit_snapshot(unit, held.get(unit.id)) for unit in units]
+    return [
+        UnitSnapshot(
+            id=row.id, state=row.state_code, name=row.name, lat=row.lat, lon=row.lon,
+            stations=tuple(stations.get(row.id, ())), tier=row.tier, personnel=row.personnel,
+            air_transport=row.air_transport, notice_domestic_min=row.notice_domestic_min,
+            notice_international_min=row.notice_international_min, capabilities=holdings.get(row.id, {}),
+            readiness=row.readiness_status, break_off_min=row.readiness_break_off_min,
+            committed_request_id=held.get(row.id),
+        )
+        for row in rows
+    ]
 
 
 def eta_minutes(

@@ -217,6 +217,7 @@ def run(args, stack: layout.Stack) -> int:
         "sites": sites, "unit_ids": [u["id"] for u in data["units"]], "baseline_seq": layout.newest_event_seq(database_url),
         "seed": args.seed, "think_seconds": args.think, "duration": args.duration, "spawn_rate": args.spawn_rate,
         "ramp_timeout": args.ramp_timeout, "stop_timeout": 10,
+        "saturation_factors": args.saturation_steps, "step_seconds": args.step_seconds,
     }
     operators_log = workdir / "operators.log"
     operators_out = workdir / "operators-result.json"
@@ -245,7 +246,8 @@ def run(args, stack: layout.Stack) -> int:
     postgres_sampler = perf.CpuSampler(postgres_total)
     server_sampler = perf.CpuSampler(lambda: sum(cpu_seconds_of(s.process.pid) for s in servers))
     try:
-        operators_proc.wait(timeout=args.ramp_timeout + args.duration + 60)
+        steps_s = sum(args.think[1] / f + args.step_seconds for f in [1.0, *args.saturation_steps])
+        operators_proc.wait(timeout=args.ramp_timeout + args.duration + steps_s + 60)
     except subprocess.TimeoutExpired:
         raise layout.SetupError(f"the operators did not finish in time\n{tail(operators_log)}") from None
     finally:
@@ -304,6 +306,14 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
     if sign_in:
         print(f"sign-in of the {len(sign_in)} operators during the ramp-up (argon2, all at once): "
               f"p50 {statistics.median(sign_in):.0f} ms, p99 {percentile(sign_in, 99):.0f} ms")
+    steps = operators.get("steps", [])
+    if steps:
+        print(f"saturation steps after the window (pauses divided by the factor; {args.step_seconds:.0f}s measured each):")
+        print(f"  x1 (the window) {len(latencies) / window:6.1f} calls/s  p50 {fmt(statistics.median(latencies) if latencies else None):>6} ms  "
+              f"p99 {fmt(percentile(latencies, 99)):>6} ms")
+        for step in steps:
+            statuses = " ".join(f"{code}:{n}" for code, n in sorted(step["statuses"].items()))
+            print(f"  x{step['factor']:<14g} {step['rps']:6.1f} calls/s  p50 {fmt(step['p50_ms']):>6} ms  p99 {fmt(step['p99_ms']):>6} ms  {statuses}")
     for key, bodies in sorted(operators["samples"].items()):
         print(f"  sample {key}: {bodies[0]}")
     for line in heard["lossy_examples"] + problems[:10]:
@@ -341,8 +351,13 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         "saturation_rps_est": perf.saturation_estimate(cpu_ms_per_call, postgres_ms_per_call, cores),
         "event_p99_ms": heard["event_p99_ms"],
     }
+    saturation, crossed = perf.measured_saturation(
+        [(figures["api_rps"], figures["api_p99_ms"])] + [(step["rps"], step["p99_ms"]) for step in steps])
+    if steps:
+        figures["saturation_rps"] = saturation
     summary += (f" cpu_ms_per_call={fmt(cpu_ms_per_call, 1)} postgres_cpu_ms_per_call={fmt(postgres_ms_per_call, 1)}"
-                f" signin_p99_ms={fmt(figures['signin_p99_ms'])} saturation_rps_est={fmt(figures['saturation_rps_est'], 1)}")
+                f" signin_p99_ms={fmt(figures['signin_p99_ms'])} saturation_rps_est={fmt(figures['saturation_rps_est'], 1)}"
+                f" saturation_rps={fmt(saturation, 1) if steps else 'nan'}{'' if crossed or not steps else '+'}")
     print(summary, flush=True)
     load = perf.load_name(args.think)
     for line in perf.baseline_lines(figures, load, args.baseline):
@@ -369,8 +384,14 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         f"server log errors {len(problems)}": not problems,
         f"4xx other than 409 {http_4xx} (should be near 0)": http_4xx <= max(5, len(latencies) // 1000),
     }
+    if not steps:
+        shown = f"saturation not measured (--saturation-steps ''); ~{fmt(figures['saturation_rps_est'])} calls/s estimated from {cores} cores / CPU per call"
+    elif crossed:
+        shown = f"saturation {fmt(saturation)} calls/s (measured: where p99 crosses 1 s)"
+    else:
+        shown = f"saturation above {fmt(saturation)} calls/s (p99 stayed under 1 s up to x{steps[-1]['factor']:g})"
     print("goals: " + "; ".join(f"{name} {'met' if ok else 'missed'} ({values[name]})" for name, ok in goals.items())
-          + f" | saturation ~{fmt(figures['saturation_rps_est'])} calls/s (estimate: {cores} cores / CPU per call)"
+          + f" | {shown}"
           + f" | load average {load1:.1f} | checks: " + "; ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in checks.items()), flush=True)
     return 0 if all(goals.values()) and all(checks.values()) else 1
 
@@ -387,7 +408,11 @@ def parse_args(argv: list[str]):
                         help="an operator's pause between two actions: min,max seconds (1.5,4.5 saturates this 2-core machine)")
     parser.add_argument("--observer-share", type=float, default=0.2,
                         help="share of the listeners signed in as observers (every event); the rest are users of one state")
-    parser.add_argument("--drain", type=float, default=15.0, help="longest wait for late events after the traffic")
+    parser.add_argument("--drain", type=float, default=30.0, help="longest wait for late events after the traffic")
+    parser.add_argument("--saturation-steps", type=lambda text: [float(v) for v in text.split(",") if v.strip()],
+                        default=[2.0, 4.0, 8.0, 16.0],
+                        help="after the window, load factors run in turn until p99 exceeds 1 s ('' for none)")
+    parser.add_argument("--step-seconds", type=float, default=15.0, help="seconds measured per saturation step")
     parser.add_argument("--seed", default="atlas-loadtest")
     parser.add_argument("--profile", action="store_true",
                         help="serve through benchmarks/loadtest/profiled_server.py and print where each endpoint's time goes")

@@ -16,7 +16,8 @@ DEFAULT_THINK = [5.0, 15.0]
 DOUBLE_THINK = [2.5, 7.5]
 # Figures kept in the baseline and printed beside a run's (name, unit, lower is better).
 COMPARED = [("api_rps", "calls/s"), ("api_p50_ms", "ms"), ("api_p99_ms", "ms"), ("cpu_ms_per_call", "ms"),
-            ("signin_p99_ms", "ms"), ("saturation_rps_est", "calls/s"), ("event_p99_ms", "ms")]
+            ("signin_p99_ms", "ms"), ("saturation_rps_est", "calls/s"), ("saturation_rps", "calls/s"),
+            ("event_p99_ms", "ms")]
 
 
 class CpuSampler:
@@ -82,6 +83,19 @@ def saturation_estimate(cpu_ms_per_call: float, postgres_ms_per_call: float, cor
     measured CPU per call, not a measured knee: this machine is shared and its spare cores vary."""
     per_call = cpu_ms_per_call + postgres_ms_per_call
     return cores * 1000 / per_call if per_call > 0 else float("nan")
+
+
+def measured_saturation(points: list[tuple[float, float]], limit_ms: float = 1000.0) -> tuple[float, bool]:
+    """The calls/s where p99 crosses ``limit_ms``, from (calls/s, p99 ms) at rising loads (the
+    steady window, then each saturation step): interpolated between the last point under the limit
+    and the first over it. ``(calls/s, False)`` when no point crossed: the highest calls/s
+    reached, a lower bound."""
+    for (rps0, p99_0), (rps1, p99_1) in zip(points, points[1:], strict=False):
+        if p99_0 <= limit_ms < p99_1:
+            return rps0 + (rps1 - rps0) * (limit_ms - p99_0) / (p99_1 - p99_0), True
+    if points and points[0][1] > limit_ms:
+        return points[0][0], True  # already past it at the steady load
+    return max((rps for rps, _ in points), default=float("nan")), False
 
 
 def read_baseline(path: Path = BASELINE) -> dict[str, Any]:

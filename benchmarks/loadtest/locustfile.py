@@ -23,7 +23,8 @@ Roles (each operator signs in once with its own account and stays on one of the 
 Every change carries the ``expected_version`` the operator read, as the console does, so two
 operators acting on the same record at once get a 409, which is counted on its own.
 Each call is recorded (time, endpoint, status, latency) by a request hook; the steady window is
-the ``--duration`` seconds after the last operator has signed in.
+the ``--duration`` seconds after the last operator has signed in. After it come the saturation
+steps (``saturation_factors``): the same operators with shorter pauses, until p99 exceeds 1 s.
 """
 
 from __future__ import annotations
@@ -457,9 +458,14 @@ USER_CLASSES = {"cc": CrisisCentre, "ca": CompetentAuthority, "cmd": UnitCommand
 def load_plan(path: str) -> None:
     with open(path, encoding="utf-8") as handle:
         PLAN.update(json.load(handle))
-    low, high = PLAN.get("think_seconds", (5, 15))
     for role, cls in USER_CLASSES.items():
         cls.fixed_count = PLAN["operators"][role]
+    set_think(*PLAN.get("think_seconds", (5, 15)))
+
+
+def set_think(low: float, high: float) -> None:
+    """Every operator's pause between two actions from now on (a pause under way runs out first)."""
+    for cls in USER_CLASSES.values():
         cls.wait_time = between(low, high)
 
 
@@ -470,7 +476,53 @@ if os.environ.get("ATLAS_LOADTEST_PLAN") and not PLAN:  # `locust -f` with a kep
 # -- the headless run --------------------------------------------------------------------------
 
 
-def summarise(recorder: Recorder, wall: dict[str, float]) -> dict[str, Any]:
+# A step whose p99 exceeds this is past saturation: the steps stop there (issue #18's definition).
+SATURATION_P99_MS = 1000.0
+
+
+def api_latencies(recorder: Recorder, since: float, until: float) -> list[float]:
+    """Latencies (ms) of the API calls started in [since, until), sign-ins aside."""
+    return [c[3] for c in recorder.calls if since <= c[0] < until and not c[1].endswith("/auth/token")]
+
+
+def saturation_steps(factors: list[float], think: list[float], step_seconds: float) -> list[dict[str, float]]:
+    """After the steady window, the same operators with their pauses divided by each factor in
+    turn (2: twice the load). Each step is measured for ``step_seconds`` once the longest pause
+    of the step before has run out; the steps stop after the first whose p99 exceeds 1 s."""
+    from benchmarks.bench_fanout import percentile
+
+    low, high = think
+    settle, steps = high, []
+    for factor in factors:
+        set_think(low / factor, high / factor)
+        gevent.sleep(settle)
+        began = time.time()
+        gevent.sleep(step_seconds)
+        steps.append({"factor": factor, "from": began, "until": time.time()})
+        settle = high / factor
+        so_far = api_latencies(RECORDER, began, steps[-1]["until"])
+        print(f"operators: load x{factor:g}: {len(so_far) / step_seconds:.1f} calls/s, "
+              f"p99 {percentile(so_far, 99) if so_far else float('nan'):.0f} ms so far", flush=True)
+        if so_far and percentile(so_far, 99) > SATURATION_P99_MS:
+            break
+    return steps
+
+
+def step_figures(recorder: Recorder, steps: list[dict[str, float]]) -> list[dict[str, Any]]:
+    from benchmarks.bench_fanout import percentile
+
+    found = []
+    for step in steps:
+        rows = [c for c in recorder.calls if step["from"] <= c[0] < step["until"]]
+        ms = api_latencies(recorder, step["from"], step["until"])
+        found.append({**step, "calls": len(ms), "rps": len(ms) / (step["until"] - step["from"]),
+                      "p50_ms": percentile(ms, 50) if ms else float("nan"),
+                      "p99_ms": percentile(ms, 99) if ms else float("nan"),
+                      "statuses": dict(Counter(str(c[2]) for c in rows))})
+    return found
+
+
+def summarise(recorder: Recorder, wall: dict[str, float], steps: list[dict[str, float]] | None = None) -> dict[str, Any]:
     from benchmarks.bench_fanout import percentile
 
     steady = [c for c in recorder.calls if recorder.steady_from is not None
@@ -496,6 +548,7 @@ def summarise(recorder: Recorder, wall: dict[str, float]) -> dict[str, Any]:
         "statuses": {str(k): v for k, v in Counter(c[2] for c in recorder.calls).items()},
         "by_endpoint": by_endpoint,
         "samples": dict(recorder.samples),
+        "steps": step_figures(recorder, steps or []),
         **wall,
     }
 
@@ -520,10 +573,12 @@ def main(argv: list[str]) -> int:
           f"steady traffic for {PLAN['duration']}s", flush=True)
     gevent.sleep(PLAN["duration"])
     RECORDER.steady_until = time.time()
+    steps = saturation_steps(PLAN.get("saturation_factors") or [], PLAN.get("think_seconds", [5, 15]),
+                             PLAN.get("step_seconds", 15.0))
     runner.stop()  # each operator finishes its current task (within stop_timeout), then stops
     ended = time.time()
     result = summarise(RECORDER, {"ramp_s": RECORDER.steady_from - began, "stop_s": ended - RECORDER.steady_until,
-                                  "cpu_pct": 100 * (time.process_time() - cpu0) / (ended - began)})
+                                  "cpu_pct": 100 * (time.process_time() - cpu0) / (ended - began)}, steps)
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
     runner.quit()
