@@ -72,6 +72,11 @@ def create_app(config: Any = None):
 
     init_realtime(app)
     init_web(app)
+    if settings.server.max_concurrent_calls:
+        from .admission import CallLimit
+
+        # Outermost, around Flask-SocketIO's middleware: only /api/ calls wait for a turn.
+        app.wsgi_app = CallLimit(app.wsgi_app, settings.server.max_concurrent_calls)
     # Attaches app.start_embedded_scheduler(); only `atlas-coord serve` decides to call it.
     init_scheduler(app)
     if settings.coverage.prewarm:

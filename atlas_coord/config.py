@@ -44,6 +44,9 @@ class ServerSettings(_Section):
     # On SIGTERM/SIGINT `atlas-coord serve` stops accepting and waits at most this long for the
     # requests in flight (keep it below the supervisor's kill timeout).
     shutdown_grace_seconds: float = Field(20.0, gt=0, le=600)
+    # API calls one process works on at once; more wait their turn before taking a database
+    # connection (atlas_coord/admission.py). 0: no limit.
+    max_concurrent_calls: int = Field(4, ge=0, le=1000)
 
     @model_validator(mode="before")
     @classmethod
@@ -358,6 +361,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "ATLAS_SMTP_PASSWORD": ("alerts", "smtp_password"),
     "ATLAS_GATEWAY_SECRET": ("alerts", "gateway_secret"),
     "ATLAS_COVERAGE_PREWARM": ("coverage", "prewarm"),
+    "ATLAS_MAX_CONCURRENT_CALLS": ("server", "max_concurrent_calls"),
 }
 
 
