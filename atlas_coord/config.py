@@ -12,9 +12,10 @@ import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     Field,
     SecretStr,
     ValidationError,
@@ -210,74 +211,78 @@ def check_key_shapes(keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
     return keys
 
 
-def default_current_key(data: Any, field: str) -> Any:
-    """The current key of a keyring defaults to its first (newest) key."""
-    if isinstance(data, dict) and not data.get("current_key_id") and data.get(field):
-        data = {**data, "current_key_id": next(iter(data[field]))}
-    return data
+# key id -> secret, each id and secret checked by check_key_shapes (the error names the field).
+KeyMap = Annotated[dict[str, SecretStr], AfterValidator(check_key_shapes)]
 
 
-def check_current_key(section: str, current: str | None, keys: dict[str, SecretStr], field: str) -> None:
-    if current is not None and current not in keys:
-        raise ValueError(f"{section}.current_key_id {current!r} is not one of {section}.{field}")
+@dataclass(frozen=True)
+class Keyring:
+    """Where one set of keys held outside the database is configured: ``[section] field`` of the
+    file, the environment (``env_many`` then ``env_one``, ``env_current`` picks the current key),
+    and the instance file `make run` generates."""
+
+    section: str
+    field: str
+    env_one: str
+    env_many: str
+    env_current: str
 
 
-class AuditSettings(_Section):
+AUDIT_KEYRING = Keyring("audit", "hmac_keys", "ATLAS_AUDIT_KEY", "ATLAS_AUDIT_KEYS", "ATLAS_AUDIT_KEY_ID")
+ENCRYPTION_KEYRING = Keyring("encryption", "keys", "ATLAS_ENCRYPTION_KEY", "ATLAS_ENCRYPTION_KEYS", "ATLAS_ENCRYPTION_KEY_ID")
+
+
+class _KeyringSection(_Section):
+    """A section holding a keyring: ``keyring.field`` (a KeyMap) and ``current_key_id``, which
+    defaults to the first (newest) key and must be one of the keys."""
+
+    keyring: ClassVar[Keyring]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_current_key(cls, data: Any) -> Any:
+        field = cls.keyring.field
+        if isinstance(data, dict) and not data.get("current_key_id") and data.get(field):
+            data = {**data, "current_key_id": next(iter(data[field]))}
+        return data
+
+    @model_validator(mode="after")
+    def _current_key_known(self) -> _KeyringSection:
+        section, field = self.keyring.section, self.keyring.field
+        current = self.current_key_id  # declared by each section, after its keys
+        if current is not None and current not in getattr(self, field):
+            raise ValueError(f"{section}.current_key_id {current!r} is not one of {section}.{field}")
+        return self
+
+
+class AuditSettings(_KeyringSection):
     """The anchored audit trail (services/audit.py): the HMAC keys, kept outside the database,
     and the witness file its signed checkpoints go to."""
 
+    keyring: ClassVar[Keyring] = AUDIT_KEYRING
     # key id -> secret; records name the key id they were sealed with, so old keys stay here
     # (for verification) after a rotation. From ATLAS_AUDIT_KEYS / ATLAS_AUDIT_KEY, else the
     # file instance/audit_key that `make run` generates.
-    hmac_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    hmac_keys: KeyMap = Field(default_factory=dict)
     # The key new records and checkpoints are sealed with; default: the first of hmac_keys.
     current_key_id: str | None = None
     witness_path: str = Field("instance/audit-witness.jsonl", min_length=1)
     checkpoint_every: int = Field(100, ge=1, le=1_000_000)
     checkpoint_minutes: int = Field(5, ge=1, le=24 * 60)
 
-    @field_validator("hmac_keys")
-    @classmethod
-    def _key_shapes(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
-        return check_key_shapes(keys)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _default_current_key(cls, data: Any) -> Any:
-        return default_current_key(data, "hmac_keys")
-
-    @model_validator(mode="after")
-    def _current_key_known(self) -> AuditSettings:
-        check_current_key("audit", self.current_key_id, self.hmac_keys, "hmac_keys")
-        return self
-
-
-class EncryptionSettings(_Section):
+class EncryptionSettings(_KeyringSection):
     """Secrets the application must read back (the TOTP secrets of services/mfa.py) are sealed
     with AES-256-GCM under keys held outside the database, like the audit keys."""
 
+    keyring: ClassVar[Keyring] = ENCRYPTION_KEYRING
     # key id -> secret; each sealed value names its key id, so old keys stay here until
     # `atlas-coord mfa reseal` has re-sealed everything with the current one. From
     # ATLAS_ENCRYPTION_KEYS / ATLAS_ENCRYPTION_KEY, else the file instance/encryption_key that
     # `make run` generates.
-    keys: dict[str, SecretStr] = Field(default_factory=dict)
+    keys: KeyMap = Field(default_factory=dict)
     # The key new values are sealed with; default: the first of keys.
     current_key_id: str | None = None
-
-    @field_validator("keys")
-    @classmethod
-    def _key_shapes(cls, keys: dict[str, SecretStr]) -> dict[str, SecretStr]:
-        return check_key_shapes(keys)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _default_current_key(cls, data: Any) -> Any:
-        return default_current_key(data, "keys")
-
-    @model_validator(mode="after")
-    def _current_key_known(self) -> EncryptionSettings:
-        check_current_key("encryption", self.current_key_id, self.keys, "keys")
-        return self
 
 
 class SecuritySettings(_Section):
@@ -395,23 +400,6 @@ INSTANCE_AUDIT_KEY_FILE = Path("instance") / "audit_key"
 INSTANCE_ENCRYPTION_KEY_FILE = Path("instance") / "encryption_key"
 # Where the coverage matrix is kept when ``[coverage] cache_dir`` is unset and instance/ exists.
 INSTANCE_COVERAGE_CACHE = Path("instance") / "coverage-cache"
-
-
-@dataclass(frozen=True)
-class Keyring:
-    """Where one set of keys held outside the database is configured: ``[section] field`` of the
-    file, the environment (``env_many`` then ``env_one``, ``env_current`` picks the current key),
-    and the instance file `make run` generates."""
-
-    section: str
-    field: str
-    env_one: str
-    env_many: str
-    env_current: str
-
-
-AUDIT_KEYRING = Keyring("audit", "hmac_keys", "ATLAS_AUDIT_KEY", "ATLAS_AUDIT_KEYS", "ATLAS_AUDIT_KEY_ID")
-ENCRYPTION_KEYRING = Keyring("encryption", "keys", "ATLAS_ENCRYPTION_KEY", "ATLAS_ENCRYPTION_KEYS", "ATLAS_ENCRYPTION_KEY_ID")
 
 
 def parse_keys(text: str, source: str) -> dict[str, str]:

@@ -15,11 +15,10 @@ live in the directory, not in code.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from .choices import ConflictKind
 from .training_cover import KIND_ORDER
@@ -27,6 +26,9 @@ from .training_rules import state_name
 
 #: How a group without a state is named: coverage of the capitals is the whole network's concern.
 NETWORK_LABEL = "Across the network"
+
+_K = TypeVar("_K", bound=Hashable)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,14 @@ def _worst(figures: Sequence[Any]) -> float | int | str | None:
     return max(numbers) if numbers else None
 
 
+def _group(items: Iterable[_T], key: Callable[[_T], _K]) -> dict[_K, list[_T]]:
+    """``items`` by ``key``, the keys in the order they first appear, each list in input order."""
+    groups: dict[_K, list[_T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
+
+
 def _capability_group(indexed: list[tuple[int, Any]], capability: str | None,
                       capability_name: Callable[[str], str]) -> CapabilityGroup:
     conflicts = [c for _, c in indexed]
@@ -110,9 +120,7 @@ def _capability_group(indexed: list[tuple[int, Any]], capability: str | None,
 
 def _state_group(indexed: list[tuple[int, Any]], state: str | None,
                  capability_name: Callable[[str], str]) -> StateGroup:
-    by_capability: dict[str | None, list[tuple[int, Any]]] = defaultdict(list)
-    for i, c in indexed:
-        by_capability[c.capability].append((i, c))
+    by_capability = _group(indexed, lambda item: item[1].capability)
     groups = [_capability_group(items, cap, capability_name) for cap, items in by_capability.items()]
     # The biggest gap first; equal counts by name, so the order never depends on the input's.
     groups.sort(key=lambda g: (-g.count, (g.capability_name or "").casefold(), g.capability or ""))
@@ -133,12 +141,11 @@ def summarise(conflicts: Sequence[Any], *, capability_names: Mapping[str, str] |
     def capability_name(code: str) -> str:
         return names.get(code) or names.get(code.upper()) or code.replace("_", " ").capitalize()
 
-    by_kind: dict[str, dict[str | None, list[tuple[int, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for i, c in enumerate(conflicts):
-        by_kind[str(c.kind)][c.state].append((i, c))
+    by_kind = _group(enumerate(conflicts), lambda item: str(item[1].kind))
     kinds = []
     for kind in sorted(by_kind, key=lambda k: (KIND_ORDER.get(k, 9), k)):
-        states = [_state_group(items, state, capability_name) for state, items in by_kind[kind].items()]
+        by_state = _group(by_kind[kind], lambda item: item[1].state)
+        states = [_state_group(items, state, capability_name) for state, items in by_state.items()]
         # States with the most conflicts first; the network-wide group (no state) last.
         states.sort(key=lambda s: (s.state is None, -s.count, s.name.casefold()))
         kinds.append(KindGroup(kind=kind, label=kind_label(kind), count=sum(s.count for s in states),

@@ -18,6 +18,29 @@ function toB64url(buffer) {
 
 const descriptors = (list) => (list || []).map((d) => ({ ...d, id: fromB64url(d.id) }));
 
+/**
+ * The server's options as a publicKey argument: the challenge, the user id (registration only)
+ * and the credential list named `listField` (excludeCredentials or allowCredentials) decoded.
+ */
+function publicKeyOptions(options, listField) {
+  const publicKey = { ...options, challenge: fromB64url(options.challenge), [listField]: descriptors(options[listField]) };
+  if (options.user) publicKey.user = { ...options.user, id: fromB64url(options.user.id) };
+  return publicKey;
+}
+
+/** The credential for the server, its response's binary fields (`fields`) in base64url. */
+function credentialJSON(credential, fields, extra = {}) {
+  const response = Object.fromEntries(fields.map((name) => [name, toB64url(credential.response[name])]));
+  return {
+    id: credential.id,
+    rawId: toB64url(credential.rawId),
+    type: credential.type,
+    response: { ...response, ...extra },
+    clientExtensionResults: credential.getClientExtensionResults(),
+    authenticatorAttachment: credential.authenticatorAttachment || null,
+  };
+}
+
 /** Whether this page may use security keys at all (a secure context with WebAuthn). */
 export function available() {
   return Boolean(window.isSecureContext && window.PublicKeyCredential && navigator.credentials);
@@ -25,44 +48,15 @@ export function available() {
 
 /** Register: `options` from POST /api/v1/auth/mfa/webauthn/options. */
 export async function create(options) {
-  const publicKey = {
-    ...options,
-    challenge: fromB64url(options.challenge),
-    user: { ...options.user, id: fromB64url(options.user.id) },
-    excludeCredentials: descriptors(options.excludeCredentials),
-  };
-  const credential = await navigator.credentials.create({ publicKey });
+  const credential = await navigator.credentials.create({ publicKey: publicKeyOptions(options, "excludeCredentials") });
   const response = credential.response;
-  return {
-    id: credential.id,
-    rawId: toB64url(credential.rawId),
-    type: credential.type,
-    response: {
-      clientDataJSON: toB64url(response.clientDataJSON),
-      attestationObject: toB64url(response.attestationObject),
-      transports: response.getTransports ? response.getTransports() : [],
-    },
-    clientExtensionResults: credential.getClientExtensionResults(),
-    authenticatorAttachment: credential.authenticatorAttachment || null,
-  };
+  return credentialJSON(credential, ["clientDataJSON", "attestationObject"], {
+    transports: response.getTransports ? response.getTransports() : [],
+  });
 }
 
 /** Sign in: `options` from the webauthn_options of a 401 second_factor_required. */
 export async function get(options) {
-  const publicKey = { ...options, challenge: fromB64url(options.challenge), allowCredentials: descriptors(options.allowCredentials) };
-  const credential = await navigator.credentials.get({ publicKey });
-  const response = credential.response;
-  return {
-    id: credential.id,
-    rawId: toB64url(credential.rawId),
-    type: credential.type,
-    response: {
-      clientDataJSON: toB64url(response.clientDataJSON),
-      authenticatorData: toB64url(response.authenticatorData),
-      signature: toB64url(response.signature),
-      userHandle: toB64url(response.userHandle),
-    },
-    clientExtensionResults: credential.getClientExtensionResults(),
-    authenticatorAttachment: credential.authenticatorAttachment || null,
-  };
+  const credential = await navigator.credentials.get({ publicKey: publicKeyOptions(options, "allowCredentials") });
+  return credentialJSON(credential, ["clientDataJSON", "authenticatorData", "signature", "userHandle"]);
 }
