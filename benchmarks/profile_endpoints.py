@@ -107,6 +107,8 @@ class Bench:
         return {
             "sign-in": lambda: self.client.post("/api/v1/auth/token", json={
                 "username": self.rng.choice(self.accounts["cmd"]).username, "password": self.password}),
+            # the smallest call: what every call pays (HTTP, sign-in check, transaction, logging)
+            "states (floor)": lambda: self.call("GET", "/api/v1/states", obs.username),
             "list (crisis centre)": lambda: self.call("GET", "/api/v1/requests?per_page=20", self.accounts["cc"][0].username),
             "list (observer)": lambda: self.call("GET", "/api/v1/requests?per_page=20", obs.username),
             "raise": self.raise_one,

@@ -349,7 +349,7 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         "api_p99_ms": percentile(latencies, 99), "cpu_ms_per_call": cpu_ms_per_call,
         "signin_p99_ms": percentile(sign_in, 99) if sign_in else float("nan"),
         "saturation_rps_est": perf.saturation_estimate(cpu_ms_per_call, postgres_ms_per_call, cores),
-        "event_p99_ms": heard["event_p99_ms"],
+        "event_p99_ms": heard["event_p99_ms"], "python_loop_s": perf.machine_speed_s(),
     }
     saturation, crossed = perf.measured_saturation(
         [(figures["api_rps"], figures["api_p99_ms"])] + [(step["rps"], step["p99_ms"]) for step in steps])
@@ -357,7 +357,8 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         figures["saturation_rps"] = saturation
     summary += (f" cpu_ms_per_call={fmt(cpu_ms_per_call, 1)} postgres_cpu_ms_per_call={fmt(postgres_ms_per_call, 1)}"
                 f" signin_p99_ms={fmt(figures['signin_p99_ms'])} saturation_rps_est={fmt(figures['saturation_rps_est'], 1)}"
-                f" saturation_rps={fmt(saturation, 1) if steps else 'nan'}{'' if crossed or not steps else '+'}")
+                f" saturation_rps={fmt(saturation, 1) if steps else 'nan'}{'' if crossed or not steps else '+'}"
+                f" python_loop_s={figures['python_loop_s']:.2f}")
     print(summary, flush=True)
     load = perf.load_name(args.think)
     for line in perf.baseline_lines(figures, load, args.baseline):
@@ -392,7 +393,7 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         shown = f"saturation above {fmt(saturation)} calls/s (p99 stayed under 1 s up to x{steps[-1]['factor']:g})"
     print("goals: " + "; ".join(f"{name} {'met' if ok else 'missed'} ({values[name]})" for name, ok in goals.items())
           + f" | {shown}"
-          + f" | load average {load1:.1f} | checks: " + "; ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in checks.items()), flush=True)
+          + f" | load average {load1:.1f}, Python loop {figures['python_loop_s']:.2f} s (machine speed) | checks: " + "; ".join(f"{name} {'ok' if ok else 'FAILED'}" for name, ok in checks.items()), flush=True)
     return 0 if all(goals.values()) and all(checks.values()) else 1
 
 

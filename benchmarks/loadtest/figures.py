@@ -17,7 +17,7 @@ DOUBLE_THINK = [2.5, 7.5]
 # Figures kept in the baseline and printed beside a run's (name, unit, lower is better).
 COMPARED = [("api_rps", "calls/s"), ("api_p50_ms", "ms"), ("api_p99_ms", "ms"), ("cpu_ms_per_call", "ms"),
             ("signin_p99_ms", "ms"), ("saturation_rps_est", "calls/s"), ("saturation_rps", "calls/s"),
-            ("event_p99_ms", "ms")]
+            ("event_p99_ms", "ms"), ("python_loop_s", "s")]
 
 
 class CpuSampler:
@@ -83,6 +83,18 @@ def saturation_estimate(cpu_ms_per_call: float, postgres_ms_per_call: float, cor
     measured CPU per call, not a measured knee: this machine is shared and its spare cores vary."""
     per_call = cpu_ms_per_call + postgres_ms_per_call
     return cores * 1000 / per_call if per_call > 0 else float("nan")
+
+
+def machine_speed_s(steps: int = 10_000_000) -> float:
+    """CPU seconds of a plain Python loop of ``steps`` additions: how fast this machine runs
+    Python, printed with the figures so that runs on different machines can be compared (the
+    issue's run and this one differ by about 2x: argon2's default parameters took 0.15 s of CPU
+    there, 0.27 s here)."""
+    began = time.process_time()
+    total = 0
+    for i in range(steps):
+        total += i
+    return time.process_time() - began
 
 
 def measured_saturation(points: list[tuple[float, float]], limit_ms: float = 1000.0) -> tuple[float, bool]:
