@@ -242,7 +242,7 @@ class _KeyringSection(_Section):
     @classmethod
     def _default_current_key(cls, data: Any) -> Any:
         field = cls.keyring.field
-        if isinstance(data, dict) and not data.get("current_key_id") and data.get(field):
+        if isinstance(data, dict) and not data.get("current_key_id") and isinstance(data.get(field), dict) and data[field]:
             data = {**data, "current_key_id": next(iter(data[field]))}
         return data
 
@@ -420,7 +420,9 @@ def parse_keys(text: str, source: str) -> dict[str, str]:
 
 def _replace_keys(raw: dict[str, Any], ring: Keyring, keys: dict[str, str]) -> dict[str, Any]:
     # Replaced, never merged: a rotation lists every key it keeps, so no old key lingers.
-    return {**raw, ring.section: {**(raw.get(ring.section) or {}), ring.field: dict(keys)}}
+    # Anything but a table is passed on as it is, for the section's validation to name the field.
+    keys = dict(keys) if isinstance(keys, dict) else keys
+    return {**raw, ring.section: {**(raw.get(ring.section) or {}), ring.field: keys}}
 
 
 def _env_keys(environ: dict[str, str], ring: Keyring) -> dict[str, str]:

@@ -116,6 +116,8 @@ def test_the_audit_key_falls_back_to_the_file_make_run_generates(tmp_path):
         (f'[audit]\nhmac_keys = {{ "bad id" = "{AUDIT_SECRET}" }}\n', "key id"),
         (f'[audit]\nhmac_keys = {{ k1 = "{AUDIT_SECRET}" }}\ncurrent_key_id = "k9"\n', "audit.current_key_id"),
         ("[audit]\ncheckpoint_every = 0\n", "audit.checkpoint_every"),
+        ("[audit]\nhmac_keys = 5\n", r"audit\.hmac_keys: Input should be a valid dictionary"),
+        ('[encryption]\nkeys = "k1:abc"\n', r"encryption\.keys: Input should be a valid dictionary"),
     ],
 )
 def test_bad_audit_settings_are_named(tmp_path, text, named):
@@ -154,3 +156,8 @@ def test_servers_build_the_coverage_table_at_start_up_unless_told_not_to():
     env = {"ATLAS_SECRET_KEY": "k" * 32}
     assert load_settings(environ=env).coverage.prewarm is True
     assert load_settings(environ={**env, "ATLAS_COVERAGE_PREWARM": "false"}).coverage.prewarm is False
+
+
+def test_keys_given_as_overrides_that_are_not_a_table_are_named_not_a_crash():
+    with pytest.raises(ConfigError, match=r"audit\.hmac_keys: Input should be a valid dictionary"):
+        load_settings({"audit": {"hmac_keys": 5}}, environ={}, require_secret_key=False)
