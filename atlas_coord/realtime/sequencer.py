@@ -131,7 +131,24 @@ def _is_live(event: str, namespace: str | None, data: Any) -> bool:
     return event == LIVE_EVENT and (namespace or "/") == "/" and isinstance(data, dict)
 
 
-class OrderedManager(socketio.Manager):
+class SerialDisconnects:
+    """python-socketio's manager keeps its list of clients being disconnected without a lock. Two
+    clients of one namespace leaving at once (the load test's 500 listeners at its end) could both
+    empty the list and both delete it: ``KeyError: '/'``, a "disconnect handler error" in the log
+    and that client's disconnect handler cut short. Here its updates take turns."""
+
+    _disconnects = threading.RLock()
+
+    def pre_disconnect(self, sid, namespace):
+        with self._disconnects:
+            return super().pre_disconnect(sid, namespace)
+
+    def basic_disconnect(self, sid, namespace, **kwargs):
+        with self._disconnects:
+            return super().basic_disconnect(sid, namespace, **kwargs)
+
+
+class OrderedManager(SerialDisconnects, socketio.Manager):
     """In-memory client manager (one process) whose live events go through the sequencer."""
 
     sequencer: Sequencer | None = None
@@ -146,7 +163,7 @@ class OrderedManager(socketio.Manager):
         _deliver_locally(self, envelope, rooms)
 
 
-class OrderedRedisManager(socketio.RedisManager):
+class OrderedRedisManager(SerialDisconnects, socketio.RedisManager):
     """Flask-SocketIO's Redis message queue, with the sequencer in front of local delivery.
 
     Emits are published on the channel exactly as by the stock manager, so a write-only

@@ -7,15 +7,16 @@
 
 import { partsIn, toDate, viewerZone } from "./time.js";
 
-const zoneNames = new Map();
+// One formatter per zone (building one is the costly part); the name is read for each instant,
+// since it changes within a month at a daylight-saving change (CET before 28 March, CEST after).
+const zoneFormatters = new Map();
 
 function zoneName(d, timeZone) {
-  const key = `${timeZone}|${d.getUTCFullYear()}-${d.getUTCMonth()}`;
-  if (!zoneNames.has(key)) {
-    const part = new Intl.DateTimeFormat("en-GB", { timeZone, timeZoneName: "short" }).formatToParts(d).find((p) => p.type === "timeZoneName");
-    zoneNames.set(key, part ? part.value : timeZone);
+  if (!zoneFormatters.has(timeZone)) {
+    zoneFormatters.set(timeZone, new Intl.DateTimeFormat("en-GB", { timeZone, timeZoneName: "short" }));
   }
-  return zoneNames.get(key);
+  const part = zoneFormatters.get(timeZone).formatToParts(d).find((p) => p.type === "timeZoneName");
+  return part ? part.value : timeZone;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

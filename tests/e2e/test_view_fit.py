@@ -313,3 +313,18 @@ def test_an_administrator_sees_one_answer_form_at_a_time_and_the_top_candidates_
     expect(excluded.locator('table[data-table="excluded"]')).to_be_hidden()
     excluded.locator("summary").click()
     expect(excluded.locator('.excluded__group[data-reason] h3').first).to_contain_text("(1)")
+
+
+def test_a_time_range_across_the_spring_clock_change_names_winter_and_summer_time(consoles):
+    """A training or conflict from Saturday evening to Monday over Brussels' clock change reads
+    CET at its start and CEST at its end (the zone's name was once kept for the whole month)."""
+    console = consoles("planner")
+    console.goto("/signin")
+    text = console.page.evaluate(
+        """async () => (await import('/static/js/time-range.js')).timeRange(
+               '2027-03-27T18:00:00Z', '2027-03-29T16:00:00Z', 'Europe/Brussels')""")
+    assert text == "27 Mar 2027 19:00 CET – 29 Mar 2027 18:00 CEST"
+    within_winter = console.page.evaluate(
+        """async () => (await import('/static/js/time-range.js')).timeRange(
+               '2027-03-02T08:00:00Z', '2027-03-02T17:00:00Z', 'Europe/Brussels')""")
+    assert within_winter == "02 Mar 2027 09:00 – 18:00 CET"

@@ -226,3 +226,43 @@ def test_a_committing_request_does_not_wait_for_the_live_fan_out_which_follows_i
     heard.close()
     assert published == [1, 2, 3]
     assert delivered == [1, 2, 3]
+
+
+class RacingList(list):
+    """The manager's list of clients being disconnected, where each removal waits (briefly) for
+    another thread's: the interleaving in which two disconnects both find the list empty."""
+
+    def __init__(self, items, barrier: threading.Barrier) -> None:
+        super().__init__(items)
+        self.barrier = barrier
+
+    def remove(self, item) -> None:
+        super().remove(item)
+        try:
+            self.barrier.wait(timeout=0.5)
+        except threading.BrokenBarrierError:
+            pass
+
+
+@pytest.mark.parametrize("manager_class", ["OrderedManager", "OrderedRedisManager"])
+def test_two_clients_disconnecting_at_once_both_leave_cleanly(manager_class, redis_url):
+    from atlas_coord.realtime import sequencer as seq
+
+    manager = getattr(seq, manager_class)() if manager_class == "OrderedManager" else seq.OrderedRedisManager(redis_url)
+    manager.rooms = {"/": {None: {"a": "eio-a", "b": "eio-b"}}}
+    manager.pending_disconnect = {"/": RacingList(["a", "b"], threading.Barrier(2))}
+    failures: list[BaseException] = []
+
+    def leave(sid: str) -> None:
+        try:
+            manager.basic_disconnect(sid, "/")
+        except BaseException as exc:  # noqa: BLE001 - what the test looks for
+            failures.append(exc)
+
+    threads = [threading.Thread(target=leave, args=(sid,)) for sid in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert failures == []
+    assert manager.pending_disconnect == {} and not manager.rooms.get("/", {}).get(None)
