@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import uuid
@@ -238,10 +239,8 @@ class RacingList(list):
 
     def remove(self, item) -> None:
         super().remove(item)
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             self.barrier.wait(timeout=0.5)
-        except threading.BrokenBarrierError:
-            pass
 
 
 @pytest.mark.parametrize("manager_class", ["OrderedManager", "OrderedRedisManager"])
