@@ -85,7 +85,9 @@ class Bench:
         account = self.rng.choice(self.accounts["cc"])
         others = [s for s in self.data["states"] if s != account.state]
         site = next(([u["lat"], u["lon"]] for u in self.data["units"] if u["state"] == account.state), [50.0, 4.0])
-        return self.call("POST", "/api/v1/requests", account.username, request_body(self.rng, account.state, others, site))
+        raised = self.call("POST", "/api/v1/requests", account.username, request_body(self.rng, account.state, others, site))
+        self.last_raised = raised["id"]
+        return raised
 
     def scenarios(self) -> dict[str, Callable[[], None]]:
         ca = self.rng.choice(self.accounts["ca"])
@@ -112,6 +114,7 @@ class Bench:
             "list (crisis centre)": lambda: self.call("GET", "/api/v1/requests?per_page=20", self.accounts["cc"][0].username),
             "list (observer)": lambda: self.call("GET", "/api/v1/requests?per_page=20", obs.username),
             "raise": self.raise_one,
+            "detail": lambda: self.call("GET", f"/api/v1/requests/{self.last_raised}", self.accounts["obs"][0].username),
             "readiness": set_readiness,
             "seen": seen,
             "match": lambda: self.call("POST", "/api/v1/match", self.accounts["cc"][0].username, {
