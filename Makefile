@@ -74,7 +74,8 @@ bench: venv
 	$(BIN)/python -m benchmarks
 
 # Load test of the production layout (needs PostgreSQL and Redis on 127.0.0.1; ~2 minutes):
-# 2 servers, 200 operators (locust), 500 live listeners; prints a `loadtest ...` and a `goals:` line.
+# 2 servers, 200 operators (locust), 500 live listeners, then load steps until p99 > 1 s (the measured
+# saturation); prints a `loadtest ...` and a `goals:` line.
 loadtest: venv
 	$(BIN)/python -m benchmarks.loadtest
 
