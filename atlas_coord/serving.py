@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -160,14 +159,6 @@ def start_alert_dispatcher(app, settings):
     return AlertDispatcher(app.extensions["atlas_db"], settings).start()
 
 
-# How long a thread may keep the GIL while another waits for it (CPython's default: 5 ms). A
-# request thread returning from each database round trip waits for the GIL, up to an interval per
-# runnable thread ahead of it; a write holds the audit chain's lock over several round trips, so
-# under load every other writer queued behind those waits (issue #18, docs/performance.md). 1 ms
-# shortens each wait fivefold for a few per cent more switching.
-GIL_SWITCH_INTERVAL_SECONDS = 0.001
-
-
 def serve_until_stopped(settings, *, announce: Callable[[str], None] = print) -> int:
     """Serve the API, the live channel and the console until a stop signal; returns the exit
     status (0 after a signal, 1 when the server thread ended by itself)."""
@@ -176,7 +167,6 @@ def serve_until_stopped(settings, *, announce: Callable[[str], None] = print) ->
     from .logs import configure_logging
 
     configure_logging(settings)
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     app = create_app(settings)
     in_flight = InFlight(app)
     server = stoppable_server(settings.server.host, settings.server.port, in_flight)
