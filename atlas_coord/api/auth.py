@@ -178,7 +178,9 @@ def init_login_rate_limit(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def _too_many_attempts(exc: RateLimitExceeded):
         current = limiter.current_limit
-        retry_after = max(1, math.ceil(current.reset_at - time.time())) if current is not None else 60
+        # The window's own reset time, not flask-limiter's reset_at (int(reset) + 1): that said 61 s
+        # for a one-minute window when the limit was reached within its first second.
+        retry_after = max(1, math.ceil(current.window.reset_time - time.time())) if current is not None else 60
         response = error_json(
             429,
             "too_many_requests",
