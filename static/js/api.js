@@ -44,7 +44,31 @@ function notify(kind, value) {
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
-export async function request(method, path, body, { signal, quietAuth = false } = {}) {
+// Requests sent and not answered yet: a sign-out waits for them (app.js), so that none of them
+// reaches the server after the session has ended (each would be a 401). The server may queue a
+// call behind others (server.max_concurrent_calls), so the logout can overtake an earlier load.
+const inFlight = new Set();
+
+export async function request(method, path, body, opts) {
+  const pending = send(method, path, body, opts);
+  inFlight.add(pending);
+  try {
+    return await pending;
+  } finally {
+    inFlight.delete(pending);
+  }
+}
+
+/** Resolves once every request sent so far, and any they lead to, is answered (at most `ms`). */
+export async function settled(ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (inFlight.size && Date.now() < deadline) {
+    await Promise.race([Promise.allSettled([...inFlight]), new Promise((done) => setTimeout(done, deadline - Date.now()))]);
+    await new Promise((done) => setTimeout(done, 0)); // let their callers send what comes next
+  }
+}
+
+async function send(method, path, body, { signal, quietAuth = false } = {}) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, credentials: "same-origin", cache: "no-store", signal };
   if (body !== undefined) {

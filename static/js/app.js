@@ -334,6 +334,7 @@ async function signOut() {
   await Promise.allSettled([booting, signingIn]);
   live.stop();
   inbox.stop();
+  await api.settled(); // the view's own loads still on their way
   try {
     await api.post("/api/v1/auth/logout", {});
   } catch (err) {
