@@ -46,8 +46,8 @@ class ServerSettings(_Section):
     # requests in flight (keep it below the supervisor's kill timeout).
     shutdown_grace_seconds: float = Field(20.0, gt=0, le=600)
     # API calls one process works on at once; more wait their turn before taking a database
-    # connection (atlas_coord/admission.py). 0: no limit.
-    max_concurrent_calls: int = Field(4, ge=0, le=1000)
+    # connection (atlas_coord/admission.py). 0: no limit. 4 is what the load test runs with.
+    max_concurrent_calls: int = Field(0, ge=0, le=1000)
 
     @model_validator(mode="before")
     @classmethod

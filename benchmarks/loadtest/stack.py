@@ -265,8 +265,11 @@ def server_env(stack: Stack, database_url: str) -> tuple[dict[str, str], str]:
     # The audit chain's key and witness of this run (servers and CLI steps share this one env).
     audit = {"ATLAS_AUDIT_KEYS": f"loadtest:{secrets.token_hex(32)}",
              "ATLAS_AUDIT_WITNESS_PATH": str(stack.workdir / "audit-witness.jsonl")}
+    # At most 4 API calls per server at once (docs/performance.md, item 10), unless the caller's
+    # environment says otherwise (ATLAS_MAX_CONCURRENT_CALLS=0: no limit).
+    limit = {"ATLAS_MAX_CONCURRENT_CALLS": os.environ.get("ATLAS_MAX_CONCURRENT_CALLS", "4")}
     return {**production_env(config, database_url, REDIS_URL), "ATLAS_LOGIN_RATE_LIMIT": LOGIN_RATE_LIMIT,
-            **audit}, channel
+            **audit, **limit}, channel
 
 
 PROFILED_SERVE = ["-m", "benchmarks.loadtest.profiled_server", "serve", "--no-scheduler"]
