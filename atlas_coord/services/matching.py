@@ -73,19 +73,27 @@ def score_weights_for(settings: Any) -> ScoreWeights:
 
 
 def unit_snapshot(unit: Unit, committed_request_id: int | None = None) -> UnitSnapshot:
+    return _snapshot(unit, tuple((s.lat, s.lon) for s in unit.stations),
+                     {c.capability_code: CapabilityHolding(c.level, c.quantity) for c in unit.capabilities},
+                     committed_request_id)
+
+
+def _snapshot(unit: Any, stations: tuple[tuple[float, float], ...], capabilities: dict[str, CapabilityHolding],
+              committed_request_id: int | None) -> UnitSnapshot:
+    """A unit's snapshot from a Unit or a row of the same columns, with its stations and holdings."""
     return UnitSnapshot(
         id=unit.id,
         state=unit.state_code,
         name=unit.name,
         lat=unit.lat,
         lon=unit.lon,
-        stations=tuple((s.lat, s.lon) for s in unit.stations),
+        stations=stations,
         tier=unit.tier,
         personnel=unit.personnel,
         air_transport=unit.air_transport,
         notice_domestic_min=unit.notice_domestic_min,
         notice_international_min=unit.notice_international_min,
-        capabilities={c.capability_code: CapabilityHolding(c.level, c.quantity) for c in unit.capabilities},
+        capabilities=capabilities,
         readiness=unit.readiness_status,
         break_off_min=unit.readiness_break_off_min,
         committed_request_id=committed_request_id,
@@ -120,17 +128,7 @@ def load_snapshots(session: Session) -> list[UnitSnapshot]:
                   Unit.air_transport, Unit.notice_domestic_min, Unit.notice_international_min,
                   Unit.readiness_status, Unit.readiness_break_off_min).order_by(Unit.id)
     )
-    return [
-        UnitSnapshot(
-            id=row.id, state=row.state_code, name=row.name, lat=row.lat, lon=row.lon,
-            stations=tuple(stations.get(row.id, ())), tier=row.tier, personnel=row.personnel,
-            air_transport=row.air_transport, notice_domestic_min=row.notice_domestic_min,
-            notice_international_min=row.notice_international_min, capabilities=holdings.get(row.id, {}),
-            readiness=row.readiness_status, break_off_min=row.readiness_break_off_min,
-            committed_request_id=held.get(row.id),
-        )
-        for row in rows
-    ]
+    return [_snapshot(row, tuple(stations.get(row.id, ())), holdings.get(row.id, {}), held.get(row.id)) for row in rows]
 
 
 def eta_minutes(
