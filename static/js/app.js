@@ -122,7 +122,16 @@ function renderUser() {
   );
 }
 
-async function renderRoute() {
+// The route being drawn: a sign-out waits for it, so that the view's first loads have started
+// (and are awaited by api.settled()) before the session ends.
+let drawing = Promise.resolve();
+
+function renderRoute() {
+  drawing = drawRoute();
+  return drawing;
+}
+
+async function drawRoute() {
   const ticket = ++routing;
   const { path, query } = parseHash();
   const route = routes.find((r) => r.pattern.test(path));
@@ -175,8 +184,10 @@ async function renderRoute() {
     }
     current = { route, instance };
   } catch (err) {
-    console.error(err);
+    // A 401 means the session ended while the view loaded (a sign-out, an expiry): the sign-in
+    // view takes over (api.js "unauthenticated"); there is nothing to report.
     if (err instanceof api.ApiError && err.status === 401) return;
+    console.error(err);
     container.replaceChildren(errorPanel(err));
   }
   viewEl.dataset.view = route.nav || "signin";
@@ -332,6 +343,7 @@ async function signOut() {
   // closes this user's sockets when the session ends, and a resync racing the logout's answer
   // would ask for the inbox with a session already gone.
   await Promise.allSettled([booting, signingIn]);
+  await drawing.catch(() => {}); // a view the sign-in just opened starts its loads in mount
   live.stop();
   inbox.stop();
   await api.settled(); // the view's own loads still on their way

@@ -33,6 +33,10 @@ function errorOf(err) {
 
 export function mount(container, { query, navigate, signIn, signedIn }) {
   const target = query.next && query.next.startsWith("/") ? query.next : "/map";
+  let shown = true;
+  // Once signed in, open the page asked for; unless the person already went elsewhere (a link,
+  // the address bar) while the sign-in's first loads were on their way.
+  const proceed = () => shown && navigate(target, { replace: true });
   const username = h("input", { type: "text", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
   const password = h("input", { type: "password", autocomplete: "current-password", required: true });
   const code = h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", autocapitalize: "none", spellcheck: "false", maxlength: "40" });
@@ -72,7 +76,7 @@ export function mount(container, { query, navigate, signIn, signedIn }) {
         enrolmentToken: token,
         onDone: async (body) => {
           await signedIn(body);
-          navigate(target, { replace: true });
+          proceed();
         },
       }),
     );
@@ -93,7 +97,7 @@ export function mount(container, { query, navigate, signIn, signedIn }) {
     submit.textContent = "Signing in…";
     try {
       await signIn(username.value.trim(), password.value, factor);
-      navigate(target, { replace: true });
+      proceed();
     } catch (err) {
       if (err instanceof ApiError && err.code === "second_factor_required") {
         askForFactor(err);
@@ -124,5 +128,9 @@ export function mount(container, { query, navigate, signIn, signedIn }) {
   });
   container.append(h("section", { class: "signin" }, card));
   setTimeout(() => username.focus(), 0);
-  return {};
+  return {
+    unmount() {
+      shown = false;
+    },
+  };
 }

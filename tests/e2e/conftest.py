@@ -179,6 +179,9 @@ class Console:
         self.page.get_by_role("button", name="Sign in").click()
         expect(self.page.locator("#who")).to_contain_text("demo")
         expect(self.page.locator("#conn")).to_have_attribute("data-state", "connected")
+        # Signed in once the console has left the sign-in page for the map: a goto before that
+        # would race the sign-in's own first loads.
+        expect(self.page.locator("#view")).to_have_attribute("data-view", "map")
 
     def assert_labelled(self) -> None:
         """Every visible form control has a <label> (or an aria-label), every button a name."""
