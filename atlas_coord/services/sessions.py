@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from atlas_coord.models import ApiToken, User, UserSession, utcnow
 from atlas_coord.policy import Action, Actor, can
@@ -92,7 +92,8 @@ def resolve(
     now = utcnow()
     if row is None or not is_live(row, limits, now):
         return None
-    user = session.get(User, row.user_id)
+    # Without its grants: the caller's actor_for reads them as plain rows (every console call).
+    user = session.get(User, row.user_id, options=[lazyload(User.grants)])
     if user is None or not user.is_active:
         return None
     if touch and now - row.last_seen_at >= TOUCH_EVERY:

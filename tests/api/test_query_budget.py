@@ -21,7 +21,7 @@ BUDGETS = {  # measured on 2026-11-30 (issue #18); a few were 2 per row before
     "list requests": 7,
     "one request": 11,  # was 17 with four answers: two statements per answer
     "raise a request": 33,  # was 41: the response read each new answer's offers and arrangement
-    "report readiness": 17,
+    "report readiness": 16,  # 17 before a commander's grants and their units were read in one statement
     "acknowledge a request": 17,
     "what-if matching": 11,
     "sign in": 7,  # 6, and one more since an account may hold security keys (WebAuthn)

@@ -230,6 +230,25 @@ def test_the_dispatcher_thread_is_woken_by_the_commit_not_by_a_poll(database, se
     assert mailbox(database) == ["ca-fr@duty.example"]
 
 
+def test_a_burst_of_requests_is_paged_in_full_by_one_more_pass_not_one_pass_each(database, settings):
+    from atlas_coord.scheduler.alerting import AlertDispatcher
+
+    put_roster(database, "ca-FR", FR)
+    # The first commit is dispatched at once; the four that follow within the gap share one pass.
+    dispatcher = AlertDispatcher(database, settings, idle_seconds=3600, min_gap_seconds=5).start()
+    try:
+        for _ in range(5):
+            raise_request(database, addressees=["FR"])
+        for _ in range(300):  # a bounded wait for the outcome, not a timing
+            if len(mailbox(database)) == 5:
+                break
+            time.sleep(0.1)
+    finally:
+        dispatcher.stop()
+    assert mailbox(database) == ["ca-fr@duty.example"] * 5
+    assert dispatcher.passes <= 2
+
+
 def test_a_ringing_alert_waits_in_the_duty_officers_inbox_until_acknowledged(database, settings):
     from atlas_coord.services import inbox
 
