@@ -139,7 +139,7 @@ class AlertDispatcher:
     (docs/performance.md)."""
 
     def __init__(self, database: Database, settings, *, idle_seconds: float = 5.0,
-                 min_gap_seconds: float = 0.5) -> None:
+                 min_gap_seconds: float = 1.0) -> None:
         self.database, self.settings, self.idle_seconds = database, settings, idle_seconds
         self.min_gap_seconds = min_gap_seconds
         self.passes = 0

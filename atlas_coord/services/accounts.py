@@ -156,13 +156,24 @@ def create_user(
     return user
 
 
+# Built once: these run on every signed-in call, where building the statement and its cache
+# key each time cost more than running it (a statement object memoizes its cache key).
+_GRANTS_OF_USER = (
+    sa.select(RoleGrant.role, RoleGrant.state_code, RoleGrant.unit_id, Unit.state_code)
+    .outerjoin(Unit, Unit.id == RoleGrant.unit_id)
+    .where(RoleGrant.user_id == sa.bindparam("user_id")).order_by(RoleGrant.id)
+)
+_TOKEN_AND_USER = (
+    sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == sa.bindparam("digest"))
+    .options(lazyload(User.grants))  # actor_for reads them as plain rows
+)
+
+
 def actor_for(session: Session, user: User) -> Actor:
     # The grants and the states of their units in one statement of plain rows: this runs on
     # every signed-in call, where loading RoleGrant objects cost more than the call's own work.
-    rows = session.execute(
-        sa.select(RoleGrant.role, RoleGrant.state_code, RoleGrant.unit_id, Unit.state_code)
-        .outerjoin(Unit, Unit.id == RoleGrant.unit_id)
-        .where(RoleGrant.user_id == user.id).order_by(RoleGrant.id))
+    rows = session.execute(_GRANTS_OF_USER, {"user_id": user.id})
     grants = tuple(Grant(Role(role), state, unit_id, unit_state) for role, state, unit_id, unit_state in rows)
     return Actor(user.id, user.username, grants)
 
@@ -301,10 +312,7 @@ def issue_token(session: Session, user: User, *, lifetime: timedelta, label: str
 
 def user_for_token(session: Session, token: str) -> tuple[User, ApiToken] | None:
     # The token and its user in one statement (this runs on every call of an API client).
-    found = session.execute(
-        sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _token_digest(token))
-        .options(lazyload(User.grants))  # actor_for reads them as plain rows
-    ).first()
+    found = session.execute(_TOKEN_AND_USER, {"digest": _token_digest(token)}).first()
     if found is None:
         return None
     row, user = found
