@@ -81,10 +81,10 @@ def list_capabilities(query: Page):
 def list_units(query: UnitFilter):
     """Filter by state, capability, readiness status and text; ordered by state, name, id."""
     _require_read()
-    units, total = directory.list_units(db_session(), query)
+    page = directory.list_units(db_session(), query)
     may_see = directory.request_reader(db_session(), current_actor())
-    items = [UnitOut.of(u, may_see) for u in units]
-    return PagedPage[UnitOut](items=items, total=total, page=query.page, per_page=query.per_page).wire()
+    items = [UnitOut.of(u, may_see, stations=page.stations[u.id], holdings=page.holdings[u.id]) for u in page.units]
+    return PagedPage[UnitOut](items=items, total=page.total, page=query.page, per_page=query.per_page).wire()
 
 
 @endpoint(bp, "/units/<int:unit_id>", summary="One unit")

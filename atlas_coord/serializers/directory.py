@@ -12,7 +12,8 @@ to everyone else, events included (:mod:`atlas_coord.domain.readiness_reasons`).
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from collections.abc import Sequence
+from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field
 
@@ -115,8 +116,14 @@ class UnitOut(Out):
     source_note: str | None
 
     @classmethod
-    def of(cls, unit: Unit, may_see: MaySee | None = None) -> Self:
-        """The unit as the viewer ``may_see`` reads it (without one: the neutral readiness reason)."""
+    def of(cls, unit: Unit, may_see: MaySee | None = None, *, stations: Sequence[Any] | None = None,
+           holdings: Sequence[Any] | None = None) -> Self:
+        """The unit as the viewer ``may_see`` reads it (without one: the neutral readiness reason).
+
+        ``stations`` and ``holdings`` (rows with the attributes of UnitStation and UnitCapability)
+        stand for the unit's relationships when a list has read them as plain rows."""
+        stations = unit.stations if stations is None else stations
+        holdings = unit.capabilities if holdings is None else holdings
         return cls(
             id=unit.id,
             key=unit.key,
@@ -127,7 +134,7 @@ class UnitOut(Out):
             parent_agency=unit.parent_agency,
             base_city=unit.base_city,
             base=GeoPointOut(lat=unit.lat, lon=unit.lon),
-            stations=[StationOut.of(s) for s in unit.stations],
+            stations=[StationOut.of(s) for s in stations],
             tier=unit.tier,
             personnel=unit.personnel,
             air_transport=unit.air_transport,
@@ -135,10 +142,10 @@ class UnitOut(Out):
             notice_to_move=NoticeToMoveOut(
                 domestic_min=unit.notice_domestic_min, international_min=unit.notice_international_min
             ),
-            capabilities=[c.capability_code for c in unit.capabilities],
+            capabilities=[c.capability_code for c in holdings],
             capability_details=[
                 CapabilityHoldingOut(code=c.capability_code, level=c.level, quantity=c.quantity)
-                for c in unit.capabilities
+                for c in holdings
             ],
             readiness=ReadinessOut.of(unit, may_see),
             version=unit.version,

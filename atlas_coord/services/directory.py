@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,7 +60,31 @@ def _unit_query():
     return sa.select(Unit).options(selectinload(Unit.capabilities), selectinload(Unit.stations))
 
 
-def list_units(session: Session, filters: UnitFilter) -> tuple[list[Unit], int]:
+@dataclass(frozen=True)
+class UnitPage:
+    """A page of units, with their stations and capability holdings as plain rows by unit id
+    (attributes of UnitStation and UnitCapability): loading them as objects cost most of the
+    list's CPU (a page of 50 units holds ~500 of them)."""
+
+    units: list[Unit]
+    total: int
+    stations: dict[int, list[Any]]
+    holdings: dict[int, list[Any]]
+
+
+def _rows_by_unit(session: Session, model: Any, columns: tuple[str, ...], order: Any,
+                  unit_ids: list[int]) -> dict[int, list[Any]]:
+    """``model``'s rows of these units as plain rows of ``unit_id`` and ``columns``, in ``order``."""
+    grouped: dict[int, list[Any]] = {unit_id: [] for unit_id in unit_ids}
+    if unit_ids:
+        query = (sa.select(model.unit_id, *(getattr(model, name) for name in columns))
+                 .where(model.unit_id.in_(unit_ids)).order_by(order))
+        for row in session.execute(query):
+            grouped[row.unit_id].append(row)
+    return grouped
+
+
+def list_units(session: Session, filters: UnitFilter) -> UnitPage:
     """Units matching the filters, in a stable order (state, name, id), one page at a time.
 
     :raise Invalid: an unknown state or capability code in the filter.
@@ -83,13 +108,19 @@ def list_units(session: Session, filters: UnitFilter) -> tuple[list[Unit], int]:
         conditions.append(_matching_text(filters.q))
     total = session.scalar(sa.select(sa.func.count()).select_from(Unit).where(*conditions)) or 0
     query = (
-        _unit_query()
+        sa.select(Unit)
         .where(*conditions)
         .order_by(Unit.state_code, Unit.name, Unit.id)
         .offset((filters.page - 1) * filters.per_page)
         .limit(filters.per_page)
     )
-    return list(session.scalars(query)), total
+    units = list(session.scalars(query))
+    ids = [unit.id for unit in units]
+    # The relationships' own orders (models/directory.py).
+    stations = _rows_by_unit(session, UnitStation, ("id", "name", "lat", "lon"), UnitStation.id, ids)
+    holdings = _rows_by_unit(session, UnitCapability, ("capability_code", "level", "quantity"),
+                             UnitCapability.capability_code, ids)
+    return UnitPage(units, total, stations, holdings)
 
 
 def _matching_text(text: str) -> sa.ColumnElement[bool]:
