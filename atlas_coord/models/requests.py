@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, composite, mapped_column, relationship
 
 from atlas_coord.domain.choices import (
     AnswerStatus,
@@ -89,7 +89,10 @@ class AssistanceRequest(Base):
     answer_deadline: Mapped[datetime] = mapped_column(UtcDateTime)
     # Deferred: a frozen ranking is tens of kB of JSON, and decoding it for every row of a list
     # page took most of GET /requests' CPU; it loads (one statement) when a request's is read.
-    ranking_snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
+    # None is SQL NULL (not the JSON text null), so that has_ranking_snapshot can ask the row.
+    ranking_snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True), deferred=True)
+    # Whether a ranking was frozen, without loading it (the request's page shows only that).
+    has_ranking_snapshot: Mapped[bool] = column_property(ranking_snapshot.is_not(None))
     withdrawal_reason: Mapped[str | None] = mapped_column(sa.String(1000))
     costs_settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     costs_settled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))

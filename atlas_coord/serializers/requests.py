@@ -304,7 +304,7 @@ class RequestOut(RequestSummaryOut):
             address_all=request.address_all,
             withdrawal_reason=request.withdrawal_reason,
             costs_settled_at=request.costs_settled_at,
-            has_ranking_snapshot=request.ranking_snapshot is not None,
+            has_ranking_snapshot=request.has_ranking_snapshot,
             answers=[AnswerOut.of(a) for a in request.addressees],
             deployments=[DeploymentOut.of(d) for d in request.deployments],
             allowed=next_actions("request", request.status),

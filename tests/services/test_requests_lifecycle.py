@@ -73,9 +73,18 @@ def test_submission_freezes_the_matching_services_ranking_snapshot(database, mon
     request_id = raise_request(database)
 
     with database.transaction() as session:
-        snapshot = session.get(AssistanceRequest, request_id).ranking_snapshot
+        request = session.get(AssistanceRequest, request_id)
+        snapshot, shown_as_frozen = request.ranking_snapshot, request.has_ranking_snapshot
     assert snapshot == {"inputs": {"requirements": ["ENV_AIRCRAFT", "NEG"]},
                         "ranking": [{"unit": "fr-gign", "score": 0.93}]}
+    assert shown_as_frozen is True
+
+
+def test_a_draft_has_no_frozen_ranking(database):
+    request_id = raise_request(database, submit=False)
+    with database.transaction() as session:
+        request = session.get(AssistanceRequest, request_id)
+        assert (request.status, request.has_ranking_snapshot, request.ranking_snapshot) == ("DRAFT", False, None)
 
 
 def test_a_failing_ranking_leaves_the_snapshot_empty_and_submission_still_works(database, monkeypatch):
@@ -88,6 +97,10 @@ def test_a_failing_ranking_leaves_the_snapshot_empty_and_submission_still_works(
         request = session.get(AssistanceRequest, request_id)
         assert request.status == "SUBMITTED"
         assert request.ranking_snapshot is None
+        # Stored as SQL NULL, so the request's page says so without loading the column.
+        assert request.has_ranking_snapshot is False
+        assert session.scalar(sa.select(sa.func.count()).select_from(AssistanceRequest)
+                              .where(AssistanceRequest.id == request_id, AssistanceRequest.ranking_snapshot.is_(None))) == 1
 
 
 # ---------------------------------------------------------------- answers
