@@ -90,9 +90,9 @@ def update_crisis(crisis_id: int, body: CrisisUpdate):
 @endpoint(bp, "/requests", query=RequestFilter, summary="Assistance requests the caller may know of")
 def list_requests(query: RequestFilter):
     """Newest first, paged; only requests of the caller's State, addressed to it, or asking its unit."""
-    rows, total = requests.list_requests(db_session(), current_actor(), query)
-    return RequestPage(items=[RequestSummaryOut.of(r) for r in rows], total=total, page=query.page,
-                       per_page=query.per_page).wire()
+    listed = requests.list_requests(db_session(), current_actor(), query)
+    return RequestPage(items=[RequestSummaryOut.of(r, listed.answers[r.id]) for r in listed.requests],
+                       total=listed.total, page=query.page, per_page=query.per_page).wire()
 
 
 @endpoint(bp, "/requests", "POST", body=RequestCreate, status=201, summary="Raise an assistance request (Art. 3(1))",

@@ -9,6 +9,7 @@ trail always read them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -251,22 +252,25 @@ class RequestSummaryOut(Out):
     version: int
 
     @classmethod
-    def of(cls, request: AssistanceRequest) -> RequestSummaryOut:
-        return cls(**cls._fields_of(request))
+    def of(cls, request: AssistanceRequest, answers: Sequence[Any] | None = None) -> RequestSummaryOut:
+        """``answers``: rows with ``state_code`` and ``status`` standing for ``request.addressees``
+        when a list has read them as plain rows."""
+        return cls(**cls._fields_of(request, answers))
 
     @staticmethod
-    def _fields_of(request: AssistanceRequest) -> dict[str, Any]:
+    def _fields_of(request: AssistanceRequest, answers: Sequence[Any] | None = None) -> dict[str, Any]:
         crisis = request.crisis
+        answers = request.addressees if answers is None else answers
         return {
             "id": request.id, "status": request.status, "requesting_state": request.requesting_state,
             "crisis_id": request.crisis_id, "crisis_type": crisis.crisis_type, "place_name": crisis.place_name,
             "exercise": crisis.is_exercise, "classification": crisis.classification,
             "marking": marking_code(crisis.classification), "kinds": list(request.kinds),
-            "addressed_states": [a.state_code for a in request.addressees] or list(request.addressed_states or []),
+            "addressed_states": [a.state_code for a in answers] or list(request.addressed_states or []),
             "needed_by": request.needed_by, "answer_deadline": request.answer_deadline,
             "created_at": request.created_at, "submitted_at": request.submitted_at,
             "withdrawn_at": request.withdrawn_at, "closed_at": request.closed_at,
-            "answers_by_status": dict(sorted(Counter(a.status for a in request.addressees).items())),
+            "answers_by_status": dict(sorted(Counter(a.status for a in answers).items())),
             "version": request.version,
         }
 
