@@ -30,6 +30,7 @@ from atlas_coord.policy import Action, Actor, granting
 from atlas_coord.serializers.directory import ReadinessChangedEvent, ReadinessOut, UnitEvent, UnitOut
 
 from . import audit, events, visibility
+from .child_rows import rows_by_parent
 from .coverage import live as coverage_live
 from .directory_commands import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -72,18 +73,6 @@ class UnitPage:
     holdings: dict[int, list[Any]]
 
 
-def _rows_by_unit(session: Session, model: Any, columns: tuple[str, ...], order: Any,
-                  unit_ids: list[int]) -> dict[int, list[Any]]:
-    """``model``'s rows of these units as plain rows of ``unit_id`` and ``columns``, in ``order``."""
-    grouped: dict[int, list[Any]] = {unit_id: [] for unit_id in unit_ids}
-    if unit_ids:
-        query = (sa.select(model.unit_id, *(getattr(model, name) for name in columns))
-                 .where(model.unit_id.in_(unit_ids)).order_by(order))
-        for row in session.execute(query):
-            grouped[row.unit_id].append(row)
-    return grouped
-
-
 def list_units(session: Session, filters: UnitFilter) -> UnitPage:
     """Units matching the filters, in a stable order (state, name, id), one page at a time.
 
@@ -117,9 +106,11 @@ def list_units(session: Session, filters: UnitFilter) -> UnitPage:
     units = list(session.scalars(query))
     ids = [unit.id for unit in units]
     # The relationships' own orders (models/directory.py).
-    stations = _rows_by_unit(session, UnitStation, ("id", "name", "lat", "lon"), UnitStation.id, ids)
-    holdings = _rows_by_unit(session, UnitCapability, ("capability_code", "level", "quantity"),
-                             UnitCapability.capability_code, ids)
+    stations = rows_by_parent(session, UnitStation.unit_id, (UnitStation.id, UnitStation.name, UnitStation.lat,
+                                                             UnitStation.lon), ids, UnitStation.id)
+    holdings = rows_by_parent(session, UnitCapability.unit_id, (UnitCapability.capability_code, UnitCapability.level,
+                                                                UnitCapability.quantity), ids,
+                              UnitCapability.capability_code)
     return UnitPage(units, total, stations, holdings)
 
 

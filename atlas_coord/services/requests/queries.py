@@ -14,6 +14,7 @@ from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, Reque
 from atlas_coord.policy import Actor
 
 from .. import audit
+from ..child_rows import rows_by_parent
 from ..visibility import load_request, visible_clause
 from .commands import RequestFilter
 
@@ -59,13 +60,8 @@ def list_requests(session: Session, actor: Actor, filters: RequestFilter) -> Lis
         .offset((filters.page - 1) * filters.per_page)
         .limit(filters.per_page)
     ))
-    answers: dict[int, list[Any]] = {request.id: [] for request in rows}
-    if rows:
-        for answer in session.execute(
-            sa.select(RequestAddressee.request_id, RequestAddressee.state_code, RequestAddressee.status)
-            .where(RequestAddressee.request_id.in_(list(answers))).order_by(RequestAddressee.state_code)
-        ):
-            answers[answer.request_id].append(answer)
+    answers = rows_by_parent(session, RequestAddressee.request_id, (RequestAddressee.state_code, RequestAddressee.status),
+                             [request.id for request in rows], RequestAddressee.state_code)
     return ListedRequests(rows, total, answers)
 
 
