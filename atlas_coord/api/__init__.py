@@ -56,12 +56,10 @@ def factors() -> second_factor.Factors:
 
 
 def _actor_from_token(token: str) -> None:
-    found = accounts.user_for_token(db_session(), token) if token else None
+    found = accounts.actor_for_token(db_session(), token) if token else None
     if found is None:
         return
-    user, token_row = found
-    g.actor = accounts.actor_for(db_session(), user)
-    g.api_token = token_row
+    g.actor, g.api_token = found
     g.auth_via = "token"
 
 

@@ -66,11 +66,11 @@ def authenticate(
 ) -> tuple[Actor, Credentials] | None:
     """The actor and how it signed in, or None. A token, when given, is the only credential tried."""
     if token:
-        found = accounts.user_for_token(session, token)
+        found = accounts.actor_for_token(session, token)
         if found is None:
             return None
-        user, _row = found
-        return accounts.actor_for(session, user), Credentials("token", user.id, token=token)
+        actor, _row = found
+        return actor, Credentials("token", actor.user_id, token=token)
     session_id = flask_session.get(sessions.COOKIE_KEY)
     if not isinstance(session_id, str):
         return None
@@ -85,10 +85,10 @@ def authenticate(
 def recheck(session: Session, credentials: Credentials, *, limits: sessions.Limits) -> Actor | None:
     """The actor again, if the credential still holds (revoked or lapsed tokens and sessions fail)."""
     if credentials.via == "token":
-        found = accounts.user_for_token(session, credentials.token or "")
-        if found is None or found[0].id != credentials.user_id:
+        found = accounts.actor_for_token(session, credentials.token or "")
+        if found is None or found[0].user_id != credentials.user_id:
             return None
-        return accounts.actor_for(session, found[0])
+        return found[0]
     found_session = sessions.resolve(session, credentials.session_id, limits=limits, touch=False)
     if found_session is None or found_session[0].id != credentials.user_id:
         return None
