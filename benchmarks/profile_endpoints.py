@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=150, help="requests raised before measuring")
     parser.add_argument("--calls", type=int, default=30, help="calls measured per endpoint")
     parser.add_argument("--cprofile", default=None, help="print the top functions of this scenario")
+    parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"],
+                        help="order of --cprofile's functions: with their callees, or their own time")
+    parser.add_argument("--only", default=None, help="measure this scenario alone")
     parser.add_argument("--seed", default="atlas-profile")
     args = parser.parse_args(argv)
     stack = layout.Stack(Path(tempfile.mkdtemp(prefix="atlas-profile-")))
@@ -154,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"profile: {args.calls} calls each, {args.requests} requests raised before; load average "
               f"{os.getloadavg()[0]:.1f}")
         for name, scenario in scenarios.items():
+            if args.only and name != args.only:
+                continue
             profiler = cProfile.Profile() if name == args.cprofile else None
             before = measure.snapshot()["endpoints"]
             if profiler:
@@ -165,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<22} {report(before, measure.snapshot()['endpoints'], args.calls)}")
             if profiler:
                 out = io.StringIO()
-                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(40)
+                pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(40)
                 print(out.getvalue())
     finally:
         stack.close()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from benchmarks.loadtest.figures import measured_saturation
+from benchmarks.loadtest.against import issue_cpu_ms_per_call, summary_figures
+from benchmarks.loadtest.figures import goals, measured_saturation
 
 
 def test_saturation_is_where_p99_crosses_one_second_between_two_steps():
@@ -26,3 +27,33 @@ def test_a_steady_load_already_past_one_second_is_itself_the_saturation():
 def test_throughput_that_falls_as_p99_climbs_still_gives_a_rate_between_the_two_steps():
     rps, crossed = measured_saturation([(100.0, 500.0), (90.0, 1500.0)])
     assert crossed and 90.0 <= rps <= 100.0
+
+
+# -- the CPU goal against the issue's commit run in the same run (benchmarks/loadtest/against.py) --
+
+ISSUE_RUN_LINE = ("loadtest operators=200 listeners=500 servers=2 duration_s=60 api_rps=38.6 api_p50_ms=12 "
+                  "api_p99_ms=513 lost=0 dup=0 http_5xx=0 server_cpu_pct=76 reconnects=0 load1=6.9 saturation_rps=34.3+")
+
+
+def test_the_issue_measure_of_cpu_per_call_is_read_back_from_another_commits_summary_line():
+    figures = summary_figures(ISSUE_RUN_LINE)
+    assert figures["api_rps"] == 38.6 and figures["server_cpu_pct"] == 76 and figures["saturation_rps"] == 34.3
+    # 76% of one core for 38.6 calls/s: the issue's "today's 20 ms"
+    assert round(issue_cpu_ms_per_call(figures), 1) == 19.7
+
+
+def test_with_the_issue_commit_run_on_the_same_machine_the_cpu_goal_is_half_of_its_figure():
+    base = {**summary_figures(ISSUE_RUN_LINE), "rev": "1d74529"}
+    base["issue_cpu_ms_per_call"] = issue_cpu_ms_per_call(base)  # 19.7 ms
+    run = {"api_p50_ms": 14.0, "api_p99_ms": 120.0, "cpu_ms_per_call": 12.0, "signin_p99_ms": 900.0, "operators": 200}
+
+    met, shown = goals({**run, "issue_cpu_ms_per_call": 9.5}, "default", base)["server CPU per call <= half of 1d74529's in this run"]
+    assert met and shown == "9.5 ms against 19.7 ms: 48%"
+    met, _ = goals({**run, "issue_cpu_ms_per_call": 10.5}, "default", base)["server CPU per call <= half of 1d74529's in this run"]
+    assert not met
+
+
+def test_without_a_same_run_baseline_the_cpu_goal_is_half_of_the_issues_20_ms():
+    run = {"api_p50_ms": 14.0, "api_p99_ms": 120.0, "cpu_ms_per_call": 12.0, "signin_p99_ms": 900.0, "operators": 200}
+    assert goals(run, "default")["server CPU per call <= 10 ms"] == (False, "12.0 ms")
+    assert goals({**run, "cpu_ms_per_call": 9.9}, "default")["server CPU per call <= 10 ms"][0]

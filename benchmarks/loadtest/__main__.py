@@ -39,6 +39,7 @@ from typing import Any
 
 from benchmarks.bench_fanout import cpu_seconds_of, percentile
 
+from . import against as other
 from . import figures as perf
 from . import stack as layout
 
@@ -162,9 +163,13 @@ def fmt(value: float | None, digits: int = 0) -> str:
 
 
 def run(args, stack: layout.Stack) -> int:
+    layout.check_services()
+    base = None
+    if args.against:
+        print(f"against: the same load on {args.against} first (its own harness and servers), then on this code", flush=True)
+        base = other.run_against(args.against, args, ROOT, stack.workdir, register=stack.on_close)
     began = time.monotonic()
     workdir = stack.workdir
-    layout.check_services()
     database_url = layout.create_database(stack)
     env, channel = layout.server_env(stack, database_url)
     layout.flush_redis(stack, channel)
@@ -287,10 +292,11 @@ def run(args, stack: layout.Stack) -> int:
         for line in perf.profile_lines(perf.read_profiles([layout.profile_path(stack, i) for i in range(len(servers))])):
             print(line)
 
-    return report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, load1, time.monotonic() - began)
+    return report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, load1, time.monotonic() - began,
+                  base=base)
 
 
-def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, load1, elapsed) -> int:
+def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, load1, elapsed, *, base=None) -> int:
     statuses = {int(k): v for k, v in operators["statuses"].items()}
     http_5xx = sum(v for k, v in statuses.items() if k >= 500)
     http_409 = statuses.get(409, 0)
@@ -350,7 +356,9 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         "signin_p99_ms": percentile(sign_in, 99) if sign_in else float("nan"),
         "saturation_rps_est": perf.saturation_estimate(cpu_ms_per_call, postgres_ms_per_call, cores),
         "event_p99_ms": heard["event_p99_ms"], "python_loop_s": perf.machine_speed_s(),
+        "server_cpu_pct": cpu["servers"],
     }
+    figures["issue_cpu_ms_per_call"] = other.issue_cpu_ms_per_call(figures)
     saturation, crossed = perf.measured_saturation(
         [(figures["api_rps"], figures["api_p99_ms"])] + [(step["rps"], step["p99_ms"]) for step in steps])
     if steps:
@@ -361,6 +369,9 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
                 f" python_loop_s={figures['python_loop_s']:.2f}")
     print(summary, flush=True)
     load = perf.load_name(args.think)
+    if base is not None:
+        for line in other.comparison_lines(base, figures):
+            print(line)
     for line in perf.baseline_lines(figures, load, args.baseline):
         print(line)
     if args.save_baseline:
@@ -373,7 +384,7 @@ def report(args, operators, heard, outbox, audit_ok, audit_line, problems, cpu, 
         "zero 5xx": http_5xx == 0,
     }
     values = {"zero lost": heard["lost"], "zero duplicated": heard["dup"], "zero 5xx": http_5xx}
-    for name, (met, shown) in perf.goals(figures, load).items():
+    for name, (met, shown) in perf.goals(figures, load, base).items():
         goals[name], values[name] = met, shown
     checks = {
         f"operators signed in {operators['signed_in']}/{args.operators}": operators["signed_in"] == args.operators,
@@ -420,6 +431,9 @@ def parse_args(argv: list[str]):
     parser.add_argument("--baseline", type=Path, default=perf.BASELINE,
                         help="stored figures printed beside this run's (per load: default, double, custom)")
     parser.add_argument("--save-baseline", action="store_true", help="store this run's figures as the baseline of its load")
+    parser.add_argument("--against", default=other.ISSUE_BASE,
+                        help="first run the same load on this commit (its own harness), the baseline of the CPU goal; "
+                             "'' for none (the goal is then judged against the stored 20 ms)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, plans) even when the run passes")
     return parser.parse_args(argv)
 
