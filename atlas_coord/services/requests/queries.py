@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from atlas_coord.domain.markings import marking_code
 from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, RequestAddressee
@@ -54,8 +54,9 @@ def list_requests(session: Session, actor: Actor, filters: RequestFilter) -> Lis
     rows = list(session.scalars(
         sa.select(AssistanceRequest)
         .where(*conditions)
-        # The summary reads each row's crisis: one query for the whole page, not one per row.
-        .options(selectinload(AssistanceRequest.crisis))
+        # The summary reads each row's crisis: joined to the page's own statement (a crisis per
+        # request), not a query per row nor one more statement for the page.
+        .options(joinedload(AssistanceRequest.crisis, innerjoin=True))
         .order_by(AssistanceRequest.id.desc())
         .offset((filters.page - 1) * filters.per_page)
         .limit(filters.per_page)
@@ -70,12 +71,14 @@ def get_request(session: Session, actor: Actor, request_id: int) -> AssistanceRe
     # What the request's page shows, read in one statement per relation rather than two per
     # answer and one per deployment; load_request then finds it in the session (held here: the
     # session's identity map keeps only weak references).
+    # The "to one" relations (the crisis, an answer's arrangement, a deployment's unit) are joined
+    # to the statement of the row they belong to rather than read by one more statement each.
     prefetched = session.scalars(
         sa.select(AssistanceRequest).where(AssistanceRequest.id == request_id).options(
-            selectinload(AssistanceRequest.crisis), selectinload(AssistanceRequest.requirements),
+            joinedload(AssistanceRequest.crisis, innerjoin=True), selectinload(AssistanceRequest.requirements),
             selectinload(AssistanceRequest.addressees).selectinload(RequestAddressee.offered_units),
-            selectinload(AssistanceRequest.addressees).selectinload(RequestAddressee.arrangement),
-            selectinload(AssistanceRequest.deployments).selectinload(Deployment.unit),
+            selectinload(AssistanceRequest.addressees).joinedload(RequestAddressee.arrangement),
+            selectinload(AssistanceRequest.deployments).joinedload(Deployment.unit, innerjoin=True),
         )
     ).first()
     request = load_request(session, actor, request_id)
