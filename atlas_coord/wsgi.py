@@ -1,4 +1,5 @@
-"""WSGI entry point for production servers: ``gunicorn -w 1 --threads 100 atlas_coord.wsgi:app``.
+"""WSGI entry point for production servers: ``gunicorn -w 1 --threads 600 atlas_coord.wsgi:app``
+(each open websocket holds a thread: size ``--threads`` for a process's live clients plus its calls).
 
 Configuration comes from ``ATLAS_CONFIG`` and ``ATLAS_*``. The scheduler never starts here: in a
 multi-process layout exactly one ``atlas-coord scheduler`` process runs beside the servers.
