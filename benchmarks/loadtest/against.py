@@ -77,7 +77,9 @@ def run_against(rev: str, args, root: Path, workdir: Path, *, register: Callable
     except RuntimeError as exc:
         echo(f"against {rev}: {exc}")
         return None
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+    scratch = workdir / f"against-{rev}-tmp"  # its work folder inside this run's, kept or removed with it
+    scratch.mkdir(exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(tree), "TMPDIR": str(scratch)}
     env.pop("ATLAS_MAX_CONCURRENT_CALLS", None)  # this code's setting, unknown there
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.loadtest", *harness_args(args)], cwd=tree, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
