@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .stack import terminate
+
 # The commit issue #18 measured ("make loadtest, run on 2026-11-30": 38.6 calls/s, servers 76% of
 # one core, p99 513 ms): the code before every change of docs/performance.md.
 ISSUE_BASE = "1d74529"
@@ -83,7 +85,8 @@ def run_against(rev: str, args, root: Path, workdir: Path, *, register: Callable
     env.pop("ATLAS_MAX_CONCURRENT_CALLS", None)  # this code's setting, unknown there
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.loadtest", *harness_args(args)], cwd=tree, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    register(f"stop the run against {rev}", lambda: _stop(process))
+    # Its own SIGTERM handler drops its database and stops its servers: a minute to do so.
+    register(f"stop the run against {rev}", lambda: terminate(process, grace=60))
     summary = None
     for line in process.stdout:
         echo(f"  [{rev}] {line.rstrip()}")
@@ -97,15 +100,6 @@ def run_against(rev: str, args, root: Path, workdir: Path, *, register: Callable
     figures["rev"] = rev
     figures["issue_cpu_ms_per_call"] = issue_cpu_ms_per_call(figures)
     return figures
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def comparison_lines(base: dict[str, Any], figures: dict[str, Any]) -> list[str]:
