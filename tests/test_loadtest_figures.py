@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from benchmarks.loadtest.against import issue_cpu_ms_per_call, summary_figures
-from benchmarks.loadtest.figures import goals, measured_saturation
+from benchmarks.loadtest.figures import CpuSampler, goals, measured_saturation
 
 
 def test_saturation_is_where_p99_crosses_one_second_between_two_steps():
@@ -57,3 +57,13 @@ def test_without_a_same_run_baseline_the_cpu_goal_is_half_of_the_issues_20_ms():
     run = {"api_p50_ms": 14.0, "api_p99_ms": 120.0, "cpu_ms_per_call": 12.0, "signin_p99_ms": 900.0, "operators": 200}
     assert goals(run, "default")["server CPU per call <= 10 ms"] == (False, "12.0 ms")
     assert goals({**run, "cpu_ms_per_call": 9.9}, "default")["server CPU per call <= 10 ms"][0]
+
+
+def test_the_servers_share_stops_at_the_window_end_not_after_the_saturation_steps():
+    # The issue measured "ramp-up and traffic"; the steps after the window run at twice the load
+    # and more. Ramp-up and window: 10 s at half a core, 10 s at one core; then a step at two.
+    sampler = CpuSampler.__new__(CpuSampler)
+    sampler.samples = [(100.0, 0.0), (110.0, 5.0), (120.0, 15.0), (130.0, 35.0)]
+    assert math.isclose(sampler.share_until(120.0), 75.0)
+    assert math.isclose(sampler.share_until(130.0), 350 / 3)
+    assert math.isnan(sampler.share_until(100.0))

@@ -5,6 +5,7 @@ profile of ``--profile`` runs (benchmarks/loadtest/profiled_server.py)."""
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +51,11 @@ class CpuSampler:
 
     def between(self, start: float, end: float) -> float:
         return max(0.0, self.at(end) - self.at(start))
+
+    def share_until(self, end: float) -> float:
+        """Percent of one core from the first sample to ``end`` (nan before any time has passed)."""
+        began = self.samples[0][0] if self.samples else end
+        return 100 * self.between(began, end) / (end - began) if end > began else math.nan
 
 
 def load_name(think: list[float]) -> str:
