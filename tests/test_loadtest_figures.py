@@ -6,6 +6,7 @@ import math
 
 from benchmarks.loadtest.against import issue_cpu_ms_per_call, summary_figures
 from benchmarks.loadtest.figures import CpuSampler, goals, measured_saturation
+from benchmarks.loadtest.gunicorn_server import procfile_command, with_bind
 
 
 def test_saturation_is_where_p99_crosses_one_second_between_two_steps():
@@ -67,3 +68,22 @@ def test_the_servers_share_stops_at_the_window_end_not_after_the_saturation_step
     assert math.isclose(sampler.share_until(120.0), 75.0)
     assert math.isclose(sampler.share_until(130.0), 350 / 3)
     assert math.isnan(sampler.share_until(100.0))
+
+
+# -- the servers under load are the Procfile's (benchmarks/loadtest/gunicorn_server.py) --
+
+
+def test_the_load_test_serves_with_the_procfiles_web_command_on_its_own_address():
+    command = with_bind(procfile_command("web1"), "127.0.0.1:40001")
+    assert command[0] == "gunicorn" and command[-1] == "atlas_coord.wsgi:app"
+    assert command[command.index("--bind") + 1] == "127.0.0.1:40001"
+    assert command.count("--bind") == 1 and "127.0.0.1:5001" not in command
+    # The Procfile's own sizing is kept: threads for the live clients plus the calls.
+    assert command[command.index("--threads") + 1] == "600"
+
+
+def test_a_bind_given_in_any_spelling_is_replaced(tmp_path):
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("# web1: not this\nweb1: gunicorn -b 0.0.0.0:80 --bind=[::]:81 -w 1 app:app\n", encoding="utf-8")
+    assert with_bind(procfile_command("web1", procfile), "127.0.0.1:9") == [
+        "gunicorn", "--bind", "127.0.0.1:9", "-w", "1", "app:app"]

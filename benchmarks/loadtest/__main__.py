@@ -184,13 +184,16 @@ def run(args, stack: layout.Stack) -> int:
     print(f"setup: database {database_url.rsplit('/', 1)[1]}, Redis {layout.REDIS_URL} (channel {channel}), "
           f"{len(accounts)} operator accounts {counts}", flush=True)
 
-    servers = layout.start_servers(stack, env, args.servers, profile=args.profile)
+    servers = layout.start_servers(stack, env, args.servers, profile=args.profile, gunicorn=args.server == "gunicorn")
+    server_pids = [pid for server in servers for pid in layout.process_family(server.process.pid)]
     urls = [server.url for server in servers]
     listener_users, listeners = listener_plan(args, urls, data, accounts)
     tokens = layout.sign_in_all(urls, listener_users, password)
     for item in listeners:
         item["token"] = tokens[item["user"]]
-    print(f"setup: {len(servers)} servers {' '.join(urls)}; {len(listeners)} listeners over "
+    kind = "atlas-coord serve (profiled)" if args.profile else (
+        "the Procfile's gunicorn web process" if args.server == "gunicorn" else "atlas-coord serve")
+    print(f"setup: {len(servers)} servers, {kind}: {' '.join(urls)}; {len(listeners)} listeners over "
           f"{len(listener_users)} sign-ins ({round(args.listeners * args.observer_share)} observers); "
           f"{time.monotonic() - began:.0f}s", flush=True)
 
@@ -229,7 +232,7 @@ def run(args, stack: layout.Stack) -> int:
     database = database_url.rsplit("/", 1)[1]
 
     def snapshot() -> dict[str, dict[int, float]]:
-        return {"servers": {s.process.pid: cpu_seconds_of(s.process.pid) for s in servers},
+        return {"servers": {pid: cpu_seconds_of(pid) for pid in server_pids},
                 "postgres": postgres_cpu(database)}
 
     with open(operators_log, "wb") as log:
@@ -249,7 +252,7 @@ def run(args, stack: layout.Stack) -> int:
         return sum(postgres_seen.values())
 
     postgres_sampler = perf.CpuSampler(postgres_total)
-    server_sampler = perf.CpuSampler(lambda: sum(cpu_seconds_of(s.process.pid) for s in servers))
+    server_sampler = perf.CpuSampler(lambda: sum(cpu_seconds_of(pid) for pid in server_pids))
     try:
         steps_s = sum(args.think[1] / f + args.step_seconds for f in [1.0, *args.saturation_steps])
         operators_proc.wait(timeout=args.ramp_timeout + args.duration + steps_s + 60)
@@ -431,6 +434,8 @@ def parse_args(argv: list[str]):
                         help="after the window, load factors run in turn until p99 exceeds 1 s ('' for none)")
     parser.add_argument("--step-seconds", type=float, default=15.0, help="seconds measured per saturation step")
     parser.add_argument("--seed", default="atlas-loadtest")
+    parser.add_argument("--server", choices=["gunicorn", "serve"], default="gunicorn",
+                        help="the Procfile's gunicorn web process (the production layout), or `atlas-coord serve`")
     parser.add_argument("--profile", action="store_true",
                         help="serve through benchmarks/loadtest/profiled_server.py and print where each endpoint's time goes")
     parser.add_argument("--baseline", type=Path, default=perf.BASELINE,

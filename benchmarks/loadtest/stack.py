@@ -273,28 +273,60 @@ def server_env(stack: Stack, database_url: str) -> tuple[dict[str, str], str]:
 
 
 PROFILED_SERVE = ["-m", "benchmarks.loadtest.profiled_server", "serve", "--no-scheduler"]
+# The Procfile's web process: gunicorn's threaded worker (benchmarks/loadtest/gunicorn_server.py).
+GUNICORN_SERVE = ["-m", "benchmarks.loadtest.gunicorn_server"]
 
 
 def profile_path(stack: Stack, index: int) -> Path:
     return stack.workdir / f"profile-{index + 1}.json"
 
 
-def start_servers(stack: Stack, env: dict[str, str], count: int, *, profile: bool = False) -> list:
-    """``atlas-coord serve --no-scheduler`` processes on free loopback ports, healthy; with
-    ``profile`` each one accounts for its calls (benchmarks/loadtest/profiled_server.py)."""
-    from tests.faults.harness import stop_quickly
+def start_servers(stack: Stack, env: dict[str, str], count: int, *, profile: bool = False,
+                  gunicorn: bool = True) -> list:
+    """Server processes on free loopback ports, healthy: the Procfile's gunicorn web process, or
+    with ``gunicorn=False`` ``atlas-coord serve --no-scheduler``; with ``profile`` the latter,
+    each one accounting for its calls (benchmarks/loadtest/profiled_server.py)."""
     from tests.realtime.servers import ServerProcess
 
     servers = []
     for i in range(count):
         extra = {"ATLAS_PROFILE_OUT": str(profile_path(stack, i))} if profile else {}
-        server = ServerProcess({**env, **extra}, stack.workdir / f"server-{i + 1}.log",
-                               module_args=PROFILED_SERVE if profile else None)
-        stack.on_close(f"stop server {i + 1}", lambda server=server: stop_quickly(server))
+        module_args = PROFILED_SERVE if profile else GUNICORN_SERVE if gunicorn else None
+        server = ServerProcess({**env, **extra}, stack.workdir / f"server-{i + 1}.log", module_args=module_args)
+        stack.on_close(f"stop server {i + 1}", lambda server=server: stop_family(server))
         servers.append(server)
     for server in servers:
         server.wait(timeout=60)
     return servers
+
+
+def process_family(pid: int) -> list[int]:
+    """``pid`` and its child processes: gunicorn serves from a worker forked by its master, and
+    the CPU of both is the server's."""
+    family = [pid]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            family.append(int(entry.name))
+    return family
+
+
+def stop_family(server) -> None:
+    """Stop a server quickly, and any child its master left behind."""
+    import signal
+
+    from tests.faults.harness import stop_quickly
+
+    family = process_family(server.process.pid) if server.process.poll() is None else []
+    stop_quickly(server)
+    for pid in family[1:]:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def sign_in_all(urls: list[str], usernames: list[str], password: str) -> dict[str, str]:

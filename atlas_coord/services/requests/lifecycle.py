@@ -182,7 +182,8 @@ def _ranking_snapshot(session: Session, settings: Any, request: AssistanceReques
     A failing ranking must not stop a crisis request from going out: it is logged and None stored.
     """
     try:
-        return audit.json_safe(matching.snapshot_for_request(session, settings, request))
+        # Already the JSON body it is stored as (a response model's wire form): no round trip.
+        return matching.snapshot_for_request(session, settings, request)
     except Exception:  # noqa: BLE001 - see the docstring
         log.exception("ranking snapshot for request %r failed; submitting without it", request.id)
         return None
