@@ -45,7 +45,12 @@ def main(argv: list[str] | None = None) -> None:
     if Path(command[0]).name != "gunicorn":
         raise SystemExit(f"the Procfile's web1 process is not gunicorn: {command[0]}")
     from gunicorn.app.wsgiapp import run
+    from gunicorn.config import KNOWN_SETTINGS
 
+    if any(setting.name == "control_socket_disable" for setting in KNOWN_SETTINGS):
+        # Recent gunicorn releases open a control socket at one path per user: two servers of the run (or of two
+        # runs) on one machine would take it from each other.
+        command.insert(1, "--no-control-socket")
     sys.argv = command
     run()
 
