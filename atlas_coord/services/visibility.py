@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
 
 from atlas_coord.models import AssistanceRequest, Crisis, Deployment, OfferedUnit, RequestAddressee
 from atlas_coord.policy import Action, Actor, can
@@ -22,11 +23,10 @@ from .errors import NotFound
 
 def involved_unit_ids(session: Session, request_id: int) -> set[int]:
     """The units offered for or deployed on the request: their commanders may read it."""
-    deployed = session.scalars(sa.select(Deployment.unit_id).where(Deployment.request_id == request_id))
-    offered = session.scalars(
-        sa.select(OfferedUnit.unit_id).join(RequestAddressee).where(RequestAddressee.request_id == request_id)
-    )
-    return set(deployed) | set(offered)
+    return set(session.scalars(sa.union(
+        sa.select(Deployment.unit_id).where(Deployment.request_id == request_id),
+        sa.select(OfferedUnit.unit_id).join(RequestAddressee).where(RequestAddressee.request_id == request_id),
+    )))
 
 
 def is_visible(session: Session, actor: Actor, request: AssistanceRequest) -> bool:
@@ -90,9 +90,11 @@ def crisis_visible(session: Session, actor: Actor, crisis: Crisis) -> bool:
 def audience(session: Session, request: AssistanceRequest) -> list[str]:
     """Rooms entitled to a request's events: its States, its units and the request room."""
     rooms = {events.requests_room(request.requesting_state), events.request_room(request.id)}
-    rooms.update(
-        events.requests_room(code)
-        for code in session.scalars(sa.select(RequestAddressee.state_code).where(RequestAddressee.request_id == request.id))
-    )
+    # The addressed States are fixed at submission (its answers are made then and never deleted):
+    # the request's answers, when loaded, name them without another statement.
+    addressees = sa.inspect(request).attrs.addressees.loaded_value
+    codes = ([a.state_code for a in addressees] if addressees is not NO_VALUE else
+             session.scalars(sa.select(RequestAddressee.state_code).where(RequestAddressee.request_id == request.id)))
+    rooms.update(events.requests_room(code) for code in codes)
     rooms.update(events.unit_room(unit) for unit in involved_unit_ids(session, request.id))
     return sorted(rooms)

@@ -29,6 +29,7 @@ from ..transitions import (
     check_guards,
     compare_and_set,
     lock_row,
+    update_if,
 )
 from ..visibility import audience, load_request
 from .commands import AnswerAccept, AnswerCounter, AnswerRefuse, CounterDecision
@@ -248,15 +249,11 @@ def mark_seen(session: Session, actor: Actor, request_id: int) -> list[RequestAd
     changed = []
     for addressee in mine:
         # Claimed with ``seen_at IS NULL``: of two concurrent acknowledgements one records it.
-        result = session.execute(
-            sa.update(RequestAddressee)
-            .where(RequestAddressee.id == addressee.id, RequestAddressee.seen_at.is_(None))
-            .values(seen_at=now, seen_by_id=actor.user_id)
-            .execution_options(synchronize_session=False)
-        )
-        session.refresh(addressee)
-        if result.rowcount == 1:
+        if update_if(session, addressee, (RequestAddressee.seen_at.is_(None),),
+                     {"seen_at": now, "seen_by_id": actor.user_id}):
             changed.append(addressee)
+        else:
+            session.refresh(addressee)  # acknowledged already: show by whom
     rooms = audience(session, request) if changed else []
     for addressee in changed:
         grant = answering_grant(actor, addressee.state_code)
