@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from atlas_coord.domain.choices import AnswerStatus, DeploymentStatus, Party
 from atlas_coord.domain.fulfilment import counts_towards_fulfilment, level_satisfies, recompute_request_status
@@ -113,6 +114,10 @@ def raise_request(session: Session, actor: Actor, data: RequestCreate, *, settin
             RequestRequirement(position=i, capability_code=r.code, quantity=r.quantity, min_level=r.min_level.value)
             for i, r in enumerate(data.requirements)
         ],
+        # A new request has no answers and no deployments yet: said here, neither submission nor
+        # the response reads the (empty) collections back from the database.
+        addressees=[],
+        deployments=[],
     )
     session.add(request)
     session.flush()
@@ -217,6 +222,8 @@ def submit_request(session: Session, actor: Actor, request_id: int, expected_ver
     session.flush()
     request.ranking_snapshot = _ranking_snapshot(session, settings, request)
     session.flush()
+    # The flush expired the column computed from the snapshot; its value is known.
+    set_committed_value(request, "has_ranking_snapshot", request.ranking_snapshot is not None)
     audit.record(session, actor, planned.grant.label(), "request.submit", "request", request.id,
                  before={"status": planned.seen[0]},
                  after={"status": request.status, "addressees": codes,
