@@ -1,0 +1,42 @@
+"""`make loadtest` measures the server the production layout runs: the Procfile's gunicorn web
+process, whose calls run in a worker forked by its master, so the CPU of both is the server's
+(issue #18; benchmarks/loadtest/gunicorn_server.py and stack.py)."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+
+from benchmarks.bench_fanout import cpu_seconds_of
+from benchmarks.loadtest.stack import GUNICORN_SERVE, process_family, stop_family
+from tests.realtime.servers import ServerProcess
+from tests.test_shutdown import env_for
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_load_test_serves_with_the_procfiles_gunicorn_and_counts_its_workers_cpu(db_url, tmp_path):
+    server = ServerProcess(env_for(db_url), tmp_path / "web1.log", module_args=GUNICORN_SERVE).wait(timeout=60)
+    try:
+        family = process_family(server.process.pid)
+        assert len(family) == 2, family  # the master and its one worker (-w 1)
+        master, worker = family
+        worker_before, master_before = cpu_seconds_of(worker), cpu_seconds_of(master)
+        for _ in range(60):
+            with urllib.request.urlopen(f"{server.url}/livez", timeout=10) as reply:
+                assert reply.status == 200
+        # The calls were served by the worker: counting the master alone would have missed them.
+        assert cpu_seconds_of(worker) - worker_before > cpu_seconds_of(master) - master_before
+        assert "Using worker: gthread" in (tmp_path / "web1.log").read_text(errors="replace")
+    finally:
+        stop_family(server)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in family) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in family), [pid for pid in family if alive(pid)]
