@@ -7,18 +7,15 @@ from __future__ import annotations
 import time
 import urllib.request
 
-from benchmarks.bench_fanout import cpu_seconds_of
+from benchmarks.bench_fanout import cpu_seconds_of, proc_stat
 from benchmarks.loadtest.stack import GUNICORN_SERVE, process_family, stop_family
 from tests.realtime.servers import ServerProcess
 from tests.test_shutdown import env_for
 
 
 def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    fields = proc_stat(pid)
+    return fields is not None and fields[0] != "Z"  # a zombie has exited
 
 
 def test_the_load_test_serves_with_the_procfiles_gunicorn_and_counts_its_workers_cpu(db_url, tmp_path):

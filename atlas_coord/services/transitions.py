@@ -194,7 +194,7 @@ def compare_and_set(
     seen_status, seen_version = seen
     session.flush()
     if not update_if(session, row, (model.status == seen_status, model.version == seen_version),
-                             {"status": to, "version": seen_version + 1, **values}):
+                     {"status": to, "version": seen_version + 1, **values}):
         session.refresh(row)
         raise _moved_on(row, machine, f"{what} was changed by someone else (now {row.status}, version {row.version}); "
                                       "reload and retry")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import uuid
@@ -303,23 +304,14 @@ def start_servers(stack: Stack, env: dict[str, str], count: int, *, profile: boo
 def process_family(pid: int) -> list[int]:
     """``pid`` and its child processes: gunicorn serves from a worker forked by its master, and
     the CPU of both is the server's."""
-    family = [pid]
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == pid:
-            family.append(int(entry.name))
-    return family
+    from benchmarks.bench_fanout import proc_stat
+
+    children = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+    return [pid, *(child for child in children if (proc_stat(child) or [None, None])[1] == str(pid))]
 
 
 def stop_family(server) -> None:
     """Stop a server quickly, and any child its master left behind."""
-    import signal
-
     from tests.faults.harness import stop_quickly
 
     family = process_family(server.process.pid) if server.process.poll() is None else []
