@@ -4,6 +4,7 @@ process, whose calls run in a worker forked by its master, so the CPU of both is
 
 from __future__ import annotations
 
+import http.client
 import time
 import urllib.request
 
@@ -37,3 +38,28 @@ def test_the_load_test_serves_with_the_procfiles_gunicorn_and_counts_its_workers
     while any(alive(pid) for pid in family) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(pid) for pid in family), [pid for pid in family if alive(pid)]
+
+
+def test_the_production_server_keeps_an_idle_connection_open_for_the_load_balancer(db_url, tmp_path):
+    """A load balancer reuses its idle connections to a server for up to its own idle timeout
+    (60 s on most). With gunicorn's default keep-alive of 2 s the server closed them first, and a
+    call sent on a connection just being closed failed (the load test's saturation step saw two
+    POSTs without an answer): the Procfile's web process keeps idle connections for 75 s."""
+    server = ServerProcess(env_for(db_url), tmp_path / "web1.log", module_args=GUNICORN_SERVE).wait(timeout=60)
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", "/livez")
+        first = connection.getresponse()
+        first.read()
+        assert first.status == 200 and first.getheader("Connection", "").lower() != "close"
+        socket_before = connection.sock
+        time.sleep(3)  # past gunicorn's default keep-alive (2 s)
+        connection.request("GET", "/livez")
+        second = connection.getresponse()
+        second.read()
+        # Answered on the same connection: http.client would have reconnected had it been closed.
+        assert second.status == 200 and connection.sock is socket_before
+        connection.close()
+    finally:
+        stop_family(server)
