@@ -11,6 +11,13 @@ open sea. Further out it is at sea (``None``).
 The data is loaded once, lazily, and indexed with a shapely STRtree over prepared polygons. Large
 polygons are cut into :data:`TILE_DEG` tiles first, so that a lookup tests a few small pieces
 instead of the 10,000-vertex outline of Eurasia (about 5 times faster near coasts and at sea).
+
+The prepared polygons are shared by every thread of a server, and GEOS builds a prepared
+polygon's own index lazily, at its first use, without a lock (libgeos/geos#825), while shapely
+runs GEOS with the GIL released. Two request threads ranking at once could build the same index
+together and corrupt the heap: the issue's commit's server died so under the load test
+("malloc_consolidate(): unaligned fastbin chunk detected"). Every use of them holds
+:attr:`Land.lock` (tests/domain/test_land_threads.py).
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from __future__ import annotations
 import functools
 import json
 import math
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -70,14 +78,16 @@ class Land:
     tree: STRtree
     geoms: np.ndarray
     owner: np.ndarray
+    #: Held by every use of ``tree`` and ``geoms`` (see the module's docstring): one thread at a time.
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def landmass_of(self, point: GeoPoint, snap_km: float = SNAP_KM) -> int | None:
         """The id of the landmass under ``point``, or of the nearest one within ``snap_km``; else None."""
         lon, lat = point.lon, point.lat
-        hits = self.tree.query(shapely.points(lon, lat))
-        for i in hits:
-            if shapely.contains_xy(self.geoms[i], lon, lat):
-                return int(self.owner[i])
+        with self.lock:
+            for i in self.tree.query(shapely.points(lon, lat)):
+                if shapely.contains_xy(self.geoms[i], lon, lat):
+                    return int(self.owner[i])
         return self.nearest_within(point, snap_km)[0]
 
     def landmass_many(self, lats: np.ndarray, lons: np.ndarray, snap_km: float = SNAP_KM) -> np.ndarray:
@@ -87,8 +97,9 @@ class Land:
         out = np.full(lats.size, -1, dtype=np.int64)
         if not lats.size:
             return out
-        pts, tiles = self.tree.query(shapely.points(lons, lats))
-        inside = shapely.contains_xy(self.geoms[tiles], lons[pts], lats[pts])
+        with self.lock:
+            pts, tiles = self.tree.query(shapely.points(lons, lats))
+            inside = shapely.contains_xy(self.geoms[tiles], lons[pts], lats[pts])
         out[pts[inside]] = self.owner[tiles[inside]]  # tiles of different landmasses never overlap
         for k in np.flatnonzero(out < 0).tolist():
             found = self.nearest_within(GeoPoint(float(lats[k]), float(lons[k])), snap_km)[0]
@@ -106,11 +117,13 @@ class Land:
         dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
         here = shapely.points(lon, lat)
         best, best_km = None, math.inf
-        for i in self.tree.query(box(lon - dlon, lat - dlat, lon + dlon, lat + dlat)):
-            near = nearest_points(self.geoms[i], here)[0]
+        with self.lock:
+            nearest = [(int(self.owner[i]), nearest_points(self.geoms[i], here)[0])
+                       for i in self.tree.query(box(lon - dlon, lat - dlat, lon + dlon, lat + dlat))]
+        for owner, near in nearest:
             km = haversine_km(lat, lon, near.y, near.x)
             if km < best_km:
-                best, best_km = int(self.owner[i]), km
+                best, best_km = owner, km
         if best_km > snap_km:
             return None, math.inf
         return best, best_km
