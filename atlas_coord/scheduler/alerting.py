@@ -105,20 +105,27 @@ def _ingest_all(database: Database, now: datetime) -> int:
             return raised
 
 
-def run_alerts(database: Database, settings, *, now: datetime | None = None, worker: str = "") -> AlertReport:
+def run_alerts(database: Database, settings, *, now: datetime | None = None, worker: str = "",
+               clocked: bool = True) -> AlertReport:
     """One pass over everything due. ``now`` fixes the clock (tests); by default each step reads
-    the wall clock when it runs, since a pass with many sends can take a while."""
+    the wall clock when it runs, since a pass with many sends can take a while.
+
+    ``clocked=False`` leaves out the steps that only the passing of time makes due (answer
+    deadlines coming close, unacknowledged alerts to escalate): a pass woken by a commit needs
+    the alerts that commit raises and their deliveries, and the dispatcher runs the clocked
+    steps every ``idle_seconds`` (:class:`AlertDispatcher`)."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     worker = worker or f"{os.getpid()}:{threading.get_ident()}"
     report = AlertReport()
     report.raised = _ingest_all(database, clock())
-    with database.transaction() as session:
-        report.warned = alerts.deadline_warnings(session, clock())
-    with database.transaction() as session:
-        due = alerts.due_escalation_ids(session, clock())
-    for alert_id in due:
+    if clocked:
         with database.transaction() as session:
-            report.escalated += alerts.escalate(session, alert_id, clock())
+            report.warned = alerts.deadline_warnings(session, clock())
+        with database.transaction() as session:
+            due = alerts.due_escalation_ids(session, clock())
+        for alert_id in due:
+            with database.transaction() as session:
+                report.escalated += alerts.escalate(session, alert_id, clock())
     with database.transaction() as session:
         deliveries = alerts.due_delivery_ids(session, clock())
     for delivery_id in deliveries:
@@ -136,13 +143,16 @@ class AlertDispatcher:
     of commits the passes are at least ``min_gap_seconds`` apart and each one takes every event
     committed meanwhile: the first commit after a quiet spell (the 03:00 request) is dispatched at
     once; under the load test, passes on every commit took a tenth of the servers' CPU
-    (docs/performance.md)."""
+    (docs/performance.md). The steps that only the clock makes due (deadline warnings,
+    escalations) run at most every ``idle_seconds``, not on every commit's pass."""
 
     def __init__(self, database: Database, settings, *, idle_seconds: float = 5.0,
                  min_gap_seconds: float = 1.0) -> None:
         self.database, self.settings, self.idle_seconds = database, settings, idle_seconds
         self.min_gap_seconds = min_gap_seconds
         self.passes = 0
+        #: passes that ran the clocked steps too (see :func:`run_alerts`)
+        self.clocked_passes = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -168,7 +178,7 @@ class AlertDispatcher:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
-        last_pass = float("-inf")
+        last_pass = last_clocked = float("-inf")
         while not self._stop.is_set():
             self._wake.wait(self.idle_seconds)
             # Too soon after the last pass: wait out the gap (a stop ends the wait), then take
@@ -177,9 +187,13 @@ class AlertDispatcher:
                 return
             self._wake.clear()
             last_pass = time.monotonic()
+            clocked = last_pass - last_clocked >= self.idle_seconds
+            if clocked:
+                last_clocked = last_pass
+                self.clocked_passes += 1
             self.passes += 1
             try:
-                report = run_alerts(self.database, self.settings)
+                report = run_alerts(self.database, self.settings, clocked=clocked)
                 if report.summary():
                     log.info("alerts: %s", report.summary())
             except Exception:  # noqa: BLE001 - the next wake or the scheduler's sweep retries

@@ -249,6 +249,35 @@ def test_a_burst_of_requests_is_paged_in_full_by_one_more_pass_not_one_pass_each
     assert dispatcher.passes <= 2
 
 
+def test_a_pass_woken_by_a_commit_pages_at_once_and_leaves_the_ladder_to_the_clocked_passes(database, settings):
+    put_roster(database, "ca-FR", FR)
+    raise_request(database, addressees=["FR"])
+    start = utcnow()
+    woken = run_alerts(database, settings, now=start, clocked=False)
+    assert (woken.raised, mailbox(database)) == (1, ["ca-fr@duty.example"])
+    # Five minutes on nobody has acknowledged: only a clocked pass climbs to the next contact.
+    later = start + timedelta(minutes=5)
+    assert run_alerts(database, settings, now=later, clocked=False).escalated == 0
+    assert run_alerts(database, settings, now=later).escalated == 1
+
+
+def test_under_a_stream_of_commits_the_dispatcher_still_runs_the_clocked_steps_but_not_on_every_pass(database,
+                                                                                                    settings):
+    from atlas_coord.scheduler.alerting import AlertDispatcher
+
+    dispatcher = AlertDispatcher(database, settings, idle_seconds=1.0, min_gap_seconds=0.01).start()
+    try:
+        for _ in range(3000):  # a bounded wait for the outcome, not a timing
+            dispatcher.wake()  # as every commit of a busy server does
+            if dispatcher.clocked_passes >= 3:
+                break
+            time.sleep(0.01)
+    finally:
+        dispatcher.stop()
+    assert dispatcher.clocked_passes >= 3
+    assert dispatcher.passes > 2 * dispatcher.clocked_passes
+
+
 def test_a_ringing_alert_waits_in_the_duty_officers_inbox_until_acknowledged(database, settings):
     from atlas_coord.services import inbox
 
