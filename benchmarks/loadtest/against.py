@@ -71,16 +71,38 @@ def extract(rev: str, root: Path, into: Path) -> Path:
     return tree
 
 
+#: Runs of the other commit's harness before giving up on its figures. The issue's commit can lose
+#: a server under its own load (a heap corrupted by concurrent rankings, docs/performance.md item
+#: 24); its harness then prints no figures, and a second run is as good a baseline as the first.
+ATTEMPTS = 2
+
+
 def run_against(rev: str, args, root: Path, workdir: Path, *, register: Callable[[str, Callable[[], None]], None],
                 echo: Callable[[str], None] = print) -> dict[str, Any] | None:
-    """Run ``rev``'s harness with this run's load; its figures, or None if it printed none."""
+    """Run ``rev``'s harness with this run's load; its figures, or None if it printed none in
+    :data:`ATTEMPTS` runs."""
     try:
         tree = extract(rev, root, workdir)
     except RuntimeError as exc:
         echo(f"against {rev}: {exc}")
         return None
-    scratch = workdir / f"against-{rev}-tmp"  # its work folder inside this run's, kept or removed with it
-    scratch.mkdir(exist_ok=True)
+    for attempt in range(1, ATTEMPTS + 1):
+        summary, status = _run_harness(rev, args, tree, workdir / f"against-{rev}-tmp", register, echo)
+        if summary is not None:
+            figures: dict[str, Any] = summary_figures(summary)
+            figures["rev"] = rev
+            figures["issue_cpu_ms_per_call"] = issue_cpu_ms_per_call(figures)
+            return figures
+        again = "; running it again" if attempt < ATTEMPTS else ""
+        echo(f"against {rev}: its harness printed no figures (exit status {status}){again}")
+    return None
+
+
+def _run_harness(rev: str, args, tree: Path, scratch: Path, register: Callable[[str, Callable[[], None]], None],
+                 echo: Callable[[str], None]) -> tuple[str | None, int]:
+    """One run of ``rev``'s harness in ``tree``: its ``loadtest ...`` line (None if it printed
+    none) and its exit status."""
+    scratch.mkdir(exist_ok=True)  # its work folder inside this run's, kept or removed with it
     env = {**os.environ, "PYTHONPATH": str(tree), "TMPDIR": str(scratch)}
     env.pop("ATLAS_MAX_CONCURRENT_CALLS", None)  # this code's setting, unknown there
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.loadtest", *harness_args(args)], cwd=tree, env=env,
@@ -93,13 +115,7 @@ def run_against(rev: str, args, root: Path, workdir: Path, *, register: Callable
         if line.startswith("loadtest "):
             summary = line
     process.wait()
-    if summary is None:
-        echo(f"against {rev}: its harness printed no figures (exit status {process.returncode})")
-        return None
-    figures: dict[str, Any] = summary_figures(summary)
-    figures["rev"] = rev
-    figures["issue_cpu_ms_per_call"] = issue_cpu_ms_per_call(figures)
-    return figures
+    return summary, process.returncode
 
 
 def comparison_lines(base: dict[str, Any], figures: dict[str, Any]) -> list[str]:
