@@ -34,7 +34,7 @@ from datetime import datetime
 
 from .choices import CapabilityLevel
 from .eta import format_minutes
-from .ranking import MatchQuery, RankedUnit, RankingResult, Requirement
+from .ranking import Candidate, MatchQuery, RankedUnit, RankingResult, Requirement
 
 __all__ = ['EXACT_MAX_UNITS', 'NODE_BUDGET', 'LateNeed', 'TeamMember', 'TeamProposal', 'Uncovered', 'propose_team']
 
@@ -253,28 +253,31 @@ def propose_team(query: MatchQuery, ranking: RankingResult, *, redundancy: bool 
     every candidate. With no requirement at all, the team is the single earliest-arriving candidate.
     """
     complete = len(ranking.candidates) == ranking.candidates_total
-    cands: list[RankedUnit] = sorted(ranking.candidates, key=lambda c: (c.eta.total_min, c.rank))
+    # Weighed on every candidate's facts; only the members and the units named in a late need are
+    # explained (their route planned): the team must not cost a route per candidate.
+    full = ranking.candidates
+    cands: list[Candidate] = sorted(full.facts, key=lambda c: (c.eta_min, c.rank))
     notes: list[str] = []
     if not complete:
         notes.append(f'Only the {len(ranking.candidates)} shown of {ranking.candidates_total} candidates were considered')
     done = _Outcome(redundancy, complete, notes)
     if not query.requirements:
-        return _earliest(cands, done)
+        return _earliest([full[c.rank - 1] for c in cands[:1]], done, len(cands))
     reqs = query.requirements
     contrib_all = [_contribution(c, reqs) for c in cands]
     uncovered, targets, needs = _availability(reqs, contrib_all, redundancy)
     # relevant units, sorted by (arrival, rank)
     relevant = [i for i, row in enumerate(contrib_all) if any(c > 0 for c in row)]
-    p = _Problem([cands[i].eta.total_min for i in relevant], [cands[i].rank for i in relevant],
+    p = _Problem([cands[i].eta_min for i in relevant], [cands[i].rank for i in relevant],
                  [contrib_all[i] for i in relevant], targets, needs)
     if not any(t > 0 for t in targets):
         return done.proposal([], uncovered, 'none', len(relevant))
     pool = list(range(_first_cover_cut(p)))
     members, method = _solve(p, pool, notes)
     order = sorted(members, key=lambda u: (p.arrivals[u], p.ranks[u]))
-    chosen = [cands[relevant[u]] for u in order]
+    chosen = [full[cands[relevant[u]].rank - 1] for u in order]
     team = [_member(c, _gives(p, u, reqs)) for c, u in zip(chosen, order, strict=True)]
-    late_needs = _late_needs(query, p, [cands[i] for i in relevant], reqs)
+    late_needs = _late_needs(query, p, [cands[i] for i in relevant], reqs, full)
     late_used = [c for c in chosen if not c.on_time]
     if late_used:
         names = ', '.join(f'{c.name} ({c.state}, late by {format_minutes(c.late_by_min or 0)})' for c in late_used)
@@ -299,15 +302,15 @@ class _Outcome:
                             late_needs or [])
 
 
-def _earliest(cands: list[RankedUnit], done: _Outcome) -> TeamProposal:
-    """No requirement: the earliest-arriving candidate alone, if there is one."""
-    if not cands:
+def _earliest(first: list[RankedUnit], done: _Outcome, considered: int) -> TeamProposal:
+    """No requirement: the earliest-arriving candidate (``first``, if there is one) alone."""
+    if not first:
         return done.proposal([], [], 'none', 0)
-    member = _member(cands[0], {}, 'Earliest arrival; the request names no specific capability')
-    return done.proposal([member], [], 'exact', len(cands))
+    member = _member(first[0], {}, 'Earliest arrival; the request names no specific capability')
+    return done.proposal([member], [], 'exact', considered)
 
 
-def _contribution(c: RankedUnit, reqs: tuple[Requirement, ...]) -> tuple[int, ...]:
+def _contribution(c: Candidate, reqs: tuple[Requirement, ...]) -> tuple[int, ...]:
     """What a candidate counts towards each requirement: its held quantity where its level meets the minimum."""
     fits = {f.code: f for f in c.capability_fit}
     row = []
@@ -352,11 +355,13 @@ def _short(r: Requirement, total: int) -> Uncovered:
     return Uncovered(r.code, r.quantity, total, r.quantity - total, 'quantity', msg)
 
 
-def _late_needs(query: MatchQuery, p: _Problem, units: list[RankedUnit], reqs: tuple[Requirement, ...]) -> list[LateNeed]:
+def _late_needs(query: MatchQuery, p: _Problem, units: list[Candidate], reqs: tuple[Requirement, ...],
+                full: Sequence[RankedUnit]) -> list[LateNeed]:
     """Each requirement whose (capped) target the units meet only after the deadline, and when at the earliest.
 
     ``units`` are the relevant candidates in ``p``'s order (arrival, rank): walking them, the first
-    at which a requirement's quantity and providers are met is when it could be met at the earliest.
+    at which a requirement's quantity and providers are met is when it could be met at the earliest;
+    that one is read explained from ``full`` (its arrival as the board shows it).
     """
     if query.needed_by is None:
         return []
@@ -372,9 +377,11 @@ def _late_needs(query: MatchQuery, p: _Problem, units: list[RankedUnit], reqs: t
             names.append(c.name)
             if total >= p.targets[r] and providers >= p.needs[r]:
                 if not c.on_time:
-                    late = c.late_by_min or 0.0
-                    when = f'{c.eta.arrival:%Y-%m-%d %H:%M} UTC' if c.eta.arrival else f'in {format_minutes(c.eta.total_min)}'
-                    out.append(LateNeed(req.code, c.eta.arrival, c.eta.total_min, late, names,
+                    last = full[c.rank - 1]
+                    late = last.late_by_min or 0.0
+                    when = (f'{last.eta.arrival:%Y-%m-%d %H:%M} UTC' if last.eta.arrival
+                            else f'in {format_minutes(last.eta.total_min)}')
+                    out.append(LateNeed(req.code, last.eta.arrival, last.eta.total_min, late, names,
                                         f'{req.code} can be met at the earliest {when}, {format_minutes(late)} after '
                                         f'the deadline ({", ".join(names)})'))
                 break

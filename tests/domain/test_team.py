@@ -4,7 +4,7 @@ import itertools
 import json
 import random
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from geographiclib.geodesic import Geodesic
@@ -317,3 +317,30 @@ def test_the_directory_gets_a_team_for_a_maritime_siege(redundancy):
     uncovered = {g.code for g in team.uncovered if g.kind == 'quantity'}
     assert covered | uncovered == {'ENV_MARITIME', 'DIVE', 'NEG', 'SNIPER_OBS'}
     assert wire(replace(team, notes=[]))['latest_eta_min'] == round(max(m.eta_min for m in team.members), 2)
+
+
+def test_the_team_weighs_every_candidate_but_plans_only_its_members_routes():
+    """A siege near Lyon needing negotiators and divers: the ranking behind the team holds every
+    candidate (the team must weigh them all) yet plans no route until a candidate is read; the team
+    then plans its members' and the board its ten shown, and the proposal is the one an
+    all-explained ranking gives."""
+    from tests.factories import seed_airlift, seed_snapshots
+
+    units, airlift = seed_snapshots(), seed_airlift()
+    q = MatchQuery(GeoPoint(45.76, 4.84), 'FR', (Requirement('NEG', 2), Requirement('DIVE')), now=NOW,
+                   needed_by=NOW + timedelta(hours=3))
+    lazy = rank_units(q, units, airlift=airlift)
+    assert len(lazy.candidates) > 20 and lazy.candidates.explained == 0
+    team = propose_team(q, lazy)
+    assert team.members
+    assert lazy.candidates.explained <= len(team.members) + len(team.late_needs)
+    for member in team.members:
+        assert member.eta_min == lazy.candidates[member.rank - 1].eta.total_min
+    board = lazy.top(10)
+    assert [c.rank for c in board.candidates] == list(range(1, 11))
+    assert lazy.candidates.explained <= 10 + len(team.members) + len(team.late_needs)
+
+    eager = rank_units(q, units, airlift=airlift)
+    list(eager.candidates)  # every route planned, every sentence written
+    assert eager.candidates.explained == len(eager.candidates)
+    assert propose_team(q, eager) == team

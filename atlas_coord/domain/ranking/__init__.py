@@ -26,8 +26,10 @@ Pipeline of :func:`rank_units`
    and the rest come from the late ones, by lateness. Within a group, a unit whose lower key bound
    exceeds the ``limit``-th smallest upper bound has ``limit`` others strictly before it, so it
    cannot rank in the top ``limit``: the shortlist is exactly what an all-exact ranking would give.
-4. **Objects** (Python, shortlist only): :class:`RankedUnit` with ETA breakdown, capability fit,
-   readiness effect, score parts and explanation sentences.
+4. **Objects** (Python, shortlist only): a :class:`Candidate` per ranked unit (rank, ETA minutes,
+   capability fit: what a team proposal weighs), and :class:`RankedUnit` with the route's ETA
+   breakdown, readiness effect, score parts and explanation sentences, built when first read
+   (:class:`RankedUnits`): a match ranks every candidate for the team but shows ten.
 
 ``limit=None`` ranks every candidate exactly and returns them all (the directory's ~40 units).
 With a limit, ``candidates`` holds the best ``limit`` and ``candidates_total`` counts them all.
@@ -77,12 +79,14 @@ from .rank import rank_units
 from .score import DEFAULT_WEIGHTS, ScoreWeights
 from .types import (
     REASONS,
+    Candidate,
     CapabilityFit,
     CapabilityHolding,
     ExcludedUnit,
     ExcludedUnits,
     MatchQuery,
     RankedUnit,
+    RankedUnits,
     RankingResult,
     ReadinessEffect,
     Requirement,
@@ -93,12 +97,14 @@ __all__ = [
     'DEFAULT_LIMIT',
     'DEFAULT_WEIGHTS',
     'REASONS',
+    'Candidate',
     'CapabilityFit',
     'CapabilityHolding',
     'ExcludedUnit',
     'ExcludedUnits',
     'MatchQuery',
     'RankedUnit',
+    'RankedUnits',
     'RankingResult',
     'ReadinessEffect',
     'Requirement',

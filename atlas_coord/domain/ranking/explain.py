@@ -12,13 +12,13 @@ from ..choices import AirTransport, CapabilityLevel, Tier
 from ..eta import EtaBreakdown, format_minutes
 from .context import QueryContext
 from .index import COMMITTED, LIMITED, TRAINING
-from .score import capability_fit
 from .types import (
     R_COMMITTED,
     R_NOCAP,
     R_STATE,
     R_UNAVAILABLE,
     REASONS,
+    Candidate,
     CapabilityFit,
     ExcludedUnit,
     RankedUnit,
@@ -52,16 +52,16 @@ class Row(NamedTuple):
 
 
 def ranked_unit(
-    ctx: QueryContext, row: Row, rank: int, exact: float, station: tuple[float, float], cover: float,
+    ctx: QueryContext, row: Row, facts: Candidate, exact: float, station: tuple[float, float], cover: float,
     below: Row | None,
 ) -> RankedUnit:
-    """The candidate ``row``, ``exact`` metres from its nearest base ``station``, with its ETA
-    breakdown, fit and explanation; ``below`` ranks next."""
-    q, idx, i = ctx.q, ctx.idx, row.i
+    """The candidate ``row`` (ranked and fitted as ``facts`` say), ``exact`` metres from its
+    nearest base ``station``, with its ETA breakdown and explanation; ``below`` ranks next."""
+    idx, i = ctx.idx, row.i
     u = idx.units[i]
     eta = ctx.eta_of(i, exact)
     assert eta is not None
-    fits = capability_fit(q, u, ctx.w)
+    fits = facts.capability_fit
     readiness = _readiness_effect(ctx, i, -row.credit['readiness'] - ctx.w.ready_min)
     late_by = row.eta_min - ctx.budget_min if row.late else None
     explanation = [
@@ -75,7 +75,7 @@ def ranked_unit(
     if below is not None:
         explanation.append(comparison(ctx, row, below))
     return RankedUnit(
-        unit_id=u.id, state=u.state, name=u.name, rank=rank, score=row.score,
+        unit_id=u.id, state=u.state, name=u.name, rank=facts.rank, score=row.score,
         score_parts={'eta': row.eta_min, **row.credit},
         distance_m=exact, from_station=station, eta=eta, capability_fit=fits, cover=cover,
         readiness=readiness, tier=u.tier, explanation=explanation, on_time=not row.late, late_by_min=late_by,

@@ -17,7 +17,7 @@ from ..transport.params import TransportParams
 from .context import QueryContext
 from .explain import Row, excluded_unit, ranked_unit
 from .index import UnitIndex
-from .score import DEFAULT_WEIGHTS, ScoreWeights, cover_arrays, credits
+from .score import DEFAULT_WEIGHTS, ScoreWeights, capability_fit, cover_arrays, credits
 from .types import (
     R_COMMITTED,
     R_NOCAP,
@@ -25,9 +25,11 @@ from .types import (
     R_STATE,
     R_UNAVAILABLE,
     REASONS,
+    Candidate,
     ExcludedUnits,
     MatchQuery,
     RankedUnit,
+    RankedUnits,
     RankingResult,
     UnitSnapshot,
 )
@@ -158,13 +160,13 @@ def _best_first(ctx: QueryContext, alive: np.ndarray, fixed: np.ndarray, credit:
 
 
 def _shortlist(ctx: QueryContext, alive: np.ndarray, measured: np.ndarray, eta: np.ndarray, cr,
-               cover: np.ndarray, want: int, wanted: int) -> list[RankedUnit]:
-    """The best ``want`` of the measured units as :class:`RankedUnit` values.
+               cover: np.ndarray, want: int, wanted: int) -> RankedUnits:
+    """The best ``want`` of the measured units, each explained when first read (:class:`RankedUnits`).
 
     One more than ``want`` is ordered so that the last shown can be compared with the next.
     """
     if not want:
-        return []
+        return RankedUnits.empty()
     eta_sel = eta[measured]
     # Rounded to 1e-9 so that values equal in exact arithmetic compare equal (a 1-ULP difference
     # between summation orders must not break ties); ties go to the stable key.
@@ -174,14 +176,17 @@ def _shortlist(ctx: QueryContext, alive: np.ndarray, measured: np.ndarray, eta: 
                         np.where(late, eta_sel, score), late))[:wanted]
     rows = [Row(*r) for r in zip(alive[measured[order]].tolist(), eta_sel[order].tolist(), late[order].tolist(),
                                  score[order].tolist(), cr.parts(measured[order]), strict=True)]
-    site = ctx.q.site
-    out = []
-    for k in range(min(want, len(rows))):
+    q, w, units = ctx.q, ctx.w, ctx.idx.units
+    facts = [Candidate(units[r.i].id, units[r.i].state, units[r.i].name, k + 1, r.eta_min, not r.late,
+                       capability_fit(q, units[r.i], w)) for k, r in enumerate(rows[:want])]
+
+    def explained(k: int) -> RankedUnit:
         i = rows[k].i
         base = ctx.route_of(i).base
-        out.append(ranked_unit(ctx, rows[k], k + 1, geodesic_m(base[0], base[1], site.lat, site.lon), base,
-                               float(cover[measured[order[k]]]), rows[k + 1] if k + 1 < len(rows) else None))
-    return out
+        return ranked_unit(ctx, rows[k], facts[k], geodesic_m(base[0], base[1], q.site.lat, q.site.lon), base,
+                           float(cover[measured[order[k]]]), rows[k + 1] if k + 1 < len(rows) else None)
+
+    return RankedUnits(explained, facts)
 
 
 def _exclusions(ctx: QueryContext, reason: np.ndarray) -> tuple[ExcludedUnits, dict[str, int]]:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 
@@ -30,6 +30,7 @@ REASONS = (
 #: make the deadline is not excluded: it ranks after those that can, flagged late.
 R_UNAVAILABLE, R_COMMITTED, R_STATE, R_NOCAP, R_RANGE = range(1, len(REASONS) + 1)
 
+_T = TypeVar('_T')
 _LEVELS = CapabilityLevel.codes()
 _READINESS = ReadinessStatus.codes()
 _KINDS = frozenset(AssistanceKind.codes())
@@ -252,27 +253,23 @@ class ExcludedUnit:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class ExcludedUnits(Sequence[ExcludedUnit]):
-    """Lazy, read-only sequence of every excluded unit, ordered by (state, name, id).
+class _Lazy(Sequence[_T]):
+    """Read-only sequence whose items are built on first access and kept (``build(key)`` per
+    position's key). Compares equal to any sequence holding the same values; a slice is a list."""
 
-    Items are built on first access and cached, because a 100,000-unit ranking may exclude tens
-    of thousands of units and building them all would cost more than the ranking itself.
-    Compares equal to any sequence holding the same :class:`ExcludedUnit` values.
-    """
-
-    def __init__(self, build: Callable[[int], ExcludedUnit], positions: np.ndarray, counts: dict[str, int]) -> None:
+    def __init__(self, build: Callable[[int], _T], keys: Sequence[int] | np.ndarray,
+                 cache: dict[int, _T] | None = None) -> None:
         self._build = build
-        self._positions = positions
-        self._cache: dict[int, ExcludedUnit] = {}
-        self.counts = counts
+        self._keys = keys
+        self._cache: dict[int, _T] = {} if cache is None else cache
 
     def __len__(self) -> int:
-        return int(self._positions.size)
+        return len(self._keys)
 
     @overload
-    def __getitem__(self, i: int) -> ExcludedUnit: ...
+    def __getitem__(self, i: int) -> _T: ...
     @overload
-    def __getitem__(self, i: slice) -> list[ExcludedUnit]: ...
+    def __getitem__(self, i: slice) -> list[_T]: ...
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -281,14 +278,15 @@ class ExcludedUnits(Sequence[ExcludedUnit]):
         if i < 0:
             i += n
         if not 0 <= i < n:
-            raise IndexError('excluded index out of range')
-        item = self._cache.get(i)
+            raise IndexError(f'{type(self).__name__} index out of range')
+        key = int(self._keys[i])
+        item = self._cache.get(key)
         if item is None:
-            item = self._build(int(self._positions[i]))
-            self._cache[i] = item
+            item = self._build(key)
+            self._cache[key] = item
         return item
 
-    def __iter__(self) -> Iterator[ExcludedUnit]:
+    def __iter__(self) -> Iterator[_T]:
         for i in range(len(self)):
             yield self[i]
 
@@ -299,12 +297,74 @@ class ExcludedUnits(Sequence[ExcludedUnit]):
 
     __hash__ = None  # type: ignore[assignment]
 
+
+class ExcludedUnits(_Lazy[ExcludedUnit]):
+    """Lazy, read-only sequence of every excluded unit, ordered by (state, name, id).
+
+    Items are built on first access and cached, because a 100,000-unit ranking may exclude tens
+    of thousands of units and building them all would cost more than the ranking itself.
+    Compares equal to any sequence holding the same :class:`ExcludedUnit` values.
+    """
+
+    def __init__(self, build: Callable[[int], ExcludedUnit], positions: np.ndarray, counts: dict[str, int]) -> None:
+        super().__init__(build, positions)
+        self.counts = counts
+
     def __repr__(self) -> str:
         return f'<ExcludedUnits {len(self)} {self.counts}>'
 
     def by_reason(self, reason: str) -> list[ExcludedUnit]:
         """Every excluded unit with ``reason`` (builds those items)."""
         return [e for e in self if e.reason == reason]
+
+
+def _nothing_to_build(k: int) -> RankedUnit:
+    raise IndexError(k)
+
+
+class Candidate(NamedTuple):
+    """A candidate as the ranking ordered it, before its route is planned and its explanation
+    written: what a team proposal weighs for every candidate (:mod:`..team`)."""
+
+    unit_id: int
+    state: str
+    name: str
+    rank: int
+    #: The ETA minutes the ranking ordered by (the explained :attr:`RankedUnit.eta` sums its
+    #: route's legs: the same minutes, to the last bits of a float).
+    eta_min: float
+    on_time: bool
+    capability_fit: list[CapabilityFit]
+
+
+class RankedUnits(_Lazy[RankedUnit]):
+    """The candidates, best first: each :class:`RankedUnit` (route, ETA breakdown, explanation) is
+    built when first read, ``facts`` holds every one's :class:`Candidate` at once.
+
+    Why: a match ranks every candidate (the team proposal weighs them all) but shows ten, and
+    planning a candidate's route and writing its sentences cost most of a ranking (issue #18).
+    """
+
+    def __init__(self, build: Callable[[int], RankedUnit], facts: Sequence[Candidate],
+                 cache: dict[int, RankedUnit] | None = None) -> None:
+        super().__init__(build, range(len(facts)), cache)
+        self.facts = tuple(facts)
+
+    @classmethod
+    def empty(cls) -> RankedUnits:
+        return cls(_nothing_to_build, ())
+
+    def head(self, n: int) -> RankedUnits:
+        """The first ``n`` candidates, sharing what is built already."""
+        return RankedUnits(self._build, self.facts[:n], self._cache)
+
+    @property
+    def explained(self) -> int:
+        """How many candidates (of this ranking, shown or not) are built so far."""
+        return len(self._cache)
+
+    def __repr__(self) -> str:
+        return f'<RankedUnits {len(self)}, {self.explained} explained>'
 
 
 @dataclass(frozen=True)
@@ -314,7 +374,7 @@ class RankingResult:
     ``candidates`` holds at most ``limit`` units; ``candidates_total`` counts every candidate.
     """
 
-    candidates: list[RankedUnit]
+    candidates: RankedUnits
     excluded: ExcludedUnits
     candidates_total: int
     excluded_counts: dict[str, int]
@@ -331,5 +391,5 @@ class RankingResult:
         limit (see :func:`rank_units`), so one ranking serves both the team proposal, which needs
         every candidate, and the board, which shows a shortlist.
         """
-        shown = self.candidates if limit is None else self.candidates[:limit]
+        shown = self.candidates if limit is None else self.candidates.head(limit)
         return RankingResult(shown, self.excluded, self.candidates_total, self.excluded_counts, limit)
