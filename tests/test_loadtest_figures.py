@@ -57,6 +57,20 @@ def test_with_the_issue_commit_run_on_the_same_machine_the_cpu_goal_is_half_of_i
     assert not met
 
 
+def test_a_base_past_saturation_is_no_yardstick_and_the_cpu_goal_falls_back_to_10_ms():
+    """The morning's first run: the issue's commit served 30.0 of the load's 39.6 calls/s at p99 6 s,
+    so its CPU per call (49 ms) was inflated; 17.8 ms against it would have read as 36%."""
+    base = {**summary_figures(ISSUE_RUN_LINE), "rev": "1d74529", "api_rps": 30.0, "issue_cpu_ms_per_call": 49.0}
+    run = {"api_p50_ms": 16.0, "api_p99_ms": 189.0, "api_rps": 39.6, "cpu_ms_per_call": 13.4,
+           "issue_cpu_ms_per_call": 17.8, "signin_p99_ms": 2700.0, "operators": 200}
+    found = goals(run, "default", base)
+    assert "server CPU per call <= half of 1d74529's in this run" not in found
+    assert found["server CPU per call <= 10 ms (1d74529 saturated in this run: 30.0 of 39.6 calls/s)"] == (False, "13.4 ms")
+    # a base that kept up with the load is the yardstick
+    found = goals(run, "default", {**base, "api_rps": 38.0})
+    assert found["server CPU per call <= half of 1d74529's in this run"] == (True, "17.8 ms against 49.0 ms: 36%")
+
+
 # The issue's commit as a stand-in: its first run loses a server (as the real one can, with the heap
 # corrupted by concurrent rankings) and prints no figures; its second run prints them.
 CRASHING_ONCE = textwrap.dedent("""
