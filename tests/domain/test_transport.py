@@ -371,3 +371,28 @@ def test_every_leg_carries_the_waypoints_a_map_draws_it_along(origin, site, opti
     assert drawn[-1].points[-1] == (site.lat, site.lon)
     for before, after in zip(r.legs, r.legs[1:], strict=False):
         assert before.points[-1] == after.points[0], (before, after)
+
+
+def test_a_pairs_road_minutes_are_worked_out_once_and_the_store_stays_bounded(monkeypatch):
+    """Explaining a ranking asks for the same drives again and again (a station to its airport in
+    every ranking, an airport to the site for every candidate flying there): the second time the
+    answer is remembered, with no land check; with a cap, whose answer may be inexact, it is not."""
+    from atlas_coord.domain.transport import road
+
+    net = road_network()
+    lyon, grenoble = Place('Lyon', GeoPoint(45.764, 4.8357)), Place('Grenoble', GeoPoint(45.1885, 5.7245))
+    checks: list[tuple] = []
+    real = net.mask.segment_on_land
+    monkeypatch.setattr(net.mask, 'segment_on_land', lambda *args: checks.append(args) or real(*args))
+    net._pairs.clear()
+    first = net.minutes(lyon, grenoble)
+    assert checks and math.isfinite(first[0])
+    checks.clear()
+    assert net.minutes(lyon, grenoble) == first and net.route(lyon, grenoble) == net.route(lyon, grenoble)
+    assert checks == []
+    net.minutes(lyon, grenoble, cap=first[0] + 60)
+    assert checks  # a capped question is answered afresh
+    monkeypatch.setattr(road, '_PAIRS_MAX', 3)
+    for k in range(5):
+        net.minutes(lyon, Place('near Grenoble', GeoPoint(45.1885 + k / 100, 5.7245)))
+    assert len(net._pairs) <= 3

@@ -43,6 +43,8 @@ ACCESS_TRY = 12
 ACCESS_KEEP = 4
 #: Points kept by :meth:`RoadNetwork.remember` before the store is cleared.
 _KNOWN_MAX = 50_000
+#: Pairs of points kept by :meth:`RoadNetwork.minutes` before the store is cleared.
+_PAIRS_MAX = 50_000
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,10 @@ class RoadNetwork:
         self._landmass = functools.lru_cache(maxsize=16384)(lambda lat, lon: landmass_of(GeoPoint(lat, lon)))
         #: points joined in bulk (:meth:`remember`): (lat, lon) -> (landmass, nodes, minutes, airports)
         self.known: dict[tuple[float, float], tuple] = {}
+        #: :meth:`minutes` without a cap, per pair of points: a shown route's legs ask for the same
+        #: pairs again and again (a station's drive to its airport in every ranking, an airport's to
+        #: the site for every candidate flying there); they were most of explaining a candidate
+        self._pairs: dict[tuple[float, float, float, float], tuple[float, tuple[int, int] | None]] = {}
 
     def landmass(self, point: GeoPoint) -> int | None:
         """:func:`.land.landmass_of`, remembered per point (stations, airports, ports and sites recur)."""
@@ -213,6 +219,17 @@ class RoadNetwork:
         The direct drive is taken when its segment stays on land and it is not slower than the graph.
         With ``cap`` (another mode's minutes), an answer above the cap may be any value above it: the
         drive's land check, the costly part, is skipped when the drive could not beat the cap."""
+        if math.isinf(cap):
+            key = (a.point.lat, a.point.lon, b.point.lat, b.point.lon)
+            found = self._pairs.get(key)
+            if found is None:
+                if len(self._pairs) >= _PAIRS_MAX:
+                    self._pairs.clear()
+                found = self._pairs[key] = self._minutes(a, b, cap)
+            return found
+        return self._minutes(a, b, cap)
+
+    def _minutes(self, a: Place, b: Place, cap: float) -> tuple[float, tuple[int, int] | None]:
         la, lb = self.landmass(a.point), self.landmass(b.point)
         if la is None or lb is None:
             return math.inf, None
