@@ -1,7 +1,7 @@
 """The words of a ranking: a candidate's explanation sentences and an excluded unit's reason.
 
-Built only for the shortlist and for the exclusions that are read (see :class:`ExcludedUnits`),
-so their cost does not grow with the directory.
+Built only for the candidates and the exclusions that are read (see :class:`RankedUnits` and
+:class:`ExcludedUnits`), so their cost does not grow with the directory.
 """
 
 from __future__ import annotations
