@@ -8,7 +8,8 @@ officers as soon as a change commits, and several of them at once are harmless.
 """
 
 from atlas_coord import create_app
-from atlas_coord.serving import start_alert_dispatcher
+from atlas_coord.serving import settle_heap, start_alert_dispatcher
 
 app = create_app()
+settle_heap()
 alert_dispatcher = start_alert_dispatcher(app, app.config["ATLAS_SETTINGS"])
