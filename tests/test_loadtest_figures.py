@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import textwrap
 
-from benchmarks.loadtest import against
+from benchmarks.loadtest import against, figures
 from benchmarks.loadtest.against import issue_cpu_ms_per_call, summary_figures
 from benchmarks.loadtest.figures import CpuSampler, goals, measured_saturation
 from benchmarks.loadtest.gunicorn_server import procfile_command, with_bind
@@ -136,3 +137,25 @@ def test_a_bind_given_in_any_spelling_is_replaced(tmp_path):
     procfile.write_text("# web1: not this\nweb1: gunicorn -b 0.0.0.0:80 --bind=[::]:81 -w 1 app:app\n", encoding="utf-8")
     assert with_bind(procfile_command("web1", procfile), "127.0.0.1:9") == [
         "gunicorn", "--bind", "127.0.0.1:9", "-w", "1", "app:app"]
+
+
+def test_a_profiled_run_says_how_much_cpu_the_garbage_collector_took(tmp_path):
+    import gc
+
+    from benchmarks.loadtest import profiled_server
+
+    full_before = profiled_server.snapshot()["gc_2"]
+    gc.callbacks.append(profiled_server._on_gc)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(profiled_server._on_gc)
+    server = profiled_server.snapshot()
+    assert server["gc_2"] == full_before + 1
+    assert server["gc_s"] > 0
+    for name in ("server-1.json", "server-2.json"):
+        (tmp_path / name).write_text(json.dumps({**server, "gc_s": 1.25, "gc_0": 300, "gc_1": 20, "gc_2": 1}))
+    merged = figures.read_profiles([tmp_path / "server-1.json", tmp_path / "server-2.json"])
+    lines = figures.profile_lines(merged | {"endpoints": {"GET /api/v1/states": {
+        "calls": 2, "wall_ms": 8, "cpu_ms": 6, "sql_n": 4, "sql_ms": 2, "pool_ms": 0, "lock_ms": 0, "emit_ms": 0}}})
+    assert lines[-1] == "  the garbage collector 2.5 s of it, in whichever thread it ran (600 young, 40 middle and 2 full passes)"

@@ -168,13 +168,14 @@ def baseline_lines(figures: dict[str, Any], load: str, path: Path = BASELINE) ->
 
 def read_profiles(paths: list[Path]) -> dict[str, Any]:
     """The servers' profiles merged: {"endpoints": {key: totals}, "process_cpu_s": ...}."""
-    merged: dict[str, Any] = {"endpoints": {}, "process_cpu_s": 0.0}
+    merged: dict[str, Any] = {"endpoints": {}, "process_cpu_s": 0.0, "gc_s": 0.0, "gc_0": 0, "gc_1": 0, "gc_2": 0}
     for path in paths:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        merged["process_cpu_s"] += data["process_cpu_s"]
+        for name in ("process_cpu_s", "gc_s", "gc_0", "gc_1", "gc_2"):
+            merged[name] += data.get(name, 0)
         for key, totals in data["endpoints"].items():
             into = merged["endpoints"].setdefault(key, dict.fromkeys(totals, 0.0))
             for name, value in totals.items():
@@ -200,4 +201,7 @@ def profile_lines(profile: dict[str, Any], top: int = 25) -> list[str]:
     lines.append(f"  server processes' CPU {profile['process_cpu_s']:.1f} s, of which request threads "
                  f"{request_cpu:.1f} s; the rest ({profile['process_cpu_s'] - request_cpu:.1f} s) is start-up, "
                  "the live fan-out, Socket.IO and the Redis listener")
+    lines.append(f"  the garbage collector {profile.get('gc_s', 0):.1f} s of it, in whichever thread it ran "
+                 f"({profile.get('gc_0', 0):.0f} young, {profile.get('gc_1', 0):.0f} middle and "
+                 f"{profile.get('gc_2', 0):.0f} full passes)")
     return lines
