@@ -152,9 +152,10 @@ def _stop_background(scheduler, socketio) -> None:
 
 
 #: The cyclic garbage collector's thresholds in a server process (CPython's default: 700, 10, 10).
-#: A call allocates tens of thousands of container objects (SQLAlchemy rows and states, pydantic
-#: models, JSON), so with a young generation of 700 the collector ran dozens of times per call;
-#: 10,000 keeps garbage cycles collected within a call or two at a fraction of the passes.
+#: A call leaves thousands of container objects alive for a moment (SQLAlchemy rows and states,
+#: pydantic models, decoded JSON), so with a young generation of 700 a pass ran about once per
+#: call and every hundredth pass went on to the older generations; 10,000 still collects garbage
+#: cycles within a few calls, with a third of the passes (docs/performance.md, item 29).
 SERVER_GC_THRESHOLDS = (10_000, 10, 10)
 
 
