@@ -1,8 +1,8 @@
-"""Running the one scheduler: a ``BlockingScheduler`` in its own process (``atlas-coord
-scheduler``), or a ``BackgroundScheduler`` inside the single server process (the embedded
-default). Either way it has one interval job, :func:`~atlas_coord.scheduler.jobs.dispatch_due`,
-and an in-memory job store: the work lives in domain rows, not in pickled jobs (APScheduler 3
-cannot share a job store between processes).
+"""Running the one scheduler: in its own process (``atlas-coord scheduler``, whose main thread
+waits for SIGTERM), or inside the single server process (the embedded default); a
+``BackgroundScheduler`` either way, with one interval job,
+:func:`~atlas_coord.scheduler.jobs.dispatch_due`, and an in-memory job store: the work lives in
+domain rows, not in pickled jobs (APScheduler 3 cannot share a job store between processes).
 
 Nothing starts at import. The embedded scheduler starts at most once per process and never in
 the Werkzeug reloader's watcher process; a second scheduler started by mistake (embedded and
@@ -12,7 +12,6 @@ standalone at once) is harmless because every row is claimed with a compare-and-
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
 import signal
@@ -22,7 +21,6 @@ from datetime import UTC, datetime
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 from atlas_coord.db import Database
 from atlas_coord.services import audit_chain, events
@@ -118,26 +116,42 @@ def run_standalone(settings, *, interval_seconds: int | None = None, once: bool 
     try:
         if once:
             return dispatch_due(database, settings)
-        interval = interval_seconds or settings.scheduler.interval_seconds
-        executor = ThreadPoolExecutor()
-        scheduler = BlockingScheduler(timezone=UTC, executors={"default": executor})
-        add_dispatch_job(scheduler, database, settings, interval)
-
-        def stop(signum, _frame):
-            log.info("scheduler stopping (%s): no new runs; a run in progress finishes", signal.Signals(signum).name)
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        log.info("scheduler running: dispatch every %ss (pid %s)", interval, os.getpid())
-        with contextlib.suppress(KeyboardInterrupt, SystemExit):
-            scheduler.start()
-        # Outside the signal handler: wait for a dispatch in progress before closing the pool.
-        executor.shutdown(wait=True)
+        serve_until_signalled(database, settings, interval_seconds or settings.scheduler.interval_seconds)
         return None
     finally:
         events.set_emitter(None)
         database.dispose()
         if not once:
             log.info("scheduler stopped: database pool closed")
+
+
+def serve_until_signalled(database: Database, settings, interval: int) -> None:
+    """Dispatch every ``interval`` seconds until SIGTERM or SIGINT, then let a run in progress
+    finish.
+
+    The handler only sets an event, and it is installed before the scheduler exists: a signal
+    that arrives at any moment (before the scheduler has started, while it starts, during a run)
+    stops the process. Before, the handler shut a ``BlockingScheduler`` down only if it was
+    already running, so a SIGTERM in the moment between the "running" line and ``start()`` was
+    lost and the process ran on until it was killed (seen in CI on a loaded machine)."""
+    stop_requested = threading.Event()
+
+    def stop(signum, _frame):
+        if not stop_requested.is_set():
+            log.info("scheduler stopping (%s): no new runs; a run in progress finishes", signal.Signals(signum).name)
+        stop_requested.set()
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    scheduler = BackgroundScheduler(timezone=UTC, executors={"default": ThreadPoolExecutor()})
+    try:
+        add_dispatch_job(scheduler, database, settings, interval)
+        scheduler.start()
+        log.info("scheduler running: dispatch every %ss (pid %s)", interval, os.getpid())
+        # Event.wait in the main thread returns as soon as the handler has run (lock waits are
+        # interruptible by signals on POSIX).
+        stop_requested.wait()
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
