@@ -16,7 +16,7 @@ from tests.conftest import app_settings
 def embedded_app(db_url):
     app = create_app(app_settings(db_url, scheduler={"embedded": True, "interval_seconds": 3600}))
     yield app
-    runner.stop_embedded()
+    runner.stop_embedded(wait=True)
     app.extensions["atlas_db"].dispose()
 
 

@@ -49,7 +49,7 @@ def test_the_embedded_scheduler_running_idle_writes_no_line_per_run(db_url, capl
             assert runs.acquire(timeout=15), "three more runs of the real job in the real scheduler"
         assert loud(caplog.records) == []
     finally:
-        runner.stop_embedded()
+        runner.stop_embedded(wait=True)
         app.extensions["atlas_db"].dispose()
 
 

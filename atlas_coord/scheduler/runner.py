@@ -84,11 +84,13 @@ def start_embedded(app) -> BackgroundScheduler | None:
         return scheduler
 
 
-def stop_embedded() -> None:
+def stop_embedded(*, wait: bool = False) -> None:
+    """Stop the embedded scheduler; with ``wait``, after its run in progress (a test does, before
+    its database goes away; at interpreter exit nothing waits)."""
     global _embedded
     with _embedded_lock:
         if _embedded is not None and _embedded.running:
-            _embedded.shutdown(wait=False)
+            _embedded.shutdown(wait=wait)
         _embedded = None
 
 
