@@ -37,6 +37,7 @@ from atlas_coord.domain.ranking.routes import airlift_options, unit_eta_minutes
 from atlas_coord.domain.team import TeamProposal, propose_team
 from atlas_coord.domain.transport.air import Airlift
 from atlas_coord.domain.transport.params import TransportParams
+from atlas_coord.domain.transport.sea import ports
 from atlas_coord.models import Capability, State, Unit, UnitCapability, UnitStation
 from atlas_coord.models.requests import AssistanceRequest, Deployment
 from atlas_coord.policy import Action, Actor, can
@@ -243,3 +244,22 @@ def snapshot_for_request(session: Session, settings: Any, request: AssistanceReq
     match = _run(session, settings, query, redundancy=False, limit=DEFAULT_LIMIT)
     # Frozen on the request as the match body it was, like an event payload (serializers/matching).
     return {"taken_at": query.now.isoformat(), **MatchOut.of(match).wire()}
+
+
+def rehearse(session: Session, settings: Any) -> int:
+    """Rank the whole directory once for a site at the first unit's base, and discard the result.
+
+    Why: the transport model's tables (airports, land mask, road graph, the directory's bases
+    joined to it, the port catalogue) are built on first use, about a second of CPU. A server
+    process rehearses before it takes calls, so the first request raised after a restart does
+    not wait for them, and they are built before the collector freezes the start-up heap
+    (``serving.settle_heap``). Returns how many units were ranked (0 for an empty directory)."""
+    snapshots = load_snapshots(session)
+    if not snapshots:
+        return 0
+    first = snapshots[0]
+    query = MatchQuery(GeoPoint(first.lat, first.lon), first.state, (), now=datetime.now(UTC),
+                       include_requesting_state=True)
+    match = _run(session, settings, query, redundancy=False, limit=None)
+    ports()
+    return match.result.candidates_total + match.result.excluded_total
