@@ -7,11 +7,13 @@ reads it as domain values through :func:`airlift_for_states`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from atlas_coord.domain.airlift import AirliftAsset as AirliftValue
+from atlas_coord.domain.geo import GeoPoint
 from atlas_coord.models import AirliftAsset, State
 
 from .errors import NotFound
@@ -47,8 +49,8 @@ def state_airlift(session: Session, state: str) -> StateAirlift:
     )
 
 
-def as_value(row: AirliftAsset) -> AirliftValue:
-    """The domain value of one row."""
+def as_value(row: Any) -> AirliftValue:
+    """The domain value of one row (an :class:`AirliftAsset` or a row of :data:`_VALUE_COLUMNS`)."""
     return AirliftValue(
         state=row.state_code,
         kind=row.kind,
@@ -56,7 +58,7 @@ def as_value(row: AirliftAsset) -> AirliftValue:
         seats=row.seats,
         mobilisation_min=row.mobilisation_min,
         base_icao=row.base_icao,
-        base=row.base,
+        base=GeoPoint(row.lat, row.lon),
         count=row.aircraft_count,
         operator=row.operator,
         partners=tuple(row.partners or ()),
@@ -66,12 +68,41 @@ def as_value(row: AirliftAsset) -> AirliftValue:
     )
 
 
-def airlift_for_states(session: Session) -> dict[str, tuple[AirliftValue, ...]]:
-    """Every state's airlift as domain values: its own assets first, then those partners lend it
-    (``asset.state != code``). A state without any row maps to an empty tuple."""
-    values = [as_value(row) for row in _all_assets(session)]
-    codes = session.scalars(sa.select(State.code).order_by(State.code))
+# What the domain value is built from: read as plain rows, since the ranking reads the whole
+# table for every match and every submitted request (issue #18).
+_VALUE_COLUMNS = (
+    AirliftAsset.state_code, AirliftAsset.kind, AirliftAsset.aircraft_type, AirliftAsset.seats,
+    AirliftAsset.mobilisation_min, AirliftAsset.base_icao, AirliftAsset.lat, AirliftAsset.lon,
+    AirliftAsset.aircraft_count, AirliftAsset.operator, AirliftAsset.partners, AirliftAsset.assumption,
+    AirliftAsset.mobilisation_assumed, AirliftAsset.partners_assumed,
+)
+
+
+@dataclass(frozen=True)
+class AirliftRows:
+    """Every airlift asset as a domain value (in state and key order) and every state code: all
+    that :func:`by_state` is computed from, and a value that compares equal while they do."""
+
+    values: tuple[AirliftValue, ...]
+    codes: tuple[str, ...]
+
+
+def airlift_rows(session: Session) -> AirliftRows:
+    rows = session.execute(sa.select(*_VALUE_COLUMNS).order_by(AirliftAsset.state_code, AirliftAsset.key))
+    return AirliftRows(tuple(as_value(row) for row in rows),
+                       tuple(session.scalars(sa.select(State.code).order_by(State.code))))
+
+
+def by_state(rows: AirliftRows) -> dict[str, tuple[AirliftValue, ...]]:
+    """Every state's airlift: its own assets first, then those partners lend it (``asset.state !=
+    code``). A state without any row maps to an empty tuple."""
     return {
-        code: tuple(v for v in values if v.state == code) + tuple(v for v in values if v.state != code and v.may_carry(code))
-        for code in codes
+        code: tuple(v for v in rows.values if v.state == code)
+        + tuple(v for v in rows.values if v.state != code and v.may_carry(code))
+        for code in rows.codes
     }
+
+
+def airlift_for_states(session: Session) -> dict[str, tuple[AirliftValue, ...]]:
+    """Every state's airlift as domain values (:func:`by_state`)."""
+    return by_state(airlift_rows(session))

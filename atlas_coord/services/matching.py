@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,7 +45,7 @@ from atlas_coord.models.requests import AssistanceRequest, Deployment
 from atlas_coord.policy import Action, Actor, can
 from atlas_coord.serializers.matching import MatchOut
 
-from .airlift import airlift_for_states
+from .airlift import AirliftRows, airlift_rows, by_state
 from .errors import Forbidden, Invalid
 from .visibility import load_request
 
@@ -61,9 +63,24 @@ def transport_params_for(settings: Any, params: EtaParams) -> TransportParams:
     return TransportParams.from_mapping(values or None, params)
 
 
-def airlift_for_ranking(session: Session) -> dict[str, tuple[Airlift, ...]]:
-    """Each state's fixed-wing airlift (own first, then partners') as the transport model's values."""
-    return {state: airlift_options(assets) for state, assets in airlift_for_states(session).items()}
+# The last airlift table and the rows it was computed from: every match and every submitted
+# request reads the table, which changes when the directory's airlift does (a few times a year).
+_airlift_kept: tuple[AirliftRows, Mapping[str, tuple[Airlift, ...]]] | None = None
+
+
+def airlift_for_ranking(session: Session) -> Mapping[str, tuple[Airlift, ...]]:
+    """Each state's fixed-wing airlift (own first, then partners') as the transport model's values.
+
+    The rows are read every time; the table is computed again only when they differ from the
+    last ones (building it from its rows was a seventh of a raise's CPU, issue #18)."""
+    global _airlift_kept
+    rows = airlift_rows(session)
+    kept = _airlift_kept
+    if kept is not None and kept[0] == rows:
+        return kept[1]
+    table = MappingProxyType({state: airlift_options(assets) for state, assets in by_state(rows).items()})
+    _airlift_kept = (rows, table)
+    return table
 
 
 def score_weights_for(settings: Any) -> ScoreWeights:
@@ -140,7 +157,7 @@ def eta_minutes(
     *,
     point_state: str | None = None,
     transport: TransportParams | None = None,
-    airlift: dict[str, tuple[Airlift, ...]] | None = None,
+    airlift: Mapping[str, tuple[Airlift, ...]] | None = None,
 ) -> float | None:
     """The ranking's ETA (notice to move + the transport model's fastest route from any base or
     station, :func:`~atlas_coord.domain.ranking.routes.unit_eta_minutes`) to a point; domestic

@@ -21,3 +21,27 @@ def test_seed_snapshots_equal_the_services_snapshots_of_the_seeded_database(sess
 
 def test_seed_airlift_equals_the_services_airlift_of_the_seeded_database(session):
     assert seed_airlift() == airlift_for_ranking(session)
+
+
+def test_the_ranking_reads_a_changed_airlift_at_once(database):
+    """The airlift table is computed again only when its rows change: a change must show in the
+    next ranking's table, not in the next process's."""
+    import sqlalchemy as sa
+
+    from atlas_coord.models import AirliftAsset
+
+    def ready_at_once(table, state, base):
+        return [a for a in table[state] if a.base_icao == base and a.mobilisation_min == 0]
+
+    with database.transaction() as s:
+        before = airlift_for_ranking(s)
+        asset = s.scalars(sa.select(AirliftAsset).where(AirliftAsset.kind == "fixed_wing", AirliftAsset.mobilisation_min > 0)
+                          .order_by(AirliftAsset.id)).first()
+        state, base = asset.state_code, asset.base_icao
+        assert not ready_at_once(before, state, base)
+        asset.mobilisation_min = 0  # wheels-up at once: no other aircraft at its base beats it
+    with database.transaction() as s:
+        after = airlift_for_ranking(s)
+    assert ready_at_once(after, state, base)
+    with database.transaction() as s:
+        assert airlift_for_ranking(s) is after  # unchanged rows: the same table, not computed again

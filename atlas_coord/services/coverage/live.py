@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +94,7 @@ class Inputs:
     grid: Grid
     units: list[UnitSnapshot]
     transport: Any
-    airlift: dict
+    airlift: Mapping[str, Any]
     fingerprint: str
     cache_dir: str = ''
 
@@ -106,7 +106,7 @@ def grid_for(settings: Any) -> Grid:
     return grid if stride == 1 else grid.take(np.arange(0, grid.n, stride))
 
 
-def _fingerprint(grid: Grid, units: list[UnitSnapshot], transport: Any, airlift: dict) -> str:
+def _fingerprint(grid: Grid, units: list[UnitSnapshot], transport: Any, airlift: Mapping[str, Any]) -> str:
     # the cells' own coordinates: two strides (or a rebuilt grid file) may give as many cells
     cells = hashlib.sha256(np.ascontiguousarray(grid.lat).tobytes() + np.ascontiguousarray(grid.lon).tobytes())
     parts = [MATRIX_FORMAT, grid.km, grid.n, cells.hexdigest(), repr(transport),
