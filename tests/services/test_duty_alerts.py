@@ -293,3 +293,20 @@ def test_a_ringing_alert_waits_in_the_duty_officers_inbox_until_acknowledged(dat
         alerts.acknowledge(session, actor, ringing[0].alert_id, utcnow())
     with signed_in(database, "demo-ca-fr") as (session, actor):
         assert [i for i in inbox.inbox(session, actor) if i.kind == "alert_to_acknowledge"] == []
+
+
+def test_a_backlog_longer_than_one_batch_pages_everyone_once(database, settings, monkeypatch):
+    """After an outage the outbox holds more than one batch: a pass reads batch after batch until
+    it reaches the newest event, and the next pass pages nobody twice."""
+    from atlas_coord.services.alerts import raising
+
+    monkeypatch.setattr(raising, "INGEST_BATCH", 2)
+    monkeypatch.setattr(alerts, "ingest", lambda session, now: raising.ingest(session, now, batch=2))
+    put_roster(database, "ca-FR", FR)
+    first = [raise_request(database, addressees=["FR", "DE"]) for _ in range(3)]
+    report = run_alerts(database, settings)
+    again = run_alerts(database, settings)
+    assert (report.raised, again.raised) == (6, 0)
+    with database.transaction() as session:
+        paged = session.execute(sa.select(Alert.request_id, Alert.org_key).order_by(Alert.id)).all()
+    assert sorted(paged) == sorted((rid, org) for rid in first for org in ("ca-FR", "ca-DE"))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from atlas_coord.domain.choices import AnswerStatus, RequestStatus
+from atlas_coord.domain.duty import Ladder
 from atlas_coord.models import Alert, AlertCursor, AlertDelivery, AssistanceRequest, Event, RequestAddressee
 
 from .. import audit, duty, events
@@ -34,7 +35,9 @@ def reference(request_id: int | None) -> str:
 
 
 def _claim_cursor(session: Session, batch: int) -> tuple[int, int] | None:
-    """Move the cursor over the next committed events; returns (after, upto) or None."""
+    """Move the cursor over the next committed events; returns (after, upto) or None. (An event's
+    seq is assigned at its commit, in commit order: every event up to the newest one read here
+    has committed, so nothing below ``upto`` can turn up later.)"""
     cursor = session.get(AlertCursor, 1)
     if cursor is None:
         session.add(AlertCursor(id=1, last_seq=0))
@@ -54,18 +57,26 @@ def _claim_cursor(session: Session, batch: int) -> tuple[int, int] | None:
 def ingest(session: Session, now: datetime, *, batch: int = INGEST_BATCH) -> int:
     """Turn the committed events after the cursor into alerts; returns how many were raised."""
     claimed = _claim_cursor(session, batch)
-    session.info["alerts_more"] = claimed is not None  # the caller reads on until nothing is left
+    # The caller reads on while a whole batch was taken (there may be more); a shorter one
+    # reached the newest event.
+    session.info["alerts_more"] = claimed is not None and claimed[1] - claimed[0] >= batch
     if claimed is None:
         return 0
     after, upto = claimed
     rows = session.execute(sa.select(Event.seq, Event.type, Event.at, Event.data)
                            .where(Event.seq > after, Event.seq <= upto, Event.type.in_(WATCHED_TYPES))
                            .order_by(Event.seq)).all()
+    specs = [spec for seq, type_, at, data in rows
+             for spec in specs_for_event(session, {"seq": seq, "type": type_, "at": at.isoformat(), "data": data})]
+    # One read for the whole batch: the alerts raised already (by another process's pass, or the
+    # scheduler's). The unique key still decides a race (see _insert).
+    existing = set(session.scalars(sa.select(Alert.dedupe_key)
+                                   .where(Alert.dedupe_key.in_({spec.dedupe_key for spec in specs})))) if specs else set()
     raised = 0
-    for seq, type_, at, data in rows:
-        env = {"seq": seq, "type": type_, "at": at.isoformat(), "data": data}
-        for spec in specs_for_event(session, env):
-            raised += raise_alert(session, spec, now) is not None
+    for spec in specs:
+        if spec.dedupe_key not in existing:
+            existing.add(spec.dedupe_key)
+            raised += raise_alert(session, spec, now, checked=True) is not None
     return raised
 
 
@@ -79,16 +90,17 @@ def _insert(session: Session, alert: Alert) -> bool:
     return True
 
 
-def raise_alert(session: Session, spec: AlertSpec, now: datetime) -> Alert | None:
-    """Raise one alert (None when it exists already or its rule is off for the organisation)."""
-    exists = session.scalar(sa.select(Alert.id).where(Alert.dedupe_key == spec.dedupe_key))
-    if exists is not None:
+def raise_alert(session: Session, spec: AlertSpec, now: datetime, *, checked: bool = False) -> Alert | None:
+    """Raise one alert (None when it exists already or its rule is off for the organisation).
+    ``checked``: the caller has just found no alert with its key."""
+    if not checked and session.scalar(sa.select(Alert.id).where(Alert.dedupe_key == spec.dedupe_key)) is not None:
         return None
     org = duty.load_org(session, spec.org_key)
     rule = rule_for(org, spec.kind)
     if not rule.enabled:
         return None
-    _, ladder, _ = duty.ladder_at(session, spec.org_key, now, with_backup=rule.with_backup)
+    ladder = (duty.ladder_at(session, spec.org_key, now, with_backup=rule.with_backup, org=org)[1]
+              if org is not None else Ladder())  # no roster: nobody to page but the fallback (none)
     steps = [[{"channel": c.channel, "address": c.address, "officer": c.officer} for c in step] for step in ladder.steps]
     alert = Alert(dedupe_key=spec.dedupe_key, kind=spec.kind, org_key=spec.org_key, request_id=spec.request_id,
                   reference=reference(spec.request_id), requesting_state=spec.requesting_state, deadline=spec.deadline,

@@ -90,8 +90,9 @@ def usernames(session: Session, org: DutyOrg) -> dict[int, str]:
     return dict(session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all())
 
 
-def domain_roster(session: Session, org: DutyOrg) -> duty.Roster:
-    names = usernames(session, org)
+def domain_roster(session: Session, org: DutyOrg, names: dict[int, str] | None = None) -> duty.Roster:
+    """The organisation's roster as the domain's value (``names``: :func:`usernames`, when read already)."""
+    names = usernames(session, org) if names is None else names
     weekly, exceptions = [], []
     for row in org.shifts:
         start, end = time.fromisoformat(row.start_time), time.fromisoformat(row.end_time)
@@ -224,15 +225,17 @@ def _contacts_of(org: DutyOrg, username: str | None, ids: dict[str, int]) -> lis
     return found
 
 
-def ladder_at(session: Session, org_key: str, at: datetime, *, with_backup: bool) -> tuple[DutyOrg | None, duty.Ladder, dict[str, int]]:
+def ladder_at(session: Session, org_key: str, at: datetime, *, with_backup: bool,
+              org: DutyOrg | None = None) -> tuple[DutyOrg | None, duty.Ladder, dict[str, int]]:
     """The escalation ladder of an alert to ``org_key`` raised at ``at``: the officers on duty
-    then, and the organisation's fallback. No roster: an empty ladder."""
-    org = load_org(session, org_key)
+    then, and the organisation's fallback. No roster: an empty ladder. ``org``: the
+    organisation's row, when the caller has loaded it already."""
+    org = load_org(session, org_key) if org is None else org
     if org is None:
         return None, duty.Ladder(), {}
     names = usernames(session, org)
     ids = {name: user_id for user_id, name in names.items()}
-    current = duty.on_duty(domain_roster(session, org), at)
+    current = duty.on_duty(domain_roster(session, org, names), at)
     primary = _contacts_of(org, current.primary if current else None, ids)
     backup = _contacts_of(org, current.backup if current else None, ids)
     return org, duty.ladder(primary, backup, org.fallback_email, with_backup=with_backup), ids
