@@ -65,7 +65,7 @@ def test_the_wsgi_server_builds_the_transport_tables_before_its_first_call(db_ur
     assert "ranking rehearsed over" in done.stderr + done.stdout
 
 
-def test_a_server_whose_database_is_not_ready_still_starts_and_builds_the_tables_later(database_server, caplog):
+def test_a_server_whose_database_is_not_ready_still_starts(database_server, caplog):
     from atlas_coord import create_app
     from atlas_coord.serving import rehearse_ranking
     from tests.conftest import app_settings

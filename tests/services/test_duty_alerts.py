@@ -300,7 +300,6 @@ def test_a_backlog_longer_than_one_batch_pages_everyone_once(database, settings,
     it reaches the newest event, and the next pass pages nobody twice."""
     from atlas_coord.services.alerts import raising
 
-    monkeypatch.setattr(raising, "INGEST_BATCH", 2)
     monkeypatch.setattr(alerts, "ingest", lambda session, now: raising.ingest(session, now, batch=2))
     put_roster(database, "ca-FR", FR)
     first = [raise_request(database, addressees=["FR", "DE"]) for _ in range(3)]
