@@ -10,6 +10,8 @@ requests use this module, so the three cannot disagree.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
@@ -29,8 +31,11 @@ def involved_unit_ids(session: Session, request_id: int) -> set[int]:
     )))
 
 
-def is_visible(session: Session, actor: Actor, request: AssistanceRequest) -> bool:
-    """Need-to-know: requester, addressed States (after submission), units asked, observers, admins."""
+def is_visible(session: Session, actor: Actor, request: AssistanceRequest | Any) -> bool:
+    """Need-to-know: requester, addressed States (after submission), units asked, observers, admins.
+
+    ``request`` may also be a plain-row page with the same ``id``, ``requesting_state`` and
+    ``addressees`` (``services.requests.page``)."""
     if can(actor, Action.REQUEST_READ_ALL):
         return True
     states = {request.requesting_state} | {a.state_code for a in request.addressees}
@@ -69,8 +74,13 @@ def load_request(session: Session, actor: Actor, request_id: int) -> AssistanceR
     """
     request = session.get(AssistanceRequest, request_id)
     if request is None or not is_visible(session, actor, request):
-        raise NotFound(f"request {request_id} not found", fields={"request_id": "unknown request"})
+        raise hidden_request(request_id)
     return request
+
+
+def hidden_request(request_id: int) -> NotFound:
+    """The one answer for a request that does not exist and for one the actor may not know of."""
+    return NotFound(f"request {request_id} not found", fields={"request_id": "unknown request"})
 
 
 def may_see_request(session: Session, actor: Actor, request_id: int) -> bool:

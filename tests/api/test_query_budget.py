@@ -21,7 +21,7 @@ BUDGETS = {  # measured on 2026-11-30 (issue #18); a few were 2 per row before
     # Every call below signs in with a bearer token: one statement since the token, its user and
     # the user's grants are read together (two before).
     "list requests": 5,  # the page's crises are joined to the page (one statement more before)
-    "one request": 8,  # was 17 with four answers: two statements per answer; the crisis, the arrangements and the deployments' units are joined
+    "one request": 7,  # 8 before the page was read as plain rows (one statement per part, the visibility check on the answers already read); was 17 with four answers: two statements per answer; the crisis, the arrangements and the deployments' units are joined
     "raise a request": 25,  # was 41: the response read each new answer's offers and arrangement; 33 before the compare-and-set returned what it wrote instead of reading the request and its answers again, and before the event's audience took the answers already loaded and read the units involved in one statement; 28 before a new request's empty answers and deployments and its has_ranking_snapshot were known without reading them (21 on PostgreSQL)
     "report readiness": 12,  # 17 before a commander's grants and their units were read in one statement; 15 before the compare-and-set returned what it wrote instead of reading the unit, its stations and holdings again
     "acknowledge a request": 13,  # 16 before the acknowledgement returned what it wrote instead of reading the answer again, and the audience was read in one statement

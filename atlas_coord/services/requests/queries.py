@@ -4,19 +4,21 @@ trail and its timeline. Every read goes through ``services.visibility`` (need-to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from atlas_coord.domain.markings import marking_code
-from atlas_coord.models import AssistanceRequest, AuditRecord, Deployment, RequestAddressee
+from atlas_coord.models import AssistanceRequest, AuditRecord, RequestAddressee
 from atlas_coord.policy import Actor
 
 from .. import audit
 from ..child_rows import rows_by_parent
 from ..visibility import load_request, visible_clause
 from .commands import RequestFilter
+from .page import request_page
 
 TIMELINE_PAGE = 1000
 
@@ -66,24 +68,12 @@ def list_requests(session: Session, actor: Actor, filters: RequestFilter) -> Lis
     return ListedRequests(rows, total, answers)
 
 
-def get_request(session: Session, actor: Actor, request_id: int) -> AssistanceRequest:
-    """:raise NotFound: unknown, or not the actor's business."""
-    # What the request's page shows, read in one statement per relation rather than two per
-    # answer and one per deployment; load_request then finds it in the session (held here: the
-    # session's identity map keeps only weak references).
-    # The "to one" relations (the crisis, an answer's arrangement, a deployment's unit) are joined
-    # to the statement of the row they belong to rather than read by one more statement each.
-    prefetched = session.scalars(
-        sa.select(AssistanceRequest).where(AssistanceRequest.id == request_id).options(
-            joinedload(AssistanceRequest.crisis, innerjoin=True), selectinload(AssistanceRequest.requirements),
-            selectinload(AssistanceRequest.addressees).selectinload(RequestAddressee.offered_units),
-            selectinload(AssistanceRequest.addressees).joinedload(RequestAddressee.arrangement),
-            selectinload(AssistanceRequest.deployments).joinedload(Deployment.unit, innerjoin=True),
-        )
-    ).first()
-    request = load_request(session, actor, request_id)
-    del prefetched
-    return request
+def get_request(session: Session, actor: Actor, request_id: int) -> SimpleNamespace:
+    """The request's page, read as plain rows (``page.request_page``).
+
+    :raise NotFound: unknown, or not the actor's business.
+    """
+    return request_page(session, actor, request_id)
 
 
 def ranking_snapshot_of(session: Session, actor: Actor, request_id: int) -> AssistanceRequest:

@@ -1,0 +1,106 @@
+"""A request's page (``GET /requests/<id>``) read as plain rows.
+
+The page is the API's most called read after the list. Loaded as ORM objects (the request, its
+crisis, requirements, about twenty answers with their arrangements and offered units, the
+deployments with their units) it cost about 15 ms of CPU a call, most of it building and
+tracking objects nobody changes (issue #18, docs/performance.md). Here each part is one Core
+statement, and each row becomes a namespace with the mapped attributes' names, so the one
+serialiser (``serializers.requests.RequestOut.of``) and the one need-to-know rule
+(``services.visibility.is_visible``) read it as they read the ORM request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from atlas_coord.domain.geo import GeoPoint
+from atlas_coord.models import (
+    Arrangement,
+    AssistanceRequest,
+    Crisis,
+    Deployment,
+    OfferedUnit,
+    RequestAddressee,
+    RequestRequirement,
+    Unit,
+)
+from atlas_coord.policy import Actor
+
+from ..visibility import hidden_request, is_visible
+
+
+def _columns(model: type, prefix: str = "", *, leave_out: frozenset[str] = frozenset()) -> list[Any]:
+    """The model's mapped columns, each labelled with its attribute's name (after ``prefix``)."""
+    return [attr.columns[0].label(prefix + attr.key) for attr in sa.inspect(model).column_attrs
+            if attr.key not in leave_out and isinstance(attr.columns[0], sa.Column)]
+
+
+def _split(row: Mapping[str, Any], prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the columns without ``prefix``, the ones with it, the prefix removed)."""
+    own: dict[str, Any] = {}
+    joined: dict[str, Any] = {}
+    for key, value in row.items():
+        if key.startswith(prefix):
+            joined[key[len(prefix):]] = value
+        else:
+            own[key] = value
+    return own, joined
+
+
+# Built once: a statement's compiled form is cached by SQLAlchemy, its column list is not.
+_REQUEST = sa.select(
+    *_columns(AssistanceRequest, leave_out=frozenset({"ranking_snapshot", "has_ranking_snapshot"})),
+    # The page says only whether a ranking was frozen: tens of kB of JSON are not read for that.
+    AssistanceRequest.ranking_snapshot.is_not(None).label("has_ranking_snapshot"),
+    *_columns(Crisis, "crisis__"),
+).join(Crisis, Crisis.id == AssistanceRequest.crisis_id)
+_ANSWERS = sa.select(*_columns(RequestAddressee), *_columns(Arrangement, "arrangement__")).outerjoin(
+    Arrangement, Arrangement.addressee_id == RequestAddressee.id).order_by(RequestAddressee.state_code)
+_OFFERED = sa.select(OfferedUnit.addressee_id, OfferedUnit.unit_id).join(
+    RequestAddressee, RequestAddressee.id == OfferedUnit.addressee_id).order_by(OfferedUnit.unit_id)
+_REQUIREMENTS = sa.select(RequestRequirement.capability_code, RequestRequirement.quantity,
+                          RequestRequirement.min_level).order_by(RequestRequirement.position)
+_DEPLOYMENTS = sa.select(
+    *_columns(Deployment),
+    # What the page names a unit by; the directory's other columns would only be described and dropped.
+    *(column.label(f"unit__{column.key}") for column in (Unit.id, Unit.key, Unit.name, Unit.state_code)),
+).join(
+    Unit, Unit.id == Deployment.unit_id).order_by(Deployment.id)
+
+
+def request_page(session: Session, actor: Actor, request_id: int) -> SimpleNamespace:
+    """The request with its crisis, requirements, answers (each with its offered units and
+    arrangements) and deployments (each with its unit), as ``RequestOut.of`` reads them.
+
+    :raise NotFound: unknown, or not the actor's business (the same answer).
+    """
+    head = session.execute(_REQUEST.where(AssistanceRequest.id == request_id)).mappings().first()
+    if head is None:
+        raise hidden_request(request_id)
+    own, crisis = _split(head, "crisis__")
+    answers = []
+    for row in session.execute(_ANSWERS.where(RequestAddressee.request_id == request_id)).mappings():
+        answer, arrangement = _split(row, "arrangement__")
+        answers.append(SimpleNamespace(
+            **answer, offered_units=[],
+            arrangement=SimpleNamespace(**arrangement) if arrangement["id"] is not None else None))
+    page = SimpleNamespace(**own, addressees=answers,
+                           crisis=SimpleNamespace(**crisis, site=GeoPoint(crisis["site_lat"], crisis["site_lon"])))
+    # The need-to-know rule reads the requesting and the addressed States: nothing more is read
+    # for a request the actor may not know of.
+    if not is_visible(session, actor, page):
+        raise hidden_request(request_id)
+    by_id = {answer.id: answer for answer in answers}
+    for offered in session.execute(_OFFERED.where(RequestAddressee.request_id == request_id)):
+        by_id[offered.addressee_id].offered_units.append(offered)
+    page.requirements = list(session.execute(_REQUIREMENTS.where(RequestRequirement.request_id == request_id)))
+    page.deployments = []
+    for row in session.execute(_DEPLOYMENTS.where(Deployment.request_id == request_id)).mappings():
+        deployment, unit = _split(row, "unit__")
+        page.deployments.append(SimpleNamespace(**deployment, unit=SimpleNamespace(**unit)))
+    return page
