@@ -1,10 +1,12 @@
-"""A page's child rows (a unit's stations, a request's answers) read as plain rows in one
-statement, grouped by their parent: a list page that loaded them as ORM objects spent most of its
-CPU building them (issue #18, docs/performance.md)."""
+"""Reading a page as plain rows instead of ORM objects: a list page or a request's page that
+loaded its rows as objects spent most of its CPU building and tracking them (issue #18,
+docs/performance.md). A page's child rows (a unit's stations, a request's answers) are read in one
+statement and grouped by their parent; a row joined to another (a request and its crisis) is read
+with the other's columns prefixed and split again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,3 +24,25 @@ def rows_by_parent(session: Session, parent_key: Any, columns: Sequence[Any], pa
         for row in session.execute(query):
             grouped[row.parent_id].append(row)
     return grouped
+
+
+def labelled_columns(model: type, prefix: str = "", *, only: Collection[str] | None = None,
+                     leave_out: Collection[str] = ()) -> list[Any]:
+    """The model's mapped table columns (``only`` these, or all but ``leave_out``), each labelled
+    with its attribute's name after ``prefix``: a row read with them has the names the ORM
+    object's attributes have, so the one serialiser reads either."""
+    return [attr.columns[0].label(prefix + attr.key) for attr in sa.inspect(model).column_attrs
+            if isinstance(attr.columns[0], sa.Column) and attr.key not in leave_out
+            and (only is None or attr.key in only)]
+
+
+def split_prefixed(row: Mapping[str, Any], prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A joined row's (own columns, the joined row's columns with ``prefix`` removed)."""
+    own: dict[str, Any] = {}
+    joined: dict[str, Any] = {}
+    for key, value in row.items():
+        if key.startswith(prefix):
+            joined[key[len(prefix):]] = value
+        else:
+            own[key] = value
+    return own, joined

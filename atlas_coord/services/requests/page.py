@@ -11,9 +11,7 @@ serialiser (``serializers.requests.RequestOut.of``) and the one need-to-know rul
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,42 +29,24 @@ from atlas_coord.models import (
 )
 from atlas_coord.policy import Actor
 
+from ..child_rows import labelled_columns, split_prefixed
 from ..visibility import hidden_request, is_visible
-
-
-def _columns(model: type, prefix: str = "", *, leave_out: frozenset[str] = frozenset()) -> list[Any]:
-    """The model's mapped columns, each labelled with its attribute's name (after ``prefix``)."""
-    return [attr.columns[0].label(prefix + attr.key) for attr in sa.inspect(model).column_attrs
-            if attr.key not in leave_out and isinstance(attr.columns[0], sa.Column)]
-
-
-def _split(row: Mapping[str, Any], prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the columns without ``prefix``, the ones with it, the prefix removed)."""
-    own: dict[str, Any] = {}
-    joined: dict[str, Any] = {}
-    for key, value in row.items():
-        if key.startswith(prefix):
-            joined[key[len(prefix):]] = value
-        else:
-            own[key] = value
-    return own, joined
-
 
 # Built once: a statement's compiled form is cached by SQLAlchemy, its column list is not.
 _REQUEST = sa.select(
-    *_columns(AssistanceRequest, leave_out=frozenset({"ranking_snapshot", "has_ranking_snapshot"})),
+    *labelled_columns(AssistanceRequest, leave_out=frozenset({"ranking_snapshot", "has_ranking_snapshot"})),
     # The page says only whether a ranking was frozen: tens of kB of JSON are not read for that.
     AssistanceRequest.ranking_snapshot.is_not(None).label("has_ranking_snapshot"),
-    *_columns(Crisis, "crisis__"),
+    *labelled_columns(Crisis, "crisis__"),
 ).join(Crisis, Crisis.id == AssistanceRequest.crisis_id)
-_ANSWERS = sa.select(*_columns(RequestAddressee), *_columns(Arrangement, "arrangement__")).outerjoin(
+_ANSWERS = sa.select(*labelled_columns(RequestAddressee), *labelled_columns(Arrangement, "arrangement__")).outerjoin(
     Arrangement, Arrangement.addressee_id == RequestAddressee.id).order_by(RequestAddressee.state_code)
 _OFFERED = sa.select(OfferedUnit.addressee_id, OfferedUnit.unit_id).join(
     RequestAddressee, RequestAddressee.id == OfferedUnit.addressee_id).order_by(OfferedUnit.unit_id)
 _REQUIREMENTS = sa.select(RequestRequirement.capability_code, RequestRequirement.quantity,
                           RequestRequirement.min_level).order_by(RequestRequirement.position)
 _DEPLOYMENTS = sa.select(
-    *_columns(Deployment),
+    *labelled_columns(Deployment),
     # What the page names a unit by; the directory's other columns would only be described and dropped.
     *(column.label(f"unit__{column.key}") for column in (Unit.id, Unit.key, Unit.name, Unit.state_code)),
 ).join(
@@ -82,10 +62,10 @@ def request_page(session: Session, actor: Actor, request_id: int) -> SimpleNames
     head = session.execute(_REQUEST.where(AssistanceRequest.id == request_id)).mappings().first()
     if head is None:
         raise hidden_request(request_id)
-    own, crisis = _split(head, "crisis__")
+    own, crisis = split_prefixed(head, "crisis__")
     answers = []
     for row in session.execute(_ANSWERS.where(RequestAddressee.request_id == request_id)).mappings():
-        answer, arrangement = _split(row, "arrangement__")
+        answer, arrangement = split_prefixed(row, "arrangement__")
         answers.append(SimpleNamespace(
             **answer, offered_units=[],
             arrangement=SimpleNamespace(**arrangement) if arrangement["id"] is not None else None))
@@ -101,6 +81,6 @@ def request_page(session: Session, actor: Actor, request_id: int) -> SimpleNames
     page.requirements = list(session.execute(_REQUIREMENTS.where(RequestRequirement.request_id == request_id)))
     page.deployments = []
     for row in session.execute(_DEPLOYMENTS.where(Deployment.request_id == request_id)).mappings():
-        deployment, unit = _split(row, "unit__")
+        deployment, unit = split_prefixed(row, "unit__")
         page.deployments.append(SimpleNamespace(**deployment, unit=SimpleNamespace(**unit)))
     return page
