@@ -30,7 +30,7 @@ from atlas_coord.policy import Action, Actor, granting
 from atlas_coord.serializers.directory import ReadinessChangedEvent, ReadinessOut, UnitEvent, UnitOut
 
 from . import audit, events, visibility
-from .child_rows import rows_by_parent
+from .child_rows import ChildRows
 from .coverage import live as coverage_live
 from .directory_commands import ReadinessUpdate, UnitCreate, UnitFilter, UnitUpdate
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -59,6 +59,15 @@ def list_capabilities(session: Session) -> list[Capability]:
 
 def _unit_query():
     return sa.select(Unit).options(selectinload(Unit.capabilities), selectinload(Unit.stations))
+
+
+# Built once, with their parameters bound at each call (see child_rows.ChildRows). A page's
+# stations and holdings in the relationships' own orders (models/directory.py).
+_UNIT_BY_ID = _unit_query().where(Unit.id == sa.bindparam("unit_id"))
+_STATIONS = ChildRows(UnitStation.unit_id, (UnitStation.id, UnitStation.name, UnitStation.lat, UnitStation.lon),
+                      UnitStation.id)
+_HOLDINGS = ChildRows(UnitCapability.unit_id, (UnitCapability.capability_code, UnitCapability.level,
+                                               UnitCapability.quantity), UnitCapability.capability_code)
 
 
 @dataclass(frozen=True)
@@ -105,12 +114,8 @@ def list_units(session: Session, filters: UnitFilter) -> UnitPage:
     )
     units = list(session.scalars(query))
     ids = [unit.id for unit in units]
-    # The relationships' own orders (models/directory.py).
-    stations = rows_by_parent(session, UnitStation.unit_id, (UnitStation.id, UnitStation.name, UnitStation.lat,
-                                                             UnitStation.lon), ids, UnitStation.id)
-    holdings = rows_by_parent(session, UnitCapability.unit_id, (UnitCapability.capability_code, UnitCapability.level,
-                                                                UnitCapability.quantity), ids,
-                              UnitCapability.capability_code)
+    stations = _STATIONS.by_parent(session, ids)
+    holdings = _HOLDINGS.by_parent(session, ids)
     return UnitPage(units, total, stations, holdings)
 
 
@@ -136,7 +141,7 @@ def _matching_text(text: str) -> sa.ColumnElement[bool]:
 
 
 def get_unit(session: Session, unit_id: int) -> Unit:
-    unit = session.scalar(_unit_query().where(Unit.id == unit_id))
+    unit = session.scalar(_UNIT_BY_ID, {"unit_id": unit_id})
     if unit is None:
         raise NotFound(f"unit {unit_id} not found", fields={"unit_id": "unknown unit"})
     return unit

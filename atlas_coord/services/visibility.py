@@ -22,13 +22,16 @@ from atlas_coord.policy import Action, Actor, can
 from . import events
 from .errors import NotFound
 
+# Built once (asked on most calls about a request): see child_rows.ChildRows for why.
+_INVOLVED_UNITS = sa.union(
+    sa.select(Deployment.unit_id).where(Deployment.request_id == sa.bindparam("request_id")),
+    sa.select(OfferedUnit.unit_id).join(RequestAddressee).where(RequestAddressee.request_id == sa.bindparam("request_id")),
+)
+
 
 def involved_unit_ids(session: Session, request_id: int) -> set[int]:
     """The units offered for or deployed on the request: their commanders may read it."""
-    return set(session.scalars(sa.union(
-        sa.select(Deployment.unit_id).where(Deployment.request_id == request_id),
-        sa.select(OfferedUnit.unit_id).join(RequestAddressee).where(RequestAddressee.request_id == request_id),
-    )))
+    return set(session.scalars(_INVOLVED_UNITS, {"request_id": request_id}))
 
 
 def is_visible(session: Session, actor: Actor, request: AssistanceRequest | Any) -> bool:

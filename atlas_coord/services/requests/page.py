@@ -32,25 +32,29 @@ from atlas_coord.policy import Actor
 from ..child_rows import labelled_columns, split_prefixed
 from ..visibility import hidden_request, is_visible
 
-# Built once: a statement's compiled form is cached by SQLAlchemy, its column list is not.
+# Built once, the request's id bound at each call (see child_rows.ChildRows for why).
+_ID = sa.bindparam("request_id")
 _REQUEST = sa.select(
     *labelled_columns(AssistanceRequest, leave_out=frozenset({"ranking_snapshot", "has_ranking_snapshot"})),
     # The page says only whether a ranking was frozen: tens of kB of JSON are not read for that.
     AssistanceRequest.ranking_snapshot.is_not(None).label("has_ranking_snapshot"),
     *labelled_columns(Crisis, "crisis__"),
-).join(Crisis, Crisis.id == AssistanceRequest.crisis_id)
+).join(Crisis, Crisis.id == AssistanceRequest.crisis_id).where(AssistanceRequest.id == _ID)
 _ANSWERS = sa.select(*labelled_columns(RequestAddressee), *labelled_columns(Arrangement, "arrangement__")).outerjoin(
-    Arrangement, Arrangement.addressee_id == RequestAddressee.id).order_by(RequestAddressee.state_code)
+    Arrangement, Arrangement.addressee_id == RequestAddressee.id).where(RequestAddressee.request_id == _ID).order_by(
+    RequestAddressee.state_code)
 _OFFERED = sa.select(OfferedUnit.addressee_id, OfferedUnit.unit_id).join(
-    RequestAddressee, RequestAddressee.id == OfferedUnit.addressee_id).order_by(OfferedUnit.unit_id)
+    RequestAddressee, RequestAddressee.id == OfferedUnit.addressee_id).where(RequestAddressee.request_id == _ID).order_by(
+    OfferedUnit.unit_id)
 _REQUIREMENTS = sa.select(RequestRequirement.capability_code, RequestRequirement.quantity,
-                          RequestRequirement.min_level).order_by(RequestRequirement.position)
+                          RequestRequirement.min_level).where(RequestRequirement.request_id == _ID).order_by(
+    RequestRequirement.position)
 _DEPLOYMENTS = sa.select(
     *labelled_columns(Deployment),
     # What the page names a unit by; the directory's other columns would only be described and dropped.
     *(column.label(f"unit__{column.key}") for column in (Unit.id, Unit.key, Unit.name, Unit.state_code)),
 ).join(
-    Unit, Unit.id == Deployment.unit_id).order_by(Deployment.id)
+    Unit, Unit.id == Deployment.unit_id).where(Deployment.request_id == _ID).order_by(Deployment.id)
 
 
 def request_page(session: Session, actor: Actor, request_id: int) -> SimpleNamespace:
@@ -59,12 +63,13 @@ def request_page(session: Session, actor: Actor, request_id: int) -> SimpleNames
 
     :raise NotFound: unknown, or not the actor's business (the same answer).
     """
-    head = session.execute(_REQUEST.where(AssistanceRequest.id == request_id)).mappings().first()
+    bound = {"request_id": request_id}
+    head = session.execute(_REQUEST, bound).mappings().first()
     if head is None:
         raise hidden_request(request_id)
     own, crisis = split_prefixed(head, "crisis__")
     answers = []
-    for row in session.execute(_ANSWERS.where(RequestAddressee.request_id == request_id)).mappings():
+    for row in session.execute(_ANSWERS, bound).mappings():
         answer, arrangement = split_prefixed(row, "arrangement__")
         answers.append(SimpleNamespace(
             **answer, offered_units=[],
@@ -76,11 +81,11 @@ def request_page(session: Session, actor: Actor, request_id: int) -> SimpleNames
     if not is_visible(session, actor, page):
         raise hidden_request(request_id)
     by_id = {answer.id: answer for answer in answers}
-    for offered in session.execute(_OFFERED.where(RequestAddressee.request_id == request_id)):
+    for offered in session.execute(_OFFERED, bound):
         by_id[offered.addressee_id].offered_units.append(offered)
-    page.requirements = list(session.execute(_REQUIREMENTS.where(RequestRequirement.request_id == request_id)))
+    page.requirements = list(session.execute(_REQUIREMENTS, bound))
     page.deployments = []
-    for row in session.execute(_DEPLOYMENTS.where(Deployment.request_id == request_id)).mappings():
+    for row in session.execute(_DEPLOYMENTS, bound).mappings():
         deployment, unit = split_prefixed(row, "unit__")
         page.deployments.append(SimpleNamespace(**deployment, unit=SimpleNamespace(**unit)))
     return page

@@ -15,7 +15,7 @@ from atlas_coord.models import AssistanceRequest, AuditRecord, RequestAddressee
 from atlas_coord.policy import Actor
 
 from .. import audit
-from ..child_rows import rows_by_parent
+from ..child_rows import ChildRows
 from ..visibility import load_request, visible_clause
 from .commands import RequestFilter
 from .page import request_page
@@ -47,6 +47,10 @@ class ListedRequests:
     answers: dict[int, list[Any]]
 
 
+_ANSWERS_LISTED = ChildRows(RequestAddressee.request_id, (RequestAddressee.state_code, RequestAddressee.status),
+                            RequestAddressee.state_code)
+
+
 def list_requests(session: Session, actor: Actor, filters: RequestFilter) -> ListedRequests:
     """The requests the actor may know of, newest first, one page at a time."""
     conditions = [visible_clause(actor)]
@@ -63,8 +67,7 @@ def list_requests(session: Session, actor: Actor, filters: RequestFilter) -> Lis
         .offset((filters.page - 1) * filters.per_page)
         .limit(filters.per_page)
     ))
-    answers = rows_by_parent(session, RequestAddressee.request_id, (RequestAddressee.state_code, RequestAddressee.status),
-                             [request.id for request in rows], RequestAddressee.state_code)
+    answers = _ANSWERS_LISTED.by_parent(session, [request.id for request in rows])
     return ListedRequests(rows, total, answers)
 
 
