@@ -8,6 +8,7 @@ PostgreSQL: psycopg 3; transactions that must be serialised take an advisory loc
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 # Advisory-lock key that serialises appends to the audit chain and the event outbox, so that
 # sequence numbers and hash links are assigned in commit order on PostgreSQL.
 CHAIN_LOCK_KEY = 0x41544C4153  # "ATLAS"
+
+# A pooled PostgreSQL connection idle this long is pinged before it is used (see make_engine).
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def normalise_url(url: str) -> str:
@@ -61,9 +65,40 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True, pool_recycle=1800
-    )
+    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=1800)
+    _ping_connections_that_sat_idle(engine)
+    return engine
+
+
+def _ping_connections_that_sat_idle(engine: Engine) -> None:
+    """Check a pooled connection with a round trip before it is used, as ``pool_pre_ping`` does,
+    but only when it sat in the pool for :data:`PING_AFTER_IDLE_SECONDS` or more.
+
+    ``pool_pre_ping`` pings at every checkout: one round trip more on every API call (the sign-in
+    check's), and under load each round trip is one more wait for the GIL (issue #18,
+    docs/performance.md). A connection returned a moment ago by a call that used it is alive
+    unless the server went away in that moment; a restart of PostgreSQL takes longer than that,
+    so every connection from before it is pinged and replaced. In the rare case left (a
+    connection cut within the second, e.g. ``pg_terminate_backend``), the call that meets it gets
+    the 503 of an unreachable database, and SQLAlchemy, seeing a disconnect, replaces every
+    pooled connection before the next checkout.
+    """
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _note_idle_since(_dbapi_connection, record, *_):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out a fresh one (up to three times).
+            raise sa.exc.DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:
